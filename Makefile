@@ -1,0 +1,35 @@
+# Two entry points do all set-up: `make dev` and `make test`. Each installs what is missing.
+SHELL := /bin/bash
+ENV := source scripts/env.sh &&
+
+.PHONY: setup build dev test unit e2e contract bench
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@bash scripts/build.sh
+
+# Applies migrations/ to the local D1 and serves on 127.0.0.1:8787 (PORT=... to change).
+dev: setup
+	@bash scripts/dev.sh
+
+# Unit and property tests beside the code.
+unit: setup
+	cargo test --lib --quiet
+
+# The built worker: size budget, OpenAPI validity, end-to-end tests and the `make dev` smoke test.
+e2e: build
+	@$(ENV) node scripts/check-size.mjs
+	@$(ENV) node scripts/validate-openapi.mjs
+	@$(ENV) node --test --test-concurrency=2 --test-timeout=600000 "tests/*.test.mjs"
+
+# Schemathesis against a dev server, checked against src/openapi.json.
+contract: build
+	@bash scripts/contract-fuzz.sh
+
+test: unit e2e contract
+
+# Figures at 100,000 customers: see README, "Benchmark".
+bench: build
+	@bash scripts/bench.sh

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds build/index.js + the optimised wasm. Run by `make build` and by wrangler ([build]).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+# shellcheck disable=SC2086
+worker-build --release . $BUILD_STD_ARGS
+# worker-build keeps the wasm name section (about 160 KB) for stack traces; production does not
+# need it. Same feature set as worker-build's own wasm-opt run.
+wasm-opt build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+  --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -1,0 +1,14 @@
+// Fails the test run when the shipped wasm outgrows its budget (see README, "Size budget").
+import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+
+const BUDGET_RAW = 1100 * 1024;
+const BUDGET_GZIP = 420 * 1024;
+const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
+const gz = gzipSync(wasm, { level: 9 }).length;
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+console.log(`wasm size: ${kib(wasm.length)} raw, ${kib(gz)} gzipped (budget ${kib(BUDGET_RAW)} / ${kib(BUDGET_GZIP)})`);
+if (wasm.length > BUDGET_RAW || gz > BUDGET_GZIP) {
+  console.error("wasm size budget exceeded");
+  process.exit(1);
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# What `make dev` runs: migrate the local D1, then serve. PORT and PERSIST_TO may be overridden
+# (the smoke test uses another port and a throw-away database).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+PORT="${PORT:-8787}"
+persist=()
+[ -n "${PERSIST_TO:-}" ] && persist=(--persist-to "$PERSIST_TO")
+echo "[dev] admin token: ADMIN_TOKEN in $ROOT/.dev.vars"
+echo "[dev] applying migrations to the local D1"
+CI=true wrangler d1 migrations apply DB --local "${persist[@]}"
+echo "[dev] serving on http://127.0.0.1:$PORT"
+exec wrangler dev --local --ip 127.0.0.1 --port "$PORT" "${persist[@]}" --show-interactive-dev-session=false

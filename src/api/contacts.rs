@@ -1,0 +1,154 @@
+//! `/v1/customers/{id}/contacts`: the people who act for an organisation customer.
+//! A soft-deleted customer's contacts can be read and removed, not added or changed.
+use serde_json::json;
+use worker::Response;
+
+use super::audit;
+use crate::domain::contact::{Contact, ContactPatch, NewContact};
+use crate::domain::customer::Customer;
+use crate::domain::time;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{Answer, Ctx};
+use crate::storage::audit as audit_log;
+use crate::storage::contacts as store;
+use crate::storage::customers::{self as customers, run_with_audit};
+use crate::storage::DbError;
+
+fn contact_exists() -> ApiError {
+    ApiError::Conflict { code: "contact_exists", message: "this customer already has a contact with this email".into() }
+}
+
+/// A unique-email failure becomes 409 `contact_exists`; anything else stays a database error.
+fn conflict_or(e: DbError) -> ApiError {
+    if store::is_email_conflict(&e.0) { contact_exists() } else { e.into() }
+}
+
+async fn load_customer(cx: &Ctx) -> ApiResult<Customer> {
+    let id = cx.param("id");
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::NotFound("customer"));
+    }
+    customers::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
+}
+
+/// The customer, refused with 409 `customer_deleted` when it is soft-deleted.
+async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
+    let customer = load_customer(cx).await?;
+    if customer.deleted_at.is_some() {
+        return Err(ApiError::CustomerDeleted);
+    }
+    Ok(customer)
+}
+
+async fn load_contact(cx: &Ctx, customer_id: &str) -> ApiResult<Contact> {
+    let id = cx.param("contact_id");
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::NotFound("contact"));
+    }
+    store::get(&cx.db()?, customer_id, id).await?.ok_or(ApiError::NotFound("contact"))
+}
+
+/// Why a guarded write touched no row: the customer or contact went away, or the customer was
+/// soft-deleted meanwhile.
+async fn explain_no_change(cx: &Ctx, contact: bool) -> ApiError {
+    let customer = match load_live_customer(cx).await {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    if contact {
+        if let Err(e) = load_contact(cx, &customer.id).await {
+            return e;
+        }
+    }
+    ApiError::Internal("contact write changed no row".into())
+}
+
+/// Names (never values) of the fields a new contact was given, for the audit log.
+fn changed_on_create(c: &Contact) -> Vec<&'static str> {
+    let mut f = vec!["email"];
+    for (name, set) in [("first_name", c.first_name.is_some()), ("last_name", c.last_name.is_some()), ("phone", c.phone.is_some())] {
+        if set {
+            f.push(name);
+        }
+    }
+    f
+}
+
+pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
+    let customer = load_customer(cx).await?;
+    let data = store::list(&cx.db()?, &customer.id).await?;
+    Answer::json(200, &json!({ "data": data }))?.into_response()
+}
+
+pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let customer = load_live_customer(cx).await?;
+    let new = NewContact::parse(&body).map_err(ApiError::Validation)?;
+    let db = cx.db()?;
+    let now = time::now();
+    let contact = Contact {
+        id: uuid::Uuid::now_v7().to_string(),
+        customer_id: customer.id.clone(),
+        email: new.email.as_str().to_string(),
+        first_name: new.first_name,
+        last_name: new.last_name,
+        phone: new.phone,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let mut entry = audit(cx, "contact.create", "contact", Some(&contact.id), changed_on_create(&contact));
+    entry.details = json!({ "customer_id": customer.id });
+    let inserted = run_with_audit(
+        &db,
+        store::insert(&db, &contact, &new.email.normalized())?,
+        audit_log::insert_if_changed(&db, &entry, &now)?,
+    )
+    .await
+    .map_err(conflict_or)?;
+    if inserted == 0 {
+        return Err(explain_no_change(cx, false).await);
+    }
+    let location = format!("/v1/customers/{}/contacts/{}", customer.id, contact.id);
+    Answer::json(201, &contact)?.with_header("Location", location).into_response()
+}
+
+pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let customer = load_live_customer(cx).await?;
+    let current = load_contact(cx, &customer.id).await?;
+    let patch = ContactPatch::parse(&body).map_err(ApiError::Validation)?;
+    let (change, changed) = patch.changes_to(&current);
+    if changed.is_empty() {
+        return Answer::json(200, &current)?.into_response();
+    }
+    let db = cx.db()?;
+    let now = time::now();
+    let mut entry = audit(cx, "contact.update", "contact", Some(&current.id), changed);
+    entry.details = json!({ "customer_id": customer.id });
+    let updated = run_with_audit(
+        &db,
+        store::update(&db, &customer.id, &current.id, &change, &now)?,
+        audit_log::insert_if_changed(&db, &entry, &now)?,
+    )
+    .await
+    .map_err(conflict_or)?;
+    if updated == 0 {
+        return Err(explain_no_change(cx, true).await);
+    }
+    Answer::json(200, &load_contact(cx, &customer.id).await?)?.into_response()
+}
+
+pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
+    let customer = load_customer(cx).await?;
+    let contact = load_contact(cx, &customer.id).await?;
+    let db = cx.db()?;
+    let now = time::now();
+    let mut entry = audit(cx, "contact.delete", "contact", Some(&contact.id), vec![]);
+    entry.details = json!({ "customer_id": customer.id });
+    let deleted =
+        run_with_audit(&db, store::delete(&db, &customer.id, &contact.id)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    if deleted == 0 {
+        return Err(ApiError::NotFound("contact"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}

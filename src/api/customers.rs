@@ -1,0 +1,336 @@
+//! `/v1/customers`: create, list, filter, read, update, delete, restore, redact, bulk delete.
+use serde_json::{json, Value};
+use worker::{D1Database, Response};
+
+use super::{audit, idempotency};
+use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::domain::cursor;
+use crate::domain::filter::{self, PageRequest};
+use crate::domain::permission::Permission;
+use crate::domain::time;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{parse_json, Answer, Ctx};
+use crate::storage::audit as audit_log;
+use crate::storage::customers as store;
+use crate::storage::query::BuildError;
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A single-customer answer always carries its version as the ETag.
+pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
+    Ok(Answer::json(status, c)?.with_header("ETag", format!("\"{}\"", c.version)))
+}
+
+pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
+    let bytes = cx.json_bytes().await?;
+    let start = idempotency::start(cx, &bytes).await?;
+    if let idempotency::Start::Replay(answer) = start {
+        return answer.into_response();
+    }
+    let result = create_customer(cx, &bytes).await;
+    idempotency::finish(cx, &start, result).await?.into_response()
+}
+
+async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
+    let new = NewCustomer::parse(&parse_json(bytes)?).map_err(ApiError::Validation)?;
+    let db = cx.db()?;
+    let now = time::now();
+    let customer = store::new_customer(new_id(), new.fields, new.kind, new.source, &now);
+    let entry = audit(cx, "customer.create", "customer", Some(&customer.id), changed_on_create(&customer));
+    let result = store::run_with_audit(&db, store::insert(&db, &customer)?, audit_log::insert(&db, &entry, &now)?).await;
+    if let Err(e) = result {
+        return Err(conflict_or(&db, store::normalized_email(&customer).as_deref(), e).await);
+    }
+    Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
+}
+
+/// Names (never values) of the fields a new customer was given, for the audit log.
+fn changed_on_create(c: &Customer) -> Vec<&'static str> {
+    let mut f = vec![];
+    for (name, set) in [("name", c.name.is_some()), ("email", c.email.is_some()), ("phone", c.phone.is_some()),
+                        ("company", c.company.is_some()), ("notes", c.notes.is_some()), ("attributes", !c.attributes.is_empty())] {
+        if set {
+            f.push(name);
+        }
+    }
+    f
+}
+
+/// Turns a unique-email failure into 409 `customer_exists` naming the live customer.
+pub async fn conflict_or(db: &D1Database, email_normalized: Option<&str>, e: crate::storage::DbError) -> ApiError {
+    if e.is_email_conflict() {
+        if let Some(email) = email_normalized {
+            if let Ok(Some(existing_id)) = store::live_id_by_email(db, email).await {
+                return ApiError::CustomerExists { existing_id };
+            }
+        }
+    }
+    e.into()
+}
+
+pub async fn load(cx: &Ctx, id: &str) -> ApiResult<Customer> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::NotFound("customer"));
+    }
+    store::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
+}
+
+pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    customer_answer(200, &load(cx, &id).await?)?.into_response()
+}
+
+pub fn too_complex(e: BuildError) -> ApiError {
+    let BuildError::TooManyParameters { count } = e;
+    ApiError::field(
+        "conditions",
+        "too_many_values",
+        format!("the filter needs {count} values; at most {} fit in one query", crate::storage::query::MAX_BINDS),
+    )
+}
+
+/// One page of customers in the list answer's shape.
+async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
+    let db = cx.db()?;
+    let sql = page.query.page_sql(page.after.as_ref(), page.limit).map_err(too_complex)?;
+    let mut rows = store::page(&db, &sql).await?;
+    let has_more = cursor::split_page(&mut rows, page.limit);
+    let next_cursor = match rows.last() {
+        Some((c, key)) if has_more => Some(filter::next_cursor(page.query.sort, key, &c.id)),
+        _ => None,
+    };
+    let data: Vec<Customer> = rows.into_iter().map(|(c, _)| c).collect();
+    let mut body = json!({ "data": data, "has_more": has_more, "next_cursor": next_cursor });
+    if page.include_total {
+        body["total"] = json!(store::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
+    }
+    Answer::json(200, &body)?.into_response()
+}
+
+pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
+    let page = filter::from_query_pairs(&cx.query_pairs(), true)?;
+    page_answer(cx, &page).await
+}
+
+pub async fn filter(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let page = filter::from_filter_body(&body, true)?;
+    page_answer(cx, &page).await
+}
+
+/// `If-Match: "3"` (or `W/"3"`, or `3`) names the version the client last saw.
+fn if_match(cx: &Ctx) -> ApiResult<Option<i64>> {
+    let Some(raw) = cx.header("if-match") else { return Ok(None) };
+    let v = raw.trim().trim_start_matches("W/").trim_matches('"');
+    if v == "*" {
+        return Ok(None);
+    }
+    v.parse::<i64>().map(Some).map_err(|_| ApiError::invalid_parameter("If-Match", "must be the ETag of the customer, e.g. \"3\""))
+}
+
+pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let expected = if_match(cx)?;
+    let body = cx.json_body().await?;
+    let patch = CustomerPatch::parse(&body).map_err(ApiError::Validation)?;
+    let db = cx.db()?;
+    // Without If-Match a concurrent change is merged by re-reading and re-applying; with it,
+    // the client asked to fail instead.
+    for _ in 0..3 {
+        let current = load(cx, &id).await?;
+        if current.deleted_at.is_some() {
+            return Err(ApiError::CustomerDeleted);
+        }
+        if let Some(v) = expected {
+            if v != current.version {
+                return Err(ApiError::VersionMismatch { current: current.version });
+            }
+        }
+        let patched = patch.apply(&current).map_err(ApiError::Validation)?;
+        if patched.changed.is_empty() {
+            return customer_answer(200, &current)?.into_response();
+        }
+        let now = time::now();
+        let change = store::update_fields(&db, &id, current.version, &patched.fields, patched.kind, &now)?;
+        let entry = audit(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
+        let normalized = patched.fields.email.as_ref().map(|e| e.normalized());
+        match store::run_with_audit(&db, change, audit_log::insert_if_changed(&db, &entry, &now)?).await {
+            // D1 counts rows the search-index triggers touch too, so any count means it wrote.
+            Ok(n) if n > 0 => return customer_answer(200, &load(cx, &id).await?)?.into_response(),
+            Ok(_) => continue,
+            Err(e) => return Err(conflict_or(&db, normalized.as_deref(), e).await),
+        }
+    }
+    let current = load(cx, &id).await?;
+    Err(ApiError::VersionMismatch { current: current.version })
+}
+
+fn refuse_unknown_query(cx: &Ctx, allowed: &[&str]) -> ApiResult<()> {
+    match cx.query_pairs().into_iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        Some((k, _)) => Err(ApiError::invalid_parameter(&k, "is not a known parameter")),
+        None => Ok(()),
+    }
+}
+
+pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
+    refuse_unknown_query(cx, &["permanent", "dry_run"])?;
+    let id = cx.param("id").to_string();
+    let permanent = cx.query_flag("permanent")?;
+    let dry_run = cx.query_flag("dry_run")?;
+    if permanent {
+        cx.require(Permission::CustomersForceDelete)?;
+        return force_delete(cx, &id, dry_run).await;
+    }
+    cx.require(Permission::CustomersDelete)?;
+    if dry_run {
+        return Err(ApiError::invalid_parameter("dry_run", "applies to permanent deletes only"));
+    }
+    let current = load(cx, &id).await?;
+    if current.deleted_at.is_some() {
+        return customer_answer(200, &current)?.into_response();
+    }
+    let db = cx.db()?;
+    let now = time::now();
+    let entry = audit(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
+    store::run_with_audit(&db, store::soft_delete(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    customer_answer(200, &load(cx, &id).await?)?.into_response()
+}
+
+async fn force_delete(cx: &Ctx, id: &str, dry_run: bool) -> ApiResult<Response> {
+    load(cx, id).await?;
+    let db = cx.db()?;
+    let ids = vec![id.to_string()];
+    let counts = if dry_run {
+        store::count_cascade(&db, &ids).await?
+    } else {
+        let now = time::now();
+        let mut entry = audit(cx, "customer.force_delete", "customer", Some(id), vec![]);
+        let counts = store::count_cascade(&db, &ids).await?;
+        entry.details = json!({ "deleted": counts });
+        store::force_delete(&db, &ids, vec![audit_log::insert(&db, &entry, &now)?]).await?
+    };
+    Answer::json(200, &json!({ "id": id, "dry_run": dry_run, "deleted": counts }))?.into_response()
+}
+
+pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let current = load(cx, &id).await?;
+    if current.deleted_at.is_none() {
+        return customer_answer(200, &current)?.into_response();
+    }
+    let db = cx.db()?;
+    let now = time::now();
+    let entry = audit(cx, "customer.restore", "customer", Some(&id), vec!["deleted_at"]);
+    let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
+    if let Err(e) = store::run_with_audit(&db, store::restore(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await {
+        return Err(conflict_or(&db, normalized.as_deref(), e).await);
+    }
+    customer_answer(200, &load(cx, &id).await?)?.into_response()
+}
+
+pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    load(cx, &id).await?;
+    let db = cx.db()?;
+    let now = time::now();
+    let entry = audit(cx, "customer.redact", "customer", Some(&id), vec!["name", "email", "phone", "company", "notes", "attributes"]);
+    let mut batch = store::redact(&db, &id, &now)?;
+    batch.push(audit_log::insert(&db, &entry, &now)?);
+    db.batch(batch).await?;
+    customer_answer(200, &load(cx, &id).await?)?.into_response()
+}
+
+pub const BULK_MAX_IDS: usize = 100;
+pub const BULK_MAX_FILTER_MATCHES: usize = 10_000;
+
+pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let map = body.as_object().ok_or_else(|| ApiError::field("body", "invalid_type", "the body must be a JSON object"))?;
+    let mut permanent = false;
+    let mut dry_run = false;
+    let mut ids: Option<Vec<String>> = None;
+    let mut by_filter = None;
+    for (k, v) in map {
+        match (k.as_str(), v) {
+            ("permanent", Value::Bool(b)) => permanent = *b,
+            ("dry_run", Value::Bool(b)) => dry_run = *b,
+            ("permanent" | "dry_run", _) => return Err(ApiError::field(k, "invalid_type", format!("{k} must be a boolean"))),
+            ("ids", Value::Array(list)) => {
+                if list.is_empty() || list.len() > BULK_MAX_IDS {
+                    return Err(ApiError::field("ids", "invalid", format!("ids takes 1 to {BULK_MAX_IDS} customer ids")));
+                }
+                let mut out: Vec<String> = Vec::new();
+                for (i, v) in list.iter().enumerate() {
+                    match v.as_str() {
+                        Some(s) if !out.iter().any(|o| o == s) => out.push(s.to_string()),
+                        Some(_) => {}
+                        None => return Err(ApiError::field(&format!("ids[{i}]"), "invalid_type", "ids are strings")),
+                    }
+                }
+                ids = Some(out);
+            }
+            ("ids", _) => return Err(ApiError::field("ids", "invalid_type", "ids must be a list")),
+            ("filter", Value::Object(f)) => by_filter = Some(filter::from_filter_map(f, false, "filter.")?),
+            ("filter", _) => return Err(ApiError::field("filter", "invalid_type", "filter must be an object")),
+            (other, _) => return Err(ApiError::field(other, "unknown_field", format!("unknown field `{other}`"))),
+        }
+    }
+    cx.require(if permanent { Permission::CustomersForceDelete } else { Permission::CustomersDelete })?;
+    let db = cx.db()?;
+    let ids = match (ids, by_filter) {
+        (Some(ids), None) => ids,
+        (None, Some(page)) => {
+            let sql = page.query.ids_sql(BULK_MAX_FILTER_MATCHES + 1).map_err(too_complex)?;
+            let ids = store::ids(&db, &sql).await?;
+            if ids.len() > BULK_MAX_FILTER_MATCHES {
+                return Err(ApiError::field("filter", "too_many_matches",
+                    format!("the filter matches more than {BULK_MAX_FILTER_MATCHES} customers; narrow it")));
+            }
+            ids
+        }
+        _ => return Err(ApiError::field("ids", "required", "give either ids or filter")),
+    };
+    let existing = store::existing(&db, &ids).await?;
+    let state = |id: &str| existing.iter().find(|(e, _)| e == id).map(|(_, deleted)| *deleted);
+    let now = time::now();
+    let mut entry = audit(cx, if permanent { "customer.bulk_force_delete" } else { "customer.bulk_delete" }, "customer", None, vec![]);
+    let (results, deleted, counts): (Vec<Value>, usize, Option<store::CascadeCounts>) = if permanent {
+        let found: Vec<String> = ids.iter().filter(|id| state(id).is_some()).cloned().collect();
+        let counts = if dry_run || found.is_empty() {
+            store::count_cascade(&db, &found).await?
+        } else {
+            entry.details = json!({ "ids": found.len() });
+            store::force_delete(&db, &found, vec![audit_log::insert(&db, &entry, &now)?]).await?
+        };
+        let status = if dry_run { "would_delete" } else { "deleted" };
+        let results = ids.iter().map(|id| json!({ "id": id, "status": if state(id).is_some() { status } else { "not_found" } })).collect();
+        (results, if dry_run { 0 } else { found.len() }, Some(counts))
+    } else {
+        let live: Vec<String> = ids.iter().filter(|id| state(id) == Some(false)).cloned().collect();
+        if !dry_run && !live.is_empty() {
+            entry.details = json!({ "ids": live.len() });
+            store::run_with_audit(&db, store::soft_delete_many(&db, &live, &now)?, audit_log::insert(&db, &entry, &now)?).await?;
+        }
+        let results = ids
+            .iter()
+            .map(|id| {
+                let status = match state(id) {
+                    None => "not_found",
+                    Some(true) => "already_deleted",
+                    Some(false) if dry_run => "would_delete",
+                    Some(false) => "deleted",
+                };
+                json!({ "id": id, "status": status })
+            })
+            .collect();
+        (results, if dry_run { 0 } else { live.len() }, None)
+    };
+    let matched = existing.len();
+    let mut body = json!({ "matched": matched, "deleted": deleted, "dry_run": dry_run, "permanent": permanent, "results": results });
+    if let Some(c) = counts {
+        body["counts"] = json!(c);
+    }
+    Answer::json(200, &body)?.into_response()
+}

@@ -1,0 +1,234 @@
+//! CSV import (`POST /v1/customers/import`) and export (`GET`/`POST /v1/customers/export`).
+use futures_util::stream;
+use serde_json::json;
+use worker::{Headers, Response};
+
+use super::audit;
+use super::customers::new_id;
+use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
+use crate::domain::csv_import::parse_csv;
+use crate::domain::filter::{self, PageRequest};
+use crate::domain::import::{self, Mode, RowStatus, Write};
+use crate::domain::time;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{Answer, Ctx, CSV_BODY_LIMIT};
+use crate::storage::audit as audit_log;
+use crate::storage::customers as customers_store;
+use crate::storage::imports as store;
+use crate::storage::query::{After, CustomerQuery};
+
+pub const DEFAULT_MAX_ROWS: usize = 10_000;
+const EXPORT_PAGE: usize = 1000;
+
+/// The uploaded file: a raw `text/csv` body or the `file` field of a multipart form.
+async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
+    let ct = cx.header("content-type").unwrap_or_default().to_ascii_lowercase();
+    let media = ct.split(';').next().unwrap_or("").trim().to_string();
+    match media.as_str() {
+        "text/csv" | "application/csv" => cx.body_bytes(CSV_BODY_LIMIT).await,
+        "multipart/form-data" => {
+            if let Some(len) = cx.header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
+                if len > CSV_BODY_LIMIT + 64 * 1024 {
+                    return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });
+                }
+            }
+            let form = cx.req.form_data().await.map_err(|_| ApiError::InvalidCsv("the multipart body could not be read".into()))?;
+            let bytes = match form.get("file") {
+                Some(worker::FormEntry::File(f)) => f.bytes().await.map_err(|e| ApiError::Internal(e.to_string()))?,
+                Some(worker::FormEntry::Field(text)) => text.into_bytes(),
+                None => return Err(ApiError::field("file", "required", "the form needs the CSV in a field named `file`")),
+            };
+            if bytes.len() > CSV_BODY_LIMIT {
+                return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });
+            }
+            Ok(bytes)
+        }
+        _ => Err(ApiError::UnsupportedMediaType("text/csv or multipart/form-data")),
+    }
+}
+
+struct ImportOptions {
+    mode: Mode,
+    dry_run: bool,
+    atomic: bool,
+}
+
+fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
+    let mut opts = ImportOptions { mode: Mode::Create, dry_run: false, atomic: true };
+    for (name, value) in cx.query_pairs() {
+        match name.as_str() {
+            "mode" => opts.mode = Mode::parse(&value).ok_or_else(|| ApiError::invalid_parameter("mode", "must be create, upsert or skip"))?,
+            "dry_run" => opts.dry_run = cx.query_flag("dry_run")?,
+            "atomic" => opts.atomic = cx.query_flag("atomic")?,
+            other => return Err(ApiError::invalid_parameter(other, "is not a known parameter")),
+        }
+    }
+    Ok(opts)
+}
+
+pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
+    let opts = import_options(cx)?;
+    let bytes = uploaded_file(cx).await?;
+    let parsed = parse_csv(&bytes).map_err(|e| match e.code() {
+        "invalid_encoding" => ApiError::InvalidEncoding(e.message()),
+        _ => ApiError::InvalidCsv(e.message()),
+    })?;
+    let bad_columns = import::invalid_attribute_columns(&parsed);
+    if !bad_columns.is_empty() {
+        return Err(ApiError::InvalidCsv(format!(
+            "column names {} cannot be attribute keys (letters, digits, spaces, `_`, `-`, `.`; at most 64)",
+            bad_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let max_rows = cx.var("IMPORT_MAX_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_ROWS);
+    if parsed.records.len() > max_rows {
+        return Err(ApiError::TooManyRows { limit: max_rows });
+    }
+    let db = cx.db()?;
+    let live = store::live_ids_by_email(&db, &import::emails(&parsed)).await?;
+    let mut plan = import::plan(&parsed, opts.mode, &live, new_id);
+    let failed = plan.failed();
+    // An atomic import with a failed row writes nothing; a dry run never writes.
+    let write = !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty();
+    if write {
+        let now = time::now();
+        let creates = plan.writes.iter().filter_map(|w| match w {
+            Write::Create { id, fields, .. } => Some((id.as_str(), fields)),
+            _ => None,
+        });
+        let updates = plan.writes.iter().filter_map(|w| match w {
+            Write::Update { id, fields, .. } => Some((id.as_str(), fields)),
+            _ => None,
+        });
+        let mut batch = store::inserts(&db, creates, &now)?;
+        batch.extend(store::updates(&db, updates, &now)?);
+        let mut entry = audit(cx, "customer.import", "customer", None, vec![]);
+        entry.details = json!({
+            "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
+            "skipped": plan.count(RowStatus::Skipped), "failed": failed, "mode": format!("{:?}", opts.mode).to_lowercase(),
+        });
+        batch.push(audit_log::insert(&db, &entry, &now)?);
+        // One batch is one transaction: the file's good rows land together or not at all.
+        if let Err(e) = db.batch(batch).await {
+            let e = crate::storage::DbError::from(e);
+            if e.is_email_conflict() {
+                return Err(ApiError::Conflict {
+                    code: "customer_exists",
+                    message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import".into(),
+                });
+            }
+            return Err(e.into());
+        }
+    } else {
+        // Nothing was written: rows that would have been written are only valid.
+        for w in &plan.writes {
+            let i = match w {
+                Write::Create { index, .. } | Write::Update { index, .. } => *index,
+            };
+            plan.rows[i].status = RowStatus::Valid;
+            if matches!(w, Write::Create { .. }) {
+                plan.rows[i].id = None;
+            }
+        }
+    }
+    let report = json!({
+        "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
+        "skipped": plan.count(RowStatus::Skipped), "failed": failed, "valid": plan.count(RowStatus::Valid),
+        "dry_run": opts.dry_run, "atomic": opts.atomic, "rows": plan.rows,
+    });
+    if opts.atomic && failed > 0 && !opts.dry_run {
+        // The contract's error shape, with the report beside it so every failing line is named.
+        let err = ApiError::Validation(vec![]);
+        let mut body = report;
+        body["error"] = json!({
+            "code": err.code(), "request_id": cx.request_id,
+            "message": format!("{failed} row(s) failed; nothing was written (atomic import)"),
+        });
+        return Answer::json(422, &body)?.into_response();
+    }
+    Answer::json(200, &report)?.into_response()
+}
+
+pub async fn export_get(cx: &mut Ctx) -> ApiResult<Response> {
+    let page = filter::from_query_pairs(&cx.query_pairs(), false)?;
+    export(cx, page).await
+}
+
+pub async fn export_post(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let page = filter::from_filter_body(&body, false)?;
+    export(cx, page).await
+}
+
+struct ExportState {
+    db: worker::D1Database,
+    query: CustomerQuery,
+    /// The first page, read before answering so its failure can still be a JSON error.
+    first: Option<Vec<(crate::domain::customer::Customer, String)>>,
+    after: Option<After>,
+    done: bool,
+    request_id: String,
+}
+
+/// Appends a page's rows; returns whether more pages follow, and moves the cursor on.
+fn write_page(s: &mut ExportState, mut rows: Vec<(crate::domain::customer::Customer, String)>, out: &mut String) {
+    let more = crate::domain::cursor::split_page(&mut rows, EXPORT_PAGE);
+    if let Some((c, key)) = rows.last() {
+        s.after = Some(After { key: key.clone(), id: c.id.clone() });
+    }
+    for (c, _) in &rows {
+        out.push_str(&customer_row(c));
+    }
+    s.done = !more;
+}
+
+/// Streams every matching customer, one page of rows per chunk, so memory stays bounded
+/// whatever the number of customers.
+async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
+    let first_sql = page.query.page_sql(None, EXPORT_PAGE).map_err(super::customers::too_complex)?;
+    let db = cx.db()?;
+    let first = customers_store::page(&db, &first_sql).await?;
+    let now = time::now();
+    let mut entry = audit(cx, "customer.export", "customer", None, vec![]);
+    let names: Vec<String> = cx.query_pairs().into_iter().map(|(k, _)| k).collect();
+    // Parameter names only: a search term may be personal data.
+    entry.details = json!({ "format": "csv", "parameters": names });
+    audit_log::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
+
+    let state = ExportState { db, query: page.query, first: Some(first), after: None, done: false, request_id: cx.request_id.clone() };
+    let body = stream::unfold(state, |mut s| async move {
+        if s.done {
+            return None;
+        }
+        let mut chunk = String::new();
+        if let Some(first) = s.first.take() {
+            chunk.push_str(EXPORT_HEADER);
+            chunk.push_str("\r\n");
+            write_page(&mut s, first, &mut chunk);
+            return Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s));
+        }
+        let page = match s.query.page_sql(s.after.as_ref(), EXPORT_PAGE) {
+            Ok(sql) => customers_store::page(&s.db, &sql).await,
+            Err(_) => return None,
+        };
+        match page {
+            Ok(rows) => {
+                write_page(&mut s, rows, &mut chunk);
+                Some((Ok(chunk.into_bytes()), s))
+            }
+            Err(e) => {
+                // Headers are gone already: the cut stream is the only signal left to the client.
+                worker::console_error!("request {}: export page failed: {}", s.request_id, e.0);
+                s.done = true;
+                Some((Err(worker::Error::RustError("export interrupted".into())), s))
+            }
+        }
+    });
+    let headers = Headers::new();
+    headers.set("content-type", "text/csv; charset=utf-8")?;
+    let date = &now[..10];
+    headers.set("content-disposition", &format!("attachment; filename=\"customers-{date}.csv\""))?;
+    headers.set("cache-control", "no-store")?;
+    Ok(Response::from_stream(body)?.with_headers(headers))
+}
+

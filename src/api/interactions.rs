@@ -1,0 +1,69 @@
+//! `POST /v1/public/interactions` (no token; rate-limited per client address) and a customer's
+//! history, `GET /v1/customers/{id}/interactions`.
+use serde_json::json;
+use worker::Response;
+
+use super::customers::{load, new_id};
+use crate::domain::cursor;
+use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::interaction::PublicInteraction;
+use crate::domain::time;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{Answer, Ctx};
+use crate::storage::interactions as store;
+
+const RATE_LIMITER: &str = "PUBLIC_RATE_LIMITER";
+
+/// Counts the request against the caller's address; fails open (and logs) if the limiter
+/// itself is unavailable, so a limiter outage never takes the public pages down.
+async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
+    let client = cx.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
+    let limiter = match cx.env.rate_limiter(RATE_LIMITER) {
+        Ok(l) => l,
+        Err(e) => {
+            worker::console_warn!("rate limiter unavailable: {e}");
+            return Ok(());
+        }
+    };
+    match limiter.limit(client).await {
+        Ok(outcome) if !outcome.success => {
+            let retry = cx.var("PUBLIC_RATE_LIMIT_RETRY_AFTER").and_then(|v| v.parse().ok()).unwrap_or(60);
+            Err(ApiError::RateLimited { retry_after_secs: retry })
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            worker::console_warn!("rate limiter failed: {e}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
+    check_rate_limit(cx).await?;
+    let body = cx.json_body().await?;
+    let interaction = PublicInteraction::parse(&body).map_err(ApiError::Validation)?;
+    let recorded = store::record(&cx.db()?, &interaction, &new_id(), &new_id(), &time::now()).await?;
+    // The same answer for a new and a known customer: the endpoint reveals nothing about who exists.
+    Answer::json(201, &json!({ "customer_id": recorded.customer_id, "interaction_id": recorded.interaction_id }))?.into_response()
+}
+
+pub async fn history(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let mut limit = DEFAULT_LIMIT;
+    let mut after = None;
+    for (name, value) in cx.query_pairs() {
+        match name.as_str() {
+            "limit" => limit = limit_param(&value)?,
+            "cursor" => after = Some(cursor::decode(&value, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m))?),
+            other => return Err(ApiError::invalid_parameter(other, "is not a known parameter")),
+        }
+    }
+    load(cx, &id).await?;
+    let mut rows = store::history(&cx.db()?, &id, after, limit).await?;
+    let has_more = cursor::split_page(&mut rows, limit);
+    let next_cursor = match rows.last() {
+        Some(r) if has_more => Some(cursor::encode("interactions", &r.occurred_at, &r.id)),
+        _ => None,
+    };
+    Answer::json(200, &json!({ "data": rows, "has_more": has_more, "next_cursor": next_cursor }))?.into_response()
+}

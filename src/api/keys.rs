@@ -1,0 +1,81 @@
+//! `/v1/api-keys`: scoped credentials. The secret is shown once, at creation.
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use worker::{Env, Response};
+
+use super::audit;
+use crate::domain::api_key::{looks_like_secret, secret_from_bytes, shown_prefix, NewApiKey};
+use crate::domain::permission::Permission;
+use crate::domain::time;
+use crate::http::auth::sha256_hex;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::{Actor, Answer, Ctx};
+use crate::storage::api_keys::{self as store, KeyRow};
+use crate::storage::audit as audit_log;
+use crate::storage::customers::run_with_audit;
+
+fn permissions_of(row: &KeyRow) -> Vec<Permission> {
+    let names: Vec<String> = serde_json::from_str(&row.permissions).unwrap_or_default();
+    names.iter().filter_map(|n| Permission::parse(n)).collect()
+}
+
+fn public_view(row: &KeyRow) -> Value {
+    json!({
+        "id": row.id, "name": row.name, "prefix": row.prefix,
+        "permissions": serde_json::from_str::<Value>(&row.permissions).unwrap_or(json!([])),
+        "created_at": row.created_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
+    })
+}
+
+/// The actor behind an API key secret, if it is a live key.
+pub async fn actor_for_key(env: &Env, secret: &str) -> ApiResult<Option<Actor>> {
+    if !looks_like_secret(secret) {
+        return Ok(None);
+    }
+    let db = env.d1("DB").map_err(|e| ApiError::Internal(format!("D1 binding: {e}")))?;
+    let Some(row) = store::find_live(&db, &sha256_hex(secret)).await? else { return Ok(None) };
+    let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
+    store::touch(&db, &row.id, &time::now(), &stale_before).await?;
+    Ok(Some(Actor::ApiKey { permissions: permissions_of(&row), id: row.id }))
+}
+
+pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let new = NewApiKey::parse(&body).map_err(ApiError::Validation)?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    let secret = secret_from_bytes(&bytes);
+    let now = time::now();
+    let names: Vec<&str> = new.permissions.iter().map(|p| p.as_str()).collect();
+    let row = KeyRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: new.name,
+        prefix: shown_prefix(&secret),
+        permissions: serde_json::to_string(&names).unwrap_or_default(),
+        created_at: now.clone(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let db = cx.db()?;
+    let mut entry = audit(cx, "api_key.create", "api_key", Some(&row.id), vec!["name", "permissions"]);
+    entry.details = json!({ "permissions": names });
+    run_with_audit(&db, store::insert(&db, &row, &sha256_hex(&secret))?, audit_log::insert(&db, &entry, &now)?).await?;
+    let mut view = public_view(&row);
+    view["secret"] = json!(secret);
+    Answer::json(201, &view)?.into_response()
+}
+
+pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
+    let rows = store::list(&cx.db()?).await?;
+    Answer::json(200, &json!({ "data": rows.iter().map(public_view).collect::<Vec<_>>() }))?.into_response()
+}
+
+pub async fn revoke(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let db = cx.db()?;
+    store::get(&db, &id).await?.ok_or(ApiError::NotFound("API key"))?;
+    let now = time::now();
+    let entry = audit(cx, "api_key.revoke", "api_key", Some(&id), vec!["revoked_at"]);
+    run_with_audit(&db, store::revoke(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    Ok(Response::empty()?.with_status(204))
+}

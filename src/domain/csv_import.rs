@@ -1,0 +1,549 @@
+//! Reading an uploaded customer CSV into records that `NewCustomer::parse` can validate.
+//!
+//! Only the file's shape is checked here (encoding, header, quoting); the values themselves are
+//! validated row by row by the customer rules, so one bad row never hides the others.
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The delimiters spreadsheets commonly export with; the first wins ties.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Name,
+    Email,
+    Phone,
+    Company,
+    Notes,
+    /// Any other header, kept as written (trimmed) so the attribute key matches the file.
+    Attribute(String),
+}
+
+impl Column {
+    fn from_header(trimmed: &str) -> Column {
+        match trimmed.to_lowercase().as_str() {
+            "name" => Column::Name,
+            "email" => Column::Email,
+            "phone" => Column::Phone,
+            "company" => Column::Company,
+            "notes" => Column::Notes,
+            _ => Column::Attribute(trimmed.to_string()),
+        }
+    }
+
+    /// The key this column has in a customer body (or in its `attributes`).
+    pub fn key(&self) -> &str {
+        match self {
+            Column::Name => "name",
+            Column::Email => "email",
+            Column::Phone => "phone",
+            Column::Company => "company",
+            Column::Notes => "notes",
+            Column::Attribute(key) => key,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRecord {
+    /// The 1-based line of the file where the record starts; the header is line 1.
+    pub line: usize,
+    /// One value per column of `ParsedCsv::columns`, in the same order, as written in the file.
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedCsv {
+    /// The header's non-empty columns; cells under an empty header are dropped.
+    pub columns: Vec<Column>,
+    /// The non-blank records after the header.
+    pub records: Vec<CsvRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvError {
+    InvalidEncoding { line: usize },
+    NoHeader,
+    MissingColumns,
+    DuplicateColumn(String),
+    /// The reader gave up on a record. Not expected for in-memory UTF-8 input; kept so a reader
+    /// failure becomes a client error instead of a panic.
+    Malformed { line: usize },
+}
+
+impl CsvError {
+    /// The contract's error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CsvError::InvalidEncoding { .. } => "invalid_encoding",
+            _ => "invalid_csv",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            CsvError::InvalidEncoding { line } => format!("line {line} is not valid UTF-8"),
+            CsvError::NoHeader => "the file has no header row".into(),
+            CsvError::MissingColumns => "the header needs a `name` or an `email` column".into(),
+            CsvError::DuplicateColumn(column) => format!("the column `{column}` appears more than once in the header"),
+            CsvError::Malformed { line } => format!("line {line} could not be read as CSV"),
+        }
+    }
+}
+
+impl CsvRecord {
+    /// A customer body for `NewCustomer::parse`. Blank cells are left out, so they mean "not
+    /// given" rather than failing validation as empty strings.
+    pub fn to_json(&self, columns: &[Column]) -> Value {
+        let mut body = Map::new();
+        let mut attributes = Map::new();
+        for (i, column) in columns.iter().enumerate() {
+            let value = self.values.get(i).map_or("", |v| v.trim());
+            if value.is_empty() {
+                continue;
+            }
+            let target = if matches!(column, Column::Attribute(_)) { &mut attributes } else { &mut body };
+            target.insert(column.key().to_string(), Value::String(value.to_string()));
+        }
+        if !attributes.is_empty() {
+            body.insert("attributes".into(), Value::Object(attributes));
+        }
+        Value::Object(body)
+    }
+}
+
+pub fn parse_csv(bytes: &[u8]) -> Result<ParsedCsv, CsvError> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err(CsvError::InvalidEncoding { line: LineCounter::new(bytes).line_at(e.valid_up_to()) });
+    }
+    let mut reader = Records {
+        reader: csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(detect_delimiter(bytes))
+            .from_reader(bytes),
+        bytes,
+        lines: LineCounter::new(bytes),
+        record: csv::StringRecord::new(),
+    };
+
+    let header = reader.next_record()?.ok_or(CsvError::NoHeader)?;
+    if is_blank(header) {
+        return Err(CsvError::NoHeader);
+    }
+    // Remembers which cell feeds each column, so records can skip cells under empty headers.
+    let mut cells = Vec::new();
+    let mut columns = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, raw) in header.iter().enumerate() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !seen.insert(trimmed.to_lowercase()) {
+            return Err(CsvError::DuplicateColumn(trimmed.to_string()));
+        }
+        cells.push(i);
+        columns.push(Column::from_header(trimmed));
+    }
+    if !columns.iter().any(|c| matches!(c, Column::Name | Column::Email)) {
+        return Err(CsvError::MissingColumns);
+    }
+
+    let mut records = Vec::new();
+    while let Some(line) = reader.next_line()? {
+        let record = &reader.record;
+        if is_blank(record) {
+            continue;
+        }
+        let values = cells.iter().map(|&i| record.get(i).unwrap_or("").to_string()).collect();
+        records.push(CsvRecord { line, values });
+    }
+    Ok(ParsedCsv { columns, records })
+}
+
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.iter().all(|cell| cell.trim().is_empty())
+}
+
+/// Picks the delimiter that occurs most often in the first line, outside quotes.
+fn detect_delimiter(bytes: &[u8]) -> u8 {
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    // The reader skips empty lines, so the header is the first line with anything on it.
+    let start = bytes.iter().position(|b| !matches!(b, b'\r' | b'\n')).unwrap_or(bytes.len());
+    for &b in &bytes[start..] {
+        match b {
+            // An escaped quote (`""`) toggles twice, leaving the state unchanged.
+            b'"' => quoted = !quoted,
+            b'\r' | b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = DELIMITERS.iter().position(|&d| d == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = 0;
+    for i in 1..DELIMITERS.len() {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    DELIMITERS[best]
+}
+
+/// The reader plus what it takes to say on which line each record starts.
+struct Records<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    bytes: &'a [u8],
+    lines: LineCounter<'a>,
+    record: csv::StringRecord,
+}
+
+impl<'a> Records<'a> {
+    fn next_record(&mut self) -> Result<Option<&csv::StringRecord>, CsvError> {
+        Ok(self.next_line()?.map(|_| &self.record))
+    }
+
+    /// Reads the next record into `self.record` and returns its starting line.
+    fn next_line(&mut self) -> Result<Option<usize>, CsvError> {
+        // The reader's position is where the previous record ended; empty lines it will skip
+        // (and the `\n` of a `\r\n` it may not have consumed yet) lie between there and the
+        // record's first byte.
+        let end_of_previous = (self.reader.position().byte() as usize).min(self.bytes.len());
+        let skipped = self.bytes[end_of_previous..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let line = self.lines.line_at(end_of_previous + skipped);
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => Ok(Some(line)),
+            Ok(false) => Ok(None),
+            Err(_) => Err(CsvError::Malformed { line }),
+        }
+    }
+}
+
+/// Turns byte offsets into 1-based line numbers, counting `\r\n`, `\r` and `\n` each as one
+/// break like the CSV reader does. `csv::Position::line` counts only `\n`, which would number
+/// every record of a classic-Mac (`\r`) file as line 1.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter { bytes, offset: 0, line: 1 }
+    }
+
+    /// The line of the byte at `offset`. Offsets must not decrease between calls; counting
+    /// resumes where the last call stopped, so a whole file costs one pass.
+    fn line_at(&mut self, offset: usize) -> usize {
+        for i in self.offset..offset {
+            match self.bytes[i] {
+                b'\r' => self.line += 1,
+                b'\n' if i == 0 || self.bytes[i - 1] != b'\r' => self.line += 1,
+                _ => {}
+            }
+        }
+        self.offset = self.offset.max(offset);
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::customer::NewCustomer;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn parse(text: &str) -> ParsedCsv {
+        parse_csv(text.as_bytes()).unwrap()
+    }
+
+    fn lines(parsed: &ParsedCsv) -> Vec<usize> {
+        parsed.records.iter().map(|r| r.line).collect()
+    }
+
+    fn values(parsed: &ParsedCsv) -> Vec<Vec<&str>> {
+        parsed.records.iter().map(|r| r.values.iter().map(String::as_str).collect()).collect()
+    }
+
+    fn attr(key: &str) -> Column {
+        Column::Attribute(key.into())
+    }
+
+    #[test]
+    fn a_header_and_records_are_parsed_in_order() {
+        let parsed = parse("name,email\nAda,ada@example.com\nGrace,grace@example.com\n");
+        assert_eq!(parsed.columns, vec![Column::Name, Column::Email]);
+        assert_eq!(values(&parsed), vec![vec!["Ada", "ada@example.com"], vec!["Grace", "grace@example.com"]]);
+    }
+
+    #[test]
+    fn the_first_record_is_on_line_2() {
+        assert_eq!(lines(&parse("name\nAda\nGrace")), vec![2, 3]);
+    }
+
+    #[test]
+    fn known_headers_are_matched_case_insensitively_after_trimming() {
+        let parsed = parse(" Name ,EMAIL,Phone,  company,NoTeS\n");
+        assert_eq!(parsed.columns, vec![Column::Name, Column::Email, Column::Phone, Column::Company, Column::Notes]);
+    }
+
+    #[test]
+    fn a_file_with_only_a_name_column_is_valid() {
+        let parsed = parse("Name\nAda\n");
+        assert_eq!(parsed.columns, vec![Column::Name]);
+        assert_eq!(values(&parsed), vec![vec!["Ada"]]);
+    }
+
+    #[test]
+    fn a_file_with_only_an_email_column_is_valid() {
+        assert_eq!(parse("email\n").columns, vec![Column::Email]);
+    }
+
+    #[test]
+    fn other_headers_become_attributes_keeping_their_trimmed_text() {
+        let parsed = parse("name, Plan Tier ,Seats\n");
+        assert_eq!(parsed.columns, vec![Column::Name, attr("Plan Tier"), attr("Seats")]);
+    }
+
+    #[test]
+    fn cells_under_empty_headers_are_dropped() {
+        let parsed = parse("name,,email,\nAda,x,ada@example.com,y\n");
+        assert_eq!(parsed.columns, vec![Column::Name, Column::Email]);
+        assert_eq!(values(&parsed), vec![vec!["Ada", "ada@example.com"]]);
+    }
+
+    #[test]
+    fn a_utf8_bom_is_stripped() {
+        let parsed = parse_csv(b"\xEF\xBB\xBFname\nAda\n").unwrap();
+        assert_eq!(parsed.columns, vec![Column::Name]);
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line_of_the_first_bad_byte() {
+        assert_eq!(parse_csv(b"name\nAda\nJos\xE9\nZo\xEB\n"), Err(CsvError::InvalidEncoding { line: 3 }));
+    }
+
+    #[test]
+    fn invalid_utf8_in_the_header_is_line_1() {
+        assert_eq!(parse_csv(b"n\xFFme\nAda\n"), Err(CsvError::InvalidEncoding { line: 1 }));
+    }
+
+    #[test]
+    fn invalid_utf8_lines_count_crlf_as_one_break() {
+        assert_eq!(parse_csv(b"name\r\nAda\r\n\xFF\r\n"), Err(CsvError::InvalidEncoding { line: 3 }));
+    }
+
+    #[test]
+    fn an_empty_file_has_no_header() {
+        assert_eq!(parse_csv(b""), Err(CsvError::NoHeader));
+    }
+
+    #[test]
+    fn a_file_with_only_a_bom_has_no_header() {
+        assert_eq!(parse_csv(BOM), Err(CsvError::NoHeader));
+    }
+
+    #[test]
+    fn a_file_of_blank_lines_has_no_header() {
+        assert_eq!(parse_csv(b"\n\r\n\n"), Err(CsvError::NoHeader));
+    }
+
+    #[test]
+    fn a_first_row_of_empty_cells_is_not_a_header() {
+        assert_eq!(parse_csv(b" , ,\nAda,x,y\n"), Err(CsvError::NoHeader));
+    }
+
+    #[test]
+    fn a_header_without_name_or_email_is_missing_columns() {
+        assert_eq!(parse_csv(b"phone,company\n123,ACME\n"), Err(CsvError::MissingColumns));
+    }
+
+    #[test]
+    fn duplicate_headers_are_rejected_case_insensitively() {
+        assert_eq!(parse_csv(b"name,email,Plan, NAME\n"), Err(CsvError::DuplicateColumn("NAME".into())));
+    }
+
+    #[test]
+    fn duplicate_attribute_headers_are_rejected() {
+        assert_eq!(parse_csv(b"name,plan,PLAN\n"), Err(CsvError::DuplicateColumn("PLAN".into())));
+    }
+
+    #[test]
+    fn a_semicolon_delimiter_is_detected() {
+        let parsed = parse("name;email\nAda;ada@example.com\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada", "ada@example.com"]]);
+    }
+
+    #[test]
+    fn a_tab_delimiter_is_detected() {
+        let parsed = parse("name\temail\nAda\tada@example.com\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada", "ada@example.com"]]);
+    }
+
+    #[test]
+    fn delimiters_inside_quoted_header_cells_are_not_counted() {
+        let parsed = parse("\"a,b,c\";name;email\n1;Ada;ada@example.com\n");
+        assert_eq!(parsed.columns, vec![attr("a,b,c"), Column::Name, Column::Email]);
+    }
+
+    #[test]
+    fn only_the_header_line_decides_the_delimiter() {
+        let parsed = parse("name,notes\nAda,a;b;c;d\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada", "a;b;c;d"]]);
+    }
+
+    #[test]
+    fn comma_wins_a_tie() {
+        let parsed = parse("name,email;phone\n");
+        assert_eq!(parsed.columns, vec![Column::Name, attr("email;phone")]);
+    }
+
+    #[test]
+    fn quoted_fields_keep_delimiters_quotes_and_newlines() {
+        let parsed = parse("name,notes\n\"Lovelace, Ada\",\"said \"\"hi\"\"\nand left\"\n");
+        assert_eq!(values(&parsed), vec![vec!["Lovelace, Ada", "said \"hi\"\nand left"]]);
+    }
+
+    #[test]
+    fn lines_count_newlines_inside_earlier_quoted_fields() {
+        let parsed = parse("name,notes\nAda,\"one\ntwo\nthree\"\nGrace,x\n");
+        assert_eq!(lines(&parsed), vec![2, 5]);
+    }
+
+    #[test]
+    fn blank_lines_are_ignored_but_still_counted() {
+        let parsed = parse("name\n\nAda\n\n\nGrace\n\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada"], vec!["Grace"]]);
+        assert_eq!(lines(&parsed), vec![3, 6]);
+    }
+
+    #[test]
+    fn rows_of_empty_cells_are_ignored() {
+        let parsed = parse("name,email\n,\n , \nAda,\n");
+        assert_eq!(lines(&parsed), vec![4]);
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_are_skipped() {
+        let parsed = parse("\n\nname;email\nAda;a@example.com\n");
+        assert_eq!(parsed.columns, vec![Column::Name, Column::Email]);
+        assert_eq!(lines(&parsed), vec![4]);
+    }
+
+    #[test]
+    fn crlf_line_endings_give_the_same_lines_as_lf() {
+        let parsed = parse("name,notes\r\nAda,\"a\r\nb\"\r\n\r\nGrace,x\r\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada", "a\r\nb"], vec!["Grace", "x"]]);
+        assert_eq!(lines(&parsed), vec![2, 5]);
+    }
+
+    #[test]
+    fn lone_cr_line_endings_count_as_line_breaks() {
+        assert_eq!(lines(&parse("name\rAda\r\rGrace\r")), vec![2, 4]);
+    }
+
+    #[test]
+    fn missing_trailing_cells_are_empty() {
+        let parsed = parse("name,email,phone\nAda\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada", "", ""]]);
+    }
+
+    #[test]
+    fn extra_cells_beyond_the_header_are_ignored() {
+        let parsed = parse("name\nAda,extra,more\n");
+        assert_eq!(values(&parsed), vec![vec!["Ada"]]);
+    }
+
+    #[test]
+    fn to_json_maps_known_columns_to_fields() {
+        let parsed = parse("Name,Email,Phone,Company,Notes\nAda,ada@example.com,+1 555 0100,ACME,hi\n");
+        assert_eq!(
+            parsed.records[0].to_json(&parsed.columns),
+            json!({"name": "Ada", "email": "ada@example.com", "phone": "+1 555 0100", "company": "ACME", "notes": "hi"})
+        );
+    }
+
+    #[test]
+    fn to_json_omits_blank_cells() {
+        let parsed = parse("name,email,phone\nAda, ,\n");
+        assert_eq!(parsed.records[0].to_json(&parsed.columns), json!({"name": "Ada"}));
+    }
+
+    #[test]
+    fn to_json_puts_other_columns_in_attributes_as_strings() {
+        let parsed = parse("name,Plan,seats\nAda,pro,3\n");
+        assert_eq!(
+            parsed.records[0].to_json(&parsed.columns),
+            json!({"name": "Ada", "attributes": {"Plan": "pro", "seats": "3"}})
+        );
+    }
+
+    #[test]
+    fn to_json_leaves_out_attributes_when_all_are_blank() {
+        let parsed = parse("name,plan\nAda,\n");
+        assert_eq!(parsed.records[0].to_json(&parsed.columns), json!({"name": "Ada"}));
+    }
+
+    #[test]
+    fn to_json_treats_values_shorter_than_the_columns_as_blank() {
+        let record = CsvRecord { line: 2, values: vec!["Ada".into()] };
+        assert_eq!(record.to_json(&[Column::Name, Column::Email]), json!({"name": "Ada"}));
+    }
+
+    #[test]
+    fn to_json_is_accepted_by_new_customer_parse() {
+        let parsed = parse("name,email,plan\nAda,ada@example.com,pro\n");
+        let customer = NewCustomer::parse(&parsed.records[0].to_json(&parsed.columns)).unwrap();
+        assert_eq!(customer.fields.email.unwrap().as_str(), "ada@example.com");
+        assert_eq!(customer.fields.attributes["plan"], "pro");
+    }
+
+    #[test]
+    fn invalid_encoding_has_its_own_code_and_names_the_line() {
+        let e = CsvError::InvalidEncoding { line: 3 };
+        assert_eq!(e.code(), "invalid_encoding");
+        assert_eq!(e.message(), "line 3 is not valid UTF-8");
+    }
+
+    #[test]
+    fn header_problems_are_invalid_csv() {
+        for e in [CsvError::NoHeader, CsvError::MissingColumns, CsvError::DuplicateColumn("x".into())] {
+            assert_eq!(e.code(), "invalid_csv", "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_duplicate_column_message_names_the_column() {
+        assert!(CsvError::DuplicateColumn("Plan".into()).message().contains("`Plan`"));
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_csv(&bytes);
+        }
+
+        #[test]
+        fn every_record_has_one_value_per_column_and_increasing_lines(
+            text in "name,email\n[a-z,;\"\r\n ]{0,200}"
+        ) {
+            let parsed = parse_csv(text.as_bytes()).unwrap();
+            let mut previous = 1;
+            for record in &parsed.records {
+                prop_assert_eq!(record.values.len(), parsed.columns.len());
+                prop_assert!(record.line > previous);
+                previous = record.line;
+            }
+        }
+    }
+}

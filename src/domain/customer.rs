@@ -1,0 +1,508 @@
+//! The customer and the rules for creating and changing one.
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::email::Email;
+use super::fields::{phone, text, Lines};
+use crate::http::error::FieldError;
+
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_COMPANY_LEN: usize = 200;
+pub const MAX_NOTES_LEN: usize = 10_000;
+pub const MAX_ATTRIBUTES: usize = 50;
+pub const MAX_ATTRIBUTE_KEY_LEN: usize = 64;
+pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 1_000;
+pub const REDACTED: &str = "[redacted]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Registered,
+    Visitor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Admin,
+    Import,
+    MeetingLink,
+    Form,
+    Chat,
+    ConferenceRoom,
+}
+
+impl Kind {
+    pub const ALL: [&'static str; 2] = ["registered", "visitor"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Registered => "registered",
+            Kind::Visitor => "visitor",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Kind> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+}
+
+impl Source {
+    pub const ALL: [&'static str; 6] = ["admin", "import", "meeting_link", "form", "chat", "conference_room"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Admin => "admin",
+            Source::Import => "import",
+            Source::MeetingLink => "meeting_link",
+            Source::Form => "form",
+            Source::Chat => "chat",
+            Source::ConferenceRoom => "conference_room",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Source> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+}
+
+/// A customer as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub attributes: Map<String, Value>,
+    pub kind: Kind,
+    pub source: Source,
+    pub group_ids: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_seen_at: Option<String>,
+    pub deleted_at: Option<String>,
+    pub version: i64,
+}
+
+/// The personal and descriptive fields of a customer, validated: what create, import and patch
+/// produce and what storage writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerFields {
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub attributes: Map<String, Value>,
+}
+
+/// A validated request to create a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCustomer {
+    pub fields: CustomerFields,
+    pub kind: Kind,
+    pub source: Source,
+}
+
+const READ_ONLY: [&str; 7] = ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids"];
+
+/// Collects every field error of one body, so the client sees all of them at once.
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+    fn into_result<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() { Ok(value) } else { Err(self.0) }
+    }
+}
+
+fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
+    match value {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => match Email::parse(s) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errors.push("email", e.code(), e.message());
+                None
+            }
+        },
+        _ => {
+            errors.push("email", "invalid_type", "email must be a string or null");
+            None
+        }
+    }
+}
+
+/// Checks one attribute value; `None` means the key is removed (merge-patch null).
+fn attribute_value(errors: &mut Errors, key: &str, value: &Value) -> Option<Value> {
+    let field = format!("attributes.{key}");
+    match value {
+        Value::String(s) if s.chars().count() > MAX_ATTRIBUTE_VALUE_LEN => {
+            errors.push(&field, "too_long", format!("attribute values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"));
+            None
+        }
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(value.clone()),
+        _ => {
+            errors.push(&field, "invalid_type", "attribute values must be a string, number or boolean");
+            None
+        }
+    }
+}
+
+/// Attribute keys are plain words so they are safe in JSON paths and CSV headers.
+pub fn is_valid_attribute_key(key: &str) -> bool {
+    !key.trim().is_empty()
+        && key.chars().count() <= MAX_ATTRIBUTE_KEY_LEN
+        && key.chars().all(|c| c.is_alphanumeric() || "_-. ".contains(c))
+}
+
+fn attribute_key_ok(errors: &mut Errors, key: &str) -> bool {
+    let ok = is_valid_attribute_key(key);
+    if !ok {
+        errors.push(
+            &format!("attributes.{key}"),
+            "invalid_key",
+            format!("attribute keys are 1 to {MAX_ATTRIBUTE_KEY_LEN} letters, digits, spaces, `_`, `-` or `.`"),
+        );
+    }
+    ok
+}
+
+fn attributes(errors: &mut Errors, value: &Value) -> Map<String, Value> {
+    match value {
+        Value::Null => Map::new(),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                if attribute_key_ok(errors, k) {
+                    if v.is_null() {
+                        continue;
+                    }
+                    if let Some(v) = attribute_value(errors, k, v) {
+                        out.insert(k.clone(), v);
+                    }
+                }
+            }
+            check_attribute_count(errors, &out);
+            out
+        }
+        _ => {
+            errors.push("attributes", "invalid_type", "attributes must be an object");
+            Map::new()
+        }
+    }
+}
+
+fn check_attribute_count(errors: &mut Errors, attrs: &Map<String, Value>) {
+    if attrs.len() > MAX_ATTRIBUTES {
+        errors.push("attributes", "too_many", format!("at most {MAX_ATTRIBUTES} attributes"));
+    }
+}
+
+fn require_name_or_email(errors: &mut Errors, fields: &CustomerFields) {
+    if fields.name.is_none() && fields.email.is_none() && !errors.0.iter().any(|e| e.field == "name" || e.field == "email") {
+        errors.push("name", "required", "a customer needs a name or an email");
+    }
+}
+
+fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
+    body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
+}
+
+impl NewCustomer {
+    /// Validates a create body. Unknown and read-only fields are errors, so typos never pass silently.
+    pub fn parse(body: &Value) -> Result<NewCustomer, Vec<FieldError>> {
+        let map = object(body)?;
+        let mut errors = Errors::default();
+        let mut fields = CustomerFields::default();
+        let mut kind = Kind::Registered;
+        let mut source = Source::Admin;
+        for (key, value) in map {
+            match key.as_str() {
+                "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Multi),
+                "email" => fields.email = email(&mut errors, value),
+                "phone" => fields.phone = phone(&mut errors.0, value),
+                "company" => fields.company = text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Multi),
+                "notes" => fields.notes = text(&mut errors.0, "notes", value, MAX_NOTES_LEN, Lines::Multi),
+                "attributes" => fields.attributes = attributes(&mut errors, value),
+                "kind" => match value.as_str().and_then(Kind::parse) {
+                    Some(k) => kind = k,
+                    None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
+                },
+                "source" => match value.as_str().and_then(Source::parse) {
+                    Some(s) => source = s,
+                    None => errors.push("source", "invalid", format!("source must be one of {}", Source::ALL.join(", "))),
+                },
+                k if READ_ONLY.contains(&k) => errors.push(k, "read_only", format!("{k} is set by the server")),
+                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+            }
+        }
+        require_name_or_email(&mut errors, &fields);
+        errors.into_result(NewCustomer { fields, kind, source })
+    }
+}
+
+/// A validated JSON merge patch (RFC 7396) for a customer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CustomerPatch {
+    pub name: Option<Option<String>>,
+    pub email: Option<Option<Email>>,
+    pub phone: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    /// `None`: untouched; `Some(None)`: cleared; `Some(Some(map))`: keys merged, null values removed.
+    pub attributes: Option<Option<Map<String, Value>>>,
+    pub kind: Option<Kind>,
+}
+
+/// The outcome of applying a patch: the new fields and which of them changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchedCustomer {
+    pub fields: CustomerFields,
+    pub kind: Kind,
+    pub changed: Vec<&'static str>,
+}
+
+impl CustomerPatch {
+    pub fn parse(body: &Value) -> Result<CustomerPatch, Vec<FieldError>> {
+        let map = object(body)?;
+        let mut errors = Errors::default();
+        let mut patch = CustomerPatch::default();
+        for (key, value) in map {
+            match key.as_str() {
+                "name" => patch.name = Some(text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Multi)),
+                "email" => patch.email = Some(email(&mut errors, value)),
+                "phone" => patch.phone = Some(phone(&mut errors.0, value)),
+                "company" => patch.company = Some(text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Multi)),
+                "notes" => patch.notes = Some(text(&mut errors.0, "notes", value, MAX_NOTES_LEN, Lines::Multi)),
+                "attributes" => {
+                    patch.attributes = Some(match value {
+                        Value::Null => None,
+                        Value::Object(m) => {
+                            // Keep nulls: in a merge patch they remove a key.
+                            let mut out = Map::new();
+                            for (k, v) in m {
+                                if attribute_key_ok(&mut errors, k) {
+                                    if v.is_null() {
+                                        out.insert(k.clone(), Value::Null);
+                                    } else if let Some(v) = attribute_value(&mut errors, k, v) {
+                                        out.insert(k.clone(), v);
+                                    }
+                                }
+                            }
+                            Some(out)
+                        }
+                        _ => {
+                            errors.push("attributes", "invalid_type", "attributes must be an object or null");
+                            None
+                        }
+                    })
+                }
+                "kind" => match value.as_str().and_then(Kind::parse) {
+                    Some(k) => patch.kind = Some(k),
+                    None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
+                },
+                "source" => errors.push("source", "read_only", "source records where the customer came from and cannot change"),
+                k if READ_ONLY.contains(&k) => errors.push(k, "read_only", format!("{k} is set by the server")),
+                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+            }
+        }
+        errors.into_result(patch)
+    }
+
+    /// Applies the patch to a customer; fails when the result would have neither name nor email
+    /// or too many attributes.
+    pub fn apply(&self, current: &Customer) -> Result<PatchedCustomer, Vec<FieldError>> {
+        let mut changed = Vec::new();
+        let mut set = |name: &'static str, old: &Option<String>, new: &Option<Option<String>>| -> Option<String> {
+            match new {
+                Some(v) if v != old => {
+                    changed.push(name);
+                    v.clone()
+                }
+                _ => old.clone(),
+            }
+        };
+        let name = set("name", &current.name, &self.name);
+        let phone = set("phone", &current.phone, &self.phone);
+        let company = set("company", &current.company, &self.company);
+        let notes = set("notes", &current.notes, &self.notes);
+        let current_email = current.email.as_deref().and_then(|e| Email::parse(e).ok());
+        let email = match &self.email {
+            Some(new) if new.as_ref().map(Email::as_str) != current.email.as_deref() => {
+                changed.push("email");
+                new.clone()
+            }
+            _ => current_email,
+        };
+        let attributes = match &self.attributes {
+            None => current.attributes.clone(),
+            Some(None) => Map::new(),
+            Some(Some(merge)) => {
+                let mut out = current.attributes.clone();
+                for (k, v) in merge {
+                    if v.is_null() {
+                        out.remove(k);
+                    } else {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+                out
+            }
+        };
+        if attributes != current.attributes {
+            changed.push("attributes");
+        }
+        let kind = self.kind.unwrap_or(current.kind);
+        if kind != current.kind {
+            changed.push("kind");
+        }
+        let fields = CustomerFields { name, email, phone, company, notes, attributes };
+        let mut errors = Errors::default();
+        check_attribute_count(&mut errors, &fields.attributes);
+        require_name_or_email(&mut errors, &fields);
+        errors.into_result(PatchedCustomer { fields, kind, changed })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields_of(errors: Vec<FieldError>) -> Vec<(String, String)> {
+        errors.into_iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    fn customer() -> Customer {
+        Customer {
+            id: "c1".into(),
+            name: Some("Ada".into()),
+            email: Some("ada@example.com".into()),
+            phone: None,
+            company: None,
+            notes: None,
+            attributes: json!({"plan": "pro", "seats": 3}).as_object().unwrap().clone(),
+            kind: Kind::Registered,
+            source: Source::Admin,
+            group_ids: vec![],
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            last_seen_at: None,
+            deleted_at: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_name_alone_is_a_valid_customer() {
+        let c = NewCustomer::parse(&json!({"name": "Ada"})).unwrap();
+        assert_eq!(c.fields.name.as_deref(), Some("Ada"));
+        assert_eq!(c.kind, Kind::Registered);
+        assert_eq!(c.source, Source::Admin);
+    }
+
+    #[test]
+    fn neither_name_nor_email_is_rejected() {
+        let errs = NewCustomer::parse(&json!({"company": "ACME"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("name".into(), "required".into())]);
+    }
+
+    #[test]
+    fn blank_strings_count_as_absent() {
+        assert!(NewCustomer::parse(&json!({"name": "  ", "email": ""})).is_err());
+    }
+
+    #[test]
+    fn an_invalid_email_names_the_field() {
+        let errs = NewCustomer::parse(&json!({"email": "nope"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("email".into(), "invalid".into())]);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_by_name() {
+        let errs = NewCustomer::parse(&json!({"name": "Ada", "emial": "x"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("emial".into(), "unknown_field".into())]);
+    }
+
+    #[test]
+    fn server_fields_are_read_only() {
+        let errs = NewCustomer::parse(&json!({"name": "Ada", "id": "x"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("id".into(), "read_only".into())]);
+    }
+
+    #[test]
+    fn all_errors_are_reported_together() {
+        let errs = NewCustomer::parse(&json!({"email": 5, "phone": "abc", "kind": "vip"})).unwrap_err();
+        assert_eq!(errs.len(), 3);
+    }
+
+    #[test]
+    fn attributes_accept_scalars_only() {
+        let errs = NewCustomer::parse(&json!({"name": "A", "attributes": {"a": [1]}})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("attributes.a".into(), "invalid_type".into())]);
+    }
+
+    #[test]
+    fn more_than_fifty_attributes_are_rejected() {
+        let attrs: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+        let errs = NewCustomer::parse(&json!({"name": "A", "attributes": attrs})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("attributes".into(), "too_many".into())]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_rejected() {
+        assert!(NewCustomer::parse(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn over_long_names_are_rejected() {
+        let errs = NewCustomer::parse(&json!({"name": "x".repeat(201)})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("name".into(), "too_long".into())]);
+    }
+
+    #[test]
+    fn patch_sets_only_given_fields_and_reports_them() {
+        let p = CustomerPatch::parse(&json!({"company": "ACME"})).unwrap();
+        let out = p.apply(&customer()).unwrap();
+        assert_eq!(out.fields.company.as_deref(), Some("ACME"));
+        assert_eq!(out.fields.name.as_deref(), Some("Ada"));
+        assert_eq!(out.changed, vec!["company"]);
+    }
+
+    #[test]
+    fn patch_null_clears_a_field() {
+        let p = CustomerPatch::parse(&json!({"name": null})).unwrap();
+        let out = p.apply(&customer()).unwrap();
+        assert_eq!(out.fields.name, None);
+        assert_eq!(out.changed, vec!["name"]);
+    }
+
+    #[test]
+    fn patch_cannot_remove_both_name_and_email() {
+        let p = CustomerPatch::parse(&json!({"name": null, "email": null})).unwrap();
+        assert!(p.apply(&customer()).is_err());
+    }
+
+    #[test]
+    fn patch_merges_attributes_and_null_removes_a_key() {
+        let p = CustomerPatch::parse(&json!({"attributes": {"plan": null, "region": "eu"}})).unwrap();
+        let out = p.apply(&customer()).unwrap();
+        assert_eq!(Value::Object(out.fields.attributes), json!({"seats": 3, "region": "eu"}));
+        assert_eq!(out.changed, vec!["attributes"]);
+    }
+
+    #[test]
+    fn patch_with_same_values_changes_nothing() {
+        let p = CustomerPatch::parse(&json!({"name": "Ada", "email": "ada@example.com"})).unwrap();
+        assert!(p.apply(&customer()).unwrap().changed.is_empty());
+    }
+
+    #[test]
+    fn patch_rejects_source_and_unknown_fields() {
+        let errs = CustomerPatch::parse(&json!({"source": "form", "foo": 1})).unwrap_err();
+        assert_eq!(errs.len(), 2);
+    }
+}

@@ -1,0 +1,180 @@
+//! An email address as the contract accepts it: trimmed, at most 254 characters, one `@`,
+//! a dotted domain. Matching is case-insensitive, so `normalized` is what uniqueness uses.
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailError {
+    Empty,
+    TooLong,
+    Invalid(&'static str),
+}
+
+impl EmailError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EmailError::Empty => "required",
+            EmailError::TooLong => "too_long",
+            EmailError::Invalid(_) => "invalid",
+        }
+    }
+    pub fn message(&self) -> String {
+        match self {
+            EmailError::Empty => "email is empty".into(),
+            EmailError::TooLong => "email is longer than 254 characters".into(),
+            EmailError::Invalid(why) => format!("not a valid email address: {why}"),
+        }
+    }
+}
+
+pub const MAX_EMAIL_LEN: usize = 254;
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        if s.chars().count() > MAX_EMAIL_LEN {
+            return Err(EmailError::TooLong);
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or(EmailError::Invalid("missing @"))?;
+        if local.is_empty() || local.len() > 64 {
+            return Err(EmailError::Invalid("the part before @ must be 1 to 64 characters"));
+        }
+        if local.contains('@') {
+            return Err(EmailError::Invalid("more than one @"));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
+            return Err(EmailError::Invalid("contains a space or a character not allowed in an address"));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(EmailError::Invalid("misplaced dot before @"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 {
+            return Err(EmailError::Invalid("the domain needs a dot"));
+        }
+        for label in &labels {
+            let ok = !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-');
+            if !ok {
+                return Err(EmailError::Invalid("the domain is not valid"));
+            }
+        }
+        Ok(Email(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key uniqueness and lookups use: the whole address lower-cased.
+    pub fn normalized(&self) -> String {
+        normalize_email(&self.0)
+    }
+}
+
+/// Lower-cases and trims a raw address the same way stored ones are, for exact-match filters.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_plain_address_is_accepted() {
+        assert_eq!(Email::parse("ada@example.com").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_trimmed() {
+        assert_eq!(Email::parse("  ada@example.com\n").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn case_is_kept_for_display_but_not_for_matching() {
+        let e = Email::parse("Ada@Example.COM").unwrap();
+        assert_eq!(e.as_str(), "Ada@Example.COM");
+        assert_eq!(e.normalized(), "ada@example.com");
+    }
+
+    #[test]
+    fn an_empty_address_is_required() {
+        assert_eq!(Email::parse("   "), Err(EmailError::Empty));
+    }
+
+    #[test]
+    fn an_address_without_at_is_rejected() {
+        assert!(matches!(Email::parse("ada.example.com"), Err(EmailError::Invalid(_))));
+    }
+
+    #[test]
+    fn an_address_without_a_dotted_domain_is_rejected() {
+        assert!(Email::parse("ada@localhost").is_err());
+    }
+
+    #[test]
+    fn two_ats_are_rejected() {
+        assert!(Email::parse("a@b@example.com").is_err());
+    }
+
+    #[test]
+    fn spaces_inside_are_rejected() {
+        assert!(Email::parse("ada lovelace@example.com").is_err());
+    }
+
+    #[test]
+    fn addresses_over_254_characters_are_too_long() {
+        let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
+        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn exactly_254_characters_is_allowed() {
+        let domain = format!("{}.{}.{}.{}", "b".repeat(63), "c".repeat(63), "d".repeat(63), "e".repeat(63 - 4 - 2));
+        let email = format!("a@{domain}");
+        assert!(email.len() <= 254);
+        assert!(Email::parse(&email).is_ok());
+    }
+
+    #[test]
+    fn plus_addressing_and_subdomains_are_accepted() {
+        assert!(Email::parse("ada+crm@mail.example.co.uk").is_ok());
+    }
+
+    #[test]
+    fn international_domains_are_accepted() {
+        assert!(Email::parse("ada@exämple.de").is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,300}") {
+            let _ = Email::parse(&s);
+        }
+
+        #[test]
+        fn accepted_addresses_are_trimmed_and_bounded(s in "[ a-zA-Z0-9.@_+-]{0,80}") {
+            if let Ok(e) = Email::parse(&s) {
+                prop_assert_eq!(e.as_str(), e.as_str().trim());
+                prop_assert!(e.as_str().chars().count() <= MAX_EMAIL_LEN);
+                prop_assert!(e.as_str().contains('@'));
+            }
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Reads the list query string and the filter body into one `CustomerQuery`, so list, filter,
+//! bulk delete and export select customers the same way.
+use serde_json::{Map, Value};
+
+use super::cursor;
+use super::email::normalize_email;
+use crate::http::error::{ApiError, FieldError};
+use crate::storage::query::{operand_for, After, Condition, CustomerQuery, Field, Match, Op, Operand, SqlValue, Sort, Status};
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_CONDITIONS: usize = 20;
+pub const MAX_SEARCH_LEN: usize = 200;
+
+/// A query plus where its page starts and how long it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRequest {
+    pub query: CustomerQuery,
+    pub limit: usize,
+    pub after: Option<After>,
+    pub include_total: bool,
+}
+
+fn bad(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid_parameter(name, message)
+}
+
+/// The `limit` query parameter of every paged list: 1 to 100.
+pub fn limit_param(raw: &str) -> Result<usize, ApiError> {
+    raw.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| bad("limit", format!("must be an integer from 1 to {MAX_LIMIT}")))
+}
+
+fn time_condition(field: Field, op: Op, name: &str, raw: &str) -> Result<Condition, ApiError> {
+    let t = super::time::parse_time(raw).ok_or_else(|| bad(name, "must be an RFC 3339 time or a date (YYYY-MM-DD)"))?;
+    Ok(Condition { field, op, operand: Operand::One(SqlValue::Text(t)) })
+}
+
+fn eq(field: Field, value: String) -> Condition {
+    Condition { field, op: Op::Eq, operand: Operand::One(SqlValue::Text(value)) }
+}
+
+/// `GET /v1/customers` (and the export's GET). Unknown parameters are refused so a typo
+/// never silently widens a list or an export.
+pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<PageRequest, ApiError> {
+    let mut query = CustomerQuery::default();
+    let mut limit = DEFAULT_LIMIT;
+    let mut cursor_raw: Option<&str> = None;
+    let mut include_total = false;
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in pairs {
+        if seen.contains(&name.as_str()) {
+            return Err(bad(name, "is given more than once"));
+        }
+        seen.push(name);
+        match name.as_str() {
+            "q" => {
+                let q = value.trim();
+                if q.chars().count() > MAX_SEARCH_LEN {
+                    return Err(bad("q", format!("is longer than {MAX_SEARCH_LEN} characters")));
+                }
+                if !q.is_empty() {
+                    query.search = Some(q.to_string());
+                }
+            }
+            "email" => query.required.push(eq(Field::Email, normalize_email(value))),
+            "kind" => {
+                super::customer::Kind::parse(value).ok_or_else(|| bad("kind", "must be registered or visitor"))?;
+                query.required.push(eq(Field::Kind, value.clone()));
+            }
+            "source" => {
+                super::customer::Source::parse(value)
+                    .ok_or_else(|| bad("source", format!("must be one of {}", super::customer::Source::ALL.join(", "))))?;
+                query.required.push(eq(Field::Source, value.clone()));
+            }
+            "group_id" => {
+                if value.trim().is_empty() {
+                    return Err(bad("group_id", "must not be empty"));
+                }
+                query.required.push(eq(Field::GroupId, value.trim().to_string()));
+            }
+            "status" => query.status = Status::parse(value).ok_or_else(|| bad("status", "must be active, deleted or all"))?,
+            "created_after" => query.required.push(time_condition(Field::CreatedAt, Op::Gt, "created_after", value)?),
+            "created_before" => query.required.push(time_condition(Field::CreatedAt, Op::Lt, "created_before", value)?),
+            "sort" => query.sort = Sort::parse(value).ok_or_else(|| bad("sort", format!("must be one of {}", Sort::ALLOWED)))?,
+            "limit" if paging => limit = limit_param(value)?,
+            "cursor" if paging => cursor_raw = Some(value),
+            "include_total" if paging => {
+                include_total = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(bad("include_total", "must be true or false")),
+                }
+            }
+            other => return Err(bad(other, "is not a known parameter")),
+        }
+    }
+    let after = match cursor_raw {
+        Some(c) => Some(decode_cursor(c, query.sort).map_err(|m| bad("cursor", m))?),
+        None => None,
+    };
+    Ok(PageRequest { query, limit, after, include_total })
+}
+
+fn decode_cursor(raw: &str, sort: Sort) -> Result<After, &'static str> {
+    let (key, id) = cursor::decode(raw, &sort.name())?;
+    Ok(After { key, id })
+}
+
+pub fn next_cursor(sort: Sort, key: &str, id: &str) -> String {
+    cursor::encode(&sort.name(), key, id)
+}
+
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+}
+
+/// The filter body of `POST /v1/customers/filter`, bulk delete and the export's POST.
+/// Problems are field errors (422) naming the offending path, e.g. `conditions[2].op`.
+pub fn from_filter_body(body: &Value, paging: bool) -> Result<PageRequest, ApiError> {
+    let map = body.as_object().ok_or_else(|| ApiError::field("body", "invalid_type", "the filter must be a JSON object"))?;
+    from_filter_map(map, paging, "")
+}
+
+pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> Result<PageRequest, ApiError> {
+    let mut errors = Errors(Vec::new());
+    let mut query = CustomerQuery::default();
+    let mut limit = DEFAULT_LIMIT;
+    let mut cursor_raw = None;
+    let mut include_total = false;
+    let path = |k: &str| format!("{prefix}{k}");
+    for (key, value) in map {
+        match key.as_str() {
+            "match" => match value.as_str() {
+                Some("all") => query.matching = Match::All,
+                Some("any") => query.matching = Match::Any,
+                _ => errors.push(path("match"), "invalid", "match must be all or any"),
+            },
+            "status" => match value.as_str().and_then(Status::parse) {
+                Some(s) => query.status = s,
+                None => errors.push(path("status"), "invalid", "status must be active, deleted or all"),
+            },
+            "sort" => match value.as_str().and_then(Sort::parse) {
+                Some(s) => query.sort = s,
+                None => errors.push(path("sort"), "invalid", format!("sort must be one of {}", Sort::ALLOWED)),
+            },
+            "q" => match value {
+                Value::String(q) if q.chars().count() <= MAX_SEARCH_LEN => {
+                    if !q.trim().is_empty() {
+                        query.search = Some(q.trim().to_string())
+                    }
+                }
+                _ => errors.push(path("q"), "invalid", format!("q must be a string of at most {MAX_SEARCH_LEN} characters")),
+            },
+            "limit" if paging => match value.as_u64().filter(|n| (1..=MAX_LIMIT as u64).contains(n)) {
+                Some(n) => limit = n as usize,
+                None => errors.push(path("limit"), "invalid", format!("limit must be an integer from 1 to {MAX_LIMIT}")),
+            },
+            "cursor" if paging => match value {
+                Value::String(c) => cursor_raw = Some(c.clone()),
+                Value::Null => {}
+                _ => errors.push(path("cursor"), "invalid", "cursor must be a string"),
+            },
+            "include_total" if paging => match value.as_bool() {
+                Some(b) => include_total = b,
+                None => errors.push(path("include_total"), "invalid", "include_total must be a boolean"),
+            },
+            "conditions" => match value.as_array() {
+                Some(list) if list.len() > MAX_CONDITIONS => {
+                    errors.push(path("conditions"), "too_many", format!("at most {MAX_CONDITIONS} conditions"))
+                }
+                Some(list) => {
+                    for (i, item) in list.iter().enumerate() {
+                        if let Some(c) = parse_condition(&mut errors, &format!("{prefix}conditions[{i}]"), item) {
+                            query.conditions.push(c);
+                        }
+                    }
+                }
+                None => errors.push(path("conditions"), "invalid_type", "conditions must be a list"),
+            },
+            other => errors.push(path(other), "unknown_field", format!("unknown field `{other}`")),
+        }
+    }
+    let mut after = None;
+    if let Some(c) = cursor_raw {
+        match decode_cursor(&c, query.sort) {
+            Ok(a) => after = Some(a),
+            Err(m) => errors.push(path("cursor"), "invalid", format!("cursor {m}")),
+        }
+    }
+    if !errors.0.is_empty() {
+        return Err(ApiError::Validation(errors.0));
+    }
+    Ok(PageRequest { query, limit, after, include_total })
+}
+
+fn parse_condition(errors: &mut Errors, at: &str, item: &Value) -> Option<Condition> {
+    let Some(obj) = item.as_object() else {
+        errors.push(at, "invalid_type", "a condition is an object {field, op, value}");
+        return None;
+    };
+    if let Some(k) = obj.keys().find(|k| !["field", "op", "value"].contains(&k.as_str())) {
+        errors.push(format!("{at}.{k}"), "unknown_field", format!("unknown field `{k}`"));
+        return None;
+    }
+    let field = match obj.get("field").and_then(Value::as_str).and_then(Field::parse) {
+        Some(f) => f,
+        None => {
+            errors.push(format!("{at}.field"), "invalid", format!("field must be one of {}", Field::ALLOWED));
+            return None;
+        }
+    };
+    let op = match obj.get("op").and_then(Value::as_str).and_then(Op::parse) {
+        Some(op) => op,
+        None => {
+            errors.push(format!("{at}.op"), "invalid", format!("op must be one of {}", Op::ALLOWED));
+            return None;
+        }
+    };
+    // Emails are stored lower-cased, so compare against the lower-cased value.
+    let value = match (&field, obj.get("value")) {
+        (Field::Email, Some(Value::String(s))) => Some(Value::String(normalize_email(s))),
+        (_, v) => v.cloned(),
+    };
+    match operand_for(&field, op, value.as_ref()) {
+        Ok(operand) => Some(Condition { field, op, operand }),
+        Err(m) => {
+            errors.push(format!("{at}.value"), "invalid", m);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn param_of(e: ApiError) -> String {
+        match e {
+            ApiError::InvalidParameter { name, .. } => name,
+            other => panic!("expected invalid_parameter, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_parameters_mean_live_customers_newest_first_25_a_page() {
+        let p = from_query_pairs(&[], true).unwrap();
+        assert_eq!(p.query, CustomerQuery::default());
+        assert_eq!(p.limit, 25);
+        assert!(!p.include_total);
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named() {
+        for (k, v) in [("limit", "0"), ("limit", "101"), ("limit", "x"), ("sort", "id"), ("status", "gone"), ("kind", "vip"),
+                       ("source", "web"), ("created_after", "soon"), ("cursor", "junk"), ("include_total", "yes"), ("colour", "red")] {
+            assert_eq!(param_of(from_query_pairs(&pairs(&[(k, v)]), true).unwrap_err()), k);
+        }
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused() {
+        assert_eq!(param_of(from_query_pairs(&pairs(&[("q", "a"), ("q", "b")]), true).unwrap_err()), "q");
+    }
+
+    #[test]
+    fn an_over_long_search_is_refused() {
+        let q = "x".repeat(201);
+        assert_eq!(param_of(from_query_pairs(&pairs(&[("q", &q)]), true).unwrap_err()), "q");
+    }
+
+    #[test]
+    fn email_filter_is_exact_and_case_insensitive() {
+        let p = from_query_pairs(&pairs(&[("email", " Ada@Example.com ")]), true).unwrap();
+        assert_eq!(p.query.required, vec![eq(Field::Email, "ada@example.com".into())]);
+    }
+
+    #[test]
+    fn a_cursor_from_one_sort_is_refused_under_another() {
+        let c = next_cursor(Sort::parse("name").unwrap(), "ada", "id");
+        assert_eq!(param_of(from_query_pairs(&pairs(&[("cursor", &c)]), true).unwrap_err()), "cursor");
+        assert!(from_query_pairs(&pairs(&[("cursor", &c), ("sort", "name")]), true).is_ok());
+    }
+
+    #[test]
+    fn paging_parameters_are_unknown_to_export() {
+        assert_eq!(param_of(from_query_pairs(&pairs(&[("limit", "5")]), false).unwrap_err()), "limit");
+    }
+
+    #[test]
+    fn a_filter_body_builds_conditions() {
+        let p = from_filter_body(&json!({"match": "any", "conditions": [
+            {"field": "attributes.plan", "op": "eq", "value": "pro"},
+            {"field": "last_seen_at", "op": "is_null"}
+        ], "limit": 10, "status": "all", "sort": "email"}), true).unwrap();
+        assert_eq!(p.query.matching, Match::Any);
+        assert_eq!(p.query.conditions.len(), 2);
+        assert_eq!(p.limit, 10);
+        assert_eq!(p.query.status, Status::All);
+    }
+
+    #[test]
+    fn filter_errors_name_the_condition_path() {
+        let e = from_filter_body(&json!({"conditions": [{"field": "name", "op": "eq", "value": "a"}, {"field": "password", "op": "eq", "value": "x"}]}), true).unwrap_err();
+        match e {
+            ApiError::Validation(f) => assert_eq!(f[0].field, "conditions[1].field"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_filter_keys_and_ops_are_refused() {
+        assert!(from_filter_body(&json!({"where": 1}), true).is_err());
+        assert!(from_filter_body(&json!({"conditions": [{"field": "name", "op": "like", "value": "%"}]}), true).is_err());
+        assert!(from_filter_body(&json!({"conditions": [{"field": "name", "op": "eq", "value": "a", "x": 1}]}), true).is_err());
+    }
+
+    #[test]
+    fn more_than_twenty_conditions_are_refused() {
+        let conds: Vec<Value> = (0..21).map(|i| json!({"field": "name", "op": "eq", "value": i.to_string()})).collect();
+        assert!(from_filter_body(&json!({"conditions": conds}), true).is_err());
+    }
+
+    #[test]
+    fn email_conditions_compare_lower_cased() {
+        let p = from_filter_body(&json!({"conditions": [{"field": "email", "op": "eq", "value": "ADA@X.COM"}]}), true).unwrap();
+        assert_eq!(p.query.conditions[0].operand, Operand::One(SqlValue::Text("ada@x.com".into())));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| json!(n)),
+                "\\PC{0,20}".prop_map(Value::String),
+                prop_oneof![Just("name"), Just("email"), Just("attributes.plan"), Just("created_at"), Just("group_id"),
+                            Just("eq"), Just("in"), Just("contains"), Just("is_null"), Just("any"), Just("all")]
+                    .prop_map(|s| Value::String(s.to_string())),
+            ];
+            leaf.prop_recursive(4, 64, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                    prop::collection::btree_map(
+                        prop_oneof![Just("match"), Just("conditions"), Just("field"), Just("op"), Just("value"),
+                                    Just("status"), Just("sort"), Just("limit"), Just("cursor"), Just("q")]
+                            .prop_map(str::to_string),
+                        inner,
+                        0..6,
+                    )
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Whatever the body, the parser answers with a query or a client error, and every
+            /// query it accepts builds SQL within D1's parameter limit or says it cannot.
+            #[test]
+            fn any_filter_body_parses_or_is_refused_without_panicking(body in any_json()) {
+                match from_filter_body(&body, true) {
+                    Ok(page) => {
+                        if let Ok(sql) = page.query.page_sql(page.after.as_ref(), page.limit) {
+                            prop_assert!(sql.binds.len() <= crate::storage::query::MAX_BINDS);
+                        }
+                    }
+                    Err(e) => prop_assert!(e.status() == 422),
+                }
+            }
+
+            #[test]
+            fn any_query_string_parses_or_names_a_parameter(pairs in prop::collection::vec(("[a-z_]{1,14}", "\\PC{0,30}"), 0..6)) {
+                if let Err(e) = from_query_pairs(&pairs, true) {
+                    prop_assert_eq!(e.status(), 400);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The contract's per-action permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    CustomersRead,
+    CustomersCreate,
+    CustomersUpdate,
+    CustomersDelete,
+    CustomersForceDelete,
+    CustomersImport,
+    CustomersExport,
+    GroupsManage,
+    KeysManage,
+    AuditRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Permission::CustomersRead,
+        Permission::CustomersCreate,
+        Permission::CustomersUpdate,
+        Permission::CustomersDelete,
+        Permission::CustomersForceDelete,
+        Permission::CustomersImport,
+        Permission::CustomersExport,
+        Permission::GroupsManage,
+        Permission::KeysManage,
+        Permission::AuditRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::CustomersRead => "customers:read",
+            Permission::CustomersCreate => "customers:create",
+            Permission::CustomersUpdate => "customers:update",
+            Permission::CustomersDelete => "customers:delete",
+            Permission::CustomersForceDelete => "customers:force_delete",
+            Permission::CustomersImport => "customers:import",
+            Permission::CustomersExport => "customers:export",
+            Permission::GroupsManage => "groups:manage",
+            Permission::KeysManage => "keys:manage",
+            Permission::AuditRead => "audit:read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_round_trips_through_its_name() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_not_permissions() {
+        assert_eq!(Permission::parse("customers:*"), None);
+        assert_eq!(Permission::parse("CUSTOMERS:READ"), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! The one error type every endpoint returns. It knows its status code, its contract error code
+//! and its JSON body; 5xx causes are kept for the log and never shown to the client.
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code: code.to_string(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    NotFound(&'static str),
+    MethodNotAllowed { allow: Vec<&'static str> },
+    InvalidJson(String),
+    UnsupportedMediaType(&'static str),
+    PayloadTooLarge { limit_bytes: usize },
+    Validation(Vec<FieldError>),
+    InvalidParameter { name: String, message: String },
+    Unauthorized,
+    Forbidden { permission: &'static str },
+    CustomerExists { existing_id: String },
+    CustomerDeleted,
+    VersionMismatch { current: i64 },
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
+    RateLimited { retry_after_secs: u32 },
+    InvalidCsv(String),
+    InvalidEncoding(String),
+    TooManyRows { limit: usize },
+    /// A client error with a code of its own (e.g. a conflict on a contact's email).
+    Conflict { code: &'static str, message: String },
+    /// A D1 hiccup the client may retry.
+    Unavailable(String),
+    /// Anything else: the cause is logged, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid_parameter(name: &str, message: impl Into<String>) -> Self {
+        ApiError::InvalidParameter { name: name.to_string(), message: message.into() }
+    }
+
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn status(&self) -> u16 {
+        use ApiError::*;
+        match self {
+            NotFound(_) => 404,
+            MethodNotAllowed { .. } => 405,
+            InvalidJson(_) | InvalidParameter { .. } | InvalidCsv(_) | InvalidEncoding(_) => 400,
+            UnsupportedMediaType(_) => 415,
+            PayloadTooLarge { .. } | TooManyRows { .. } => 413,
+            Validation(_) | IdempotencyKeyReused => 422,
+            Unauthorized => 401,
+            Forbidden { .. } => 403,
+            CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } => 409,
+            VersionMismatch { .. } => 412,
+            RateLimited { .. } => 429,
+            Unavailable(_) => 503,
+            Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            NotFound(_) => "not_found",
+            MethodNotAllowed { .. } => "method_not_allowed",
+            InvalidJson(_) => "invalid_json",
+            UnsupportedMediaType(_) => "unsupported_media_type",
+            PayloadTooLarge { .. } => "payload_too_large",
+            Validation(_) => "validation_failed",
+            InvalidParameter { .. } => "invalid_parameter",
+            Unauthorized => "unauthorized",
+            Forbidden { .. } => "forbidden",
+            CustomerExists { .. } => "customer_exists",
+            CustomerDeleted => "customer_deleted",
+            VersionMismatch { .. } => "version_mismatch",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            IdempotencyInProgress => "idempotency_key_in_use",
+            RateLimited { .. } => "rate_limited",
+            InvalidCsv(_) => "invalid_csv",
+            InvalidEncoding(_) => "invalid_encoding",
+            TooManyRows { .. } => "too_many_rows",
+            Conflict { code, .. } => code,
+            Unavailable(_) => "service_unavailable",
+            Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        use ApiError::*;
+        match self {
+            NotFound(what) => format!("{what} not found"),
+            MethodNotAllowed { allow } => format!("method not allowed; allowed: {}", allow.join(", ")),
+            InvalidJson(detail) => format!("request body is not valid JSON: {detail}"),
+            UnsupportedMediaType(expected) => format!("content type must be {expected}"),
+            PayloadTooLarge { limit_bytes } => format!("request body is larger than {limit_bytes} bytes"),
+            Validation(fields) if fields.len() == 1 => format!("{}: {}", fields[0].field, fields[0].message),
+            Validation(fields) => format!("{} fields are invalid", fields.len()),
+            InvalidParameter { name, message } => format!("query parameter `{name}`: {message}"),
+            Unauthorized => "missing or invalid credentials".into(),
+            Forbidden { permission } => format!("this credential lacks the `{permission}` permission"),
+            CustomerExists { .. } => "a customer with this email already exists".into(),
+            CustomerDeleted => "the customer is deleted; restore it first".into(),
+            VersionMismatch { current } => format!("the customer has changed; its version is now {current}"),
+            IdempotencyKeyReused => "this Idempotency-Key was used with another request body".into(),
+            IdempotencyInProgress => "a request with this Idempotency-Key is still in progress".into(),
+            RateLimited { retry_after_secs } => format!("too many requests; retry in {retry_after_secs} s"),
+            InvalidCsv(m) | InvalidEncoding(m) => m.clone(),
+            TooManyRows { limit } => format!("the file has more than {limit} rows"),
+            Conflict { message, .. } => message.clone(),
+            Unavailable(_) => "the database is busy; retry shortly".into(),
+            Internal(_) => "internal error".into(),
+        }
+    }
+
+    /// Extra response headers the contract requires for some errors.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::MethodNotAllowed { allow } => vec![("Allow", allow.join(", "))],
+            ApiError::Unauthorized => vec![("WWW-Authenticate", "Bearer".into())],
+            ApiError::RateLimited { retry_after_secs } => vec![("Retry-After", retry_after_secs.to_string())],
+            ApiError::Unavailable(_) => vec![("Retry-After", "1".into())],
+            _ => vec![],
+        }
+    }
+
+    /// The cause worth logging: only server-side failures have one.
+    pub fn log_cause(&self) -> Option<&str> {
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self, request_id: &str) -> Value {
+        let mut error = json!({
+            "code": self.code(),
+            "message": self.message(),
+            "request_id": request_id,
+        });
+        match self {
+            ApiError::Validation(fields) => error["fields"] = json!(fields),
+            ApiError::CustomerExists { existing_id } => error["existing_id"] = json!(existing_id),
+            ApiError::InvalidParameter { name, .. } => error["parameter"] = json!(name),
+            ApiError::VersionMismatch { current } => error["current_version"] = json!(current),
+            _ => {}
+        }
+        json!({ "error": error })
+    }
+
+    /// Classifies a D1 failure by its message text (D1 reports constraints only as text).
+    /// Callers that can name a better error (e.g. `customer_exists`) check for it first.
+    pub fn from_database(message: &str) -> Self {
+        let m = message.to_ascii_lowercase();
+        if m.contains("too many sql variables") || m.contains("too many terms") || m.contains("expression tree is too large") {
+            ApiError::field("conditions", "too_complex", "the filter is too large; use fewer conditions or values")
+        } else if m.contains("unique constraint failed") || m.contains("foreign key constraint failed") {
+            // A race the handler did not foresee: another request changed the same records.
+            ApiError::Conflict { code: "conflict", message: "the records changed while this request ran; retry it".into() }
+        } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
+            ApiError::field("body", "constraint", "the change breaks a rule of the stored data")
+        } else if m.contains("overloaded") || m.contains("network connection lost") || m.contains("timed out")
+            || m.contains("too many requests queued") || m.contains("database is locked") {
+            ApiError::Unavailable(message.to_string())
+        } else {
+            ApiError::Internal(message.to_string())
+        }
+    }
+}
+
+/// A unique-constraint failure on the live-email index, as D1 words it.
+pub fn is_email_conflict(message: &str) -> bool {
+    message.contains("UNIQUE constraint failed") && message.contains("customers.email_normalized")
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_body_has_code_message_and_request_id() {
+        let body = ApiError::NotFound("route").body("req-1");
+        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["request_id"], "req-1");
+        assert!(body["error"]["message"].as_str().unwrap().contains("route"));
+    }
+
+    #[test]
+    fn validation_errors_list_their_fields() {
+        let body = ApiError::field("email", "invalid", "not an email").body("r");
+        assert_eq!(body["error"]["fields"][0]["field"], "email");
+        assert_eq!(body["error"]["fields"][0]["code"], "invalid");
+    }
+
+    #[test]
+    fn customer_exists_carries_the_existing_id() {
+        let e = ApiError::CustomerExists { existing_id: "abc".into() };
+        assert_eq!(e.status(), 409);
+        assert_eq!(e.body("r")["error"]["existing_id"], "abc");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let e = ApiError::Internal("SELECT secret FROM x: syntax error".into());
+        let text = e.body("r").to_string();
+        assert!(!text.contains("SELECT"));
+        assert_eq!(e.status(), 500);
+        assert_eq!(e.log_cause(), Some("SELECT secret FROM x: syntax error"));
+    }
+
+    #[test]
+    fn unauthorized_asks_for_a_bearer_token() {
+        assert_eq!(ApiError::Unauthorized.headers(), vec![("WWW-Authenticate", "Bearer".to_string())]);
+    }
+
+    #[test]
+    fn method_not_allowed_lists_allowed_methods() {
+        let e = ApiError::MethodNotAllowed { allow: vec!["GET", "POST"] };
+        assert_eq!(e.headers(), vec![("Allow", "GET, POST".to_string())]);
+    }
+
+    #[test]
+    fn forbidden_names_the_permission() {
+        assert!(ApiError::Forbidden { permission: "customers:create" }.message().contains("customers:create"));
+    }
+
+    #[test]
+    fn too_many_variables_is_a_client_error() {
+        let e = ApiError::from_database("D1_ERROR: too many SQL variables at offset 10: SQLITE_ERROR");
+        assert_eq!(e.status(), 422);
+        assert!(!e.body("r").to_string().contains("SQLITE"));
+    }
+
+    #[test]
+    fn unforeseen_constraint_failures_are_client_errors_without_sql() {
+        let unique = ApiError::from_database("D1_ERROR: UNIQUE constraint failed: groups.name: SQLITE_CONSTRAINT");
+        assert_eq!((unique.status(), unique.code()), (409, "conflict"));
+        let fk = ApiError::from_database("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT");
+        assert_eq!(fk.status(), 409);
+        let check = ApiError::from_database("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT");
+        assert_eq!(check.status(), 422);
+        for e in [unique, fk, check] {
+            assert!(!e.body("r").to_string().contains("SQLITE"));
+        }
+    }
+
+    #[test]
+    fn overload_is_retryable() {
+        let e = ApiError::from_database("D1 DB is overloaded. Requests queued for too long.");
+        assert_eq!(e.status(), 503);
+        assert_eq!(e.headers()[0].0, "Retry-After");
+    }
+
+    #[test]
+    fn email_conflicts_are_recognised_by_the_index_column() {
+        assert!(is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"));
+        assert!(!is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.id"));
+    }
+}

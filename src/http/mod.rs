@@ -1,0 +1,207 @@
+//! Everything HTTP: the request context, authentication, body reading with limits, JSON
+//! answers and the conversion of every error into the contract's shape.
+pub mod auth;
+pub mod error;
+pub mod cors;
+pub mod routing;
+pub mod server;
+
+use serde::Serialize;
+use serde_json::Value;
+use worker::{Env, Headers, Request, Response};
+
+use crate::domain::permission::Permission;
+use error::{ApiError, ApiResult};
+use routing::Params;
+
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+pub const CSV_BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+/// Who is calling: the `ADMIN_TOKEN` holder, an API key, or nobody (public routes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    Anonymous,
+    AdminToken,
+    ApiKey { id: String, permissions: Vec<Permission> },
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Anonymous => "public".into(),
+            Actor::AdminToken => "admin-token".into(),
+            Actor::ApiKey { id, .. } => id.clone(),
+        }
+    }
+    pub fn has(&self, p: Permission) -> bool {
+        match self {
+            Actor::Anonymous => false,
+            Actor::AdminToken => true,
+            Actor::ApiKey { permissions, .. } => permissions.contains(&p),
+        }
+    }
+}
+
+pub struct Ctx {
+    pub req: Request,
+    pub env: Env,
+    pub params: Params,
+    pub request_id: String,
+    pub actor: Actor,
+    pub url: worker::Url,
+}
+
+impl Ctx {
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        self.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// A boolean query flag: absent is false; anything but true/false is a 400.
+    pub fn query_flag(&self, name: &str) -> ApiResult<bool> {
+        match self.query(name).as_deref() {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") | Some("") => Ok(true),
+            Some(_) => Err(ApiError::invalid_parameter(name, "must be true or false")),
+        }
+    }
+
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    }
+
+    pub fn db(&self) -> ApiResult<worker::D1Database> {
+        self.env.d1("DB").map_err(|e| ApiError::Internal(format!("D1 binding: {e}")))
+    }
+
+    pub fn require(&self, p: Permission) -> ApiResult<()> {
+        if self.actor.has(p) { Ok(()) } else { Err(ApiError::Forbidden { permission: p.as_str() }) }
+    }
+
+    fn content_type(&self) -> String {
+        self.header("content-type").unwrap_or_default().to_ascii_lowercase()
+    }
+
+    /// Reads the body up to `limit` bytes: the declared length is checked before reading.
+    pub async fn body_bytes(&mut self, limit: usize) -> ApiResult<Vec<u8>> {
+        if let Some(len) = self.header("content-length").and_then(|l| l.trim().parse::<usize>().ok()) {
+            if len > limit {
+                return Err(ApiError::PayloadTooLarge { limit_bytes: limit });
+            }
+        }
+        let bytes = self.req.bytes().await.map_err(|e| ApiError::Internal(format!("reading body: {e}")))?;
+        if bytes.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit_bytes: limit });
+        }
+        Ok(bytes)
+    }
+
+    /// The raw bytes of a JSON body: `application/json` (or `+json`) only, at most 1 MiB.
+    pub async fn json_bytes(&mut self) -> ApiResult<Vec<u8>> {
+        let ct = self.content_type();
+        let media = ct.split(';').next().unwrap_or("").trim();
+        if media != "application/json" && !media.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType("application/json"));
+        }
+        self.body_bytes(JSON_BODY_LIMIT).await
+    }
+
+    pub async fn json_body(&mut self) -> ApiResult<Value> {
+        let bytes = self.json_bytes().await?;
+        parse_json(&bytes)
+    }
+
+    /// The raw body and its media type, for endpoints that take CSV or multipart.
+    pub async fn raw_body(&mut self, limit: usize) -> ApiResult<(String, Vec<u8>)> {
+        let ct = self.content_type();
+        Ok((ct, self.body_bytes(limit).await?))
+    }
+}
+
+pub fn parse_json(bytes: &[u8]) -> ApiResult<Value> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::InvalidJson("the body is empty".into()));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::from_database(&db_message(&e))
+    }
+}
+
+/// The text of a D1 failure: `first/run/batch` wrap it as `D1`, `all` as an unknown JS error.
+pub fn db_message(e: &worker::Error) -> String {
+    match e {
+        worker::Error::D1(d1) => d1.cause(),
+        worker::Error::UnknownJsError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A JSON answer kept as data until the end, so it can also be stored (idempotent replays).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Answer {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Answer> {
+        let body = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(Answer { status, body, headers: vec![] })
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Answer {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn into_response(self) -> ApiResult<Response> {
+        let mut resp = json_response(self.status, &self.body)?;
+        for (name, value) in &self.headers {
+            set_header(&mut resp, name, value);
+        }
+        Ok(resp)
+    }
+}
+
+fn respond(status: u16, body: Vec<u8>, headers: Headers) -> Response {
+    Response::builder().with_status(status).with_headers(headers).fixed(body)
+}
+
+pub fn json_response<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let headers = Headers::new();
+    headers.set("content-type", "application/json; charset=utf-8")?;
+    Ok(respond(status, body, headers))
+}
+
+pub fn error_response(err: &ApiError, request_id: &str) -> Response {
+    if let Some(cause) = err.log_cause() {
+        worker::console_error!("request {request_id}: {} {cause}", err.code());
+    }
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json; charset=utf-8");
+    for (name, value) in err.headers() {
+        let _ = headers.set(name, &value);
+    }
+    respond(err.status(), err.body(request_id).to_string().into_bytes(), headers)
+}
+
+pub fn set_header(resp: &mut Response, name: &str, value: &str) {
+    let _ = resp.headers_mut().set(name, value);
+}

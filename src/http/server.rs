@@ -1,0 +1,105 @@
+//! The path every request takes: request id, route resolution, CORS, authentication and
+//! permission check, the handler, and the conversion of any error into the contract's shape.
+use std::future::Future;
+use std::pin::Pin;
+
+use worker::{Env, Request, Response};
+
+use super::auth::{bearer_token, constant_time_eq};
+use super::cors;
+use super::error::{ApiError, ApiResult};
+use super::routing::{resolve, Access, Method, Resolution, Route};
+use super::{error_response, set_header, Actor, Ctx};
+use crate::domain::permission::Permission;
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
+pub type Handler = for<'a> fn(&'a mut Ctx) -> HandlerFuture<'a>;
+pub type Routes = [Route<Handler, Permission>];
+
+/// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry.
+#[macro_export]
+macro_rules! route {
+    ($method:ident, $pattern:literal, $access:expr, $handler:path) => {{
+        fn handler(cx: &mut $crate::http::Ctx) -> $crate::http::server::HandlerFuture<'_> {
+            Box::pin($handler(cx))
+        }
+        $crate::http::routing::Route {
+            method: $crate::http::routing::Method::$method,
+            pattern: $pattern,
+            access: $access,
+            endpoint: handler as $crate::http::server::Handler,
+        }
+    }};
+}
+
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("cf-ray")
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())
+}
+
+async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
+    let header = req.headers().get("authorization").ok().flatten();
+    let token = bearer_token(header.as_deref()).ok_or(ApiError::Unauthorized)?;
+    if let Ok(admin) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) {
+        if !admin.is_empty() && constant_time_eq(token, &admin) {
+            return Ok(Actor::AdminToken);
+        }
+    }
+    crate::api::keys::actor_for_key(env, token).await?.ok_or(ApiError::Unauthorized)
+}
+
+pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
+    let request_id = request_id(&req);
+    let path = req.path();
+    let origin = req.headers().get("origin").ok().flatten();
+    let is_public_api = path.starts_with("/v1/public/");
+    let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
+
+    let mut resp = if req.method() == worker::Method::Options && is_public_api {
+        cors::preflight(routes, &path, allowed_origin.is_some())
+    } else {
+        match route(req, env, routes, &request_id).await {
+            Ok(resp) => resp,
+            Err(err) => error_response(&err, &request_id),
+        }
+    };
+    set_header(&mut resp, "X-Request-Id", &request_id);
+    if let Some(origin) = allowed_origin {
+        cors::decorate(&mut resp, &origin);
+    }
+    resp
+}
+
+async fn route(req: Request, env: Env, routes: &Routes, request_id: &str) -> ApiResult<Response> {
+    let url = req.url().map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The raw method: worker's `Method` maps any method it does not know to GET.
+    let method = Method::parse(&req.inner().method());
+    let (route, params) = match resolve(routes, method, url.path()) {
+        Resolution::Found(route, params) => (route, params),
+        Resolution::WrongMethod(allow) => return Err(ApiError::MethodNotAllowed { allow }),
+        Resolution::NotFound => return Err(ApiError::NotFound("route")),
+    };
+    let actor = match route.access {
+        Access::Public => Actor::Anonymous,
+        Access::Requires(permission) => {
+            let actor = authenticate(&req, &env).await?;
+            if !actor.has(permission) {
+                return Err(ApiError::Forbidden { permission: permission.as_str() });
+            }
+            actor
+        }
+        Access::RequiresOneOf(first, second) => {
+            let actor = authenticate(&req, &env).await?;
+            if !actor.has(first) && !actor.has(second) {
+                return Err(ApiError::Forbidden { permission: first.as_str() });
+            }
+            actor
+        }
+    };
+    let mut cx = Ctx { req, env, params, request_id: request_id.to_string(), actor, url };
+    (route.endpoint)(&mut cx).await
+}

@@ -1,0 +1,88 @@
+//! Customers API: a Cloudflare Worker keeping a company's customers in D1.
+//! This file holds the entry point and the route table; everything else hangs off `http`.
+pub mod api;
+pub mod domain;
+pub mod http;
+pub mod storage;
+
+use domain::permission::Permission::*;
+use http::routing::Access::{Public, Requires, RequiresOneOf};
+use http::server::Routes;
+use worker::{event, Context, Env, Request, Response, Result};
+
+/// Literal paths come before placeholder paths that would also match them.
+pub static ROUTES: &Routes = &[
+    route!(Get, "/health", Public, api::health::health),
+    route!(Get, "/openapi.json", Public, api::openapi::document),
+    route!(Get, "/admin", Public, api::admin::page),
+    route!(Get, "/__test/panic", Public, api::test_support::panic),
+    route!(Get, "/__test/database-error", Public, api::test_support::database_error),
+    route!(Get, "/v1/customers", Requires(CustomersRead), api::customers::list),
+    route!(Post, "/v1/customers", Requires(CustomersCreate), api::customers::create),
+    route!(Post, "/v1/customers/filter", Requires(CustomersRead), api::customers::filter),
+    route!(Post, "/v1/customers/import", Requires(CustomersImport), api::import_export::import),
+    route!(Get, "/v1/customers/export", Requires(CustomersExport), api::import_export::export_get),
+    route!(Post, "/v1/customers/export", Requires(CustomersExport), api::import_export::export_post),
+    route!(Post, "/v1/customers/bulk-delete", RequiresOneOf(CustomersDelete, CustomersForceDelete), api::customers::bulk_delete),
+    route!(Get, "/v1/customers/{id}", Requires(CustomersRead), api::customers::get),
+    route!(Patch, "/v1/customers/{id}", Requires(CustomersUpdate), api::customers::update),
+    route!(Delete, "/v1/customers/{id}", RequiresOneOf(CustomersDelete, CustomersForceDelete), api::customers::delete),
+    route!(Post, "/v1/customers/{id}/restore", Requires(CustomersDelete), api::customers::restore),
+    route!(Post, "/v1/customers/{id}/redact", Requires(CustomersUpdate), api::customers::redact),
+    route!(Get, "/v1/customers/{id}/interactions", Requires(CustomersRead), api::interactions::history),
+    route!(Get, "/v1/customers/{id}/contacts", Requires(CustomersRead), api::contacts::list),
+    route!(Post, "/v1/customers/{id}/contacts", Requires(CustomersUpdate), api::contacts::create),
+    route!(Patch, "/v1/customers/{id}/contacts/{contact_id}", Requires(CustomersUpdate), api::contacts::update),
+    route!(Delete, "/v1/customers/{id}/contacts/{contact_id}", Requires(CustomersUpdate), api::contacts::delete),
+    route!(Get, "/v1/groups", Requires(CustomersRead), api::groups::list),
+    route!(Post, "/v1/groups", Requires(GroupsManage), api::groups::create),
+    route!(Get, "/v1/groups/{id}", Requires(CustomersRead), api::groups::get),
+    route!(Patch, "/v1/groups/{id}", Requires(GroupsManage), api::groups::update),
+    route!(Delete, "/v1/groups/{id}", Requires(GroupsManage), api::groups::delete),
+    route!(Post, "/v1/groups/{id}/members", Requires(GroupsManage), api::groups::add_members),
+    route!(Delete, "/v1/groups/{id}/members", Requires(GroupsManage), api::groups::remove_members),
+    route!(Post, "/v1/public/interactions", Public, api::interactions::record),
+    route!(Get, "/v1/api-keys", Requires(KeysManage), api::keys::list),
+    route!(Post, "/v1/api-keys", Requires(KeysManage), api::keys::create),
+    route!(Delete, "/v1/api-keys/{id}", Requires(KeysManage), api::keys::revoke),
+    route!(Get, "/v1/audit-log", Requires(AuditRead), api::audit_log::list),
+];
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(http::server::handle(req, env, ROUTES).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROUTES;
+    use std::collections::BTreeSet;
+
+    /// Every route the router serves is documented, and every documented route is served.
+    #[test]
+    fn the_openapi_document_and_the_route_table_agree() {
+        let doc: serde_json::Value = serde_json::from_str(crate::api::openapi::DOCUMENT).unwrap();
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in ["get", "post", "patch", "delete", "put"] {
+                if item.get(method).is_some() {
+                    documented.insert(format!("{} {path}", method.to_uppercase()));
+                }
+            }
+        }
+        let routed: BTreeSet<String> = ROUTES
+            .iter()
+            .filter(|r| !r.pattern.starts_with("/__test"))
+            .map(|r| format!("{} {}", r.method.as_str(), r.pattern))
+            .collect();
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(undocumented.is_empty(), "routes missing from openapi.json: {undocumented:?}");
+        assert!(unrouted.is_empty(), "documented routes the router does not serve: {unrouted:?}");
+    }
+}

@@ -1,0 +1,68 @@
+//! SQL for API keys. Only the SHA-256 of a secret is stored; lookups go by that hash.
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement};
+
+use super::query::SqlValue;
+use super::{statement, DbResult};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub permissions: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, prefix, permissions, created_at, last_used_at, revoked_at";
+
+pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            SqlValue::Text(row.id.clone()),
+            SqlValue::Text(row.name.clone()),
+            SqlValue::Text(row.prefix.clone()),
+            SqlValue::Text(secret_hash.into()),
+            SqlValue::Text(row.permissions.clone()),
+            SqlValue::Text(row.created_at.clone()),
+        ],
+    )
+}
+
+pub async fn list(db: &D1Database) -> DbResult<Vec<KeyRow>> {
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"), &[])?
+        .all()
+        .await?
+        .results::<KeyRow>()?)
+}
+
+pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1"), &[SqlValue::Text(id.into())])?.first(None).await?)
+}
+
+/// The live (not revoked) key with this secret hash.
+pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<KeyRow>> {
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"), &[SqlValue::Text(secret_hash.into())])?
+        .first(None)
+        .await?)
+}
+
+/// Records use at most once a minute per key, so reads do not each cost a write.
+pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> DbResult<()> {
+    statement(
+        db,
+        "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
+        &[SqlValue::Text(now.into()), SqlValue::Text(id.into()), SqlValue::Text(stale_before.into())],
+    )?
+    .run()
+    .await?;
+    Ok(())
+}
+
+pub fn revoke(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(db, "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", &[SqlValue::Text(now.into()), SqlValue::Text(id.into())])
+}

@@ -1,0 +1,103 @@
+//! Audit rows are built as statements so each can ride in the same D1 batch as its change.
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::query::SqlValue;
+use super::{statement, DbResult};
+
+pub struct AuditEntry<'a> {
+    pub actor: String,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<String>,
+    pub request_id: &'a str,
+    pub changed_fields: Vec<&'a str>,
+    /// Counts and flags only, never personal values.
+    pub details: Value,
+}
+
+fn binds(e: &AuditEntry, now: &str) -> Vec<SqlValue> {
+    vec![
+        SqlValue::Text(uuid::Uuid::now_v7().to_string()),
+        SqlValue::Text(now.into()),
+        SqlValue::Text(e.actor.clone()),
+        SqlValue::Text(e.action.into()),
+        SqlValue::Text(e.target_type.into()),
+        e.target_id.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null),
+        SqlValue::Text(e.request_id.into()),
+        SqlValue::Text(serde_json::to_string(&e.changed_fields).unwrap_or_else(|_| "[]".into())),
+        SqlValue::Text(e.details.to_string()),
+    ]
+}
+
+const INSERT: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9";
+
+/// An audit row written unconditionally.
+pub fn insert(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(db, INSERT, &binds(e, now))
+}
+
+/// An audit row written only if the statement just before it in the batch changed a row,
+/// so a conditional update that did nothing leaves no trace.
+pub fn insert_if_changed(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(db, &format!("{INSERT} WHERE changes() > 0"), &binds(e, now))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub request_id: String,
+    pub changed_fields: String,
+    pub outcome: String,
+    pub details: String,
+}
+
+/// One page of the audit log, newest first.
+pub async fn page(
+    db: &D1Database,
+    action: Option<&str>,
+    target_id: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: usize,
+) -> DbResult<Vec<AuditRow>> {
+    let mut clauses = vec!["1".to_string()];
+    let mut b: Vec<SqlValue> = Vec::new();
+    let mut bind = |v: &str, clause: &str, b: &mut Vec<SqlValue>| {
+        b.push(SqlValue::Text(v.into()));
+        clauses.push(clause.replace('?', &format!("?{}", b.len())));
+    };
+    if let Some(a) = action {
+        bind(a, "action = ?", &mut b);
+    }
+    if let Some(t) = target_id {
+        bind(t, "target_id = ?", &mut b);
+    }
+    if let Some(s) = since {
+        bind(s, "at >= ?", &mut b);
+    }
+    if let Some(u) = until {
+        bind(u, "at < ?", &mut b);
+    }
+    if let Some((at, id)) = after {
+        b.push(SqlValue::Text(at.into()));
+        b.push(SqlValue::Text(id.into()));
+        clauses.push(format!("(at, id) < (?{}, ?{})", b.len() - 1, b.len()));
+    }
+    b.push(SqlValue::Int(limit as i64 + 1));
+    let sql = format!(
+        "SELECT id, at, actor, action, target_type, target_id, request_id, changed_fields, outcome, details \
+         FROM audit_log WHERE {} ORDER BY at DESC, id DESC LIMIT ?{}",
+        clauses.join(" AND "),
+        b.len()
+    );
+    Ok(statement(db, &sql, &b)?.all().await?.results::<AuditRow>()?)
+}

@@ -1,0 +1,140 @@
+//! SQL for a customer's contacts. Every statement is scoped by the customer id, so a contact is
+//! only ever reached through its own customer; contacts go with the customer (ON DELETE CASCADE).
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::customers::text;
+use super::query::SqlValue;
+use super::{statement, DbResult};
+use crate::domain::contact::{Contact, ContactPatch};
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    id: String,
+    customer_id: String,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl Row {
+    fn into_contact(self) -> Contact {
+        Contact {
+            id: self.id,
+            customer_id: self.customer_id,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            phone: self.phone,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, customer_id, email, first_name, last_name, phone, created_at, updated_at";
+
+/// A unique-constraint failure on the per-customer email index, as D1 words it.
+pub fn is_email_conflict(message: &str) -> bool {
+    message.contains("UNIQUE constraint failed") && message.contains("contacts.email_normalized")
+}
+
+fn flag(b: bool) -> SqlValue {
+    SqlValue::Int(b as i64)
+}
+
+/// The customer's contacts, oldest first.
+pub async fn list(db: &D1Database, customer_id: &str) -> DbResult<Vec<Contact>> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE customer_id = ?1 ORDER BY created_at, id");
+    let rows = statement(db, &sql, &[SqlValue::Text(customer_id.into())])?.all().await?.results::<Row>()?;
+    Ok(rows.into_iter().map(Row::into_contact).collect())
+}
+
+pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Option<Contact>> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1 AND customer_id = ?2");
+    let row: Option<Row> =
+        statement(db, &sql, &[SqlValue::Text(id.into()), SqlValue::Text(customer_id.into())])?.first(None).await?;
+    Ok(row.map(Row::into_contact))
+}
+
+/// Inserts the contact only while its customer exists and is not soft-deleted; changes() is 0
+/// otherwise.
+pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "INSERT INTO contacts (id, customer_id, email, email_normalized, first_name, last_name, phone, created_at, updated_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+         WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?2 AND deleted_at IS NULL)",
+        &[
+            SqlValue::Text(c.id.clone()),
+            SqlValue::Text(c.customer_id.clone()),
+            SqlValue::Text(c.email.clone()),
+            SqlValue::Text(email_normalized.into()),
+            text(&c.first_name),
+            text(&c.last_name),
+            text(&c.phone),
+            SqlValue::Text(c.created_at.clone()),
+            SqlValue::Text(c.updated_at.clone()),
+        ],
+    )
+}
+
+/// Writes only the fields the patch holds, while the customer is not soft-deleted.
+pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatch, now: &str) -> DbResult<D1PreparedStatement> {
+    let email = change.email.as_ref().map(|e| e.as_str().to_string());
+    let normalized = change.email.as_ref().map(|e| e.normalized());
+    statement(
+        db,
+        "UPDATE contacts SET \
+         email = CASE WHEN ?1 THEN ?2 ELSE email END, \
+         email_normalized = CASE WHEN ?1 THEN ?3 ELSE email_normalized END, \
+         first_name = CASE WHEN ?4 THEN ?5 ELSE first_name END, \
+         last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
+         phone = CASE WHEN ?8 THEN ?9 ELSE phone END, \
+         updated_at = ?10 \
+         WHERE id = ?11 AND customer_id = ?12 \
+         AND EXISTS (SELECT 1 FROM customers WHERE id = ?12 AND deleted_at IS NULL)",
+        &[
+            flag(email.is_some()),
+            text(&email),
+            text(&normalized),
+            flag(change.first_name.is_some()),
+            text(&change.first_name.clone().flatten()),
+            flag(change.last_name.is_some()),
+            text(&change.last_name.clone().flatten()),
+            flag(change.phone.is_some()),
+            text(&change.phone.clone().flatten()),
+            SqlValue::Text(now.into()),
+            SqlValue::Text(id.into()),
+            SqlValue::Text(customer_id.into()),
+        ],
+    )
+}
+
+pub fn delete(db: &D1Database, customer_id: &str, id: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "DELETE FROM contacts WHERE id = ?1 AND customer_id = ?2",
+        &[SqlValue::Text(id.into()), SqlValue::Text(customer_id.into())],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_email_is_recognised_by_its_columns() {
+        assert!(is_email_conflict(
+            "D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized: SQLITE_CONSTRAINT"
+        ));
+    }
+
+    #[test]
+    fn a_customer_email_conflict_is_not_a_contact_conflict() {
+        assert!(!is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"));
+    }
+}

@@ -1,0 +1,323 @@
+//! SQL for single customers: insert, read, update, delete, restore, redact.
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use worker::{D1Database, D1PreparedStatement};
+
+use super::query::{Sql, SqlValue, CUSTOMER_COLUMNS};
+use super::{statement, DbError, DbResult};
+use crate::domain::customer::{Customer, CustomerFields, Kind, Source};
+
+/// A customer as D1 returns it: JSON columns arrive as text.
+#[derive(Debug, Deserialize)]
+pub struct Row {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub notes: Option<String>,
+    pub attributes: String,
+    pub kind: Kind,
+    pub source: Source,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_seen_at: Option<String>,
+    pub deleted_at: Option<String>,
+    pub version: f64,
+    pub group_ids: Option<String>,
+    #[serde(default)]
+    pub sort_key: Option<String>,
+}
+
+impl Row {
+    pub fn into_customer(self) -> Customer {
+        let attributes: Map<String, Value> = serde_json::from_str(&self.attributes).unwrap_or_default();
+        let mut group_ids: Vec<String> =
+            self.group_ids.as_deref().and_then(|g| serde_json::from_str(g).ok()).unwrap_or_default();
+        group_ids.sort();
+        Customer {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            company: self.company,
+            notes: self.notes,
+            attributes,
+            kind: self.kind,
+            source: self.source,
+            group_ids,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_seen_at: self.last_seen_at,
+            deleted_at: self.deleted_at,
+            version: self.version as i64,
+        }
+    }
+}
+
+pub fn text(v: &Option<String>) -> SqlValue {
+    v.as_ref().map(|s| SqlValue::Text(s.clone())).unwrap_or(SqlValue::Null)
+}
+
+pub fn attributes_json(attrs: &Map<String, Value>) -> SqlValue {
+    SqlValue::Text(Value::Object(attrs.clone()).to_string())
+}
+
+/// The bind values of the fields an insert writes, in `INSERT_COLUMNS` order.
+pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<SqlValue> {
+    vec![
+        SqlValue::Text(c.id.clone()),
+        text(&c.name),
+        text(&c.email),
+        text(&email_normalized),
+        text(&c.phone),
+        text(&c.company),
+        text(&c.notes),
+        attributes_json(&c.attributes),
+        SqlValue::Text(c.kind.as_str().into()),
+        SqlValue::Text(c.source.as_str().into()),
+        SqlValue::Text(c.created_at.clone()),
+        SqlValue::Text(c.updated_at.clone()),
+        text(&c.last_seen_at),
+    ]
+}
+
+pub const INSERT_SQL: &str = "INSERT INTO customers (id, name, email, email_normalized, phone, company, notes, attributes, \
+    kind, source, created_at, updated_at, last_seen_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)";
+
+/// A new customer built from validated fields.
+pub fn new_customer(id: String, fields: CustomerFields, kind: Kind, source: Source, now: &str) -> Customer {
+    Customer {
+        id,
+        name: fields.name,
+        email: fields.email.map(|e| e.as_str().to_string()),
+        phone: fields.phone,
+        company: fields.company,
+        notes: fields.notes,
+        attributes: fields.attributes,
+        kind,
+        source,
+        group_ids: vec![],
+        created_at: now.to_string(),
+        updated_at: now.to_string(),
+        last_seen_at: None,
+        deleted_at: None,
+        version: 1,
+    }
+}
+
+pub fn normalized_email(c: &Customer) -> Option<String> {
+    c.email.as_deref().map(crate::domain::email::normalize_email)
+}
+
+pub fn insert(db: &D1Database, c: &Customer) -> DbResult<D1PreparedStatement> {
+    statement(db, INSERT_SQL, &insert_binds(c, normalized_email(c)))
+}
+
+pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
+    let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1");
+    let row: Option<Row> = statement(db, &sql, &[SqlValue::Text(id.into())])?.first(None).await?;
+    Ok(row.map(Row::into_customer))
+}
+
+/// One page of customers with each row's sort key, for the next cursor.
+pub async fn page(db: &D1Database, sql: &Sql) -> DbResult<Vec<(Customer, String)>> {
+    let rows = statement(db, &sql.text, &sql.binds)?.all().await?.results::<Row>()?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let key = r.sort_key.take().unwrap_or_default();
+            (r.into_customer(), key)
+        })
+        .collect())
+}
+
+pub async fn count(db: &D1Database, sql: &Sql) -> DbResult<u64> {
+    #[derive(Deserialize)]
+    struct Total {
+        total: f64,
+    }
+    let t: Option<Total> = statement(db, &sql.text, &sql.binds)?.first(None).await?;
+    Ok(t.map(|t| t.total as u64).unwrap_or(0))
+}
+
+pub async fn ids(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let rows = statement(db, &sql.text, &sql.binds)?.all().await?.results::<IdRow>()?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The id of the live customer with this normalised email, if any.
+pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let row: Option<IdRow> = statement(
+        db,
+        "SELECT id FROM customers WHERE email_normalized = ?1 AND deleted_at IS NULL",
+        &[SqlValue::Text(email_normalized.into())],
+    )?
+    .first(None)
+    .await?;
+    Ok(row.map(|r| r.id))
+}
+
+pub fn rows_changed(result: &worker::D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}
+
+/// Writes patched fields only if the stored version is still `expected_version`, bumping the
+/// version in the same statement so concurrent updates cannot be lost.
+pub fn update_fields(
+    db: &D1Database,
+    id: &str,
+    expected_version: i64,
+    fields: &CustomerFields,
+    kind: Kind,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
+    let email = fields.email.as_ref().map(|e| e.as_str().to_string());
+    let normalized = fields.email.as_ref().map(|e| e.normalized());
+    statement(
+        db,
+        "UPDATE customers SET name = ?1, email = ?2, email_normalized = ?3, phone = ?4, company = ?5, notes = ?6, \
+         attributes = ?7, kind = ?8, updated_at = ?9, version = version + 1 \
+         WHERE id = ?10 AND version = ?11 AND deleted_at IS NULL",
+        &[
+            text(&fields.name),
+            text(&email),
+            text(&normalized),
+            text(&fields.phone),
+            text(&fields.company),
+            text(&fields.notes),
+            attributes_json(&fields.attributes),
+            SqlValue::Text(kind.as_str().into()),
+            SqlValue::Text(now.into()),
+            SqlValue::Text(id.into()),
+            SqlValue::Int(expected_version),
+        ],
+    )
+}
+
+pub fn soft_delete(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NULL",
+        &[SqlValue::Text(now.into()), SqlValue::Text(id.into())],
+    )
+}
+
+/// Undoes a soft delete; the live-email index refuses it when the email was taken meanwhile.
+pub fn restore(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET deleted_at = NULL, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NOT NULL",
+        &[SqlValue::Text(now.into()), SqlValue::Text(id.into())],
+    )
+}
+
+/// Replaces every personal field with the redaction marker: the customer's own fields, the
+/// people recorded as its contacts, and what public pages sent with its interactions. Ids,
+/// timestamps and associations stay. Run these statements in one batch.
+pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedStatement>> {
+    let marker = SqlValue::Text(crate::domain::customer::REDACTED.into());
+    let (now, id) = (SqlValue::Text(now.into()), SqlValue::Text(id.into()));
+    Ok(vec![
+        statement(
+            db,
+            "UPDATE customers SET name = ?1, email = NULL, email_normalized = NULL, phone = NULL, company = NULL, \
+             notes = NULL, attributes = '{}', updated_at = ?2, version = version + 1 WHERE id = ?3",
+            &[marker.clone(), now.clone(), id.clone()],
+        )?,
+        // A contact's email is required and unique per customer, so each gets its own
+        // undeliverable placeholder (.invalid is reserved, RFC 2606).
+        statement(
+            db,
+            "UPDATE contacts SET first_name = ?1, last_name = ?1, phone = NULL, \
+             email = 'redacted-' || id || '@redacted.invalid', email_normalized = 'redacted-' || id || '@redacted.invalid', \
+             updated_at = ?2 WHERE customer_id = ?3",
+            &[marker, now, id.clone()],
+        )?,
+        statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", &[id])?,
+    ])
+}
+
+/// Runs a change and its audit row in one batch (one transaction); returns the rows the
+/// change touched.
+pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit: D1PreparedStatement) -> DbResult<usize> {
+    let results = db.batch(vec![change, audit]).await?;
+    Ok(results.first().map(rows_changed).unwrap_or(0))
+}
+
+/// What a force delete removes, counted: the customer and everything that cascades from it.
+#[derive(Debug, Deserialize, serde::Serialize, Default, Clone, Copy)]
+pub struct CascadeCounts {
+    pub customers: f64,
+    pub interactions: f64,
+    pub group_memberships: f64,
+    pub contacts: f64,
+}
+
+const COUNT_CASCADE_SQL: &str = "SELECT \
+    (SELECT count(*) FROM customers WHERE id IN (SELECT value FROM json_each(?1))) AS customers, \
+    (SELECT count(*) FROM interactions WHERE customer_id IN (SELECT value FROM json_each(?1))) AS interactions, \
+    (SELECT count(*) FROM group_members WHERE customer_id IN (SELECT value FROM json_each(?1))) AS group_memberships, \
+    (SELECT count(*) FROM contacts WHERE customer_id IN (SELECT value FROM json_each(?1))) AS contacts";
+
+fn ids_json(ids: &[String]) -> SqlValue {
+    SqlValue::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+}
+
+pub async fn count_cascade(db: &D1Database, ids: &[String]) -> DbResult<CascadeCounts> {
+    let counts: Option<CascadeCounts> = statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?.first(None).await?;
+    Ok(counts.unwrap_or_default())
+}
+
+/// Counts and removes in one batch (one transaction); the counts are read inside it, so they
+/// are exactly what was removed. Related rows go through ON DELETE CASCADE.
+pub async fn force_delete(db: &D1Database, ids: &[String], extra: Vec<D1PreparedStatement>) -> DbResult<CascadeCounts> {
+    let mut batch = vec![
+        statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?,
+        statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?,
+    ];
+    batch.extend(extra);
+    let results = db.batch(batch).await?;
+    let counts = results
+        .first()
+        .and_then(|r| r.results::<CascadeCounts>().ok())
+        .and_then(|mut v| v.pop())
+        .ok_or_else(|| DbError("force delete returned no counts".into()))?;
+    Ok(counts)
+}
+
+/// Soft-deletes the live customers among `ids`.
+pub fn soft_delete_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 \
+         WHERE id IN (SELECT value FROM json_each(?2)) AND deleted_at IS NULL",
+        &[SqlValue::Text(now.into()), ids_json(ids)],
+    )
+}
+
+/// Which of `ids` exist, and whether each is soft-deleted.
+pub async fn existing(db: &D1Database, ids: &[String]) -> DbResult<Vec<(String, bool)>> {
+    #[derive(Deserialize)]
+    struct Existing {
+        id: String,
+        deleted: f64,
+    }
+    let rows = statement(
+        db,
+        "SELECT id, deleted_at IS NOT NULL AS deleted FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
+        &[ids_json(ids)],
+    )?
+    .all()
+    .await?
+    .results::<Existing>()?;
+    Ok(rows.into_iter().map(|r| (r.id, r.deleted != 0.0)).collect())
+}

@@ -1,0 +1,124 @@
+//! SQL for interactions and for finding or creating the customer behind one.
+use serde::{Deserialize, Serialize};
+use worker::D1Database;
+
+use super::query::SqlValue;
+use super::{statement, DbError, DbResult};
+use crate::domain::interaction::PublicInteraction;
+
+/// Finds the live customer with the email or creates a visitor, in one statement guarded by the
+/// live-email unique index, so simultaneous first requests create exactly one customer. Only
+/// empty name and phone are filled; `last_seen_at` always moves forward.
+const UPSERT_VISITOR: &str = "INSERT INTO customers (id, name, email, email_normalized, phone, attributes, kind, source, \
+    created_at, updated_at, last_seen_at, version) \
+    VALUES (?1, ?2, ?3, ?4, ?5, '{}', 'visitor', ?6, ?7, ?7, ?7, 1) \
+    ON CONFLICT (email_normalized) WHERE deleted_at IS NULL DO UPDATE SET \
+      name = coalesce(customers.name, excluded.name), \
+      phone = coalesce(customers.phone, excluded.phone), \
+      last_seen_at = max(coalesce(customers.last_seen_at, ''), excluded.last_seen_at), \
+      version = customers.version + ((customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL)), \
+      updated_at = CASE WHEN (customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL) \
+                   THEN excluded.updated_at ELSE customers.updated_at END \
+    RETURNING id";
+
+const INSERT_INTERACTION: &str = "INSERT INTO interactions (id, customer_id, type, resource_id, details, occurred_at) \
+    SELECT ?1, id, ?2, ?3, ?4, ?5 FROM customers WHERE email_normalized = ?6 AND deleted_at IS NULL";
+
+pub struct Recorded {
+    pub customer_id: String,
+    pub interaction_id: String,
+}
+
+pub async fn record(db: &D1Database, i: &PublicInteraction, customer_id: &str, interaction_id: &str, now: &str) -> DbResult<Recorded> {
+    let text = |s: &Option<String>| s.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null);
+    let normalized = i.email.normalized();
+    let upsert = statement(
+        db,
+        UPSERT_VISITOR,
+        &[
+            SqlValue::Text(customer_id.into()),
+            text(&i.name),
+            SqlValue::Text(i.email.as_str().into()),
+            SqlValue::Text(normalized.clone()),
+            text(&i.phone),
+            SqlValue::Text(i.kind.source().as_str().into()),
+            SqlValue::Text(now.into()),
+        ],
+    )?;
+    let insert = statement(
+        db,
+        INSERT_INTERACTION,
+        &[
+            SqlValue::Text(interaction_id.into()),
+            SqlValue::Text(i.kind.as_str().into()),
+            SqlValue::Text(i.resource_id.clone()),
+            SqlValue::Text(serde_json::Value::Object(i.details.clone()).to_string()),
+            SqlValue::Text(now.into()),
+            SqlValue::Text(normalized),
+        ],
+    )?;
+    // One batch: the customer and the interaction land together or not at all.
+    let results = db.batch(vec![upsert, insert]).await?;
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let id = results
+        .first()
+        .and_then(|r| r.results::<IdRow>().ok())
+        .and_then(|mut rows| rows.pop())
+        .map(|r| r.id)
+        .ok_or_else(|| DbError("visitor upsert returned no id".into()))?;
+    Ok(Recorded { customer_id: id, interaction_id: interaction_id.into() })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct InteractionRow {
+    pub id: String,
+    pub customer_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub resource_id: String,
+    pub details: serde_json::Value,
+    pub occurred_at: String,
+}
+
+#[derive(Deserialize)]
+struct RawRow {
+    id: String,
+    customer_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    resource_id: String,
+    details: String,
+    occurred_at: String,
+}
+
+/// One page of a customer's history, newest first; `limit + 1` rows to tell if more follow.
+pub async fn history(db: &D1Database, customer_id: &str, after: Option<(String, String)>, limit: usize) -> DbResult<Vec<InteractionRow>> {
+    let mut binds = vec![SqlValue::Text(customer_id.into())];
+    let mut keyset = "";
+    if let Some((at, id)) = after {
+        binds.push(SqlValue::Text(at));
+        binds.push(SqlValue::Text(id));
+        keyset = "AND (occurred_at, id) < (?2, ?3)";
+    }
+    binds.push(SqlValue::Int(limit as i64 + 1));
+    let sql = format!(
+        "SELECT id, customer_id, type, resource_id, details, occurred_at FROM interactions \
+         WHERE customer_id = ?1 {keyset} ORDER BY occurred_at DESC, id DESC LIMIT ?{}",
+        binds.len()
+    );
+    let rows = statement(db, &sql, &binds)?.all().await?.results::<RawRow>()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| InteractionRow {
+            id: r.id,
+            customer_id: r.customer_id,
+            kind: r.kind,
+            resource_id: r.resource_id,
+            details: serde_json::from_str(&r.details).unwrap_or_default(),
+            occurred_at: r.occurred_at,
+        })
+        .collect())
+}

@@ -1,0 +1,55 @@
+//! The storage layer: every SQL string of the service lives below this module, next to its binds.
+pub mod api_keys;
+pub mod audit;
+pub mod contacts;
+pub mod customers;
+pub mod groups;
+pub mod idempotency;
+pub mod imports;
+pub mod interactions;
+pub mod query;
+
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::http::error::ApiError;
+use query::SqlValue;
+
+/// A D1 failure, kept as text because that is all D1 reports.
+#[derive(Debug)]
+pub struct DbError(pub String);
+
+impl DbError {
+    pub fn is_email_conflict(&self) -> bool {
+        crate::http::error::is_email_conflict(&self.0)
+    }
+}
+
+impl From<worker::Error> for DbError {
+    fn from(e: worker::Error) -> Self {
+        DbError(crate::http::db_message(&e))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError::from_database(&e.0)
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+fn to_js(v: &SqlValue) -> JsValue {
+    match v {
+        SqlValue::Null => JsValue::NULL,
+        SqlValue::Text(s) => JsValue::from_str(s),
+        // Numbers travel as f64: D1 has no BigInt binds and our integers fit in 53 bits.
+        SqlValue::Int(i) => JsValue::from_f64(*i as f64),
+        SqlValue::Real(f) => JsValue::from_f64(*f),
+    }
+}
+
+pub fn statement(db: &D1Database, sql: &str, binds: &[SqlValue]) -> DbResult<D1PreparedStatement> {
+    let values: Vec<JsValue> = binds.iter().map(to_js).collect();
+    Ok(db.prepare(sql).bind(&values)?)
+}

@@ -1,0 +1,593 @@
+//! Builds the SQL for listing, filtering, exporting and bulk-deleting customers from one model.
+//! Field and sort names map to fixed SQL fragments from allow-lists; every value is a bound
+//! parameter (`?N`), never text in the SQL. Pure: no D1 here, so it is unit-tested.
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// D1 refuses statements with more than 100 bound parameters.
+pub const MAX_BINDS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Deleted,
+    All,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "active" => Some(Status::Active),
+            "deleted" => Some(Status::Deleted),
+            "all" => Some(Status::All),
+            _ => None,
+        }
+    }
+    fn sql(self) -> &'static str {
+        match self {
+            Status::Active => "c.deleted_at IS NULL",
+            Status::Deleted => "c.deleted_at IS NOT NULL",
+            Status::All => "1",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    CreatedAt,
+    Name,
+    Email,
+    LastSeenAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort { field: SortField::CreatedAt, descending: true }
+    }
+}
+
+impl Sort {
+    pub const ALLOWED: &'static str = "created_at, -created_at, name, -name, email, -email, last_seen_at, -last_seen_at";
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let field = match name {
+            "created_at" => SortField::CreatedAt,
+            "name" => SortField::Name,
+            "email" => SortField::Email,
+            "last_seen_at" => SortField::LastSeenAt,
+            _ => return None,
+        };
+        Some(Sort { field, descending })
+    }
+
+    pub fn name(self) -> String {
+        let base = match self.field {
+            SortField::CreatedAt => "created_at",
+            SortField::Name => "name",
+            SortField::Email => "email",
+            SortField::LastSeenAt => "last_seen_at",
+        };
+        if self.descending { format!("-{base}") } else { base.to_string() }
+    }
+
+    /// The sort key expression; each has an index in migrations/0001 with the same expression.
+    fn key_sql(self) -> &'static str {
+        match self.field {
+            SortField::CreatedAt => "c.created_at",
+            SortField::Name => "lower(coalesce(c.name, ''))",
+            SortField::Email => "coalesce(c.email_normalized, '')",
+            SortField::LastSeenAt => "coalesce(c.last_seen_at, '')",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Email,
+    Phone,
+    Company,
+    Kind,
+    Source,
+    GroupId,
+    CreatedAt,
+    UpdatedAt,
+    LastSeenAt,
+    Attribute(String),
+}
+
+impl Field {
+    pub const ALLOWED: &'static str =
+        "name, email, phone, company, kind, source, group_id, created_at, updated_at, last_seen_at, attributes.<key>";
+
+    pub fn parse(s: &str) -> Option<Field> {
+        Some(match s {
+            "name" => Field::Name,
+            "email" => Field::Email,
+            "phone" => Field::Phone,
+            "company" => Field::Company,
+            "kind" => Field::Kind,
+            "source" => Field::Source,
+            "group_id" => Field::GroupId,
+            "created_at" => Field::CreatedAt,
+            "updated_at" => Field::UpdatedAt,
+            "last_seen_at" => Field::LastSeenAt,
+            other => {
+                let key = other.strip_prefix("attributes.")?;
+                let ok = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_alphanumeric() || "_-. ".contains(c));
+                if !ok {
+                    return None;
+                }
+                Field::Attribute(key.to_string())
+            }
+        })
+    }
+
+    fn is_time(&self) -> bool {
+        matches!(self, Field::CreatedAt | Field::UpdatedAt | Field::LastSeenAt)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Eq,
+    Neq,
+    Contains,
+    StartsWith,
+    EndsWith,
+    In,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    IsNull,
+    IsNotNull,
+}
+
+impl Op {
+    pub const ALLOWED: &'static str = "eq, neq, contains, starts_with, ends_with, in, gt, gte, lt, lte, is_null, is_not_null";
+    pub fn parse(s: &str) -> Option<Op> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
+/// A condition's operand, already checked against its field and operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    None,
+    One(SqlValue),
+    Many(Vec<SqlValue>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub field: Field,
+    pub op: Op,
+    pub operand: Operand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    All,
+    Any,
+}
+
+/// Where a page starts: after the row with this sort key and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub key: String,
+    pub id: String,
+}
+
+/// Everything that selects customers: the list query, the filter body, bulk delete and export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerQuery {
+    pub status: Status,
+    /// Free-text search over name, email, phone and company; always AND-ed.
+    pub search: Option<String>,
+    /// Conditions that are always AND-ed (list query parameters).
+    pub required: Vec<Condition>,
+    /// Conditions combined by `matching` (filter body).
+    pub conditions: Vec<Condition>,
+    pub matching: Match,
+    pub sort: Sort,
+}
+
+impl Default for CustomerQuery {
+    fn default() -> Self {
+        CustomerQuery {
+            status: Status::Active,
+            search: None,
+            required: vec![],
+            conditions: vec![],
+            matching: Match::All,
+            sort: Sort::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<SqlValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildError {
+    TooManyParameters { count: usize },
+}
+
+struct Builder {
+    binds: Vec<SqlValue>,
+}
+
+impl Builder {
+    fn bind(&mut self, v: SqlValue) -> String {
+        self.binds.push(v);
+        format!("?{}", self.binds.len())
+    }
+}
+
+/// The columns every customer read selects, in the shape `storage::customers::Row` expects.
+pub const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.company, c.notes, c.attributes, c.kind, c.source, \
+    c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
+    (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = c.id) AS group_ids";
+
+fn lower_text(s: &str) -> String {
+    // SQLite's lower() folds ASCII only; fold the same way so both sides agree.
+    s.to_ascii_lowercase()
+}
+
+fn text_of(v: &SqlValue) -> Option<&str> {
+    match v {
+        SqlValue::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn condition_sql(b: &mut Builder, c: &Condition) -> String {
+    // Group membership lives in another table: conditions on it are (NOT) EXISTS sub-queries.
+    if c.field == Field::GroupId {
+        let members = "SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id";
+        return match (&c.op, &c.operand) {
+            (Op::Eq, Operand::One(v)) => format!("EXISTS ({members} AND gm.group_id = {})", b.bind(v.clone())),
+            (Op::Neq, Operand::One(v)) => format!("NOT EXISTS ({members} AND gm.group_id = {})", b.bind(v.clone())),
+            (Op::In, Operand::Many(vs)) => {
+                let list: Vec<String> = vs.iter().map(|v| b.bind(v.clone())).collect();
+                format!("EXISTS ({members} AND gm.group_id IN ({}))", list.join(", "))
+            }
+            (Op::IsNull, _) => format!("NOT EXISTS ({members})"),
+            (Op::IsNotNull, _) => format!("EXISTS ({members})"),
+            _ => "0".into(), // unreachable: the parser allows only the operators above
+        };
+    }
+    let (col, folded): (String, bool) = match &c.field {
+        Field::Name => ("c.name".into(), true),
+        Field::Email => ("c.email_normalized".into(), true),
+        Field::Phone => ("c.phone".into(), true),
+        Field::Company => ("c.company".into(), true),
+        Field::Kind => ("c.kind".into(), false),
+        Field::Source => ("c.source".into(), false),
+        Field::CreatedAt => ("c.created_at".into(), false),
+        Field::UpdatedAt => ("c.updated_at".into(), false),
+        Field::LastSeenAt => ("c.last_seen_at".into(), false),
+        Field::Attribute(key) => {
+            let path = b.bind(SqlValue::Text(format!("$.\"{key}\"")));
+            (format!("json_extract(c.attributes, {path})"), false)
+        }
+        Field::GroupId => unreachable!(),
+    };
+    // Text fields compare case-insensitively, like the search.
+    let lhs = if folded { format!("lower({col})") } else { col.clone() };
+    let fold = |v: &SqlValue| match v {
+        SqlValue::Text(s) if folded => SqlValue::Text(lower_text(s)),
+        other => other.clone(),
+    };
+    let string_lhs = if folded { lhs.clone() } else { format!("lower(CAST({col} AS TEXT))") };
+    match (&c.op, &c.operand) {
+        (Op::IsNull, _) => format!("{col} IS NULL"),
+        (Op::IsNotNull, _) => format!("{col} IS NOT NULL"),
+        (Op::In, Operand::Many(vs)) => {
+            let list: Vec<String> = vs.iter().map(|v| b.bind(fold(v))).collect();
+            format!("{lhs} IN ({})", list.join(", "))
+        }
+        (op, Operand::One(v)) => {
+            let sym = match op {
+                Op::Eq => "=",
+                Op::Neq => "IS NOT",
+                Op::Gt => ">",
+                Op::Gte => ">=",
+                Op::Lt => "<",
+                Op::Lte => "<=",
+                Op::Contains | Op::StartsWith | Op::EndsWith => {
+                    let needle = SqlValue::Text(lower_text(text_of(v).unwrap_or_default()));
+                    let p = b.bind(needle);
+                    return match op {
+                        Op::Contains => format!("instr({string_lhs}, {p}) > 0"),
+                        Op::StartsWith => format!("instr({string_lhs}, {p}) = 1"),
+                        _ => format!("substr({string_lhs}, -length({p})) = {p}"),
+                    };
+                }
+                _ => "=",
+            };
+            let p = b.bind(fold(v));
+            format!("{lhs} {sym} {p}")
+        }
+        _ => "0".into(),
+    }
+}
+
+/// Quotes text as a single FTS5 phrase: inside double quotes only `"` needs escaping (doubled).
+pub fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
+impl CustomerQuery {
+    fn where_sql(&self, b: &mut Builder, after: Option<&After>) -> String {
+        let mut parts = vec![self.status.sql().to_string()];
+        if let Some(q) = self.search.as_deref().filter(|q| q.chars().count() >= 3) {
+            // The trigram index answers substring queries of three characters or more; the
+            // query travels as one quoted FTS5 phrase, so its characters are all literal.
+            let p = b.bind(SqlValue::Text(fts_phrase(q)));
+            parts.push(format!("c.seq IN (SELECT rowid FROM customers_search WHERE customers_search MATCH {p})"));
+        } else if let Some(q) = &self.search {
+            let p = b.bind(SqlValue::Text(lower_text(q)));
+            parts.push(format!(
+                "(instr(lower(coalesce(c.name, '')), {p}) > 0 OR instr(coalesce(c.email_normalized, ''), {p}) > 0 \
+                 OR instr(lower(coalesce(c.phone, '')), {p}) > 0 OR instr(lower(coalesce(c.company, '')), {p}) > 0)"
+            ));
+        }
+        for c in &self.required {
+            parts.push(condition_sql(b, c));
+        }
+        if !self.conditions.is_empty() {
+            let joiner = if self.matching == Match::All { " AND " } else { " OR " };
+            let conds: Vec<String> = self.conditions.iter().map(|c| condition_sql(b, c)).collect();
+            parts.push(format!("({})", conds.join(joiner)));
+        }
+        if let Some(after) = after {
+            let cmp = if self.sort.descending { "<" } else { ">" };
+            let k = b.bind(SqlValue::Text(after.key.clone()));
+            let i = b.bind(SqlValue::Text(after.id.clone()));
+            parts.push(format!("({}, c.id) {cmp} ({k}, {i})", self.sort.key_sql()));
+        }
+        parts.join(" AND ")
+    }
+
+    fn checked(b: Builder, text: String) -> Result<Sql, BuildError> {
+        if b.binds.len() > MAX_BINDS {
+            return Err(BuildError::TooManyParameters { count: b.binds.len() });
+        }
+        Ok(Sql { text, binds: b.binds })
+    }
+
+    /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
+    pub fn page_sql(&self, after: Option<&After>, limit: usize) -> Result<Sql, BuildError> {
+        let mut b = Builder { binds: vec![] };
+        let filter = self.where_sql(&mut b, after);
+        let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        let key = self.sort.key_sql();
+        let lim = b.bind(SqlValue::Int(limit as i64 + 1));
+        let text = format!(
+            "SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter} ORDER BY {key} {dir}, c.id {dir} LIMIT {lim}"
+        );
+        Self::checked(b, text)
+    }
+
+    pub fn count_sql(&self) -> Result<Sql, BuildError> {
+        let mut b = Builder { binds: vec![] };
+        let filter = self.where_sql(&mut b, None);
+        Self::checked(b, format!("SELECT count(*) AS total FROM customers c WHERE {filter}"))
+    }
+
+    /// The ids of matching customers, for bulk operations (at most `limit`).
+    pub fn ids_sql(&self, limit: usize) -> Result<Sql, BuildError> {
+        let mut b = Builder { binds: vec![] };
+        let filter = self.where_sql(&mut b, None);
+        let lim = b.bind(SqlValue::Int(limit as i64));
+        Self::checked(b, format!("SELECT c.id FROM customers c WHERE {filter} ORDER BY c.created_at, c.id LIMIT {lim}"))
+    }
+}
+
+/// Checks a condition's operand against its field and operator and converts it to SQL values.
+pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> Result<Operand, String> {
+    use serde_json::Value;
+    let needs_none = matches!(op, Op::IsNull | Op::IsNotNull);
+    if needs_none {
+        return match value {
+            None | Some(Value::Null) => Ok(Operand::None),
+            Some(_) => Err(format!("{op:?} takes no value").to_lowercase()),
+        };
+    }
+    if *field == Field::GroupId && !matches!(op, Op::Eq | Op::Neq | Op::In) {
+        return Err("group_id supports eq, neq, in, is_null and is_not_null".into());
+    }
+    if matches!(field, Field::Kind | Field::Source) && !matches!(op, Op::Eq | Op::Neq | Op::In) {
+        return Err("kind and source support eq, neq, in, is_null and is_not_null".into());
+    }
+    let scalar = |v: &Value| -> Result<SqlValue, String> {
+        match (field, v) {
+            (f, Value::String(s)) if f.is_time() => crate::domain::time::parse_time(s)
+                .map(SqlValue::Text)
+                .ok_or_else(|| "must be an RFC 3339 time or a date".to_string()),
+            (f, _) if f.is_time() => Err("must be an RFC 3339 time or a date".into()),
+            (Field::Kind, Value::String(s)) if crate::domain::customer::Kind::parse(s).is_some() => Ok(SqlValue::Text(s.clone())),
+            (Field::Kind, _) => Err("must be registered or visitor".into()),
+            (Field::Source, Value::String(s)) if crate::domain::customer::Source::parse(s).is_some() => Ok(SqlValue::Text(s.clone())),
+            (Field::Source, _) => Err(format!("must be one of {}", crate::domain::customer::Source::ALL.join(", "))),
+            (Field::Attribute(_), Value::Bool(b)) => Ok(SqlValue::Int(*b as i64)),
+            (Field::Attribute(_), Value::Number(n)) => Ok(n.as_i64().map(SqlValue::Int).unwrap_or(SqlValue::Real(n.as_f64().unwrap_or(0.0)))),
+            (_, Value::String(s)) if s.len() > 1000 => Err("values are at most 1000 characters".into()),
+            (_, Value::String(s)) => Ok(SqlValue::Text(s.clone())),
+            _ => Err("must be a string".into()),
+        }
+    };
+    match (op, value) {
+        (_, None) | (_, Some(Value::Null)) => Err("needs a value".into()),
+        (Op::In, Some(Value::Array(items))) => {
+            if items.is_empty() || items.len() > 50 {
+                return Err("in takes a list of 1 to 50 values".into());
+            }
+            Ok(Operand::Many(items.iter().map(scalar).collect::<Result<_, _>>()?))
+        }
+        (Op::In, Some(_)) => Err("in takes a list of values".into()),
+        (Op::Contains | Op::StartsWith | Op::EndsWith, Some(Value::String(s))) => {
+            if s.is_empty() {
+                return Err("needs a non-empty string".into());
+            }
+            if field.is_time() {
+                return Err("text operators do not apply to times".into());
+            }
+            Ok(Operand::One(SqlValue::Text(s.clone())))
+        }
+        (Op::Contains | Op::StartsWith | Op::EndsWith, Some(_)) => Err("needs a non-empty string".into()),
+        (_, Some(v)) => Ok(Operand::One(scalar(v)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cond(field: &str, op: &str, value: serde_json::Value) -> Condition {
+        let field = Field::parse(field).unwrap();
+        let op = Op::parse(op).unwrap();
+        let operand = operand_for(&field, op, Some(&value)).unwrap();
+        Condition { field, op, operand }
+    }
+
+    #[test]
+    fn default_query_lists_live_customers_newest_first() {
+        let sql = CustomerQuery::default().page_sql(None, 25).unwrap();
+        assert!(sql.text.contains("c.deleted_at IS NULL"));
+        assert!(sql.text.contains("ORDER BY c.created_at DESC, c.id DESC LIMIT ?1"));
+        assert_eq!(sql.binds, vec![SqlValue::Int(26)]);
+    }
+
+    #[test]
+    fn a_cursor_continues_after_the_last_row_in_sort_direction() {
+        let q = CustomerQuery { sort: Sort::parse("name").unwrap(), ..Default::default() };
+        let after = After { key: "ada".into(), id: "x".into() };
+        let sql = q.page_sql(Some(&after), 3).unwrap();
+        assert!(sql.text.contains("(lower(coalesce(c.name, '')), c.id) > (?1, ?2)"), "{}", sql.text);
+        assert_eq!(sql.binds[0], SqlValue::Text("ada".into()));
+    }
+
+    #[test]
+    fn search_text_is_bound_as_one_phrase_and_never_inlined() {
+        let q = CustomerQuery { search: Some("50%_'; DROP \"x\"".into()), ..Default::default() };
+        let sql = q.page_sql(None, 10).unwrap();
+        assert!(!sql.text.contains("DROP"));
+        assert!(sql.text.contains("customers_search MATCH ?1"));
+        assert_eq!(sql.binds.len(), 2);
+        assert_eq!(sql.binds[0], SqlValue::Text("\"50%_'; DROP \"\"x\"\"\"".into()));
+    }
+
+    #[test]
+    fn searches_shorter_than_a_trigram_scan_instead() {
+        let q = CustomerQuery { search: Some("Ab".into()), ..Default::default() };
+        let sql = q.page_sql(None, 10).unwrap();
+        assert!(!sql.text.contains("customers_search"));
+        assert!(sql.text.contains("instr(lower(coalesce(c.name, '')), ?1) > 0"));
+        assert_eq!(sql.binds[0], SqlValue::Text("ab".into()));
+    }
+
+    #[test]
+    fn filter_any_joins_conditions_with_or() {
+        let q = CustomerQuery {
+            conditions: vec![cond("name", "contains", json!("Ada")), cond("company", "eq", json!("ACME"))],
+            matching: Match::Any,
+            ..Default::default()
+        };
+        let sql = q.page_sql(None, 10).unwrap();
+        assert!(sql.text.contains("(instr(lower(c.name), ?1) > 0 OR lower(c.company) = ?2)"), "{}", sql.text);
+        assert_eq!(sql.binds[0], SqlValue::Text("ada".into()));
+        assert_eq!(sql.binds[1], SqlValue::Text("acme".into()));
+    }
+
+    #[test]
+    fn attribute_paths_are_bound_parameters() {
+        let q = CustomerQuery { conditions: vec![cond("attributes.plan", "eq", json!("pro"))], ..Default::default() };
+        let sql = q.count_sql().unwrap();
+        assert!(sql.text.contains("json_extract(c.attributes, ?1) = ?2"), "{}", sql.text);
+        assert_eq!(sql.binds, vec![SqlValue::Text("$.\"plan\"".into()), SqlValue::Text("pro".into())]);
+    }
+
+    #[test]
+    fn attribute_keys_with_quotes_are_not_fields() {
+        assert_eq!(Field::parse("attributes.a\"b"), None);
+        assert_eq!(Field::parse("attributes."), None);
+        assert_eq!(Field::parse("password"), None);
+    }
+
+    #[test]
+    fn the_parameter_count_is_capped_at_one_hundred() {
+        let conditions = (0..3).map(|_| cond("name", "in", json!((0..40).map(|i| i.to_string()).collect::<Vec<_>>()))).collect();
+        let q = CustomerQuery { conditions, ..Default::default() };
+        assert_eq!(q.page_sql(None, 10), Err(BuildError::TooManyParameters { count: 121 }));
+    }
+
+    #[test]
+    fn a_filter_at_the_limit_builds() {
+        let conditions = vec![cond("name", "in", json!((0..49).map(|i| i.to_string()).collect::<Vec<_>>())),
+                              cond("company", "in", json!((0..48).map(|i| i.to_string()).collect::<Vec<_>>()))];
+        let q = CustomerQuery { conditions, ..Default::default() };
+        let sql = q.page_sql(Some(&After { key: "k".into(), id: "i".into() }), 10).unwrap();
+        assert_eq!(sql.binds.len(), 100);
+    }
+
+    #[test]
+    fn group_conditions_use_the_membership_table() {
+        let q = CustomerQuery { required: vec![cond("group_id", "eq", json!("g1"))], ..Default::default() };
+        assert!(q.count_sql().unwrap().text.contains("EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id = ?1)"));
+    }
+
+    #[test]
+    fn times_are_normalised_before_binding() {
+        let c = cond("created_at", "gte", json!("2026-01-01"));
+        assert_eq!(c.operand, Operand::One(SqlValue::Text("2026-01-01T00:00:00.000Z".into())));
+    }
+
+    #[test]
+    fn bad_operands_are_explained() {
+        assert!(operand_for(&Field::CreatedAt, Op::Gt, Some(&json!("soon"))).is_err());
+        assert!(operand_for(&Field::Name, Op::IsNull, Some(&json!("x"))).is_err());
+        assert!(operand_for(&Field::Name, Op::In, Some(&json!("x"))).is_err());
+        assert!(operand_for(&Field::Kind, Op::Eq, Some(&json!("vip"))).is_err());
+        assert!(operand_for(&Field::Name, Op::Contains, Some(&json!(""))).is_err());
+        assert!(operand_for(&Field::GroupId, Op::Contains, Some(&json!("g"))).is_err());
+    }
+
+    #[test]
+    fn status_deleted_selects_soft_deleted_rows() {
+        let q = CustomerQuery { status: Status::Deleted, ..Default::default() };
+        assert!(q.count_sql().unwrap().text.contains("c.deleted_at IS NOT NULL"));
+    }
+
+    #[test]
+    fn every_sort_round_trips_through_its_name() {
+        for s in ["created_at", "-created_at", "name", "-name", "email", "-email", "last_seen_at", "-last_seen_at"] {
+            assert_eq!(Sort::parse(s).unwrap().name(), s);
+        }
+        assert_eq!(Sort::parse("id"), None);
+    }
+}
