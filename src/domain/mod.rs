@@ -9,6 +9,7 @@ pub mod email;
 pub mod fields;
 pub mod filter;
 pub mod group;
+pub mod id;
 pub mod import;
 pub mod interaction;
 pub mod permission;
