@@ -4,7 +4,8 @@
 //! validated row by row by the customer rules, so one bad row never hides the others.
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use super::customer::CustomerFields;
+use crate::http::error::FieldError;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -95,23 +96,17 @@ impl CsvError {
 }
 
 impl CsvRecord {
-    /// A customer body for `NewCustomer::parse`. Blank cells are left out, so they mean "not
-    /// given" rather than failing validation as empty strings.
-    pub fn to_json(&self, columns: &[Column]) -> Value {
-        let mut body = Map::new();
-        let mut attributes = Map::new();
-        for (i, column) in columns.iter().enumerate() {
-            let value = self.values.get(i).map_or("", |v| v.trim());
-            if value.is_empty() {
-                continue;
-            }
-            let target = if matches!(column, Column::Attribute(_)) { &mut attributes } else { &mut body };
-            target.insert(column.key().to_string(), Value::String(value.to_string()));
-        }
-        if !attributes.is_empty() {
-            body.insert("attributes".into(), Value::Object(attributes));
-        }
-        Value::Object(body)
+    /// Validates the record as a customer by the rules of a create body: the known columns are
+    /// fields, the others attributes (as strings), and blank cells are absent.
+    pub fn customer_fields(&self, columns: &[Column]) -> Result<CustomerFields, Vec<FieldError>> {
+        let cells = || columns.iter().zip(&self.values);
+        CustomerFields::from_row(
+            cells().filter(|(c, _)| !matches!(c, Column::Attribute(_))).map(|(c, v)| (c.key(), v.as_str())),
+            cells().filter_map(|(c, v)| match c {
+                Column::Attribute(key) => Some((key.as_str(), v.as_str())),
+                _ => None,
+            }),
+        )
     }
 }
 
@@ -261,7 +256,7 @@ mod tests {
     use super::*;
     use crate::domain::customer::NewCustomer;
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn parse(text: &str) -> ParsedCsv {
         parse_csv(text.as_bytes()).unwrap()
@@ -464,48 +459,56 @@ mod tests {
         assert_eq!(values(&parsed), vec![vec!["Ada"]]);
     }
 
-    #[test]
-    fn to_json_maps_known_columns_to_fields() {
-        let parsed = parse("Name,Email,Phone,Company,Notes\nAda,ada@example.com,+1 555 0100,ACME,hi\n");
-        assert_eq!(
-            parsed.records[0].to_json(&parsed.columns),
-            json!({"name": "Ada", "email": "ada@example.com", "phone": "+1 555 0100", "company": "ACME", "notes": "hi"})
-        );
+    fn fields_of(text: &str) -> CustomerFields {
+        let parsed = parse(text);
+        parsed.records[0].customer_fields(&parsed.columns).unwrap()
     }
 
     #[test]
-    fn to_json_omits_blank_cells() {
-        let parsed = parse("name,email,phone\nAda, ,\n");
-        assert_eq!(parsed.records[0].to_json(&parsed.columns), json!({"name": "Ada"}));
+    fn known_columns_become_customer_fields() {
+        let fields = fields_of("Name,Email,Phone,Company,Notes\nAda,ada@example.com,+1 555 0100,ACME,hi\n");
+        assert_eq!(fields.name.as_deref(), Some("Ada"));
+        assert_eq!(fields.email.unwrap().as_str(), "ada@example.com");
+        assert_eq!(fields.phone.as_deref(), Some("+1 555 0100"));
+        assert_eq!(fields.company.as_deref(), Some("ACME"));
+        assert_eq!(fields.notes.as_deref(), Some("hi"));
     }
 
     #[test]
-    fn to_json_puts_other_columns_in_attributes_as_strings() {
-        let parsed = parse("name,Plan,seats\nAda,pro,3\n");
-        assert_eq!(
-            parsed.records[0].to_json(&parsed.columns),
-            json!({"name": "Ada", "attributes": {"Plan": "pro", "seats": "3"}})
-        );
+    fn blank_cells_are_absent_rather_than_invalid() {
+        let fields = fields_of("name,email,phone,plan\nAda, ,,  \n");
+        assert_eq!(fields, CustomerFields { name: Some("Ada".into()), ..Default::default() });
     }
 
     #[test]
-    fn to_json_leaves_out_attributes_when_all_are_blank() {
-        let parsed = parse("name,plan\nAda,\n");
-        assert_eq!(parsed.records[0].to_json(&parsed.columns), json!({"name": "Ada"}));
+    fn other_columns_become_string_attributes() {
+        let fields = fields_of("name,Plan,seats\nAda,pro,3\n");
+        assert_eq!(Value::Object(fields.attributes), json!({"Plan": "pro", "seats": "3"}));
     }
 
     #[test]
-    fn to_json_treats_values_shorter_than_the_columns_as_blank() {
+    fn values_shorter_than_the_columns_are_blank() {
         let record = CsvRecord { line: 2, values: vec!["Ada".into()] };
-        assert_eq!(record.to_json(&[Column::Name, Column::Email]), json!({"name": "Ada"}));
+        let fields = record.customer_fields(&[Column::Name, Column::Email]).unwrap();
+        assert_eq!(fields, CustomerFields { name: Some("Ada".into()), ..Default::default() });
     }
 
     #[test]
-    fn to_json_is_accepted_by_new_customer_parse() {
-        let parsed = parse("name,email,plan\nAda,ada@example.com,pro\n");
-        let customer = NewCustomer::parse(&parsed.records[0].to_json(&parsed.columns)).unwrap();
-        assert_eq!(customer.fields.email.unwrap().as_str(), "ada@example.com");
-        assert_eq!(customer.fields.attributes["plan"], "pro");
+    fn a_row_is_checked_by_the_rules_of_a_create_body() {
+        let parsed = parse("name,email,phone,plan\nAda,not-an-email,12,x\n");
+        let errors = parsed.records[0].customer_fields(&parsed.columns).unwrap_err();
+        let row: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let body = json!({"name": "Ada", "email": "not-an-email", "phone": "12", "attributes": {"plan": "x"}});
+        let create = NewCustomer::parse(&body).unwrap_err();
+        assert_eq!(row, create.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect::<Vec<_>>());
+        assert_eq!(row, vec![("email", "invalid"), ("phone", "invalid")]);
+    }
+
+    #[test]
+    fn a_row_with_neither_name_nor_email_fails_like_a_body_without_them() {
+        let parsed = parse("name,email,plan\n, ,pro\n");
+        let errors = parsed.records[0].customer_fields(&parsed.columns).unwrap_err();
+        assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("name", "required"));
     }
 
     #[test]

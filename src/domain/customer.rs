@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::email::Email;
-use super::fields::{phone, text, Lines};
+use super::fields::{phone, phone_str, text, text_str, Lines};
 use crate::http::error::FieldError;
 
 pub const MAX_NAME_LEN: usize = 200;
@@ -120,14 +120,7 @@ impl Errors {
 fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
     match value {
         Value::Null => None,
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => match Email::parse(s) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                errors.push("email", e.code(), e.message());
-                None
-            }
-        },
+        Value::String(s) => email_str(errors, s),
         _ => {
             errors.push("email", "invalid_type", "email must be a string or null");
             None
@@ -135,20 +128,37 @@ fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
     }
 }
 
-/// Checks one attribute value; `None` means the key is removed (merge-patch null).
-fn attribute_value(errors: &mut Errors, key: &str, value: &Value) -> Option<Value> {
-    let field = format!("attributes.{key}");
-    match value {
-        Value::String(s) if s.chars().count() > MAX_ATTRIBUTE_VALUE_LEN => {
-            errors.push(&field, "too_long", format!("attribute values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"));
-            None
-        }
-        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(value.clone()),
-        _ => {
-            errors.push(&field, "invalid_type", "attribute values must be a string, number or boolean");
+fn email_str(errors: &mut Errors, s: &str) -> Option<Email> {
+    if s.trim().is_empty() {
+        return None;
+    }
+    match Email::parse(s) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            errors.push("email", e.code(), e.message());
             None
         }
     }
+}
+
+/// Checks one attribute value; `None` means the key is removed (merge-patch null).
+fn attribute_value(errors: &mut Errors, key: &str, value: &Value) -> Option<Value> {
+    match value {
+        Value::String(s) => attribute_text(errors, key, s),
+        Value::Number(_) | Value::Bool(_) => Some(value.clone()),
+        _ => {
+            errors.push(&format!("attributes.{key}"), "invalid_type", "attribute values must be a string, number or boolean");
+            None
+        }
+    }
+}
+
+fn attribute_text(errors: &mut Errors, key: &str, s: &str) -> Option<Value> {
+    if s.chars().count() > MAX_ATTRIBUTE_VALUE_LEN {
+        errors.push(&format!("attributes.{key}"), "too_long", format!("attribute values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"));
+        return None;
+    }
+    Some(Value::String(s.to_string()))
 }
 
 /// Attribute keys are plain words so they are safe in JSON paths and CSV headers.
@@ -209,6 +219,40 @@ fn require_name_or_email(errors: &mut Errors, fields: &CustomerFields) {
 
 fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
     body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
+}
+
+impl CustomerFields {
+    /// Validates one imported row by the rules of a create body, without building one: `cells`
+    /// are (field, text) for the columns that are customer fields, `attributes` (key, text) for
+    /// the others. Blank cells are absent, as if left out of a body.
+    pub fn from_row<'a>(
+        cells: impl IntoIterator<Item = (&'a str, &'a str)>,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<CustomerFields, Vec<FieldError>> {
+        let mut errors = Errors::default();
+        let mut fields = CustomerFields::default();
+        for (key, raw) in cells {
+            match key {
+                "name" => fields.name = text_str(&mut errors.0, "name", raw, MAX_NAME_LEN, Lines::Multi),
+                "email" => fields.email = email_str(&mut errors, raw),
+                "phone" => fields.phone = phone_str(&mut errors.0, raw),
+                "company" => fields.company = text_str(&mut errors.0, "company", raw, MAX_COMPANY_LEN, Lines::Multi),
+                "notes" => fields.notes = text_str(&mut errors.0, "notes", raw, MAX_NOTES_LEN, Lines::Multi),
+                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+            }
+        }
+        for (key, raw) in attributes {
+            let raw = raw.trim();
+            if !raw.is_empty() && attribute_key_ok(&mut errors, key) {
+                if let Some(v) = attribute_text(&mut errors, key, raw) {
+                    fields.attributes.insert(key.to_string(), v);
+                }
+            }
+        }
+        check_attribute_count(&mut errors, &fields.attributes);
+        require_name_or_email(&mut errors, &fields);
+        errors.into_result(fields)
+    }
 }
 
 impl NewCustomer {

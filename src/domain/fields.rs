@@ -18,21 +18,7 @@ pub enum Lines {
 pub fn text(errors: &mut Vec<FieldError>, field: &str, value: &Value, max: usize, lines: Lines) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => {
-            let t = s.trim();
-            let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
-            if t.chars().count() > max {
-                errors.push(FieldError::new(field, "too_long", format!("{field} is longer than {max} characters")));
-                None
-            } else if t.chars().any(|c| c.is_control() && !allowed(c)) {
-                errors.push(FieldError::new(field, "invalid", format!("{field} contains control characters")));
-                None
-            } else if t.is_empty() {
-                None
-            } else {
-                Some(t.to_string())
-            }
-        }
+        Value::String(s) => text_str(errors, field, s, max, lines),
         _ => {
             errors.push(FieldError::new(field, "invalid_type", format!("{field} must be a string or null")));
             None
@@ -40,9 +26,36 @@ pub fn text(errors: &mut Vec<FieldError>, field: &str, value: &Value, max: usize
     }
 }
 
+/// `text` for a value that can only be a string, such as a CSV cell.
+pub fn text_str(errors: &mut Vec<FieldError>, field: &str, s: &str, max: usize, lines: Lines) -> Option<String> {
+    let t = s.trim();
+    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
+    if t.chars().count() > max {
+        errors.push(FieldError::new(field, "too_long", format!("{field} is longer than {max} characters")));
+        None
+    } else if t.chars().any(|c| c.is_control() && !allowed(c)) {
+        errors.push(FieldError::new(field, "invalid", format!("{field} contains control characters")));
+        None
+    } else if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
 /// Digits, spaces, `+ - ( ) .`, with at least three digits.
 pub fn phone(errors: &mut Vec<FieldError>, value: &Value) -> Option<String> {
     let p = text(errors, "phone", value, MAX_PHONE_LEN, Lines::Single)?;
+    phone_characters(errors, p)
+}
+
+/// `phone` for a value that can only be a string, such as a CSV cell.
+pub fn phone_str(errors: &mut Vec<FieldError>, s: &str) -> Option<String> {
+    let p = text_str(errors, "phone", s, MAX_PHONE_LEN, Lines::Single)?;
+    phone_characters(errors, p)
+}
+
+fn phone_characters(errors: &mut Vec<FieldError>, p: String) -> Option<String> {
     let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
     if digits < 3 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
         errors.push(FieldError::new("phone", "invalid", "phone may hold digits, spaces, +, -, ( ) and dots, with at least 3 digits"));

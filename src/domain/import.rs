@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::csv_import::{Column, ParsedCsv};
-use super::customer::{is_valid_attribute_key, CustomerFields, NewCustomer};
+use super::customer::{is_valid_attribute_key, CustomerFields};
 use crate::http::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +104,8 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, String>, mut 
     for record in &parsed.records {
         let line = record.line;
         let fail = |errors: Vec<FieldError>| RowReport { row: line, status: RowStatus::Failed, id: None, errors: Some(errors) };
-        let fields = match NewCustomer::parse(&record.to_json(&parsed.columns)) {
-            Ok(new) => new.fields,
+        let fields = match record.customer_fields(&parsed.columns) {
+            Ok(fields) => fields,
             Err(errors) => {
                 rows.push(fail(errors));
                 continue;
