@@ -166,8 +166,10 @@ else
   seed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   start_server
 fi
+imp_median="$(node bench/run.mjs get "$WORK/import.json" median_file_rows_per_s)"
+imp_warmup="$(node bench/run.mjs get "$WORK/import.json" warmup_ms)"
 rec import "status=$imp_status" "rows=$imp_rows" "files=$imp_files" "ms=$imp_ms" "rows_per_s=$imp_rps" \
-  "per_file=$per_file" "message=$imp_msg" "seed_ms=$seed_ms"
+  "per_file=$per_file" "median=$imp_median" "warmup_ms=$imp_warmup" "message=$imp_msg" "seed_ms=$seed_ms"
 wait_healthy 120 || true
 live_rows="$(timeout 90 node bench/run.mjs count "$BASE" || true)"
 say "customers in the local D1: ${live_rows:-unknown}"
