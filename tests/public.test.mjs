@@ -91,6 +91,21 @@ describe("public interactions", () => {
     assertError(assert, await w.get(`/v1/customers/${r.body.customer_id}/interactions`), 404, "not_found");
   });
 
+  it("audits the customers public pages create, once, as the public actor and without personal values", async () => {
+    const email = uniqueEmail("audited-visitor");
+    const first = await interact({ email, name: "Vera Audit", phone: "+1 555 0177", type: "form_submitted", resource_id: "f" });
+    await interact({ email, type: "chat_started", resource_id: "r" });
+    const log = await w.get(`/v1/audit-log?target_id=${first.body.customer_id}`);
+    assert.equal(log.status, 200, log.text);
+    assert.equal(log.body.data.length, 1, log.text);
+    const [entry] = log.body.data;
+    assert.equal(entry.action, "customer.create");
+    assert.equal(entry.actor, "public");
+    assert.equal(entry.request_id, first.headers.get("x-request-id"));
+    assert.deepEqual(entry.changed_fields, ["email", "name", "phone"]);
+    for (const personal of [email, "Vera", "555 0177"]) assert.ok(!log.text.includes(personal), `audit log leaks ${personal}`);
+  });
+
   it("pages the history with a cursor", async () => {
     const email = uniqueEmail("pages");
     let id;

@@ -3,6 +3,7 @@
 use serde_json::json;
 use worker::Response;
 
+use super::audit;
 use super::customers::{load, new_id};
 use crate::domain::cursor;
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
@@ -42,7 +43,12 @@ pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
     check_rate_limit(cx).await?;
     let body = cx.json_body().await?;
     let interaction = PublicInteraction::parse(&body).map_err(ApiError::Validation)?;
-    let recorded = store::record(&cx.db()?, &interaction, &new_id(), &new_id(), &time::now()).await?;
+    let customer_id = new_id();
+    // Audited only when this request creates the customer (the row then has this id): who made a
+    // customer is always answerable, while the interaction itself is the history's own record.
+    let mut created = audit(cx, "customer.create", "customer", Some(&customer_id), interaction.given_fields());
+    created.details = json!({ "source": interaction.kind.source().as_str() });
+    let recorded = store::record(&cx.db()?, &interaction, &customer_id, &new_id(), &created, &time::now()).await?;
     // The same answer for a new and a known customer: the endpoint reveals nothing about who exists.
     Answer::json(201, &json!({ "customer_id": recorded.customer_id, "interaction_id": recorded.interaction_id }))?.into_response()
 }

@@ -56,6 +56,18 @@ pub struct PublicInteraction {
 }
 
 impl PublicInteraction {
+    /// The names of the customer fields this interaction carries, for an audit row.
+    pub fn given_fields(&self) -> Vec<&'static str> {
+        let mut names = vec!["email"];
+        if self.name.is_some() {
+            names.push("name");
+        }
+        if self.phone.is_some() {
+            names.push("phone");
+        }
+        names
+    }
+
     /// Validates the public body. The endpoint faces the internet, so anything outside the
     /// contract's fields is refused rather than ignored.
     pub fn parse(body: &Value) -> Result<PublicInteraction, Vec<FieldError>> {
@@ -135,6 +147,14 @@ mod tests {
         let i = PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "room-1"})).unwrap();
         assert_eq!(i.kind, InteractionType::ChatStarted);
         assert_eq!(i.name, None);
+    }
+
+    #[test]
+    fn given_fields_name_what_the_body_carried() {
+        let bare = PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "r"})).unwrap();
+        assert_eq!(bare.given_fields(), vec!["email"]);
+        let full = PublicInteraction::parse(&json!({"email": "v@example.com", "name": "V", "phone": "+1 555 0100", "type": "form_submitted", "resource_id": "r"})).unwrap();
+        assert_eq!(full.given_fields(), vec!["email", "name", "phone"]);
     }
 
     #[test]

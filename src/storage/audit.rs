@@ -45,6 +45,12 @@ pub fn insert_if_changed(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult
     statement(db, &format!("{INSERT} WHERE changes() > 0"), &binds(e, now))
 }
 
+/// An audit row written only if the customer it names exists once the statements before it in
+/// the batch have run: for an upsert that was handed a fresh id, only if it created the customer.
+pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(db, &format!("{INSERT} WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?6)"), &binds(e, now))
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: String,

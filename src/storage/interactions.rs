@@ -2,6 +2,7 @@
 use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
+use super::audit::{self, AuditEntry};
 use super::query::SqlValue;
 use super::{statement, DbError, DbResult};
 use crate::domain::interaction::PublicInteraction;
@@ -29,7 +30,16 @@ pub struct Recorded {
     pub interaction_id: String,
 }
 
-pub async fn record(db: &D1Database, i: &PublicInteraction, customer_id: &str, interaction_id: &str, now: &str) -> DbResult<Recorded> {
+/// `created` is the audit row of a customer this interaction creates; it is written only if the
+/// upsert did create one (it is handed `customer_id` as the new customer's id).
+pub async fn record(
+    db: &D1Database,
+    i: &PublicInteraction,
+    customer_id: &str,
+    interaction_id: &str,
+    created: &AuditEntry<'_>,
+    now: &str,
+) -> DbResult<Recorded> {
     let text = |s: &Option<String>| s.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null);
     let normalized = i.email.normalized();
     let upsert = statement(
@@ -57,8 +67,9 @@ pub async fn record(db: &D1Database, i: &PublicInteraction, customer_id: &str, i
             SqlValue::Text(normalized),
         ],
     )?;
-    // One batch: the customer and the interaction land together or not at all.
-    let results = db.batch(vec![upsert, insert]).await?;
+    let audit = audit::insert_if_customer_exists(db, created, now)?;
+    // One batch: the customer, the interaction and the audit row land together or not at all.
+    let results = db.batch(vec![upsert, insert, audit]).await?;
     #[derive(Deserialize)]
     struct IdRow {
         id: String,
