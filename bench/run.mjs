@@ -223,6 +223,10 @@ function report(resultsFile, outFile) {
   const eps = of("endpoint");
   const health = eps.find((e) => e.name === "/health");
   const ceiling = health && !health.na ? health.rps : null;
+  // Throughputs that are not requests, as a ratio to /health: how many rows go through in the
+  // time the same server answers one /health request under load.
+  const perHealth = (perSecond, unit) =>
+    ceiling && perSecond ? `; ratio to /health: ${fmt(perSecond / ceiling, 1)} ${unit} per /health request` : "";
   const rowsOut = [["endpoint", "req/s", "p50 ms", "p99 ms", "ratio to /health"]];
   const notes = [];
   for (const e of eps) {
@@ -253,7 +257,8 @@ function report(resultsFile, outFile) {
   } else if (imp.status === "ok") {
     out.push(`Import: ${imp.rows_per_s} rows/s overall (${imp.rows} rows in ${imp.files} files of 10,000 into a table growing ` +
       `from empty to 100,000, ${fmt(imp.ms / 1000, 1)} s; per file ${imp.per_file} rows/s, median ${imp.median} rows/s)` +
-      (imp.warmup_ms ? `; before them, a dry run of one file on the cold worker took ${imp.warmup_ms} ms (not counted)` : ""));
+      (imp.warmup_ms ? `; before them, a dry run of one file on the cold worker took ${imp.warmup_ms} ms (not counted)` : "") +
+      perHealth(imp.rows_per_s, "rows"));
   } else if (imp.status === "missing") {
     out.push(`import: n/a (endpoint missing) — seeded with wrangler d1 execute in ${fmt(imp.seed_ms / 1000, 1)} s`);
   } else {
@@ -269,12 +274,15 @@ function report(resultsFile, outFile) {
     out.push(`Export (GET /v1/customers/export, all rows): ${fmt(ex.seconds, 2)} s, ${ex.rows} rows, ${fmt(ex.mb, 1)} MB ` +
       `(${fmt(ex.rows / ex.seconds, 0)} rows/s); peak memory of the largest workerd process (VmHWM) ${ex.hwm_after === "" || ex.hwm_after === undefined ? "n/a"
       : ex.hwm_reset === 1 ? `${fmt(ex.hwm_after, 0)} MB during the export (reset to the resident ${fmt(ex.rss_before, 0)} MB just before it; lifetime peak until then ${fmt(ex.hwm_before, 0)} MB)`
-      : `${fmt(ex.hwm_after, 0)} MB lifetime peak (${fmt(ex.hwm_before, 0)} MB before the export; could not reset)`}`);
+      : `${fmt(ex.hwm_after, 0)} MB lifetime peak (${fmt(ex.hwm_before, 0)} MB before the export; could not reset)`}` +
+      perHealth(ex.rows / ex.seconds, "rows"));
   }
 
   const s = one("search");
   if (s.api_ms !== undefined) {
-    const api = s.api_ms === "" ? "API n/a (no 200 answer)" : `API ${fmt(s.api_ms, 1)} ms per request (${s.api_rows} rows returned)`;
+    const healthP50 = health && !health.na ? health.p50 : null;
+    const api = s.api_ms === "" ? "API n/a (no 200 answer)" : `API ${fmt(s.api_ms, 1)} ms per request (${s.api_rows} rows returned` +
+      (healthP50 ? `; ${fmt(s.api_ms / healthP50, 2)} times the /health p50` : "") + ")";
     if (s.na) out.push(`Search q=${s.q} (mean of 5): ${api}; sqlite3 baseline n/a (${s.na})`);
     else out.push(`Search q=${s.q} (mean of 5): ${api}; ` +
       `sqlite3 on a copy of the D1 file, unindexed: LIKE count ${fmt(s.like_ms, 1)} ms (${s.like_count} rows), ` +
