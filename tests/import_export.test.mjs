@@ -25,6 +25,17 @@ describe("import", () => {
     assert.deepEqual(list.body.data.map((c) => [c.name, c.source]), [[`Ada ${tag}`, "import"], [`Grace ${tag}`, "import"]]);
   });
 
+  it("gives the rows of a file ids in file order, so they list oldest-first in that order", async () => {
+    const tag = `order${Date.now()}`;
+    const names = ["Zed", "Amy", "Max", "Bea", "Kit"].map((n) => `${n} ${tag}`);
+    const res = await upload(`name\n${names.join("\n")}\n`);
+    assert.equal(res.status, 200, res.text);
+    const ids = res.body.rows.map((r) => r.id);
+    assert.deepEqual([...ids].sort(), ids);
+    const list = await w.get(`/v1/customers?q=${tag}&sort=created_at`);
+    assert.deepEqual(list.body.data.map((c) => c.name), names);
+  });
+
   it("reads a semicolon file with quoted fields and puts extra columns in attributes", async () => {
     const email = uniqueEmail("semi");
     const csv = `name;email;company;Plan\n"Lovelace; Ada";${email};"ACME ""Labs""\nLondon";pro\n`;
