@@ -9,8 +9,8 @@ use super::customers::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::parse_csv;
 use crate::domain::filter::{self, PageRequest};
-use crate::domain::id;
 use crate::domain::import::{self, Mode, RowReport, RowStatus, Write};
+use crate::domain::permission::Permission;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
@@ -87,35 +87,35 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
         return Err(ApiError::TooManyRows { limit: max_rows });
     }
     let db = cx.db()?;
-    let live = store::live_ids_by_email(&db, &import::emails(&parsed)).await?;
-    let started = chrono::Utc::now();
-    let now = time::format_time(started);
-    // All the randomness the new ids need, fetched from the host at once.
-    let mut random = vec![0u8; parsed.records.len() * id::RANDOM_BYTES_PER_ID];
-    getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
-    let mut ids = id::v7_ids(started.timestamp_millis().max(0) as u64, &random);
+    let live = store::live_by_email(&db, &import::emails(&parsed)).await?;
+    let now = time::now();
+    // A customer id and an audit entry id for every row at most, from one call to the host.
+    let mut ids = super::new_ids(2 * parsed.records.len())?.into_iter();
     let mut plan = import::plan(&parsed, opts.mode, &live, || ids.next().unwrap_or_else(new_id));
+    let audit_ids: Vec<String> = plan.writes.iter().map(|_| ids.next().unwrap_or_else(new_id)).collect();
     let failed = plan.failed();
     // An atomic import with a failed row writes nothing; a dry run never writes.
     let write = !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty();
     if write {
-        let creates = plan.writes.iter().filter_map(|w| match w {
-            Write::Create { id, fields, .. } => Some((id.as_str(), fields)),
-            _ => None,
-        });
-        let updates = plan.writes.iter().filter_map(|w| match w {
-            Write::Update { id, fields, .. } => Some((id.as_str(), fields)),
-            _ => None,
-        });
-        let mut batch = store::inserts(&db, creates, &now)?;
-        batch.extend(store::updates(&db, updates, &now)?);
+        let rows = |create: bool| {
+            plan.writes.iter().zip(&audit_ids).filter_map(move |(w, audit_id)| match w {
+                Write::Create { id, fields, changed, .. } if create => Some(store::RowWrite { id, fields, audit_id, changed }),
+                Write::Update { id, fields, changed, .. } if !create => Some(store::RowWrite { id, fields, audit_id, changed }),
+                _ => None,
+            })
+        };
+        let actor = cx.actor.label();
+        let by = store::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
+        let mut batch = store::inserts(&db, rows(true), &by)?;
+        batch.extend(store::updates(&db, rows(false), &by)?);
         let mut entry = audit(cx, "customer.import", "customer", None, vec![]);
         entry.details = json!({
             "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
             "skipped": plan.count(RowStatus::Skipped), "failed": failed, "mode": format!("{:?}", opts.mode).to_lowercase(),
         });
         batch.push(audit_log::insert(&db, &entry, &now)?);
-        // One batch is one transaction: the file's good rows land together or not at all.
+        // One batch is one transaction: the file's good rows and their audit rows land together
+        // or not at all.
         if let Err(e) = db.batch(batch).await {
             let e = crate::storage::DbError::from(e);
             if e.is_email_conflict() {
@@ -129,13 +129,18 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     } else {
         // Nothing was written: rows that would have been written are only valid.
         for w in &plan.writes {
-            let i = match w {
-                Write::Create { index, .. } | Write::Update { index, .. } => *index,
-            };
+            let i = w.index();
             plan.rows[i].status = RowStatus::Valid;
             if matches!(w, Write::Create { .. }) {
                 plan.rows[i].id = None;
             }
+        }
+    }
+    // Ids of customers are for callers who may read customers: an import-only key learns
+    // which rows failed, not who the existing customers are.
+    if !cx.actor.has(Permission::CustomersRead) {
+        for row in &mut plan.rows {
+            row.id = None;
         }
     }
     let mut report = ImportReport {

@@ -42,6 +42,9 @@ pub async fn actor_for_key(env: &Env, secret: &str) -> ApiResult<Option<Actor>> 
 pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let body = cx.json_body().await?;
     let new = NewApiKey::parse(&body).map_err(ApiError::Validation)?;
+    if let Some(missing) = new.first_not_held_by(|p| cx.actor.has(p)) {
+        return Err(ApiError::Forbidden { permission: missing.as_str() });
+    }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
     let secret = secret_from_bytes(&bytes);

@@ -15,6 +15,8 @@ pub mod test_support;
 
 use serde_json::Value;
 
+use crate::domain::id;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::Ctx;
 use crate::storage::audit::AuditEntry;
 
@@ -29,4 +31,11 @@ pub fn audit<'a>(cx: &'a Ctx, action: &'a str, target_type: &'a str, target_id: 
         changed_fields: changed,
         details: Value::Object(Default::default()),
     }
+}
+
+/// `n` fresh UUID v7 ids from one clock reading and one fetch of random bytes, in order.
+pub fn new_ids(n: usize) -> ApiResult<Vec<String>> {
+    let mut random = vec![0u8; n * id::RANDOM_BYTES_PER_ID];
+    getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    Ok(id::v7_ids(chrono::Utc::now().timestamp_millis().max(0) as u64, &random).collect())
 }

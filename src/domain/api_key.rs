@@ -22,10 +22,10 @@ impl NewApiKey {
             return Err(vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")]);
         };
         let mut errors = Vec::new();
-        let name = match map.get("name").and_then(Value::as_str).map(str::trim) {
-            Some(n) if !n.is_empty() && n.chars().count() <= MAX_NAME_LEN => Some(n.to_string()),
-            _ => {
-                errors.push(FieldError::new("name", "invalid", format!("name must be 1 to {MAX_NAME_LEN} characters")));
+        let name = match map.get("name").and_then(Value::as_str) {
+            Some(n) => super::fields::identifier_str(&mut errors, "name", n, MAX_NAME_LEN),
+            None => {
+                errors.push(FieldError::new("name", "invalid", format!("name must be a string of 1 to {MAX_NAME_LEN} characters")));
                 None
             }
         };
@@ -53,6 +53,14 @@ impl NewApiKey {
             Some(name) if errors.is_empty() => Ok(NewApiKey { name, permissions }),
             _ => Err(errors),
         }
+    }
+}
+
+impl NewApiKey {
+    /// The first permission the new key asks for that its creator does not hold: a key can
+    /// hand on only what it has, so `keys:manage` alone never mints a `force_delete` key.
+    pub fn first_not_held_by(&self, held: impl Fn(Permission) -> bool) -> Option<Permission> {
+        self.permissions.iter().copied().find(|p| !held(*p))
     }
 }
 
@@ -100,6 +108,22 @@ mod tests {
     fn a_missing_name_and_unknown_fields_are_refused() {
         let e = NewApiKey::parse(&json!({"permissions": ["audit:read"], "secret": "mine"})).unwrap_err();
         assert_eq!(e.len(), 2);
+    }
+
+    #[test]
+    fn key_names_with_control_or_bidi_characters_are_refused() {
+        for bad in ["ci\u{0}", "ci\r\nAdmin: yes", "ci\u{202E}nimda"] {
+            let e = NewApiKey::parse(&json!({"name": bad, "permissions": ["audit:read"]})).unwrap_err();
+            assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("name", "invalid"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_may_ask_only_for_what_its_creator_holds() {
+        let new = NewApiKey::parse(&json!({"name": "x", "permissions": ["keys:manage", "customers:force_delete"]})).unwrap();
+        let only_keys = |p: Permission| p == Permission::KeysManage;
+        assert_eq!(new.first_not_held_by(only_keys), Some(Permission::CustomersForceDelete));
+        assert_eq!(new.first_not_held_by(|_| true), None);
     }
 
     #[test]

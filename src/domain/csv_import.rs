@@ -70,6 +70,9 @@ pub enum CsvError {
     NoHeader,
     MissingColumns,
     DuplicateColumn(String),
+    /// A quoted field that never closes: without this check the reader would take the rest of
+    /// the file as that one cell.
+    UnclosedQuote { line: usize },
     /// The reader gave up on a record. Not expected for in-memory UTF-8 input; kept so a reader
     /// failure becomes a client error instead of a panic.
     Malformed { line: usize },
@@ -91,6 +94,9 @@ impl CsvError {
             CsvError::MissingColumns => "the header needs a `name` or an `email` column".into(),
             CsvError::DuplicateColumn(column) => format!("the column `{column}` appears more than once in the header"),
             CsvError::Malformed { line } => format!("line {line} could not be read as CSV"),
+            CsvError::UnclosedQuote { line } => {
+                format!("line {line}: a quoted field begins here and its closing quote never comes (write a quote inside a field as \"\")")
+            }
         }
     }
 }
@@ -115,11 +121,15 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedCsv, CsvError> {
     if let Err(e) = std::str::from_utf8(bytes) {
         return Err(CsvError::InvalidEncoding { line: LineCounter::new(bytes).line_at(e.valid_up_to()) });
     }
+    let delimiter = detect_delimiter(bytes);
+    if let Some(start) = unclosed_quote(bytes, delimiter) {
+        return Err(CsvError::UnclosedQuote { line: LineCounter::new(bytes).line_at(start) });
+    }
     let mut reader = Records {
         reader: csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .delimiter(detect_delimiter(bytes))
+            .delimiter(delimiter)
             .from_reader(bytes),
         bytes,
         lines: LineCounter::new(bytes),
@@ -191,6 +201,37 @@ fn detect_delimiter(bytes: &[u8]) -> u8 {
         }
     }
     DELIMITERS[best]
+}
+
+/// The offset of a quoted field that is still open at the end of the file, read the way the
+/// `csv` reader reads (RFC 4180: a quote opens a field only as its first byte, `""` inside is
+/// one quote, and bytes after a closing quote up to the delimiter are kept as written). That
+/// reader accepts such a file silently, so the check is made before it runs.
+fn unclosed_quote(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted(usize),
+        QuoteInQuoted(usize),
+    }
+    let mut state = State::FieldStart;
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends_field = b == delimiter || b == b'\r' || b == b'\n';
+        state = match state {
+            State::FieldStart | State::Unquoted if ends_field => State::FieldStart,
+            State::FieldStart if b == b'"' => State::Quoted(i),
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted(start) if b == b'"' => State::QuoteInQuoted(start),
+            State::Quoted(start) => State::Quoted(start),
+            State::QuoteInQuoted(start) if b == b'"' => State::Quoted(start),
+            State::QuoteInQuoted(_) if ends_field => State::FieldStart,
+            State::QuoteInQuoted(_) => State::Unquoted,
+        };
+    }
+    match state {
+        State::Quoted(start) => Some(start),
+        _ => None,
+    }
 }
 
 /// The reader plus what it takes to say on which line each record starts.
@@ -404,6 +445,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_quote_names_the_line_where_the_field_began() {
+        let err = parse_csv(b"name,email\n\"Ada,ada@example.com\nBob,bob@example.com\n").unwrap_err();
+        assert_eq!(err, CsvError::UnclosedQuote { line: 2 });
+        assert_eq!(err.code(), "invalid_csv");
+        assert!(err.message().starts_with("line 2:"));
+    }
+
+    #[test]
+    fn an_unclosed_quote_in_the_header_is_line_1() {
+        assert_eq!(parse_csv(b"\"name,email\nAda,a@example.com\n").unwrap_err(), CsvError::UnclosedQuote { line: 1 });
+    }
+
+    #[test]
+    fn an_unclosed_quote_after_a_multi_line_field_counts_its_lines() {
+        let err = parse_csv(b"name,notes\nAda,\"two\nlines\"\nBob,\"open\n").unwrap_err();
+        assert_eq!(err, CsvError::UnclosedQuote { line: 4 });
+    }
+
+    #[test]
+    fn quotes_inside_unquoted_fields_and_after_closing_quotes_are_literal() {
+        let parsed = parse("name,notes\nA\"da,\"x\"y\n");
+        assert_eq!(values(&parsed), vec![vec!["A\"da", "xy"]]);
+    }
+
+    #[test]
+    fn doubled_quotes_do_not_close_a_field() {
+        assert_eq!(parse_csv(b"name\n\"say \"\"hi\"\"\n").unwrap_err(), CsvError::UnclosedQuote { line: 2 });
+        assert_eq!(values(&parse("name\n\"say \"\"hi\"\"\"\n")), vec![vec!["say \"hi\""]]);
+    }
+
+    #[test]
     fn quoted_fields_keep_delimiters_quotes_and_newlines() {
         let parsed = parse("name,notes\n\"Lovelace, Ada\",\"said \"\"hi\"\"\nand left\"\n");
         assert_eq!(values(&parsed), vec![vec!["Lovelace, Ada", "said \"hi\"\nand left"]]);
@@ -540,7 +612,14 @@ mod tests {
         fn every_record_has_one_value_per_column_and_increasing_lines(
             text in "name,email\n[a-z,;\"\r\n ]{0,200}"
         ) {
-            let parsed = parse_csv(text.as_bytes()).unwrap();
+            // Random quotes may leave one open: that, and only that, is an error.
+            let parsed = match parse_csv(text.as_bytes()) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    prop_assert!(matches!(e, CsvError::UnclosedQuote { .. }), "{:?}", e);
+                    return Ok(());
+                }
+            };
             let mut previous = 1;
             for record in &parsed.records {
                 prop_assert_eq!(record.values.len(), parsed.columns.len());

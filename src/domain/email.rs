@@ -1,6 +1,12 @@
 //! An email address as the contract accepts it: trimmed, at most 254 characters, one `@`,
-//! a dotted domain. Matching is case-insensitive, so `normalized` is what uniqueness uses.
+//! a dotted domain, no invisible formatting characters. Stored in Unicode NFC, so `josé` typed
+//! as one code point or as `e` plus a combining accent is one address. Matching is
+//! case-insensitive, so `normalized` is what uniqueness uses.
 use std::fmt;
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::fields::is_format_char;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -33,7 +39,8 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
-        let s = raw.trim();
+        let nfc: String = raw.trim().nfc().collect();
+        let s = nfc.as_str();
         if s.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -46,6 +53,10 @@ impl Email {
         }
         if local.contains('@') {
             return Err(EmailError::Invalid("more than one @"));
+        }
+        if s.chars().any(is_format_char) {
+            // U+200B and friends make `x\u{200B}@example.com` look like `x@example.com`.
+            return Err(EmailError::Invalid("contains an invisible formatting character"));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
             return Err(EmailError::Invalid("contains a space or a character not allowed in an address"));
@@ -80,9 +91,10 @@ impl Email {
     }
 }
 
-/// Lower-cases and trims a raw address the same way stored ones are, for exact-match filters.
+/// Trims, composes (NFC) and lower-cases a raw address the same way stored ones are, for
+/// uniqueness and exact-match filters.
 pub fn normalize_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
+    raw.trim().nfc().collect::<String>().to_lowercase()
 }
 
 impl fmt::Display for Email {
@@ -160,6 +172,22 @@ mod tests {
     #[test]
     fn international_domains_are_accepted() {
         assert!(Email::parse("ada@exämple.de").is_ok());
+    }
+
+    #[test]
+    fn composed_and_decomposed_spellings_are_one_address() {
+        let composed = Email::parse("jos\u{e9}@example.com").unwrap();
+        let decomposed = Email::parse("jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "jos\u{e9}@example.com");
+        assert_eq!(normalize_email("JOSE\u{301}@example.com"), composed.normalized());
+    }
+
+    #[test]
+    fn invisible_characters_make_an_address_invalid() {
+        for raw in ["x\u{200B}@example.com", "x@exa\u{200D}mple.com", "\u{202E}x@example.com", "x\u{FEFF}@example.com", "x\u{00AD}y@example.com"] {
+            assert!(matches!(Email::parse(raw), Err(EmailError::Invalid(_))), "{raw:?}");
+        }
     }
 
     proptest! {

@@ -36,11 +36,66 @@ pub fn text_str(errors: &mut Vec<FieldError>, field: &str, s: &str, max: usize, 
     } else if t.chars().any(|c| c.is_control() && !allowed(c)) {
         errors.push(FieldError::new(field, "invalid", format!("{field} contains control characters")));
         None
+    } else if t.chars().any(is_bidi_control) {
+        errors.push(FieldError::new(field, "invalid", format!("{field} contains bidirectional override characters")));
+        None
     } else if t.is_empty() {
         None
     } else {
         Some(t.to_string())
     }
+}
+
+/// A name other systems chose for a thing (an API key's name, a page's resource id): one line,
+/// no control or invisible formatting characters at all, so what a person reads in a list or a
+/// log is what is stored. Errors use the code `invalid` and name `field`.
+pub fn identifier_str(errors: &mut Vec<FieldError>, field: &str, s: &str, max: usize) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > max {
+        errors.push(FieldError::new(field, "invalid", format!("{field} must be a string of 1 to {max} characters")));
+        None
+    } else if t.chars().any(|c| c.is_control() || is_format_char(c)) {
+        errors.push(FieldError::new(field, "invalid", format!("{field} contains control or invisible formatting characters")));
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
+/// Embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069): they reorder how
+/// the text around them is displayed, so `abc\u{202E}fdp.exe` reads as `abcexe.pdf`.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Unicode general category Cf (format characters, Unicode 16): invisible characters such as
+/// zero-width spaces, joiners, bidi controls, the BOM and tag characters. Rust's std has no
+/// category lookup and the list is short and stable, so it is written out here.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// Digits, spaces, `+ - ( ) .`, with at least three digits.
@@ -91,6 +146,44 @@ mod tests {
     fn line_breaks_are_allowed_only_in_multi_line_text() {
         assert_eq!(check(json!("a\nb"), Lines::Multi).1, Vec::<String>::new());
         assert_eq!(check(json!("a\nb"), Lines::Single).1, vec!["invalid"]);
+    }
+
+    #[test]
+    fn nul_is_refused_even_in_multi_line_text() {
+        assert_eq!(check(json!("a\u{0}"), Lines::Multi).1, vec!["invalid"]);
+    }
+
+    #[test]
+    fn bidi_overrides_are_refused_in_any_text() {
+        assert_eq!(check(json!("ab\u{202E}c"), Lines::Multi).1, vec!["invalid"]);
+        assert_eq!(check(json!("ab\u{2066}c"), Lines::Single).1, vec!["invalid"]);
+    }
+
+    #[test]
+    fn joiners_stay_allowed_in_names() {
+        // Persian and emoji sequences need ZWNJ and ZWJ; only identifiers refuse them.
+        assert_eq!(check(json!("a\u{200C}b"), Lines::Single).1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn identifiers_refuse_control_and_invisible_characters() {
+        for bad in ["key\u{0}", "key\r\nx", "key\u{202E}", "zero\u{200B}width", "\u{FEFF}bom"] {
+            let mut errors = Vec::new();
+            assert_eq!(identifier_str(&mut errors, "name", bad, 100), None, "{bad:?}");
+            assert_eq!(errors[0].code, "invalid");
+        }
+        let mut errors = Vec::new();
+        assert_eq!(identifier_str(&mut errors, "name", "  CRM sync ", 100).as_deref(), Some("CRM sync"));
+    }
+
+    #[test]
+    fn format_characters_are_recognised() {
+        for c in ['\u{200B}', '\u{200D}', '\u{202E}', '\u{2066}', '\u{FEFF}', '\u{E0041}', '\u{00AD}'] {
+            assert!(is_format_char(c), "{c:?}");
+        }
+        for c in ['a', ' ', 'é', '\u{0301}', '\u{3000}'] {
+            assert!(!is_format_char(c), "{c:?}");
+        }
     }
 
     #[test]

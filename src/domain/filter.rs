@@ -50,12 +50,8 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
     let mut limit = DEFAULT_LIMIT;
     let mut cursor_raw: Option<&str> = None;
     let mut include_total = false;
-    let mut seen: Vec<&str> = Vec::new();
+    // Repeats and control characters were refused with the rest of the query (`http::query`).
     for (name, value) in pairs {
-        if seen.contains(&name.as_str()) {
-            return Err(bad(name, "is given more than once"));
-        }
-        seen.push(name);
         match name.as_str() {
             "q" => {
                 let q = value.trim();
@@ -88,13 +84,7 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
             "sort" => query.sort = Sort::parse(value).ok_or_else(|| bad("sort", format!("must be one of {}", Sort::ALLOWED)))?,
             "limit" if paging => limit = limit_param(value)?,
             "cursor" if paging => cursor_raw = Some(value),
-            "include_total" if paging => {
-                include_total = match value.as_str() {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err(bad("include_total", "must be true or false")),
-                }
-            }
+            "include_total" if paging => include_total = crate::http::query::parse_flag("include_total", value)?,
             other => return Err(bad(other, "is not a known parameter")),
         }
     }
@@ -152,6 +142,9 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
                 None => errors.push(path("sort"), "invalid", format!("sort must be one of {}", Sort::ALLOWED)),
             },
             "q" => match value {
+                Value::String(q) if q.chars().any(char::is_control) => {
+                    errors.push(path("q"), "invalid", "q contains control characters")
+                }
                 Value::String(q) if q.chars().count() <= MAX_SEARCH_LEN => {
                     if !q.trim().is_empty() {
                         query.search = Some(q.trim().to_string())
@@ -224,6 +217,15 @@ fn parse_condition(errors: &mut Errors, at: &str, item: &Value) -> Option<Condit
             return None;
         }
     };
+    let strings = match obj.get("value") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if strings.iter().any(|s| s.chars().any(char::is_control)) {
+        errors.push(format!("{at}.value"), "invalid", "the value contains control characters");
+        return None;
+    }
     // Emails are stored lower-cased, so compare against the lower-cased value.
     let value = match (&field, obj.get("value")) {
         (Field::Email, Some(Value::String(s))) => Some(Value::String(normalize_email(s))),
@@ -271,8 +273,14 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_parameter_is_refused() {
-        assert_eq!(param_of(from_query_pairs(&pairs(&[("q", "a"), ("q", "b")]), true).unwrap_err()), "q");
+    fn control_characters_in_a_filter_body_are_field_errors() {
+        let fields = |body: Value| match from_filter_body(&body, true).unwrap_err() {
+            ApiError::Validation(f) => f.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+            other => panic!("expected validation_failed, got {other:?}"),
+        };
+        assert_eq!(fields(json!({"q": "a\u{0}b"})), vec!["q"]);
+        assert_eq!(fields(json!({"conditions": [{"field": "name", "op": "contains", "value": "a\u{0}"}]})), vec!["conditions[0].value"]);
+        assert_eq!(fields(json!({"conditions": [{"field": "name", "op": "in", "value": ["ok", "\u{7}"]}]})), vec!["conditions[0].value"]);
     }
 
     #[test]

@@ -49,11 +49,27 @@ pub struct RowReport {
     pub errors: Option<Vec<FieldError>>,
 }
 
-/// What one good row will write.
+/// A live customer whose email is in the file, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Existing {
+    pub id: String,
+    pub fields: CustomerFields,
+}
+
+/// What one good row will write. `fields` are the row's own cells (an update lays them over the
+/// stored row when it runs); `changed` names the fields it changes, for the row's audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Create { index: usize, id: String, fields: CustomerFields },
-    Update { index: usize, id: String, fields: CustomerFields },
+    Create { index: usize, id: String, fields: CustomerFields, changed: Vec<&'static str> },
+    Update { index: usize, id: String, fields: CustomerFields, changed: Vec<&'static str> },
+}
+
+impl Write {
+    pub fn index(&self) -> usize {
+        match self {
+            Write::Create { index, .. } | Write::Update { index, .. } => *index,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,8 +112,10 @@ pub fn emails(parsed: &ParsedCsv) -> Vec<String> {
         .collect()
 }
 
-/// `new_id` gives ids for created rows; `live` maps normalised emails to live customer ids.
-pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, String>, mut new_id: impl FnMut() -> String) -> Plan {
+/// `new_id` gives ids for created rows; `live` maps normalised emails to the live customers.
+/// An upserted row must leave its customer valid by the update rules (e.g. at most 50
+/// attributes once merged); one that would change nothing writes nothing.
+pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, Existing>, mut new_id: impl FnMut() -> String) -> Plan {
     let mut rows = Vec::with_capacity(parsed.records.len());
     let mut writes = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -119,20 +137,29 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, String>, mut 
             }
             seen.insert(email.clone(), line);
         }
-        let existing = email.as_ref().and_then(|e| live.get(e)).cloned();
+        let existing = email.as_ref().and_then(|e| live.get(e));
         let index = rows.len();
         let report = match (existing, mode) {
             (None, _) => {
                 let id = new_id();
-                writes.push(Write::Create { index, id: id.clone(), fields });
+                let changed = fields.given();
+                writes.push(Write::Create { index, id: id.clone(), fields, changed });
                 RowReport { row: line, status: RowStatus::Created, id: Some(id), errors: None }
             }
-            (Some(id), Mode::Create) => fail(vec![FieldError::new("email", "customer_exists", format!("a customer with this email exists: {id}"))]),
-            (Some(id), Mode::Skip) => RowReport { row: line, status: RowStatus::Skipped, id: Some(id), errors: None },
-            (Some(id), Mode::Upsert) => {
-                writes.push(Write::Update { index, id: id.clone(), fields });
-                RowReport { row: line, status: RowStatus::Updated, id: Some(id), errors: None }
-            }
+            (Some(c), Mode::Create) => RowReport {
+                id: Some(c.id.clone()),
+                ..fail(vec![FieldError::new("email", "customer_exists", "a customer with this email exists")])
+            },
+            (Some(c), Mode::Skip) => RowReport { row: line, status: RowStatus::Skipped, id: Some(c.id.clone()), errors: None },
+            (Some(c), Mode::Upsert) => match c.fields.upserted_with(&fields) {
+                Err(errors) => RowReport { id: Some(c.id.clone()), ..fail(errors) },
+                Ok((_, changed)) => {
+                    if !changed.is_empty() {
+                        writes.push(Write::Update { index, id: c.id.clone(), fields, changed });
+                    }
+                    RowReport { row: line, status: RowStatus::Updated, id: Some(c.id.clone()), errors: None }
+                }
+            },
         };
         rows.push(report);
     }
@@ -143,6 +170,11 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, String>, mut 
 mod tests {
     use super::*;
     use crate::domain::csv_import::parse_csv;
+
+    fn live(email: &str, id: &str) -> HashMap<String, Existing> {
+        let fields = CustomerFields { email: Some(crate::domain::email::Email::parse(email).unwrap()), ..Default::default() };
+        HashMap::from([(email.to_string(), Existing { id: id.to_string(), fields })])
+    }
 
     fn ids() -> impl FnMut() -> String {
         let mut n = 0;
@@ -176,26 +208,45 @@ mod tests {
     #[test]
     fn live_emails_fail_in_create_mode() {
         let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let live = HashMap::from([("ada@example.com".to_string(), "c1".to_string())]);
-        let p = plan(&parsed, Mode::Create, &live, ids());
+        let p = plan(&parsed, Mode::Create, &live("ada@example.com", "c1"), ids());
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "customer_exists");
+        assert!(!p.rows[0].errors.as_ref().unwrap()[0].message.contains("c1"), "ids travel in `id`, never in messages");
         assert!(p.writes.is_empty());
     }
 
     #[test]
     fn live_emails_are_updated_in_upsert_mode() {
         let parsed = parse_csv(b"email,company\nada@example.com,ACME\n").unwrap();
-        let live = HashMap::from([("ada@example.com".to_string(), "c1".to_string())]);
-        let p = plan(&parsed, Mode::Upsert, &live, ids());
+        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
         assert_eq!(p.rows[0].id.as_deref(), Some("c1"));
-        assert!(matches!(&p.writes[0], Write::Update { id, .. } if id == "c1"));
+        assert!(matches!(&p.writes[0], Write::Update { id, changed, .. } if id == "c1" && changed == &vec!["company"]));
+    }
+
+    #[test]
+    fn an_upsert_past_fifty_attributes_fails_its_row() {
+        let header: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
+        let text = format!("email,{}\nada@example.com,{}\n", header.join(","), vec!["x"; 50].join(","));
+        let parsed = parse_csv(text.as_bytes()).unwrap();
+        let mut stored = live("ada@example.com", "c1");
+        stored.get_mut("ada@example.com").unwrap().fields.attributes = (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
+        let p = plan(&parsed, Mode::Upsert, &stored, ids());
+        assert_eq!(statuses(&p), vec![RowStatus::Failed]);
+        assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "too_many");
+        assert!(p.writes.is_empty());
+    }
+
+    #[test]
+    fn an_upsert_that_changes_nothing_writes_nothing() {
+        let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
+        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
+        assert_eq!(statuses(&p), vec![RowStatus::Updated]);
+        assert!(p.writes.is_empty());
     }
 
     #[test]
     fn live_emails_are_left_alone_in_skip_mode() {
         let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let live = HashMap::from([("ada@example.com".to_string(), "c1".to_string())]);
-        let p = plan(&parsed, Mode::Skip, &live, ids());
+        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Skipped]);
         assert!(p.writes.is_empty());
     }

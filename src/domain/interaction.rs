@@ -101,7 +101,7 @@ impl PublicInteraction {
             errors.push(FieldError::new("type", "invalid", format!("type must be one of {}", InteractionType::ALL.join(", "))));
         }
         let resource_id = match map.get("resource_id") {
-            Some(Value::String(s)) if !s.trim().is_empty() && s.trim().chars().count() <= MAX_RESOURCE_ID_LEN => Some(s.trim().to_string()),
+            Some(Value::String(s)) => super::fields::identifier_str(&mut errors, "resource_id", s, MAX_RESOURCE_ID_LEN),
             _ => {
                 errors.push(FieldError::new("resource_id", "invalid", format!("resource_id must be a string of 1 to {MAX_RESOURCE_ID_LEN} characters")));
                 None
@@ -180,6 +180,14 @@ mod tests {
     fn details_over_4_kb_are_refused() {
         let c = codes(json!({"email": "v@example.com", "type": "form_submitted", "resource_id": "r", "details": {"a": "x".repeat(5000)}}));
         assert_eq!(c, vec![("details".into(), "too_large".into())]);
+    }
+
+    #[test]
+    fn resource_ids_with_control_or_bidi_characters_are_refused() {
+        for bad in ["room\u{0}1", "room\r\n1", "room\u{202E}1"] {
+            let c = codes(json!({"email": "v@example.com", "type": "chat_started", "resource_id": bad}));
+            assert_eq!(c, vec![("resource_id".into(), "invalid".into())], "{bad:?}");
+        }
     }
 
     #[test]

@@ -16,6 +16,32 @@ impl FieldError {
     }
 }
 
+/// An error lists at most this many field errors, and says how many more there were: a body of
+/// a million unknown keys must not earn an answer of a million errors.
+pub const MAX_LISTED_FIELDS: usize = 100;
+/// How much of a client-chosen name (a field path, a parameter) an error repeats back.
+pub const MAX_ECHO_CHARS: usize = 200;
+
+/// `s` cut to `max` characters, marked with `…` where it was cut.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
+}
+
+impl FieldError {
+    /// The error as an answer shows it: names and messages that echo a client's key are cut,
+    /// so an answer is never much larger than the request behind it.
+    fn clipped(&self) -> FieldError {
+        FieldError {
+            field: clip(&self.field, MAX_ECHO_CHARS),
+            code: self.code.clone(),
+            message: clip(&self.message, 2 * MAX_ECHO_CHARS + 100),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     NotFound(&'static str),
@@ -25,6 +51,8 @@ pub enum ApiError {
     PayloadTooLarge { limit_bytes: usize },
     Validation(Vec<FieldError>),
     InvalidParameter { name: String, message: String },
+    /// A request header the route reads is malformed (e.g. `If-Match`).
+    InvalidHeader { name: &'static str, message: String },
     Unauthorized,
     Forbidden { permission: &'static str },
     CustomerExists { existing_id: String },
@@ -58,7 +86,7 @@ impl ApiError {
         match self {
             NotFound(_) => 404,
             MethodNotAllowed { .. } => 405,
-            InvalidJson(_) | InvalidParameter { .. } | InvalidCsv(_) | InvalidEncoding(_) => 400,
+            InvalidJson(_) | InvalidParameter { .. } | InvalidHeader { .. } | InvalidCsv(_) | InvalidEncoding(_) => 400,
             UnsupportedMediaType(_) => 415,
             PayloadTooLarge { .. } | TooManyRows { .. } => 413,
             Validation(_) | IdempotencyKeyReused => 422,
@@ -82,6 +110,7 @@ impl ApiError {
             PayloadTooLarge { .. } => "payload_too_large",
             Validation(_) => "validation_failed",
             InvalidParameter { .. } => "invalid_parameter",
+            InvalidHeader { .. } => "invalid_header",
             Unauthorized => "unauthorized",
             Forbidden { .. } => "forbidden",
             CustomerExists { .. } => "customer_exists",
@@ -107,9 +136,18 @@ impl ApiError {
             InvalidJson(detail) => format!("request body is not valid JSON: {detail}"),
             UnsupportedMediaType(expected) => format!("content type must be {expected}"),
             PayloadTooLarge { limit_bytes } => format!("request body is larger than {limit_bytes} bytes"),
-            Validation(fields) if fields.len() == 1 => format!("{}: {}", fields[0].field, fields[0].message),
+            Validation(fields) if fields.len() == 1 => {
+                let f = fields[0].clipped();
+                format!("{}: {}", f.field, f.message)
+            }
+            Validation(fields) if fields.len() > MAX_LISTED_FIELDS => format!(
+                "{} fields are invalid; the first {MAX_LISTED_FIELDS} are listed, {} more are not",
+                fields.len(),
+                fields.len() - MAX_LISTED_FIELDS
+            ),
             Validation(fields) => format!("{} fields are invalid", fields.len()),
-            InvalidParameter { name, message } => format!("query parameter `{name}`: {message}"),
+            InvalidParameter { name, message } => format!("query parameter `{}`: {message}", clip(name, MAX_ECHO_CHARS)),
+            InvalidHeader { name, message } => format!("header `{name}`: {message}"),
             Unauthorized => "missing or invalid credentials".into(),
             Forbidden { permission } => format!("this credential lacks the `{permission}` permission"),
             CustomerExists { .. } => "a customer with this email already exists".into(),
@@ -152,9 +190,10 @@ impl ApiError {
             "request_id": request_id,
         });
         match self {
-            ApiError::Validation(fields) => error["fields"] = json!(fields),
+            ApiError::Validation(fields) => error["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(FieldError::clipped).collect::<Vec<_>>()),
             ApiError::CustomerExists { existing_id } => error["existing_id"] = json!(existing_id),
-            ApiError::InvalidParameter { name, .. } => error["parameter"] = json!(name),
+            ApiError::InvalidParameter { name, .. } => error["parameter"] = json!(clip(name, MAX_ECHO_CHARS)),
+            ApiError::InvalidHeader { name, .. } => error["header"] = json!(name),
             ApiError::VersionMismatch { current } => error["current_version"] = json!(current),
             _ => {}
         }
@@ -167,6 +206,10 @@ impl ApiError {
         let m = message.to_ascii_lowercase();
         if m.contains("too many sql variables") || m.contains("too many terms") || m.contains("expression tree is too large") {
             ApiError::field("conditions", "too_complex", "the filter is too large; use fewer conditions or values")
+        } else if m.contains("customer_attributes_limit") {
+            // The database's own guard (migration 0007): the merged attributes of a write that
+            // raced another one came to more than the limit.
+            ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
         } else if m.contains("unique constraint failed") || m.contains("foreign key constraint failed") {
             // A race the handler did not foresee: another request changed the same records.
             ApiError::Conflict { code: "conflict", message: "the records changed while this request ran; retry it".into() }
@@ -224,6 +267,30 @@ mod tests {
     }
 
     #[test]
+    fn at_most_one_hundred_field_errors_are_listed_and_the_rest_counted() {
+        let e = ApiError::Validation((0..250).map(|i| FieldError::new(format!("k{i}"), "unknown_field", "unknown")).collect());
+        let body = e.body("r");
+        assert_eq!(body["error"]["fields"].as_array().unwrap().len(), MAX_LISTED_FIELDS);
+        assert!(body["error"]["message"].as_str().unwrap().contains("150 more"));
+    }
+
+    #[test]
+    fn long_client_chosen_names_are_cut_in_the_answer() {
+        let key = "k".repeat(100_000);
+        let e = ApiError::field(&key, "unknown_field", format!("unknown field `{key}`"));
+        assert!(e.body("r").to_string().len() < 2_000);
+        let p = ApiError::invalid_parameter(&key, "is not a known parameter");
+        assert!(p.body("r").to_string().len() < 2_000);
+    }
+
+    #[test]
+    fn a_bad_header_is_called_a_header() {
+        let e = ApiError::InvalidHeader { name: "If-Match", message: "must be an ETag".into() };
+        assert_eq!((e.status(), e.code()), (400, "invalid_header"));
+        assert!(e.message().starts_with("header `If-Match`"));
+    }
+
+    #[test]
     fn unauthorized_asks_for_a_bearer_token() {
         assert_eq!(ApiError::Unauthorized.headers(), vec![("WWW-Authenticate", "Bearer".to_string())]);
     }
@@ -257,6 +324,13 @@ mod tests {
         for e in [unique, fk, check] {
             assert!(!e.body("r").to_string().contains("SQLITE"));
         }
+    }
+
+    #[test]
+    fn the_attribute_limit_trigger_is_a_field_error() {
+        let e = ApiError::from_database("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT");
+        assert_eq!((e.status(), e.code()), (422, "validation_failed"));
+        assert!(!e.body("r").to_string().contains("SQLITE"));
     }
 
     #[test]

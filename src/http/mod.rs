@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod cors;
+pub mod query;
 pub mod routing;
 pub mod server;
 
@@ -49,6 +50,8 @@ pub struct Ctx {
     pub request_id: String,
     pub actor: Actor,
     pub url: worker::Url,
+    /// The query string, already checked for repeats and control characters.
+    pub query: query::Query,
 }
 
 impl Ctx {
@@ -61,20 +64,12 @@ impl Ctx {
     }
 
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        self.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        self.query.pairs().to_vec()
     }
 
-    pub fn query(&self, name: &str) -> Option<String> {
-        self.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-    }
-
-    /// A boolean query flag: absent is false; anything but true/false is a 400.
+    /// A boolean query flag: absent is false; anything but `true`/`false` is a 400.
     pub fn query_flag(&self, name: &str) -> ApiResult<bool> {
-        match self.query(name).as_deref() {
-            None | Some("false") | Some("0") => Ok(false),
-            Some("true") | Some("1") | Some("") => Ok(true),
-            Some(_) => Err(ApiError::invalid_parameter(name, "must be true or false")),
-        }
+        self.query.flag(name)
     }
 
     pub fn var(&self, name: &str) -> Option<String> {

@@ -35,8 +35,8 @@ impl Method {
 pub enum Access<P> {
     Public,
     Requires(P),
-    /// Either permission lets the request in; the handler then requires the one its
-    /// parameters call for (e.g. delete vs. permanent delete).
+    /// Authenticated callers only; the handler then requires whichever of the two its
+    /// parameters call for (delete vs. permanent delete) and must call `Ctx::require`.
     RequiresOneOf(P, P),
 }
 

@@ -7,6 +7,7 @@ use worker::{Env, Request, Response};
 
 use super::auth::{bearer_token, constant_time_eq};
 use super::cors;
+use super::query::Query;
 use super::error::{ApiError, ApiResult};
 use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{error_response, set_header, Actor, Ctx};
@@ -68,6 +69,11 @@ pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
         }
     };
     set_header(&mut resp, "X-Request-Id", &request_id);
+    // Answers hold customers' personal data: no shared or browser cache keeps them, unless a
+    // handler chose otherwise (the static documents).
+    if !resp.headers().has("cache-control").unwrap_or(false) {
+        set_header(&mut resp, "Cache-Control", "no-store");
+    }
     if let Some(origin) = allowed_origin {
         cors::decorate(&mut resp, &origin);
     }
@@ -92,14 +98,11 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str) -> Api
             }
             actor
         }
-        Access::RequiresOneOf(first, second) => {
-            let actor = authenticate(&req, &env).await?;
-            if !actor.has(first) && !actor.has(second) {
-                return Err(ApiError::Forbidden { permission: first.as_str() });
-            }
-            actor
-        }
+        // The handler requires the one its parameters call for, so a 403 names the permission
+        // this request needed (force delete, not delete, for `permanent=true`).
+        Access::RequiresOneOf(..) => authenticate(&req, &env).await?,
     };
-    let mut cx = Ctx { req, env, params, request_id: request_id.to_string(), actor, url };
+    let query = Query::parse(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())))?;
+    let mut cx = Ctx { req, env, params, request_id: request_id.to_string(), actor, url, query };
     (route.endpoint)(&mut cx).await
 }

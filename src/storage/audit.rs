@@ -51,6 +51,25 @@ pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> 
     statement(db, &format!("{INSERT} WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?6)"), &binds(e, now))
 }
 
+/// One audit row per customer of a bulk action, each with its own id from `targets`
+/// (`(customer id, audit id)` pairs), for the customers that exist (`live_only`: and are not
+/// soft-deleted) when it runs. Put it before the change in the batch: it reads the state the
+/// change is about to alter. `target_id` of `e` is not used (`?6` stays unread).
+pub fn insert_per_customer(db: &D1Database, e: &AuditEntry, targets: &[(String, String)], live_only: bool, now: &str) -> DbResult<D1PreparedStatement> {
+    let mut b = binds(e, now);
+    b[0] = SqlValue::Text(serde_json::to_string(targets).unwrap_or_else(|_| "[]".into()));
+    let live = if live_only { " AND c.deleted_at IS NULL" } else { "" };
+    statement(
+        db,
+        &format!(
+            "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+             SELECT t.value ->> 1, ?2, ?3, ?4, ?5, c.id, ?7, ?8, ?9 \
+             FROM json_each(?1) t JOIN customers c ON c.id = t.value ->> 0 WHERE 1{live}"
+        ),
+        &b,
+    )
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: String,

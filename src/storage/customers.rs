@@ -3,9 +3,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::{Sql, SqlValue, CUSTOMER_COLUMNS};
+use super::query::{Builder, Sql, SqlValue, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
-use crate::domain::customer::{Customer, CustomerFields, Kind, Source};
+use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, Source, MAX_ATTRIBUTES};
 
 /// A customer as D1 returns it: JSON columns arrive as text.
 #[derive(Debug, Deserialize)]
@@ -170,37 +170,66 @@ pub fn rows_changed(result: &worker::D1Result) -> usize {
     result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }
 
-/// Writes patched fields only if the stored version is still `expected_version`, bumping the
-/// version in the same statement so concurrent updates cannot be lost.
-pub fn update_fields(
-    db: &D1Database,
-    id: &str,
-    expected_version: i64,
-    fields: &CustomerFields,
-    kind: Kind,
-    now: &str,
-) -> DbResult<D1PreparedStatement> {
-    let email = fields.email.as_ref().map(|e| e.as_str().to_string());
-    let normalized = fields.email.as_ref().map(|e| e.normalized());
-    statement(
-        db,
-        "UPDATE customers SET name = ?1, email = ?2, email_normalized = ?3, phone = ?4, company = ?5, notes = ?6, \
-         attributes = ?7, kind = ?8, updated_at = ?9, version = version + 1 \
-         WHERE id = ?10 AND version = ?11 AND deleted_at IS NULL",
-        &[
-            text(&fields.name),
-            text(&email),
-            text(&normalized),
-            text(&fields.phone),
-            text(&fields.company),
-            text(&fields.notes),
-            attributes_json(&fields.attributes),
-            SqlValue::Text(kind.as_str().into()),
-            SqlValue::Text(now.into()),
-            SqlValue::Text(id.into()),
-            SqlValue::Int(expected_version),
-        ],
-    )
+/// The statement of a merge patch, applied to whatever the row holds when it runs: only the
+/// patch's fields are set and attributes are merged by `json_patch` (RFC 7396, as the API's
+/// patch), so two patches at the same moment both land and neither is lost. The rules that
+/// depend on the whole row (a name or an email, at most `MAX_ATTRIBUTES` attributes) are in the
+/// WHERE clause: a patch that the latest row makes invalid changes nothing (0 rows), and the
+/// caller explains why. `expected_version` (from `If-Match`) adds the version check.
+pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str) -> Sql {
+    let mut b = Builder::default();
+    let mut sets: Vec<String> = Vec::new();
+    let mut guards: Vec<String> = Vec::new();
+    let mut new_name = "name".to_string();
+    let mut new_email = "email".to_string();
+    for (column, value) in [("name", &patch.name), ("phone", &patch.phone), ("company", &patch.company), ("notes", &patch.notes)] {
+        if let Some(v) = value {
+            let p = b.bind(text(v));
+            sets.push(format!("{column} = {p}"));
+            if column == "name" {
+                new_name = p;
+            }
+        }
+    }
+    if let Some(email) = &patch.email {
+        let p = b.bind(text(&email.as_ref().map(|e| e.as_str().to_string())));
+        let n = b.bind(text(&email.as_ref().map(|e| e.normalized())));
+        sets.push(format!("email = {p}, email_normalized = {n}"));
+        new_email = p;
+    }
+    if patch.name.is_some() || patch.email.is_some() {
+        guards.push(format!("({new_name} IS NOT NULL OR {new_email} IS NOT NULL)"));
+    }
+    match &patch.attributes {
+        None => {}
+        Some(None) => sets.push("attributes = '{}'".into()),
+        Some(Some(merge)) => {
+            let p = b.bind(attributes_json(merge));
+            sets.push(format!("attributes = json_patch(attributes, {p})"));
+            guards.push(format!("(SELECT count(*) FROM json_each(json_patch(attributes, {p}))) <= {MAX_ATTRIBUTES}"));
+        }
+    }
+    if let Some(kind) = patch.kind {
+        let p = b.bind(SqlValue::Text(kind.as_str().into()));
+        sets.push(format!("kind = {p}"));
+    }
+    let now = b.bind(SqlValue::Text(now.into()));
+    sets.push(format!("updated_at = {now}, version = version + 1"));
+    let id = b.bind(SqlValue::Text(id.into()));
+    if let Some(v) = expected_version {
+        let p = b.bind(SqlValue::Int(v));
+        guards.push(format!("version = {p}"));
+    }
+    let guards: String = guards.iter().map(|g| format!(" AND {g}")).collect();
+    Sql {
+        text: format!("UPDATE customers SET {} WHERE id = {id} AND deleted_at IS NULL{guards}", sets.join(", ")),
+        binds: b.binds,
+    }
+}
+
+pub fn apply_patch(db: &D1Database, id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str) -> DbResult<D1PreparedStatement> {
+    let sql = patch_sql(id, patch, expected_version, now);
+    statement(db, &sql.text, &sql.binds)
 }
 
 pub fn soft_delete(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
@@ -256,10 +285,14 @@ pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit:
 /// What a force delete removes, counted: the customer and everything that cascades from it.
 #[derive(Debug, Deserialize, serde::Serialize, Default, Clone, Copy)]
 pub struct CascadeCounts {
-    pub customers: f64,
-    pub interactions: f64,
-    pub group_memberships: f64,
-    pub contacts: f64,
+    #[serde(deserialize_with = "super::whole_number")]
+    pub customers: u64,
+    #[serde(deserialize_with = "super::whole_number")]
+    pub interactions: u64,
+    #[serde(deserialize_with = "super::whole_number")]
+    pub group_memberships: u64,
+    #[serde(deserialize_with = "super::whole_number")]
+    pub contacts: u64,
 }
 
 const COUNT_CASCADE_SQL: &str = "SELECT \
@@ -279,12 +312,11 @@ pub async fn count_cascade(db: &D1Database, ids: &[String]) -> DbResult<CascadeC
 
 /// Counts and removes in one batch (one transaction); the counts are read inside it, so they
 /// are exactly what was removed. Related rows go through ON DELETE CASCADE.
-pub async fn force_delete(db: &D1Database, ids: &[String], extra: Vec<D1PreparedStatement>) -> DbResult<CascadeCounts> {
-    let mut batch = vec![
-        statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?,
-        statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?,
-    ];
-    batch.extend(extra);
+/// `audit` runs first in the same batch, while the customers still exist.
+pub async fn force_delete(db: &D1Database, ids: &[String], audit: Vec<D1PreparedStatement>) -> DbResult<CascadeCounts> {
+    let mut batch = vec![statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?];
+    batch.extend(audit);
+    batch.push(statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?);
     let results = db.batch(batch).await?;
     let counts = results
         .first()
@@ -320,4 +352,59 @@ pub async fn existing(db: &D1Database, ids: &[String]) -> DbResult<Vec<(String, 
     .await?
     .results::<Existing>()?;
     Ok(rows.into_iter().map(|r| (r.id, r.deleted != 0.0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch(body: serde_json::Value) -> CustomerPatch {
+        CustomerPatch::parse(&body).unwrap()
+    }
+
+    #[test]
+    fn a_patch_sets_only_its_own_fields() {
+        let sql = patch_sql("c1", &patch(json!({"company": "ACME"})), None, "now");
+        assert_eq!(sql.text, "UPDATE customers SET company = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3 AND deleted_at IS NULL");
+        assert_eq!(sql.binds, vec![SqlValue::Text("ACME".into()), SqlValue::Text("now".into()), SqlValue::Text("c1".into())]);
+    }
+
+    #[test]
+    fn attributes_are_merged_in_the_statement_and_their_count_guarded() {
+        let sql = patch_sql("c1", &patch(json!({"attributes": {"plan": "pro", "old": null}})), None, "now");
+        assert!(sql.text.contains("attributes = json_patch(attributes, ?1)"));
+        assert!(sql.text.contains(&format!("(SELECT count(*) FROM json_each(json_patch(attributes, ?1))) <= {MAX_ATTRIBUTES}")));
+        assert_eq!(sql.binds[0], SqlValue::Text(r#"{"old":null,"plan":"pro"}"#.into()));
+    }
+
+    #[test]
+    fn clearing_the_name_keeps_the_rule_of_a_name_or_an_email() {
+        let sql = patch_sql("c1", &patch(json!({"name": null})), None, "now");
+        assert!(sql.text.contains("AND (?1 IS NOT NULL OR email IS NOT NULL)"), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_new_email_sets_its_normalised_form_too() {
+        let sql = patch_sql("c1", &patch(json!({"email": "Ada@Example.com"})), None, "now");
+        assert!(sql.text.starts_with("UPDATE customers SET email = ?1, email_normalized = ?2,"));
+        assert_eq!(sql.binds[1], SqlValue::Text("ada@example.com".into()));
+    }
+
+    #[test]
+    fn if_match_adds_the_version_check() {
+        let sql = patch_sql("c1", &patch(json!({"notes": "x"})), Some(4), "now");
+        assert!(sql.text.ends_with("AND version = ?4"));
+        assert_eq!(sql.binds[3], SqlValue::Int(4));
+    }
+
+    #[test]
+    fn cascade_counts_read_from_doubles_serialise_as_integers() {
+        let counts: CascadeCounts =
+            serde_json::from_str(r#"{"customers": 1.0, "interactions": 3.0, "group_memberships": 0.0, "contacts": 2.0}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&counts).unwrap(),
+            r#"{"customers":1,"interactions":3,"group_memberships":0,"contacts":2}"#
+        );
+    }
 }

@@ -9,34 +9,54 @@ use worker::{D1Database, D1PreparedStatement};
 use super::query::SqlValue;
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
+use crate::domain::email::Email;
+use crate::domain::import::Existing;
 
 /// D1 takes at most 2 MB per bound value; stay well under it.
 const MAX_CHUNK_BYTES: usize = 1_500_000;
 
-pub async fn live_ids_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashMap<String, String>> {
+/// The live customers whose normalised email is in `emails`, as the import plan needs them.
+pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashMap<String, Existing>> {
     #[derive(Deserialize)]
     struct Row {
         id: String,
         email_normalized: String,
+        name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        company: Option<String>,
+        notes: Option<String>,
+        attributes: String,
     }
     let mut out = HashMap::new();
     for chunk in emails.chunks(20_000) {
         let rows = statement(
             db,
-            "SELECT id, email_normalized FROM customers \
+            "SELECT id, email_normalized, name, email, phone, company, notes, attributes FROM customers \
              WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
             &[SqlValue::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
         )?
         .all()
         .await?
         .results::<Row>()?;
-        out.extend(rows.into_iter().map(|r| (r.email_normalized, r.id)));
+        out.extend(rows.into_iter().map(|r| {
+            let fields = CustomerFields {
+                name: r.name,
+                email: r.email.as_deref().and_then(|e| Email::parse(e).ok()),
+                phone: r.phone,
+                company: r.company,
+                notes: r.notes,
+                attributes: serde_json::from_str(&r.attributes).unwrap_or_default(),
+            };
+            (r.email_normalized, Existing { id: r.id, fields })
+        }));
     }
     Ok(out)
 }
 
-/// One row as `INSERT_MANY` and `UPDATE_MANY` read it: a JSON array, positions as in their
-/// `value ->> n`. Arrays rather than objects: a third smaller, and no key to look up per cell.
+/// One row as `INSERT_MANY`, `UPDATE_MANY` and `AUDIT_MANY` read it: a JSON array, positions as
+/// in their `value ->> n`. Arrays rather than objects: a third smaller, and no key to look up
+/// per cell. The last two are the row's audit entry: its id and the names of changed fields.
 #[derive(Serialize)]
 struct RowJson<'a>(
     &'a str,
@@ -47,11 +67,22 @@ struct RowJson<'a>(
     Option<&'a str>,
     Option<&'a str>,
     &'a Map<String, Value>,
+    &'a str,
+    &'a [&'a str],
 );
 
-fn row_json<'a>(id: &'a str, f: &'a CustomerFields) -> RowJson<'a> {
+/// A row to write: the customer's id, its cells, its audit entry's id and changed fields.
+pub struct RowWrite<'a> {
+    pub id: &'a str,
+    pub fields: &'a CustomerFields,
+    pub audit_id: &'a str,
+    pub changed: &'a [&'static str],
+}
+
+fn row_json<'a>(w: &RowWrite<'a>) -> RowJson<'a> {
+    let f = w.fields;
     RowJson(
-        id,
+        w.id,
         f.name.as_deref(),
         f.email.as_ref().map(|e| e.as_str()),
         f.email.as_ref().map(|e| e.normalized()),
@@ -59,6 +90,8 @@ fn row_json<'a>(id: &'a str, f: &'a CustomerFields) -> RowJson<'a> {
         f.company.as_deref(),
         f.notes.as_deref(),
         &f.attributes,
+        w.audit_id,
+        w.changed,
     )
 }
 
@@ -104,17 +137,55 @@ const UPDATE_MANY: &str = "UPDATE customers SET \
                  value ->> 5 AS company, value ->> 6 AS notes, value ->> 7 AS attributes FROM json_each(?1)) AS j \
     WHERE customers.id = j.id AND customers.deleted_at IS NULL";
 
-fn many<'a>(db: &D1Database, sql: &str, rows: impl Iterator<Item = (&'a str, &'a CustomerFields)>, now: &str) -> DbResult<Vec<D1PreparedStatement>> {
-    let parts = chunks(rows.map(|(id, f)| row_json(id, f))).map_err(|e| DbError(format!("import rows: {e}")))?;
-    parts.into_iter().map(|c| statement(db, sql, &[SqlValue::Text(c), SqlValue::Text(now.into())])).collect()
+/// Each row's own audit entry, read from the same JSON as its write: `?2` time, `?3` actor,
+/// `?4` action, `?5` request id, `?6` details.
+const AUDIT_MANY: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+    SELECT value ->> 8, ?2, ?3, ?4, 'customer', value ->> 0, ?5, value -> 9, ?6 FROM json_each(?1)";
+
+/// Who writes, for the audit rows of an import.
+pub struct Writer<'a> {
+    pub actor: &'a str,
+    pub request_id: &'a str,
+    pub now: &'a str,
 }
 
-pub fn inserts<'a>(db: &D1Database, rows: impl Iterator<Item = (&'a str, &'a CustomerFields)>, now: &str) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, INSERT_MANY, rows, now)
+/// The statements that write `rows` with `sql` and audit each of them as `action`: per chunk of
+/// rows, the write and then its audit rows, all meant for one batch.
+fn many<'a>(
+    db: &D1Database,
+    sql: &str,
+    action: &str,
+    rows: impl Iterator<Item = RowWrite<'a>>,
+    by: &Writer,
+) -> DbResult<Vec<D1PreparedStatement>> {
+    let parts = chunks(rows.map(|w| row_json(&w))).map_err(|e| DbError(format!("import rows: {e}")))?;
+    let details = SqlValue::Text(r#"{"via":"import"}"#.into());
+    let mut out = Vec::with_capacity(parts.len() * 2);
+    for c in parts {
+        let rows = SqlValue::Text(c);
+        out.push(statement(db, sql, &[rows.clone(), SqlValue::Text(by.now.into())])?);
+        out.push(statement(
+            db,
+            AUDIT_MANY,
+            &[
+                rows,
+                SqlValue::Text(by.now.into()),
+                SqlValue::Text(by.actor.into()),
+                SqlValue::Text(action.into()),
+                SqlValue::Text(by.request_id.into()),
+                details.clone(),
+            ],
+        )?);
+    }
+    Ok(out)
 }
 
-pub fn updates<'a>(db: &D1Database, rows: impl Iterator<Item = (&'a str, &'a CustomerFields)>, now: &str) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, UPDATE_MANY, rows, now)
+pub fn inserts<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
+    many(db, INSERT_MANY, "customer.create", rows, by)
+}
+
+pub fn updates<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
+    many(db, UPDATE_MANY, "customer.update", rows, by)
 }
 
 #[cfg(test)]
@@ -142,8 +213,9 @@ mod tests {
             email: Some(crate::domain::email::Email::parse("Ada@Example.com").unwrap()),
             ..Default::default()
         };
-        let row = serde_json::to_value(row_json("id-1", &fields)).unwrap();
-        assert_eq!(row, json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}]));
+        let changed = ["name", "email"];
+        let row = serde_json::to_value(row_json(&RowWrite { id: "id-1", fields: &fields, audit_id: "a-1", changed: &changed })).unwrap();
+        assert_eq!(row, json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"]]));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use worker::D1Database;
 
 use super::audit::{self, AuditEntry};
 use super::query::SqlValue;
-use super::{statement, DbError, DbResult};
+use super::{statement, DbResult};
 use crate::domain::interaction::PublicInteraction;
 
 /// Finds the live customer with the email or creates a visitor, in one statement guarded by the
@@ -19,29 +19,52 @@ const UPSERT_VISITOR: &str = "INSERT INTO customers (id, name, email, email_norm
       last_seen_at = max(coalesce(customers.last_seen_at, ''), excluded.last_seen_at), \
       version = customers.version + ((customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL)), \
       updated_at = CASE WHEN (customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL) \
-                   THEN excluded.updated_at ELSE customers.updated_at END \
-    RETURNING id";
+                   THEN excluded.updated_at ELSE customers.updated_at END";
+
+/// The audit row of a fill-in, written before the upsert in the same batch: it reads the state the
+/// upsert is about to change, so it names exactly the empty fields this request fills (`?8`
+/// name, `?9` phone). No row when nothing is filled, or when the customer does not exist yet.
+const AUDIT_FILL_IN: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+    SELECT ?1, ?2, ?3, 'customer.update', 'customer', c.id, ?4, \
+           (SELECT json_group_array(f) FROM (SELECT 'name' AS f WHERE c.name IS NULL AND ?8 IS NOT NULL \
+                                             UNION ALL SELECT 'phone' WHERE c.phone IS NULL AND ?9 IS NOT NULL)), \
+           json_object('source', ?5, 'fill_in', json('true')) \
+    FROM customers c WHERE c.email_normalized = ?6 AND c.deleted_at IS NULL AND c.id <> ?7 \
+      AND ((c.name IS NULL AND ?8 IS NOT NULL) OR (c.phone IS NULL AND ?9 IS NOT NULL))";
 
 const INSERT_INTERACTION: &str = "INSERT INTO interactions (id, customer_id, type, resource_id, details, occurred_at) \
     SELECT ?1, id, ?2, ?3, ?4, ?5 FROM customers WHERE email_normalized = ?6 AND deleted_at IS NULL";
 
-pub struct Recorded {
-    pub customer_id: String,
-    pub interaction_id: String,
-}
-
 /// `created` is the audit row of a customer this interaction creates; it is written only if the
-/// upsert did create one (it is handed `customer_id` as the new customer's id).
+/// upsert did create one (it is handed `customer_id` as the new customer's id). A customer that
+/// existed and had an empty name or phone filled gets a `customer.update` row instead, with the
+/// same actor and request id and the id `fill_in_audit_id`.
 pub async fn record(
     db: &D1Database,
     i: &PublicInteraction,
     customer_id: &str,
     interaction_id: &str,
     created: &AuditEntry<'_>,
+    fill_in_audit_id: &str,
     now: &str,
-) -> DbResult<Recorded> {
+) -> DbResult<()> {
     let text = |s: &Option<String>| s.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null);
     let normalized = i.email.normalized();
+    let fill_in = statement(
+        db,
+        AUDIT_FILL_IN,
+        &[
+            SqlValue::Text(fill_in_audit_id.into()),
+            SqlValue::Text(now.into()),
+            SqlValue::Text(created.actor.clone()),
+            SqlValue::Text(created.request_id.into()),
+            SqlValue::Text(i.kind.source().as_str().into()),
+            SqlValue::Text(normalized.clone()),
+            SqlValue::Text(customer_id.into()),
+            text(&i.name),
+            text(&i.phone),
+        ],
+    )?;
     let upsert = statement(
         db,
         UPSERT_VISITOR,
@@ -68,19 +91,10 @@ pub async fn record(
         ],
     )?;
     let audit = audit::insert_if_customer_exists(db, created, now)?;
-    // One batch: the customer, the interaction and the audit row land together or not at all.
-    let results = db.batch(vec![upsert, insert, audit]).await?;
-    #[derive(Deserialize)]
-    struct IdRow {
-        id: String,
-    }
-    let id = results
-        .first()
-        .and_then(|r| r.results::<IdRow>().ok())
-        .and_then(|mut rows| rows.pop())
-        .map(|r| r.id)
-        .ok_or_else(|| DbError("visitor upsert returned no id".into()))?;
-    Ok(Recorded { customer_id: id, interaction_id: interaction_id.into() })
+    // One batch: the audit of a fill-in, the customer, the interaction and the audit of a
+    // creation land together or not at all.
+    db.batch(vec![fill_in, upsert, insert, audit]).await?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize, Deserialize)]

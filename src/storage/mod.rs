@@ -39,6 +39,13 @@ impl From<DbError> for ApiError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// D1 hands every number over as a JS double; a count is read through this so the answers
+/// show it as the whole number it is (`1`, never `1.0`).
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = <f64 as serde::Deserialize>::deserialize(d)?;
+    Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
+}
+
 fn to_js(v: &SqlValue) -> JsValue {
     match v {
         SqlValue::Null => JsValue::NULL,

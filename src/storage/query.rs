@@ -235,12 +235,14 @@ pub enum BuildError {
     TooManyParameters { count: usize },
 }
 
-struct Builder {
-    binds: Vec<SqlValue>,
+/// Collects bind values and hands back each one's `?N` placeholder.
+#[derive(Default)]
+pub struct Builder {
+    pub binds: Vec<SqlValue>,
 }
 
 impl Builder {
-    fn bind(&mut self, v: SqlValue) -> String {
+    pub fn bind(&mut self, v: SqlValue) -> String {
         self.binds.push(v);
         format!("?{}", self.binds.len())
     }
