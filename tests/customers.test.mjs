@@ -91,11 +91,13 @@ describe("list", () => {
   });
 
   it("never fails on hostile or long search strings", async () => {
-    for (const q of ["' OR 1=1 --", "\"; DROP TABLE customers; --", "%", "_", "\\", "x".repeat(200), "💥", "\u0000"]) {
+    for (const q of ["' OR 1=1 --", "\"; DROP TABLE customers; --", "%", "_", "\\", "x".repeat(200), "💥"]) {
       const res = await w.get(`/v1/customers?q=${encodeURIComponent(q)}`);
       assert.equal(res.status, 200, `${q}: ${res.text}`);
     }
     assertError(assert, await w.get(`/v1/customers?q=${"x".repeat(300)}`), 400, "invalid_parameter");
+    // Control characters are refused, never passed on to the search index.
+    assertError(assert, await w.get(`/v1/customers?q=${encodeURIComponent("\u0000")}`), 400, "invalid_parameter");
   });
 
   it("filters by exact email regardless of case", async () => {

@@ -4,9 +4,8 @@
 //! case-insensitive, so `normalized` is what uniqueness uses.
 use std::fmt;
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::fields::is_format_char;
+use super::unicode::nfc;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -39,8 +38,8 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
-        let nfc: String = raw.trim().nfc().collect();
-        let s = nfc.as_str();
+        let composed = nfc(raw.trim());
+        let s = composed.as_str();
         if s.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -94,7 +93,7 @@ impl Email {
 /// Trims, composes (NFC) and lower-cases a raw address the same way stored ones are, for
 /// uniqueness and exact-match filters.
 pub fn normalize_email(raw: &str) -> String {
-    raw.trim().nfc().collect::<String>().to_lowercase()
+    nfc(raw.trim()).to_lowercase()
 }
 
 impl fmt::Display for Email {

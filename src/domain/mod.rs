@@ -14,3 +14,4 @@ pub mod import;
 pub mod interaction;
 pub mod permission;
 pub mod time;
+pub mod unicode;
