@@ -17,7 +17,7 @@ use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
 use crate::storage::audit as audit_log;
 use crate::storage::customers as customers_store;
 use crate::storage::imports as store;
-use crate::storage::query::{After, CustomerQuery};
+use crate::domain::query::{After, CustomerQuery};
 
 pub const DEFAULT_MAX_ROWS: usize = 10_000;
 const EXPORT_PAGE: usize = 1000;

@@ -2,7 +2,7 @@
 use serde_json::Value;
 
 use super::permission::Permission;
-use crate::http::error::FieldError;
+use super::validation::{not_accepted, object, FieldError};
 
 /// Secrets start with this, so a leaked one is recognisable (and greppable by secret scanners).
 pub const SECRET_PREFIX: &str = "cmk_";
@@ -18,9 +18,7 @@ pub struct NewApiKey {
 
 impl NewApiKey {
     pub fn parse(body: &Value) -> Result<NewApiKey, Vec<FieldError>> {
-        let Some(map) = body.as_object() else {
-            return Err(vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")]);
-        };
+        let map = object(body)?;
         let mut errors = Vec::new();
         let name = match map.get("name").and_then(Value::as_str) {
             Some(n) => super::fields::identifier_str(&mut errors, "name", n, MAX_NAME_LEN),
@@ -47,7 +45,7 @@ impl NewApiKey {
             _ => errors.push(FieldError::new("permissions", "invalid", "permissions must be a non-empty list of permission names")),
         }
         for key in map.keys().filter(|k| !["name", "permissions"].contains(&k.as_str())) {
-            errors.push(FieldError::new(key.as_str(), "unknown_field", format!("unknown field `{key}`")));
+            errors.push(not_accepted(key, &[]));
         }
         match name {
             Some(name) if errors.is_empty() => Ok(NewApiKey { name, permissions }),

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::email::Email;
 use super::fields::{phone, text, Lines};
-use crate::http::error::FieldError;
+use super::validation::{finish, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 200;
 
@@ -64,10 +64,6 @@ fn email(errors: &mut Vec<FieldError>, value: &Value) -> Option<Email> {
     }
 }
 
-fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
-    body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
-}
-
 /// Parses every field of a body into a patch, collecting all errors at once.
 fn fields(map: &Map<String, Value>) -> Result<ContactPatch, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -78,11 +74,10 @@ fn fields(map: &Map<String, Value>) -> Result<ContactPatch, Vec<FieldError>> {
             "first_name" => patch.first_name = Some(text(&mut errors, "first_name", value, MAX_NAME_LEN, Lines::Single)),
             "last_name" => patch.last_name = Some(text(&mut errors, "last_name", value, MAX_NAME_LEN, Lines::Single)),
             "phone" => patch.phone = Some(phone(&mut errors, value)),
-            k if READ_ONLY.contains(&k) => errors.push(FieldError::new(k, "read_only", format!("{k} is set by the server"))),
-            k => errors.push(FieldError::new(k, "unknown_field", format!("unknown field `{k}`"))),
+            k => errors.push(not_accepted(k, &READ_ONLY)),
         }
     }
-    if errors.is_empty() { Ok(patch) } else { Err(errors) }
+    finish(errors, patch)
 }
 
 impl NewContact {

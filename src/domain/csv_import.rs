@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::customer::CustomerFields;
-use crate::http::error::FieldError;
+use super::validation::FieldError;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

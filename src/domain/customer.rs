@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::email::Email;
 use super::fields::{is_bidi_control, phone, phone_str, text, text_str, Lines};
-use crate::http::error::FieldError;
+use super::validation::{not_accepted, object, Errors, FieldError};
 
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_COMPANY_LEN: usize = 200;
@@ -103,19 +103,6 @@ pub struct NewCustomer {
 }
 
 const READ_ONLY: [&str; 7] = ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids"];
-
-/// Collects every field error of one body, so the client sees all of them at once.
-#[derive(Default)]
-struct Errors(Vec<FieldError>);
-
-impl Errors {
-    fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, code, message));
-    }
-    fn into_result<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() { Ok(value) } else { Err(self.0) }
-    }
-}
 
 fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
     match value {
@@ -216,13 +203,9 @@ fn check_attribute_count(errors: &mut Errors, attrs: &Map<String, Value>) {
 }
 
 fn require_name_or_email(errors: &mut Errors, fields: &CustomerFields) {
-    if fields.name.is_none() && fields.email.is_none() && !errors.0.iter().any(|e| e.field == "name" || e.field == "email") {
+    if fields.name.is_none() && fields.email.is_none() && !errors.names("name") && !errors.names("email") {
         errors.push("name", "required", "a customer needs a name or an email");
     }
-}
-
-fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
-    body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
 }
 
 impl CustomerFields {
@@ -299,7 +282,7 @@ impl CustomerFields {
                 "phone" => fields.phone = phone_str(&mut errors.0, raw),
                 "company" => fields.company = text_str(&mut errors.0, "company", raw, MAX_COMPANY_LEN, Lines::Multi),
                 "notes" => fields.notes = text_str(&mut errors.0, "notes", raw, MAX_NOTES_LEN, Lines::Multi),
-                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+                k => errors.0.push(not_accepted(k, &[])),
             }
         }
         for (key, raw) in attributes {
@@ -340,8 +323,7 @@ impl NewCustomer {
                     Some(s) => source = s,
                     None => errors.push("source", "invalid", format!("source must be one of {}", Source::ALL.join(", "))),
                 },
-                k if READ_ONLY.contains(&k) => errors.push(k, "read_only", format!("{k} is set by the server")),
-                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+                k => errors.0.push(not_accepted(k, &READ_ONLY)),
             }
         }
         require_name_or_email(&mut errors, &fields);
@@ -410,8 +392,7 @@ impl CustomerPatch {
                     None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
                 },
                 "source" => errors.push("source", "read_only", "source records where the customer came from and cannot change"),
-                k if READ_ONLY.contains(&k) => errors.push(k, "read_only", format!("{k} is set by the server")),
-                k => errors.push(k, "unknown_field", format!("unknown field `{k}`")),
+                k => errors.0.push(not_accepted(k, &READ_ONLY)),
             }
         }
         errors.into_result(patch)

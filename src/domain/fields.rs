@@ -1,7 +1,7 @@
 //! Rules shared by every text field the API accepts (customers, contacts, groups).
 use serde_json::Value;
 
-use crate::http::error::FieldError;
+use super::validation::FieldError;
 
 pub const MAX_PHONE_LEN: usize = 50;
 

@@ -1,10 +1,10 @@
 //! Customer groups: the rules for creating and renaming one and for the member lists that
 //! add customers to it or remove them.
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::fields::{text, Lines};
-use crate::http::error::FieldError;
+use super::validation::{finish, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1_000;
@@ -50,22 +50,6 @@ fn name(errors: &mut Vec<FieldError>, value: &Value) -> Option<String> {
     name
 }
 
-fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
-    body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
-}
-
-fn other_field(errors: &mut Vec<FieldError>, key: &str) {
-    if READ_ONLY.contains(&key) {
-        errors.push(FieldError::new(key, "read_only", format!("{key} is set by the server")));
-    } else {
-        errors.push(FieldError::new(key, "unknown_field", format!("unknown field `{key}`")));
-    }
-}
-
-fn result<T>(errors: Vec<FieldError>, value: T) -> Result<T, Vec<FieldError>> {
-    if errors.is_empty() { Ok(value) } else { Err(errors) }
-}
-
 impl NewGroup {
     /// Validates a create body; unknown and read-only fields are errors.
     pub fn parse(body: &Value) -> Result<NewGroup, Vec<FieldError>> {
@@ -77,13 +61,13 @@ impl NewGroup {
             match key.as_str() {
                 "name" => group_name = name(&mut errors, value),
                 "description" => description = text(&mut errors, "description", value, MAX_DESCRIPTION_LEN, Lines::Multi),
-                other => other_field(&mut errors, other),
+                other => errors.push(not_accepted(other, &READ_ONLY)),
             }
         }
         if !map.contains_key("name") {
             errors.push(FieldError::new("name", "required", "a group needs a name"));
         }
-        result(errors, NewGroup { name: group_name.unwrap_or_default(), description })
+        finish(errors, NewGroup { name: group_name.unwrap_or_default(), description })
     }
 }
 
@@ -96,10 +80,10 @@ impl GroupPatch {
             match key.as_str() {
                 "name" => patch.name = name(&mut errors, value),
                 "description" => patch.description = Some(text(&mut errors, "description", value, MAX_DESCRIPTION_LEN, Lines::Multi)),
-                other => other_field(&mut errors, other),
+                other => errors.push(not_accepted(other, &READ_ONLY)),
             }
         }
-        result(errors, patch)
+        finish(errors, patch)
     }
 
     /// The part of this patch that differs from `current`, and the names of those fields.
@@ -153,13 +137,13 @@ impl MemberIds {
                 ("customer_ids", _) => {
                     errors.push(FieldError::new("customer_ids", "invalid_type", "customer_ids must be a list of customer ids"))
                 }
-                (other, _) => errors.push(FieldError::new(other, "unknown_field", format!("unknown field `{other}`"))),
+                (other, _) => errors.push(not_accepted(other, &[])),
             }
         }
         if !map.contains_key("customer_ids") {
             errors.push(FieldError::new("customer_ids", "required", "give the customer ids in customer_ids"));
         }
-        result(errors, MemberIds(ids))
+        finish(errors, MemberIds(ids))
     }
 
     /// One `customer_ids` error per id no customer has, and (when adding) per soft-deleted

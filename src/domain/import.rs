@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::csv_import::{Column, ParsedCsv};
 use super::customer::{is_valid_attribute_key, CustomerFields};
-use crate::http::error::FieldError;
+use super::validation::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::customer::Source;
 use super::email::Email;
-use crate::http::error::FieldError;
+use super::validation::{not_accepted, object, FieldError};
 
 pub const MAX_DETAILS_BYTES: usize = 4096;
 pub const MAX_RESOURCE_ID_LEN: usize = 200;
@@ -71,9 +71,7 @@ impl PublicInteraction {
     /// Validates the public body. The endpoint faces the internet, so anything outside the
     /// contract's fields is refused rather than ignored.
     pub fn parse(body: &Value) -> Result<PublicInteraction, Vec<FieldError>> {
-        let Some(map) = body.as_object() else {
-            return Err(vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")]);
-        };
+        let map = object(body)?;
         let mut errors = Vec::new();
         // Name and phone follow the same rules as an admin-created customer.
         let mut person = Map::new();
@@ -121,7 +119,7 @@ impl PublicInteraction {
         };
         for key in map.keys() {
             if !["email", "name", "phone", "type", "resource_id", "details"].contains(&key.as_str()) {
-                errors.push(FieldError::new(key.as_str(), "unknown_field", format!("unknown field `{key}`")));
+                errors.push(not_accepted(key, &[]));
             }
         }
         match (errors.is_empty(), email, kind, resource_id, fields) {

@@ -13,5 +13,7 @@ pub mod id;
 pub mod import;
 pub mod interaction;
 pub mod permission;
+pub mod query;
 pub mod time;
 pub mod unicode;
+pub mod validation;

@@ -1,20 +1,8 @@
 //! The one error type every endpoint returns. It knows its status code, its contract error code
 //! and its JSON body; 5xx causes are kept for the log and never shown to the client.
-use serde::Serialize;
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.to_string(), message: message.into() }
-    }
-}
+pub use crate::domain::validation::FieldError;
 
 /// An error lists at most this many field errors, and says how many more there were: a body of
 /// a million unknown keys must not earn an answer of a million errors.
@@ -227,6 +215,16 @@ impl ApiError {
 /// A unique-constraint failure on the live-email index, as D1 words it.
 pub fn is_email_conflict(message: &str) -> bool {
     message.contains("UNIQUE constraint failed") && message.contains("customers.email_normalized")
+}
+
+impl From<crate::domain::filter::FilterError> for ApiError {
+    fn from(e: crate::domain::filter::FilterError) -> Self {
+        use crate::domain::filter::FilterError;
+        match e {
+            FilterError::Parameter { name, message } => ApiError::InvalidParameter { name, message },
+            FilterError::Fields(fields) => ApiError::Validation(fields),
+        }
+    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -55,11 +55,7 @@ impl Query {
 /// `true` or `false` and nothing else: an empty or bare flag (`?permanent`) is an error, so a
 /// destructive action is never the reading of an odd input.
 pub fn parse_flag(name: &str, value: &str) -> ApiResult<bool> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ApiError::invalid_parameter(name, "must be true or false")),
-    }
+    crate::domain::filter::parse_flag(value).ok_or_else(|| ApiError::invalid_parameter(name, "must be true or false"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -23,12 +23,12 @@ pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1Pr
         db,
         "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         &[
-            SqlValue::Text(row.id.clone()),
-            SqlValue::Text(row.name.clone()),
-            SqlValue::Text(row.prefix.clone()),
-            SqlValue::Text(secret_hash.into()),
-            SqlValue::Text(row.permissions.clone()),
-            SqlValue::Text(row.created_at.clone()),
+            Scalar::Text(row.id.clone()),
+            Scalar::Text(row.name.clone()),
+            Scalar::Text(row.prefix.clone()),
+            Scalar::Text(secret_hash.into()),
+            Scalar::Text(row.permissions.clone()),
+            Scalar::Text(row.created_at.clone()),
         ],
     )
 }
@@ -41,12 +41,12 @@ pub async fn list(db: &D1Database) -> DbResult<Vec<KeyRow>> {
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1"), &[SqlValue::Text(id.into())])?.first(None).await?)
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1"), &[Scalar::Text(id.into())])?.first(None).await?)
 }
 
 /// The live (not revoked) key with this secret hash.
 pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<KeyRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"), &[SqlValue::Text(secret_hash.into())])?
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"), &[Scalar::Text(secret_hash.into())])?
         .first(None)
         .await?)
 }
@@ -56,7 +56,7 @@ pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> 
     statement(
         db,
         "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
-        &[SqlValue::Text(now.into()), SqlValue::Text(id.into()), SqlValue::Text(stale_before.into())],
+        &[Scalar::Text(now.into()), Scalar::Text(id.into()), Scalar::Text(stale_before.into())],
     )?
     .run()
     .await?;
@@ -64,5 +64,5 @@ pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> 
 }
 
 pub fn revoke(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
-    statement(db, "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", &[SqlValue::Text(now.into()), SqlValue::Text(id.into())])
+    statement(db, "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", &[Scalar::Text(now.into()), Scalar::Text(id.into())])
 }

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 
 pub struct AuditEntry<'a> {
@@ -17,17 +17,17 @@ pub struct AuditEntry<'a> {
     pub details: Value,
 }
 
-fn binds(e: &AuditEntry, now: &str) -> Vec<SqlValue> {
+fn binds(e: &AuditEntry, now: &str) -> Vec<Scalar> {
     vec![
-        SqlValue::Text(uuid::Uuid::now_v7().to_string()),
-        SqlValue::Text(now.into()),
-        SqlValue::Text(e.actor.clone()),
-        SqlValue::Text(e.action.into()),
-        SqlValue::Text(e.target_type.into()),
-        e.target_id.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null),
-        SqlValue::Text(e.request_id.into()),
-        SqlValue::Text(serde_json::to_string(&e.changed_fields).unwrap_or_else(|_| "[]".into())),
-        SqlValue::Text(e.details.to_string()),
+        Scalar::Text(uuid::Uuid::now_v7().to_string()),
+        Scalar::Text(now.into()),
+        Scalar::Text(e.actor.clone()),
+        Scalar::Text(e.action.into()),
+        Scalar::Text(e.target_type.into()),
+        e.target_id.clone().map(Scalar::Text).unwrap_or(Scalar::Null),
+        Scalar::Text(e.request_id.into()),
+        Scalar::Text(serde_json::to_string(&e.changed_fields).unwrap_or_else(|_| "[]".into())),
+        Scalar::Text(e.details.to_string()),
     ]
 }
 
@@ -57,7 +57,7 @@ pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> 
 /// change is about to alter. `target_id` of `e` is not used (`?6` stays unread).
 pub fn insert_per_customer(db: &D1Database, e: &AuditEntry, targets: &[(String, String)], live_only: bool, now: &str) -> DbResult<D1PreparedStatement> {
     let mut b = binds(e, now);
-    b[0] = SqlValue::Text(serde_json::to_string(targets).unwrap_or_else(|_| "[]".into()));
+    b[0] = Scalar::Text(serde_json::to_string(targets).unwrap_or_else(|_| "[]".into()));
     let live = if live_only { " AND c.deleted_at IS NULL" } else { "" };
     statement(
         db,
@@ -95,9 +95,9 @@ pub async fn page(
     limit: usize,
 ) -> DbResult<Vec<AuditRow>> {
     let mut clauses = vec!["1".to_string()];
-    let mut b: Vec<SqlValue> = Vec::new();
-    let mut bind = |v: &str, clause: &str, b: &mut Vec<SqlValue>| {
-        b.push(SqlValue::Text(v.into()));
+    let mut b: Vec<Scalar> = Vec::new();
+    let mut bind = |v: &str, clause: &str, b: &mut Vec<Scalar>| {
+        b.push(Scalar::Text(v.into()));
         clauses.push(clause.replace('?', &format!("?{}", b.len())));
     };
     if let Some(a) = action {
@@ -113,11 +113,11 @@ pub async fn page(
         bind(u, "at < ?", &mut b);
     }
     if let Some((at, id)) = after {
-        b.push(SqlValue::Text(at.into()));
-        b.push(SqlValue::Text(id.into()));
+        b.push(Scalar::Text(at.into()));
+        b.push(Scalar::Text(id.into()));
         clauses.push(format!("(at, id) < (?{}, ?{})", b.len() - 1, b.len()));
     }
-    b.push(SqlValue::Int(limit as i64 + 1));
+    b.push(Scalar::Int(limit as i64 + 1));
     let sql = format!(
         "SELECT id, at, actor, action, target_type, target_id, request_id, changed_fields, outcome, details \
          FROM audit_log WHERE {} ORDER BY at DESC, id DESC LIMIT ?{}",

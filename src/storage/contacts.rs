@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::contact::{Contact, ContactPatch};
 
@@ -42,21 +42,21 @@ pub fn is_email_conflict(message: &str) -> bool {
     message.contains("UNIQUE constraint failed") && message.contains("contacts.email_normalized")
 }
 
-fn flag(b: bool) -> SqlValue {
-    SqlValue::Int(b as i64)
+fn flag(b: bool) -> Scalar {
+    Scalar::Int(b as i64)
 }
 
 /// The customer's contacts, oldest first.
 pub async fn list(db: &D1Database, customer_id: &str) -> DbResult<Vec<Contact>> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE customer_id = ?1 ORDER BY created_at, id");
-    let rows = statement(db, &sql, &[SqlValue::Text(customer_id.into())])?.all().await?.results::<Row>()?;
+    let rows = statement(db, &sql, &[Scalar::Text(customer_id.into())])?.all().await?.results::<Row>()?;
     Ok(rows.into_iter().map(Row::into_contact).collect())
 }
 
 pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Option<Contact>> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1 AND customer_id = ?2");
     let row: Option<Row> =
-        statement(db, &sql, &[SqlValue::Text(id.into()), SqlValue::Text(customer_id.into())])?.first(None).await?;
+        statement(db, &sql, &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())])?.first(None).await?;
     Ok(row.map(Row::into_contact))
 }
 
@@ -69,15 +69,15 @@ pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
          WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?2 AND deleted_at IS NULL)",
         &[
-            SqlValue::Text(c.id.clone()),
-            SqlValue::Text(c.customer_id.clone()),
-            SqlValue::Text(c.email.clone()),
-            SqlValue::Text(email_normalized.into()),
+            Scalar::Text(c.id.clone()),
+            Scalar::Text(c.customer_id.clone()),
+            Scalar::Text(c.email.clone()),
+            Scalar::Text(email_normalized.into()),
             text(&c.first_name),
             text(&c.last_name),
             text(&c.phone),
-            SqlValue::Text(c.created_at.clone()),
-            SqlValue::Text(c.updated_at.clone()),
+            Scalar::Text(c.created_at.clone()),
+            Scalar::Text(c.updated_at.clone()),
         ],
     )
 }
@@ -107,9 +107,9 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
             text(&change.last_name.clone().flatten()),
             flag(change.phone.is_some()),
             text(&change.phone.clone().flatten()),
-            SqlValue::Text(now.into()),
-            SqlValue::Text(id.into()),
-            SqlValue::Text(customer_id.into()),
+            Scalar::Text(now.into()),
+            Scalar::Text(id.into()),
+            Scalar::Text(customer_id.into()),
         ],
     )
 }
@@ -118,7 +118,7 @@ pub fn delete(db: &D1Database, customer_id: &str, id: &str) -> DbResult<D1Prepar
     statement(
         db,
         "DELETE FROM contacts WHERE id = ?1 AND customer_id = ?2",
-        &[SqlValue::Text(id.into()), SqlValue::Text(customer_id.into())],
+        &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())],
     )
 }
 

@@ -3,7 +3,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::{Builder, Sql, SqlValue, CUSTOMER_COLUMNS};
+use super::query::{Builder, Sql, Scalar, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, Source, MAX_ATTRIBUTES};
 
@@ -55,18 +55,18 @@ impl Row {
     }
 }
 
-pub fn text(v: &Option<String>) -> SqlValue {
-    v.as_ref().map(|s| SqlValue::Text(s.clone())).unwrap_or(SqlValue::Null)
+pub fn text(v: &Option<String>) -> Scalar {
+    v.as_ref().map(|s| Scalar::Text(s.clone())).unwrap_or(Scalar::Null)
 }
 
-pub fn attributes_json(attrs: &Map<String, Value>) -> SqlValue {
-    SqlValue::Text(Value::Object(attrs.clone()).to_string())
+pub fn attributes_json(attrs: &Map<String, Value>) -> Scalar {
+    Scalar::Text(Value::Object(attrs.clone()).to_string())
 }
 
 /// The bind values of the fields an insert writes, in `INSERT_COLUMNS` order.
-pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<SqlValue> {
+pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<Scalar> {
     vec![
-        SqlValue::Text(c.id.clone()),
+        Scalar::Text(c.id.clone()),
         text(&c.name),
         text(&c.email),
         text(&email_normalized),
@@ -74,10 +74,10 @@ pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<SqlVa
         text(&c.company),
         text(&c.notes),
         attributes_json(&c.attributes),
-        SqlValue::Text(c.kind.as_str().into()),
-        SqlValue::Text(c.source.as_str().into()),
-        SqlValue::Text(c.created_at.clone()),
-        SqlValue::Text(c.updated_at.clone()),
+        Scalar::Text(c.kind.as_str().into()),
+        Scalar::Text(c.source.as_str().into()),
+        Scalar::Text(c.created_at.clone()),
+        Scalar::Text(c.updated_at.clone()),
         text(&c.last_seen_at),
     ]
 }
@@ -116,7 +116,7 @@ pub fn insert(db: &D1Database, c: &Customer) -> DbResult<D1PreparedStatement> {
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
     let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1");
-    let row: Option<Row> = statement(db, &sql, &[SqlValue::Text(id.into())])?.first(None).await?;
+    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into())])?.first(None).await?;
     Ok(row.map(Row::into_customer))
 }
 
@@ -159,7 +159,7 @@ pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResu
     let row: Option<IdRow> = statement(
         db,
         "SELECT id FROM customers WHERE email_normalized = ?1 AND deleted_at IS NULL",
-        &[SqlValue::Text(email_normalized.into())],
+        &[Scalar::Text(email_normalized.into())],
     )?
     .first(None)
     .await?;
@@ -210,14 +210,14 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
         }
     }
     if let Some(kind) = patch.kind {
-        let p = b.bind(SqlValue::Text(kind.as_str().into()));
+        let p = b.bind(Scalar::Text(kind.as_str().into()));
         sets.push(format!("kind = {p}"));
     }
-    let now = b.bind(SqlValue::Text(now.into()));
+    let now = b.bind(Scalar::Text(now.into()));
     sets.push(format!("updated_at = {now}, version = version + 1"));
-    let id = b.bind(SqlValue::Text(id.into()));
+    let id = b.bind(Scalar::Text(id.into()));
     if let Some(v) = expected_version {
-        let p = b.bind(SqlValue::Int(v));
+        let p = b.bind(Scalar::Int(v));
         guards.push(format!("version = {p}"));
     }
     let guards: String = guards.iter().map(|g| format!(" AND {g}")).collect();
@@ -236,7 +236,7 @@ pub fn soft_delete(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedS
     statement(
         db,
         "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NULL",
-        &[SqlValue::Text(now.into()), SqlValue::Text(id.into())],
+        &[Scalar::Text(now.into()), Scalar::Text(id.into())],
     )
 }
 
@@ -245,7 +245,7 @@ pub fn restore(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedState
     statement(
         db,
         "UPDATE customers SET deleted_at = NULL, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NOT NULL",
-        &[SqlValue::Text(now.into()), SqlValue::Text(id.into())],
+        &[Scalar::Text(now.into()), Scalar::Text(id.into())],
     )
 }
 
@@ -253,8 +253,8 @@ pub fn restore(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedState
 /// people recorded as its contacts, and what public pages sent with its interactions. Ids,
 /// timestamps and associations stay. Run these statements in one batch.
 pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedStatement>> {
-    let marker = SqlValue::Text(crate::domain::customer::REDACTED.into());
-    let (now, id) = (SqlValue::Text(now.into()), SqlValue::Text(id.into()));
+    let marker = Scalar::Text(crate::domain::customer::REDACTED.into());
+    let (now, id) = (Scalar::Text(now.into()), Scalar::Text(id.into()));
     Ok(vec![
         statement(
             db,
@@ -301,8 +301,8 @@ const COUNT_CASCADE_SQL: &str = "SELECT \
     (SELECT count(*) FROM group_members WHERE customer_id IN (SELECT value FROM json_each(?1))) AS group_memberships, \
     (SELECT count(*) FROM contacts WHERE customer_id IN (SELECT value FROM json_each(?1))) AS contacts";
 
-fn ids_json(ids: &[String]) -> SqlValue {
-    SqlValue::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+fn ids_json(ids: &[String]) -> Scalar {
+    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
 }
 
 pub async fn count_cascade(db: &D1Database, ids: &[String]) -> DbResult<CascadeCounts> {
@@ -332,7 +332,7 @@ pub fn soft_delete_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<
         db,
         "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 \
          WHERE id IN (SELECT value FROM json_each(?2)) AND deleted_at IS NULL",
-        &[SqlValue::Text(now.into()), ids_json(ids)],
+        &[Scalar::Text(now.into()), ids_json(ids)],
     )
 }
 
@@ -367,7 +367,7 @@ mod tests {
     fn a_patch_sets_only_its_own_fields() {
         let sql = patch_sql("c1", &patch(json!({"company": "ACME"})), None, "now");
         assert_eq!(sql.text, "UPDATE customers SET company = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3 AND deleted_at IS NULL");
-        assert_eq!(sql.binds, vec![SqlValue::Text("ACME".into()), SqlValue::Text("now".into()), SqlValue::Text("c1".into())]);
+        assert_eq!(sql.binds, vec![Scalar::Text("ACME".into()), Scalar::Text("now".into()), Scalar::Text("c1".into())]);
     }
 
     #[test]
@@ -375,7 +375,7 @@ mod tests {
         let sql = patch_sql("c1", &patch(json!({"attributes": {"plan": "pro", "old": null}})), None, "now");
         assert!(sql.text.contains("attributes = json_patch(attributes, ?1)"));
         assert!(sql.text.contains(&format!("(SELECT count(*) FROM json_each(json_patch(attributes, ?1))) <= {MAX_ATTRIBUTES}")));
-        assert_eq!(sql.binds[0], SqlValue::Text(r#"{"old":null,"plan":"pro"}"#.into()));
+        assert_eq!(sql.binds[0], Scalar::Text(r#"{"old":null,"plan":"pro"}"#.into()));
     }
 
     #[test]
@@ -388,14 +388,14 @@ mod tests {
     fn a_new_email_sets_its_normalised_form_too() {
         let sql = patch_sql("c1", &patch(json!({"email": "Ada@Example.com"})), None, "now");
         assert!(sql.text.starts_with("UPDATE customers SET email = ?1, email_normalized = ?2,"));
-        assert_eq!(sql.binds[1], SqlValue::Text("ada@example.com".into()));
+        assert_eq!(sql.binds[1], Scalar::Text("ada@example.com".into()));
     }
 
     #[test]
     fn if_match_adds_the_version_check() {
         let sql = patch_sql("c1", &patch(json!({"notes": "x"})), Some(4), "now");
         assert!(sql.text.ends_with("AND version = ?4"));
-        assert_eq!(sql.binds[3], SqlValue::Int(4));
+        assert_eq!(sql.binds[3], Scalar::Int(4));
     }
 
     #[test]

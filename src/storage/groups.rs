@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::group::{Group, GroupPatch};
 
@@ -41,12 +41,12 @@ pub fn is_name_conflict(message: &str) -> bool {
     message.contains("UNIQUE constraint failed") && message.contains("groups_name")
 }
 
-fn ids_json(ids: &[String]) -> SqlValue {
-    SqlValue::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+fn ids_json(ids: &[String]) -> Scalar {
+    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
 }
 
-fn flag(b: bool) -> SqlValue {
-    SqlValue::Int(b as i64)
+fn flag(b: bool) -> Scalar {
+    Scalar::Int(b as i64)
 }
 
 /// Every group, by name.
@@ -58,7 +58,7 @@ pub async fn list(db: &D1Database) -> DbResult<Vec<Group>> {
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Group>> {
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.id = ?1");
-    let row: Option<Row> = statement(db, &sql, &[SqlValue::Text(id.into())])?.first(None).await?;
+    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into())])?.first(None).await?;
     Ok(row.map(Row::into_group))
 }
 
@@ -67,11 +67,11 @@ pub fn insert(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
         db,
         "INSERT INTO groups (id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         &[
-            SqlValue::Text(g.id.clone()),
-            SqlValue::Text(g.name.clone()),
+            Scalar::Text(g.id.clone()),
+            Scalar::Text(g.name.clone()),
             text(&g.description),
-            SqlValue::Text(g.created_at.clone()),
-            SqlValue::Text(g.updated_at.clone()),
+            Scalar::Text(g.created_at.clone()),
+            Scalar::Text(g.updated_at.clone()),
         ],
     )
 }
@@ -87,15 +87,15 @@ pub fn update(db: &D1Database, id: &str, change: &GroupPatch, now: &str) -> DbRe
             text(&change.name),
             flag(change.description.is_some()),
             text(&change.description.clone().flatten()),
-            SqlValue::Text(now.into()),
-            SqlValue::Text(id.into()),
+            Scalar::Text(now.into()),
+            Scalar::Text(id.into()),
         ],
     )
 }
 
 /// Deletes the group; its memberships cascade, its customers stay.
 pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
-    statement(db, "DELETE FROM groups WHERE id = ?1", &[SqlValue::Text(id.into())])
+    statement(db, "DELETE FROM groups WHERE id = ?1", &[Scalar::Text(id.into())])
 }
 
 /// Adds the live customers among `ids` that are not members yet; changes() is the number added.
@@ -107,7 +107,7 @@ pub fn add_members(db: &D1Database, group_id: &str, ids: &[String], now: &str) -
          SELECT ?1, c.id, ?2 FROM customers c \
          WHERE c.id IN (SELECT value FROM json_each(?3)) AND c.deleted_at IS NULL \
          AND EXISTS (SELECT 1 FROM groups WHERE id = ?1)",
-        &[SqlValue::Text(group_id.into()), SqlValue::Text(now.into()), ids_json(ids)],
+        &[Scalar::Text(group_id.into()), Scalar::Text(now.into()), ids_json(ids)],
     )
 }
 
@@ -116,7 +116,7 @@ pub fn remove_members(db: &D1Database, group_id: &str, ids: &[String]) -> DbResu
     statement(
         db,
         "DELETE FROM group_members WHERE group_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))",
-        &[SqlValue::Text(group_id.into()), ids_json(ids)],
+        &[Scalar::Text(group_id.into()), ids_json(ids)],
     )
 }
 

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 
 #[derive(Debug, Deserialize)]
@@ -26,12 +26,12 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
     let sweep = statement(
         db,
         "DELETE FROM idempotency_keys WHERE scope IN (SELECT scope FROM idempotency_keys WHERE created_at < ?1 LIMIT 100)",
-        &[SqlValue::Text(expired_before.into())],
+        &[Scalar::Text(expired_before.into())],
     )?;
     let insert = statement(
         db,
         "INSERT INTO idempotency_keys (scope, body_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (scope) DO NOTHING",
-        &[SqlValue::Text(scope.into()), SqlValue::Text(body_hash.into()), SqlValue::Text(now.into())],
+        &[Scalar::Text(scope.into()), Scalar::Text(body_hash.into()), Scalar::Text(now.into())],
     )?;
     let results = db.batch(vec![sweep, insert]).await?;
     if results.get(1).map(super::customers::rows_changed) == Some(1) {
@@ -40,7 +40,7 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
     let stored: Option<Stored> = statement(
         db,
         "SELECT body_hash, status, response, headers FROM idempotency_keys WHERE scope = ?1",
-        &[SqlValue::Text(scope.into())],
+        &[Scalar::Text(scope.into())],
     )?
     .first(None)
     .await?;
@@ -55,7 +55,7 @@ pub async fn complete(db: &D1Database, scope: &str, status: u16, response: &str,
     statement(
         db,
         "UPDATE idempotency_keys SET status = ?1, response = ?2, headers = ?3 WHERE scope = ?4",
-        &[SqlValue::Int(status as i64), SqlValue::Text(response.into()), SqlValue::Text(headers.into()), SqlValue::Text(scope.into())],
+        &[Scalar::Int(status as i64), Scalar::Text(response.into()), Scalar::Text(headers.into()), Scalar::Text(scope.into())],
     )?
     .run()
     .await?;
@@ -64,6 +64,6 @@ pub async fn complete(db: &D1Database, scope: &str, status: u16, response: &str,
 
 /// Releases a key whose request failed on our side, so the client can retry it.
 pub async fn release(db: &D1Database, scope: &str) -> DbResult<()> {
-    statement(db, "DELETE FROM idempotency_keys WHERE scope = ?1", &[SqlValue::Text(scope.into())])?.run().await?;
+    statement(db, "DELETE FROM idempotency_keys WHERE scope = ?1", &[Scalar::Text(scope.into())])?.run().await?;
     Ok(())
 }

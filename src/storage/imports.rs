@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
@@ -34,7 +34,7 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
             db,
             "SELECT id, email_normalized, name, email, phone, company, notes, attributes FROM customers \
              WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
-            &[SqlValue::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
+            &[Scalar::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
         )?
         .all()
         .await?
@@ -159,20 +159,20 @@ fn many<'a>(
     by: &Writer,
 ) -> DbResult<Vec<D1PreparedStatement>> {
     let parts = chunks(rows.map(|w| row_json(&w))).map_err(|e| DbError(format!("import rows: {e}")))?;
-    let details = SqlValue::Text(r#"{"via":"import"}"#.into());
+    let details = Scalar::Text(r#"{"via":"import"}"#.into());
     let mut out = Vec::with_capacity(parts.len() * 2);
     for c in parts {
-        let rows = SqlValue::Text(c);
-        out.push(statement(db, sql, &[rows.clone(), SqlValue::Text(by.now.into())])?);
+        let rows = Scalar::Text(c);
+        out.push(statement(db, sql, &[rows.clone(), Scalar::Text(by.now.into())])?);
         out.push(statement(
             db,
             AUDIT_MANY,
             &[
                 rows,
-                SqlValue::Text(by.now.into()),
-                SqlValue::Text(by.actor.into()),
-                SqlValue::Text(action.into()),
-                SqlValue::Text(by.request_id.into()),
+                Scalar::Text(by.now.into()),
+                Scalar::Text(by.actor.into()),
+                Scalar::Text(action.into()),
+                Scalar::Text(by.request_id.into()),
                 details.clone(),
             ],
         )?);

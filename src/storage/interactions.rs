@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 use super::audit::{self, AuditEntry};
-use super::query::SqlValue;
+use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::interaction::PublicInteraction;
 
@@ -48,19 +48,19 @@ pub async fn record(
     fill_in_audit_id: &str,
     now: &str,
 ) -> DbResult<()> {
-    let text = |s: &Option<String>| s.clone().map(SqlValue::Text).unwrap_or(SqlValue::Null);
+    let text = |s: &Option<String>| s.clone().map(Scalar::Text).unwrap_or(Scalar::Null);
     let normalized = i.email.normalized();
     let fill_in = statement(
         db,
         AUDIT_FILL_IN,
         &[
-            SqlValue::Text(fill_in_audit_id.into()),
-            SqlValue::Text(now.into()),
-            SqlValue::Text(created.actor.clone()),
-            SqlValue::Text(created.request_id.into()),
-            SqlValue::Text(i.kind.source().as_str().into()),
-            SqlValue::Text(normalized.clone()),
-            SqlValue::Text(customer_id.into()),
+            Scalar::Text(fill_in_audit_id.into()),
+            Scalar::Text(now.into()),
+            Scalar::Text(created.actor.clone()),
+            Scalar::Text(created.request_id.into()),
+            Scalar::Text(i.kind.source().as_str().into()),
+            Scalar::Text(normalized.clone()),
+            Scalar::Text(customer_id.into()),
             text(&i.name),
             text(&i.phone),
         ],
@@ -69,25 +69,25 @@ pub async fn record(
         db,
         UPSERT_VISITOR,
         &[
-            SqlValue::Text(customer_id.into()),
+            Scalar::Text(customer_id.into()),
             text(&i.name),
-            SqlValue::Text(i.email.as_str().into()),
-            SqlValue::Text(normalized.clone()),
+            Scalar::Text(i.email.as_str().into()),
+            Scalar::Text(normalized.clone()),
             text(&i.phone),
-            SqlValue::Text(i.kind.source().as_str().into()),
-            SqlValue::Text(now.into()),
+            Scalar::Text(i.kind.source().as_str().into()),
+            Scalar::Text(now.into()),
         ],
     )?;
     let insert = statement(
         db,
         INSERT_INTERACTION,
         &[
-            SqlValue::Text(interaction_id.into()),
-            SqlValue::Text(i.kind.as_str().into()),
-            SqlValue::Text(i.resource_id.clone()),
-            SqlValue::Text(serde_json::Value::Object(i.details.clone()).to_string()),
-            SqlValue::Text(now.into()),
-            SqlValue::Text(normalized),
+            Scalar::Text(interaction_id.into()),
+            Scalar::Text(i.kind.as_str().into()),
+            Scalar::Text(i.resource_id.clone()),
+            Scalar::Text(serde_json::Value::Object(i.details.clone()).to_string()),
+            Scalar::Text(now.into()),
+            Scalar::Text(normalized),
         ],
     )?;
     let audit = audit::insert_if_customer_exists(db, created, now)?;
@@ -121,14 +121,14 @@ struct RawRow {
 
 /// One page of a customer's history, newest first; `limit + 1` rows to tell if more follow.
 pub async fn history(db: &D1Database, customer_id: &str, after: Option<(String, String)>, limit: usize) -> DbResult<Vec<InteractionRow>> {
-    let mut binds = vec![SqlValue::Text(customer_id.into())];
+    let mut binds = vec![Scalar::Text(customer_id.into())];
     let mut keyset = "";
     if let Some((at, id)) = after {
-        binds.push(SqlValue::Text(at));
-        binds.push(SqlValue::Text(id));
+        binds.push(Scalar::Text(at));
+        binds.push(Scalar::Text(id));
         keyset = "AND (occurred_at, id) < (?2, ?3)";
     }
-    binds.push(SqlValue::Int(limit as i64 + 1));
+    binds.push(Scalar::Int(limit as i64 + 1));
     let sql = format!(
         "SELECT id, customer_id, type, resource_id, details, occurred_at FROM interactions \
          WHERE customer_id = ?1 {keyset} ORDER BY occurred_at DESC, id DESC LIMIT ?{}",

@@ -13,7 +13,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::http::error::ApiError;
-use query::SqlValue;
+use query::Scalar;
 
 /// A D1 failure, kept as text because that is all D1 reports.
 #[derive(Debug)]
@@ -46,17 +46,17 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Er
     Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
 }
 
-fn to_js(v: &SqlValue) -> JsValue {
+fn to_js(v: &Scalar) -> JsValue {
     match v {
-        SqlValue::Null => JsValue::NULL,
-        SqlValue::Text(s) => JsValue::from_str(s),
+        Scalar::Null => JsValue::NULL,
+        Scalar::Text(s) => JsValue::from_str(s),
         // Numbers travel as f64: D1 has no BigInt binds and our integers fit in 53 bits.
-        SqlValue::Int(i) => JsValue::from_f64(*i as f64),
-        SqlValue::Real(f) => JsValue::from_f64(*f),
+        Scalar::Int(i) => JsValue::from_f64(*i as f64),
+        Scalar::Real(f) => JsValue::from_f64(*f),
     }
 }
 
-pub fn statement(db: &D1Database, sql: &str, binds: &[SqlValue]) -> DbResult<D1PreparedStatement> {
+pub fn statement(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<D1PreparedStatement> {
     let values: Vec<JsValue> = binds.iter().map(to_js).collect();
     Ok(db.prepare(sql).bind(&values)?)
 }

@@ -1,0 +1,86 @@
+//! What a failed validation reports: one error per field, all of them at once, so a client fixes
+//! a body in one round trip. The HTTP layer turns these into the 422 answer.
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code: code.to_string(), message: message.into() }
+    }
+}
+
+/// Collects every field error of one body.
+#[derive(Debug, Default)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    pub fn push(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, code, message));
+    }
+
+    /// Whether some error already names `field`, so a rule does not pile a second one on it.
+    pub fn names(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+        finish(self.0, value)
+    }
+}
+
+/// `value` if no error was found, else the errors.
+pub fn finish<T>(errors: Vec<FieldError>, value: T) -> Result<T, Vec<FieldError>> {
+    if errors.is_empty() { Ok(value) } else { Err(errors) }
+}
+
+/// The body as a JSON object, or the one error that says it is not.
+pub fn object(body: &Value) -> Result<&Map<String, Value>, Vec<FieldError>> {
+    body.as_object().ok_or_else(|| vec![FieldError::new("body", "invalid_type", "the body must be a JSON object")])
+}
+
+/// The error for a key a body may not carry: `read_only` when the server sets it, else unknown.
+pub fn not_accepted(key: &str, read_only: &[&str]) -> FieldError {
+    if read_only.contains(&key) {
+        FieldError::new(key, "read_only", format!("{key} is set by the server"))
+    } else {
+        FieldError::new(key, "unknown_field", format!("unknown field `{key}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn no_errors_is_the_value() {
+        assert_eq!(Errors::default().into_result(5), Ok(5));
+    }
+
+    #[test]
+    fn every_pushed_error_is_returned() {
+        let mut e = Errors::default();
+        e.push("a", "invalid", "bad");
+        e.push("b", "too_long", "long");
+        assert!(e.names("b"));
+        assert_eq!(e.into_result(()).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_one_error() {
+        assert_eq!(object(&json!([1])).unwrap_err()[0].field, "body");
+    }
+
+    #[test]
+    fn server_fields_are_read_only_and_others_unknown() {
+        assert_eq!(not_accepted("id", &["id"]).code, "read_only");
+        assert_eq!(not_accepted("emial", &["id"]).code, "unknown_field");
+    }
+}
