@@ -6,12 +6,6 @@ let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.dispose(); });
 
-async function create(body) {
-  const res = await w.post("/v1/customers", body);
-  assert.equal(res.status, 201, res.text);
-  return res.body;
-}
-
 // Walks every page and returns the ids in order.
 async function walk(path, limit) {
   const ids = [];
@@ -31,13 +25,75 @@ async function walk(path, limit) {
   throw new Error("too many pages");
 }
 
+describe("create and get", () => {
+  it("creates a customer and reads it back", async () => {
+    const email = uniqueEmail("ada");
+    const res = await w.post("/v1/customers", { name: "Ada Lovelace", email, attributes: { plan: "pro" } });
+    assert.equal(res.status, 201, res.text);
+    const c = res.body;
+    assert.match(c.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    assert.equal(res.headers.get("location"), `/v1/customers/${c.id}`);
+    assert.equal(res.headers.get("etag"), '"1"');
+    assert.equal(c.kind, "registered");
+    assert.equal(c.source, "admin");
+    assert.deepEqual(c.group_ids, []);
+    assert.equal(c.deleted_at, null);
+    assert.match(c.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const got = await w.get(`/v1/customers/${c.id}`);
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, c);
+    assert.equal(got.headers.get("etag"), '"1"');
+  });
+
+  it("refuses the same email in another case with 409 naming the existing customer", async () => {
+    const email = uniqueEmail("dup");
+    const first = await w.createCustomer({ email });
+    const second = await w.post("/v1/customers", { email: email.toUpperCase(), name: "Other" });
+    assertError(assert, second, 409, "customer_exists");
+    assert.equal(second.body.error.existing_id, first.id);
+  });
+
+  it("rejects an invalid email naming the field", async () => {
+    const res = await w.post("/v1/customers", { name: "X", email: "not-an-email" });
+    assertError(assert, res, 422, "validation_failed");
+    assert.equal(res.body.error.fields[0].field, "email");
+  });
+
+  it("rejects unknown fields", async () => {
+    const res = await w.post("/v1/customers", { name: "X", nickname: "x" });
+    assertError(assert, res, 422, "validation_failed");
+    assert.equal(res.body.error.fields[0].field, "nickname");
+  });
+
+  it("rejects malformed JSON", async () => {
+    const res = await w.call("POST", "/v1/customers", { body: "{\"name\": ", headers: { "content-type": "application/json" } });
+    assertError(assert, res, 400, "invalid_json");
+  });
+
+  it("rejects a body that is not JSON by content type", async () => {
+    const res = await w.call("POST", "/v1/customers", { body: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    assertError(assert, res, 415, "unsupported_media_type");
+  });
+
+  it("rejects a body over 1 MiB", async () => {
+    const res = await w.post("/v1/customers", { name: "x", notes: "a".repeat(1024 * 1024 + 10) });
+    assertError(assert, res, 413, "payload_too_large");
+  });
+
+  it("answers 404 for an unknown or malformed id", async () => {
+    assertError(assert, await w.get("/v1/customers/0190b8a0-0000-7000-8000-000000000000"), 404, "not_found");
+    assertError(assert, await w.get("/v1/customers/not-a-uuid"), 404, "not_found");
+  });
+});
+
 describe("list", () => {
   const tag = `tag${Date.now()}`;
   const made = [];
   before(async () => {
     const names = ["delta", "Alpha", "charlie", "bravo", "echo", "foxtrot", "golf"];
     for (const [i, n] of names.entries()) {
-      made.push(await create({ name: `${n} ${tag}`, email: i % 2 ? uniqueEmail(tag) : undefined, company: `Co ${tag}` }));
+      made.push(await w.createCustomer({ name: `${n} ${tag}`, email: i % 2 ? uniqueEmail(tag) : undefined, company: `Co ${tag}` }));
     }
   });
 
@@ -50,7 +106,7 @@ describe("list", () => {
 
   it("keeps pages stable when customers are added while walking", async () => {
     const first = await w.get(`/v1/customers?q=${tag}&limit=3`);
-    await create({ name: `late ${tag}` });
+    await w.createCustomer({ name: `late ${tag}` });
     const rest = await w.get(`/v1/customers?q=${tag}&limit=100&cursor=${encodeURIComponent(first.body.next_cursor)}`);
     const seen = [...first.body.data, ...rest.body.data].map((c) => c.id);
     assert.equal(new Set(seen).size, seen.length, "no duplicates");
@@ -77,13 +133,13 @@ describe("list", () => {
   });
 
   it("searches name, email, phone and company case-insensitively", async () => {
-    const c = await create({ name: "Zed", phone: "+44 20 7946 0958", company: `Umbrella-${tag}` });
+    const c = await w.createCustomer({ name: "Zed", phone: "+44 20 7946 0958", company: `Umbrella-${tag}` });
     assert.ok((await w.get(`/v1/customers?q=UMBRELLA-${tag}`)).body.data.some((x) => x.id === c.id));
     assert.ok((await w.get(`/v1/customers?q=${encodeURIComponent("7946 0958")}`)).body.data.some((x) => x.id === c.id));
   });
 
   it("treats % _ and quotes in q as literal text", async () => {
-    const c = await create({ name: `100%_off 'quoted' ${tag}` });
+    const c = await w.createCustomer({ name: `100%_off 'quoted' ${tag}` });
     const hit = await w.get(`/v1/customers?q=${encodeURIComponent("100%_off 'quoted'")}`);
     assert.deepEqual(hit.body.data.map((x) => x.id), [c.id]);
     const miss = await w.get(`/v1/customers?q=${encodeURIComponent("100%%off")}`);
@@ -102,13 +158,13 @@ describe("list", () => {
 
   it("filters by exact email regardless of case", async () => {
     const email = uniqueEmail("exact");
-    const c = await create({ email });
+    const c = await w.createCustomer({ email });
     const res = await w.get(`/v1/customers?email=${encodeURIComponent(email.toUpperCase())}`);
     assert.deepEqual(res.body.data.map((x) => x.id), [c.id]);
   });
 
   it("filters by kind, source and creation time", async () => {
-    const c = await create({ name: `visitor ${tag}`, kind: "visitor", source: "form" });
+    const c = await w.createCustomer({ name: `visitor ${tag}`, kind: "visitor", source: "form" });
     const res = await w.get(`/v1/customers?q=${tag}&kind=visitor&source=form&created_after=${encodeURIComponent(made[0].created_at)}`);
     assert.deepEqual(res.body.data.map((x) => x.id), [c.id]);
     const before = await w.get(`/v1/customers?q=${tag}&created_before=2000-01-01`);
@@ -129,9 +185,9 @@ describe("filter", () => {
   const tag = `flt${Date.now()}`;
   let pro, free, none;
   before(async () => {
-    pro = await create({ name: `Pro ${tag}`, attributes: { plan: "pro", seats: 10, trial: false } });
-    free = await create({ name: `Free ${tag}`, email: uniqueEmail(tag), attributes: { plan: "free", seats: 1 } });
-    none = await create({ name: `None ${tag}`, company: "Initech" });
+    pro = await w.createCustomer({ name: `Pro ${tag}`, attributes: { plan: "pro", seats: 10, trial: false } });
+    free = await w.createCustomer({ name: `Free ${tag}`, email: uniqueEmail(tag), attributes: { plan: "free", seats: 1 } });
+    none = await w.createCustomer({ name: `None ${tag}`, company: "Initech" });
   });
 
   const ids = (res) => res.body.data.map((c) => c.id).sort();
@@ -182,7 +238,7 @@ describe("filter", () => {
 
 describe("update", () => {
   it("applies a merge patch, bumps the version and sets updated_at", async () => {
-    const c = await create({ name: "Patchy", attributes: { plan: "free", seats: 1 } });
+    const c = await w.createCustomer({ name: "Patchy", attributes: { plan: "free", seats: 1 } });
     const res = await w.call("PATCH", `/v1/customers/${c.id}`, {
       body: JSON.stringify({ company: "ACME", attributes: { plan: "pro", seats: null } }),
       headers: { "content-type": "application/merge-patch+json", "if-match": '"1"' } });
@@ -195,7 +251,7 @@ describe("update", () => {
   });
 
   it("answers 412 on a stale If-Match and changes nothing", async () => {
-    const c = await create({ name: "Stale" });
+    const c = await w.createCustomer({ name: "Stale" });
     await w.patch(`/v1/customers/${c.id}`, { name: "Fresh" });
     const res = await w.patch(`/v1/customers/${c.id}`, { name: "Lost" }, { headers: { "if-match": '"1"' } });
     assertError(assert, res, 412, "version_mismatch");
@@ -204,27 +260,27 @@ describe("update", () => {
 
   it("keeps emails unique", async () => {
     const email = uniqueEmail("taken");
-    const a = await create({ email });
-    const b = await create({ name: "B" });
+    const a = await w.createCustomer({ email });
+    const b = await w.createCustomer({ name: "B" });
     const res = await w.patch(`/v1/customers/${b.id}`, { email: email.toUpperCase() });
     assertError(assert, res, 409, "customer_exists");
     assert.equal(res.body.error.existing_id, a.id);
   });
 
   it("refuses to leave a customer without name and email", async () => {
-    const c = await create({ name: "Only name" });
+    const c = await w.createCustomer({ name: "Only name" });
     assertError(assert, await w.patch(`/v1/customers/${c.id}`, { name: null }), 422, "validation_failed");
   });
 
   it("refuses read-only and unknown fields", async () => {
-    const c = await create({ name: "RO" });
+    const c = await w.createCustomer({ name: "RO" });
     const res = await w.patch(`/v1/customers/${c.id}`, { id: "x", source: "form", nope: 1 });
     assertError(assert, res, 422, "validation_failed");
     assert.equal(res.body.error.fields.length, 3);
   });
 
   it("answers 409 customer_deleted for a soft-deleted customer", async () => {
-    const c = await create({ name: "Gone" });
+    const c = await w.createCustomer({ name: "Gone" });
     await w.delete(`/v1/customers/${c.id}`);
     assertError(assert, await w.patch(`/v1/customers/${c.id}`, { name: "Back" }), 409, "customer_deleted");
   });
@@ -232,7 +288,7 @@ describe("update", () => {
 
 describe("soft delete and restore", () => {
   it("soft-deletes, hides from the default list, shows under status=deleted, and is idempotent", async () => {
-    const c = await create({ name: `Soft ${Date.now()}` });
+    const c = await w.createCustomer({ name: `Soft ${Date.now()}` });
     const del = await w.delete(`/v1/customers/${c.id}`);
     assert.equal(del.status, 200);
     assert.ok(del.body.deleted_at);
@@ -247,16 +303,16 @@ describe("soft delete and restore", () => {
 
   it("frees the email, which then blocks the restore with 409", async () => {
     const email = uniqueEmail("reuse");
-    const old = await create({ email, name: "Old" });
+    const old = await w.createCustomer({ email, name: "Old" });
     await w.delete(`/v1/customers/${old.id}`);
-    const fresh = await create({ email, name: "New" });
+    const fresh = await w.createCustomer({ email, name: "New" });
     const res = await w.post(`/v1/customers/${old.id}/restore`);
     assertError(assert, res, 409, "customer_exists");
     assert.equal(res.body.error.existing_id, fresh.id);
   });
 
   it("restores a soft-deleted customer", async () => {
-    const c = await create({ name: "Comeback", email: uniqueEmail("back") });
+    const c = await w.createCustomer({ name: "Comeback", email: uniqueEmail("back") });
     await w.delete(`/v1/customers/${c.id}`);
     const res = await w.post(`/v1/customers/${c.id}/restore`);
     assert.equal(res.status, 200, res.text);
@@ -266,7 +322,7 @@ describe("soft delete and restore", () => {
 
 describe("force delete", () => {
   it("dry run counts and removes nothing; the real one removes", async () => {
-    const c = await create({ name: "Doomed" });
+    const c = await w.createCustomer({ name: "Doomed" });
     const dry = await w.delete(`/v1/customers/${c.id}?permanent=true&dry_run=true`);
     assert.equal(dry.status, 200, dry.text);
     assert.deepEqual(dry.body.deleted, { customers: 1, interactions: 0, group_memberships: 0, contacts: 0 });
@@ -279,7 +335,7 @@ describe("force delete", () => {
   });
 
   it("refuses dry_run on a soft delete and unknown parameters", async () => {
-    const c = await create({ name: "Param" });
+    const c = await w.createCustomer({ name: "Param" });
     assertError(assert, await w.delete(`/v1/customers/${c.id}?dry_run=true`), 400, "invalid_parameter");
     assertError(assert, await w.delete(`/v1/customers/${c.id}?permanently=true`), 400, "invalid_parameter");
   });
@@ -287,8 +343,8 @@ describe("force delete", () => {
 
 describe("bulk delete", () => {
   it("soft-deletes by ids and reports each", async () => {
-    const a = await create({ name: "Bulk A" });
-    const b = await create({ name: "Bulk B" });
+    const a = await w.createCustomer({ name: "Bulk A" });
+    const b = await w.createCustomer({ name: "Bulk B" });
     await w.delete(`/v1/customers/${b.id}`);
     const missing = "0190b8a0-0000-7000-8000-000000000000";
     const res = await w.post("/v1/customers/bulk-delete", { ids: [a.id, b.id, missing] });
@@ -300,7 +356,7 @@ describe("bulk delete", () => {
 
   it("deletes by filter, permanently, with a dry run first", async () => {
     const tag = `bulk${Date.now()}`;
-    for (let i = 0; i < 3; i++) await create({ name: `${tag} ${i}` });
+    for (let i = 0; i < 3; i++) await w.createCustomer({ name: `${tag} ${i}` });
     const filter = { conditions: [{ field: "name", op: "starts_with", value: tag }] };
     const dry = await w.post("/v1/customers/bulk-delete", { filter, permanent: true, dry_run: true });
     assert.equal(dry.body.matched, 3);
@@ -321,7 +377,7 @@ describe("bulk delete", () => {
 
 describe("redact", () => {
   it("replaces personal fields and keeps id and timestamps", async () => {
-    const c = await create({ name: "Private Person", email: uniqueEmail("pii"), phone: "+1 555 0100", notes: "likes tea", attributes: { dob: "1990" } });
+    const c = await w.createCustomer({ name: "Private Person", email: uniqueEmail("pii"), phone: "+1 555 0100", notes: "likes tea", attributes: { dob: "1990" } });
     const res = await w.post(`/v1/customers/${c.id}/redact`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.id, c.id);
@@ -335,14 +391,13 @@ describe("redact", () => {
 
   it("redacts the customer's contacts and interaction details, keeping them attached", async () => {
     const email = uniqueEmail("pii2");
-    const c = (await w.post("/v1/customers", { name: "Org", email })).body;
-    const contact = await w.post(`/v1/customers/${c.id}/contacts`, { email: uniqueEmail("contact"), first_name: "Jane", last_name: "Doe", phone: "+1 555 0123" });
-    assert.equal(contact.status, 201, contact.text);
-    await w.call("POST", "/v1/public/interactions", { token: null, json: { email, type: "form_submitted", resource_id: "f1", details: { message: "call Jane" } } });
+    const c = await w.createCustomer({ name: "Org", email });
+    const contact = await w.createContact(c.id, { first_name: "Jane", last_name: "Doe", phone: "+1 555 0123" });
+    await w.interact({ email, type: "form_submitted", resource_id: "f1", details: { message: "call Jane" } });
     assert.equal((await w.post(`/v1/customers/${c.id}/redact`)).status, 200);
     const contacts = (await w.get(`/v1/customers/${c.id}/contacts`)).body.data;
     assert.equal(contacts.length, 1);
-    assert.equal(contacts[0].id, contact.body.id);
+    assert.equal(contacts[0].id, contact.id);
     assert.equal(contacts[0].first_name, "[redacted]");
     assert.equal(contacts[0].phone, null);
     assert.match(contacts[0].email, /@redacted\.invalid$/);

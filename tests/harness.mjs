@@ -1,5 +1,8 @@
 // Runs the compiled worker (build/) in workerd through Miniflare, with a fresh in-memory D1
 // that has had every file of migrations/ applied, and calls it over HTTP (dispatchFetch).
+// The Worker's helper methods (createCustomer, createKey, ...) are the one shared way tests set
+// up data; the ones that create something assert the 201 themselves.
+import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +10,8 @@ import { Miniflare } from "miniflare";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
+// A well-formed uuid v7 that no row has.
+export const UNKNOWN_ID = "01936f8e-1c2b-7a3d-9e4f-5a6b7c8d9e0f";
 
 // D1's exec() splits on newlines, so statements are run one by one. A statement ends with a
 // `;` at the end of a line, except inside a trigger body (which ends with `END;`).
@@ -64,6 +69,7 @@ class Worker {
   constructor(mf, db) {
     this.mf = mf;
     this.db = db;
+    this.ip = 0;
   }
 
   // A request with the admin token unless `token` says otherwise (null: no header).
@@ -90,6 +96,73 @@ class Worker {
   post(path, json, opts = {}) { return this.call("POST", path, { ...opts, json }); }
   patch(path, json, opts = {}) { return this.call("PATCH", path, { ...opts, json }); }
   delete(path, opts) { return this.call("DELETE", path, opts); }
+
+  // POST /v1/customers with `body` exactly (left out: a named customer with a unique email); expects 201, returns the customer.
+  async createCustomer(body = { name: "Customer", email: uniqueEmail("customer") }) {
+    const res = await this.post("/v1/customers", body);
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  }
+
+  // POST /v1/api-keys (as `token`, default the admin token); expects 201, returns the key with its `secret`.
+  async createKey(permissions, { name = "test key", token } = {}) {
+    const res = await this.post("/v1/api-keys", { name, permissions }, { token });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  }
+
+  // POST /v1/groups with a unique name unless `body` gives one; expects 201, returns the group.
+  async createGroup(body = {}) {
+    const res = await this.post("/v1/groups", { name: `group ${Math.random().toString(36).slice(2, 10)}`, ...body });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  }
+
+  // POST /v1/customers/{id}/contacts with a unique email unless `body` gives one; expects 201, returns the contact.
+  async createContact(customerId, body = {}) {
+    const res = await this.post(`/v1/customers/${customerId}/contacts`, { email: uniqueEmail("contact"), ...body });
+    assert.equal(res.status, 201, res.text);
+    return res.body;
+  }
+
+  // POST /v1/groups/{id}/members {customer_ids}; returns the raw answer.
+  addMembers(groupId, ids, opts = {}) { return this.call("POST", `/v1/groups/${groupId}/members`, { ...opts, json: { customer_ids: ids } }); }
+
+  // DELETE /v1/groups/{id}/members {customer_ids}; returns the raw answer.
+  removeMembers(groupId, ids, opts = {}) { return this.call("DELETE", `/v1/groups/${groupId}/members`, { ...opts, json: { customer_ids: ids } }); }
+
+  // POST /v1/customers/import{query} with a text/csv body (as `token`, `headers` added or overriding); returns the raw answer.
+  importCsv(csv, query = "", { token, headers = {} } = {}) {
+    return this.call("POST", `/v1/customers/import${query}`, { body: csv, token, headers: { "content-type": "text/csv", ...headers } });
+  }
+
+  // The customers listed for ?email= (live ones unless `status` says otherwise), as an array.
+  async customersByEmail(email, status) {
+    const res = await this.get(`/v1/customers?email=${encodeURIComponent(email)}${status ? `&status=${status}` : ""}`);
+    assert.equal(res.status, 200, res.text);
+    return res.body.data;
+  }
+
+  // The id of the one live customer with this email (public answers name none), asserting there is exactly one.
+  async customerIdByEmail(email) {
+    const found = await this.customersByEmail(email);
+    assert.equal(found.length, 1, JSON.stringify(found));
+    return found[0].id;
+  }
+
+  // POST /v1/public/interactions without a token, each call from its own cf-connecting-ip so rate limits stay out of the way.
+  interact(body, headers = {}) {
+    this.ip += 1;
+    return this.call("POST", "/v1/public/interactions", {
+      json: body, token: null, headers: { "cf-connecting-ip": `192.0.2.${this.ip % 250}`, ...headers } });
+  }
+
+  // The audit entries for one target id (up to 100, newest first); expects 200.
+  async auditOf(targetId) {
+    const res = await this.get(`/v1/audit-log?target_id=${targetId}&limit=100`);
+    assert.equal(res.status, 200, res.text);
+    return res.body.data;
+  }
 
   async dispose() {
     await this.mf.dispose();

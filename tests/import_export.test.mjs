@@ -1,3 +1,4 @@
+// CSV import (modes, atomicity, encodings, limits) and CSV export.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
@@ -6,18 +7,10 @@ let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.dispose(); });
 
-function upload(csv, query = "", headers = {}) {
-  return w.call("POST", `/v1/customers/import${query}`, { body: csv, headers: { "content-type": "text/csv", ...headers } });
-}
-
-async function byEmail(email) {
-  return (await w.get(`/v1/customers?email=${encodeURIComponent(email)}`)).body.data;
-}
-
 describe("import", () => {
   it("takes a Name-only file with a BOM", async () => {
     const tag = `bom${Date.now()}`;
-    const res = await upload(`\uFEFFName\r\nAda ${tag}\r\nGrace ${tag}\r\n`);
+    const res = await w.importCsv(`\uFEFFName\r\nAda ${tag}\r\nGrace ${tag}\r\n`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.created, 2);
     assert.deepEqual(res.body.rows.map((r) => [r.row, r.status]), [[2, "created"], [3, "created"]]);
@@ -28,7 +21,7 @@ describe("import", () => {
   it("gives the rows of a file ids in file order, so they list oldest-first in that order", async () => {
     const tag = `order${Date.now()}`;
     const names = ["Zed", "Amy", "Max", "Bea", "Kit"].map((n) => `${n} ${tag}`);
-    const res = await upload(`name\n${names.join("\n")}\n`);
+    const res = await w.importCsv(`name\n${names.join("\n")}\n`);
     assert.equal(res.status, 200, res.text);
     const ids = res.body.rows.map((r) => r.id);
     assert.deepEqual([...ids].sort(), ids);
@@ -39,16 +32,16 @@ describe("import", () => {
   it("reads a semicolon file with quoted fields and puts extra columns in attributes", async () => {
     const email = uniqueEmail("semi");
     const csv = `name;email;company;Plan\n"Lovelace; Ada";${email};"ACME ""Labs""\nLondon";pro\n`;
-    const res = await upload(csv);
+    const res = await w.importCsv(csv);
     assert.equal(res.status, 200, res.text);
-    const [c] = await byEmail(email);
+    const [c] = await w.customersByEmail(email);
     assert.equal(c.name, "Lovelace; Ada");
     assert.equal(c.company, 'ACME "Labs"\nLondon');
     assert.deepEqual(c.attributes, { Plan: "pro" });
   });
 
   it("numbers rows by file line even after multi-line fields", async () => {
-    const res = await upload(`name,email\n"Multi\nLine",${uniqueEmail()}\nBad,not-an-email\n`, "?atomic=false");
+    const res = await w.importCsv(`name,email\n"Multi\nLine",${uniqueEmail()}\nBad,not-an-email\n`, "?atomic=false");
     assert.deepEqual(res.body.rows.map((r) => [r.row, r.status]), [[2, "created"], [4, "failed"]]);
     assert.equal(res.body.rows[1].errors[0].field, "email");
   });
@@ -56,7 +49,7 @@ describe("import", () => {
   it("writes nothing for an atomic file with a duplicate email and reports the line", async () => {
     const email = uniqueEmail("dupfile");
     const first = uniqueEmail("dupfirst");
-    const res = await upload(`name,email\nA,${first}\nB,${email}\nC,${email.toUpperCase()}\n`);
+    const res = await w.importCsv(`name,email\nA,${first}\nB,${email}\nC,${email.toUpperCase()}\n`);
     assert.equal(res.status, 422, res.text);
     assert.equal(res.body.error.code, "validation_failed");
     assert.equal(res.body.error.request_id, res.headers.get("x-request-id"));
@@ -64,32 +57,32 @@ describe("import", () => {
     const bad = res.body.rows.find((r) => r.status === "failed");
     assert.equal(bad.row, 4);
     assert.equal(bad.errors[0].code, "duplicate_in_file");
-    assert.equal((await byEmail(first)).length, 0, "nothing written");
+    assert.equal((await w.customersByEmail(first)).length, 0, "nothing written");
   });
 
   it("writes the good rows of a non-atomic file and reports the rest", async () => {
     const email = uniqueEmail("nonatomic");
     const good = uniqueEmail("good");
-    const res = await upload(`name,email\nA,${good}\nB,${email}\nC,${email}\n`, "?atomic=false");
+    const res = await w.importCsv(`name,email\nA,${good}\nB,${email}\nC,${email}\n`, "?atomic=false");
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.created, 2);
     assert.equal(res.body.failed, 1);
-    assert.equal((await byEmail(good)).length, 1);
+    assert.equal((await w.customersByEmail(good)).length, 1);
   });
 
   it("writes nothing on a dry run", async () => {
     const email = uniqueEmail("dry");
-    const res = await upload(`email\n${email}\n`, "?dry_run=true");
+    const res = await w.importCsv(`email\n${email}\n`, "?dry_run=true");
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.dry_run, true);
     assert.deepEqual(res.body.rows.map((r) => r.status), ["valid"]);
-    assert.equal((await byEmail(email)).length, 0);
+    assert.equal((await w.customersByEmail(email)).length, 0);
   });
 
   it("updates by email in upsert mode, keeping what empty cells do not mention", async () => {
     const email = uniqueEmail("upsert");
-    const c = (await w.post("/v1/customers", { name: "Before", email, phone: "+1 555 0111", attributes: { a: "1" } })).body;
-    const res = await upload(`email,name,phone,b\n${email.toUpperCase()},After,,2\n`, "?mode=upsert");
+    const c = await w.createCustomer({ name: "Before", email, phone: "+1 555 0111", attributes: { a: "1" } });
+    const res = await w.importCsv(`email,name,phone,b\n${email.toUpperCase()},After,,2\n`, "?mode=upsert");
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body.rows[0], { row: 2, status: "updated", id: c.id });
     const after = (await w.get(`/v1/customers/${c.id}`)).body;
@@ -101,35 +94,35 @@ describe("import", () => {
 
   it("leaves existing customers alone in skip mode", async () => {
     const email = uniqueEmail("skip");
-    const c = (await w.post("/v1/customers", { name: "Keep", email })).body;
-    const res = await upload(`email,name\n${email},Changed\n`, "?mode=skip");
+    const c = await w.createCustomer({ name: "Keep", email });
+    const res = await w.importCsv(`email,name\n${email},Changed\n`, "?mode=skip");
     assert.deepEqual(res.body.rows[0], { row: 2, status: "skipped", id: c.id });
     assert.equal((await w.get(`/v1/customers/${c.id}`)).body.name, "Keep");
   });
 
   it("fails existing emails in create mode", async () => {
     const email = uniqueEmail("exists");
-    await w.post("/v1/customers", { email });
-    const res = await upload(`email\n${email}\n`, "?atomic=false");
+    await w.createCustomer({ email });
+    const res = await w.importCsv(`email\n${email}\n`, "?atomic=false");
     assert.equal(res.body.rows[0].errors[0].code, "customer_exists");
   });
 
   it("refuses a file that is not UTF-8, naming the line", async () => {
     const bytes = Buffer.concat([Buffer.from("name\nok\n"), Buffer.from([0x66, 0xff, 0xfe, 0x0a])]);
-    const res = await upload(bytes);
+    const res = await w.importCsv(bytes);
     assertError(assert, res, 400, "invalid_encoding");
     assert.match(res.body.error.message, /line 3/);
   });
 
   it("refuses a file without a header or without name/email columns", async () => {
-    assertError(assert, await upload(""), 400, "invalid_csv");
-    assertError(assert, await upload("phone,company\n1,2\n"), 400, "invalid_csv");
+    assertError(assert, await w.importCsv(""), 400, "invalid_csv");
+    assertError(assert, await w.importCsv("phone,company\n1,2\n"), 400, "invalid_csv");
   });
 
   it("refuses 10,001 rows with 413 before writing anything", async () => {
     const tag = `big${Date.now()}`;
     const rows = Array.from({ length: 10001 }, (_, i) => `${tag} ${i}`).join("\n");
-    const res = await upload(`name\n${rows}\n`);
+    const res = await w.importCsv(`name\n${rows}\n`);
     assertError(assert, res, 413, "too_many_rows");
     assert.equal((await w.get(`/v1/customers?q=${tag}&limit=1`)).body.data.length, 0);
   });
@@ -142,18 +135,18 @@ describe("import", () => {
     const res = await w.call("POST", "/v1/customers/import", {
       body: Buffer.from(await req.arrayBuffer()), headers: { "content-type": req.headers.get("content-type") } });
     assert.equal(res.status, 200, res.text);
-    assert.equal((await byEmail(email))[0].name, "Multi Part");
+    assert.equal((await w.customersByEmail(email))[0].name, "Multi Part");
   });
 
   it("refuses other content types and unknown parameters", async () => {
-    assertError(assert, await upload("name\nx\n", "", { "content-type": "application/json" }), 415, "unsupported_media_type");
-    assertError(assert, await upload("name\nx\n", "?mode=merge"), 400, "invalid_parameter");
+    assertError(assert, await w.importCsv("name\nx\n", "", { headers: { "content-type": "application/json" } }), 415, "unsupported_media_type");
+    assertError(assert, await w.importCsv("name\nx\n", "?mode=merge"), 400, "invalid_parameter");
   });
 
   it("imports a 5,000-row file", async () => {
     const tag = `k5${Date.now()}`;
     const rows = Array.from({ length: 5000 }, (_, i) => `Person ${i},${tag}-${i}@example.com,Co ${i % 7},${i % 2 ? "pro" : "free"}`);
-    const res = await upload(`name,email,company,plan\n${rows.join("\n")}\n`);
+    const res = await w.importCsv(`name,email,company,plan\n${rows.join("\n")}\n`);
     assert.equal(res.status, 200, res.text.slice(0, 500));
     assert.equal(res.body.created, 5000);
     assert.equal((await w.get(`/v1/customers?q=${tag}&include_total=true&limit=1`)).body.total, 5000);
@@ -163,9 +156,9 @@ describe("import", () => {
 describe("export", () => {
   const tag = `exp${Date.now()}`;
   before(async () => {
-    await w.post("/v1/customers", { name: `=HYPERLINK("x") ${tag}`, email: uniqueEmail(tag), company: "Comma, Inc" });
-    await w.post("/v1/customers", { name: `Plain ${tag}`, kind: "visitor", source: "chat" });
-    for (let i = 0; i < 3; i++) await w.post("/v1/customers", { name: `More ${tag} ${i}` });
+    await w.createCustomer({ name: `=HYPERLINK("x") ${tag}`, email: uniqueEmail(tag), company: "Comma, Inc" });
+    await w.createCustomer({ name: `Plain ${tag}`, kind: "visitor", source: "chat" });
+    for (let i = 0; i < 3; i++) await w.createCustomer({ name: `More ${tag} ${i}` });
   });
 
   it("exports the header, quoted cells and neutralised formulas", async () => {
@@ -193,7 +186,7 @@ describe("export", () => {
   it("exports every row across pages", async () => {
     const big = `all${Date.now()}`;
     const rows = Array.from({ length: 2500 }, (_, i) => `${big} ${i}`).join("\n");
-    assert.equal((await upload(`name\n${rows}\n`)).status, 200);
+    assert.equal((await w.importCsv(`name\n${rows}\n`)).status, 200);
     const res = await w.get(`/v1/customers/export?q=${big}`);
     const lines = res.text.trimEnd().split("\r\n");
     assert.equal(lines.length, 2501);

@@ -1,3 +1,5 @@
+// The public endpoint POST /v1/public/interactions: visitors, fill-ins, history, CORS, rate limits.
+// Its answer names no customer; tests find one the way an admin would, by email.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
@@ -6,28 +8,13 @@ let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.dispose(); });
 
-let ip = 0;
-// Each call comes from its own address unless told otherwise, so rate limits stay out of the way.
-function interact(body, headers = {}) {
-  ip += 1;
-  return w.call("POST", "/v1/public/interactions", {
-    json: body, token: null, headers: { "cf-connecting-ip": `192.0.2.${ip % 250}`, ...headers } });
-}
-
-// The public answer names no customer; tests find it the way an admin would, by email.
-async function liveIdOf(email) {
-  const res = await w.get(`/v1/customers?email=${encodeURIComponent(email)}`);
-  assert.equal(res.body.data.length, 1, res.text);
-  return res.body.data[0].id;
-}
-
 describe("public interactions", () => {
   it("creates a visitor with source and last_seen_at for a new email", async () => {
     const email = uniqueEmail("visitor");
-    const res = await interact({ email, name: "Vera Visitor", type: "meeting_booked", resource_id: "event-42", details: { slot: "10:00" } });
+    const res = await w.interact({ email, name: "Vera Visitor", type: "meeting_booked", resource_id: "event-42", details: { slot: "10:00" } });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body), ["interaction_id"]);
-    const c = (await w.get(`/v1/customers/${await liveIdOf(email)}`)).body;
+    const c = (await w.get(`/v1/customers/${await w.customerIdByEmail(email)}`)).body;
     assert.equal(c.kind, "visitor");
     assert.equal(c.source, "meeting_link");
     assert.equal(c.name, "Vera Visitor");
@@ -36,11 +23,11 @@ describe("public interactions", () => {
 
   it("finds the same customer in another letter case and keeps the history", async () => {
     const email = uniqueEmail("again");
-    const first = await interact({ email, type: "form_submitted", resource_id: "form-1" });
-    const second = await interact({ email: email.toUpperCase(), type: "chat_started", resource_id: "room-9" });
+    const first = await w.interact({ email, type: "form_submitted", resource_id: "form-1" });
+    const second = await w.interact({ email: email.toUpperCase(), type: "chat_started", resource_id: "room-9" });
     assert.equal(first.status, 201);
     assert.equal(second.status, 201);
-    const history = await w.get(`/v1/customers/${await liveIdOf(email)}/interactions`);
+    const history = await w.get(`/v1/customers/${await w.customerIdByEmail(email)}/interactions`);
     assert.equal(history.status, 200, history.text);
     assert.equal(history.body.data.length, 2);
     assert.equal(history.body.data[0].type, "chat_started", "newest first");
@@ -49,10 +36,10 @@ describe("public interactions", () => {
 
   it("never overwrites a field an admin set, and fills empty ones", async () => {
     const email = uniqueEmail("admin-set");
-    const c = (await w.post("/v1/customers", { email, name: "Admin Name" })).body;
-    const res = await interact({ email, name: "Visitor Name", phone: "+1 555 0101", type: "form_submitted", resource_id: "f" });
+    const c = await w.createCustomer({ email, name: "Admin Name" });
+    const res = await w.interact({ email, name: "Visitor Name", phone: "+1 555 0101", type: "form_submitted", resource_id: "f" });
     assert.equal(res.status, 201, res.text);
-    assert.equal(await liveIdOf(email), c.id);
+    assert.equal(await w.customerIdByEmail(email), c.id);
     const after = (await w.get(`/v1/customers/${c.id}`)).body;
     assert.equal(after.name, "Admin Name");
     assert.equal(after.phone, "+1 555 0101");
@@ -61,39 +48,39 @@ describe("public interactions", () => {
   });
 
   it("refuses extra fields and bad emails with 422", async () => {
-    assertError(assert, await interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r", kind: "registered" }), 422, "validation_failed");
-    const bad = await interact({ email: "not-an-email", type: "chat_started", resource_id: "r" });
+    assertError(assert, await w.interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r", kind: "registered" }), 422, "validation_failed");
+    const bad = await w.interact({ email: "not-an-email", type: "chat_started", resource_id: "r" });
     assertError(assert, bad, 422, "validation_failed");
     assert.equal(bad.body.error.fields[0].field, "email");
   });
 
   it("starts a new customer when the email belongs to a soft-deleted one", async () => {
     const email = uniqueEmail("deleted");
-    await interact({ email, type: "chat_started", resource_id: "r1" });
-    const firstId = await liveIdOf(email);
+    await w.interact({ email, type: "chat_started", resource_id: "r1" });
+    const firstId = await w.customerIdByEmail(email);
     await w.delete(`/v1/customers/${firstId}`);
-    await interact({ email, type: "chat_started", resource_id: "r2" });
-    assert.notEqual(await liveIdOf(email), firstId);
+    await w.interact({ email, type: "chat_started", resource_id: "r2" });
+    assert.notEqual(await w.customerIdByEmail(email), firstId);
     assert.equal((await w.get(`/v1/customers/${firstId}/interactions`)).body.data.length, 1);
   });
 
   it("creates exactly one customer for 24 simultaneous requests with one new email", async () => {
     const email = uniqueEmail("race");
     const results = await Promise.all(Array.from({ length: 24 }, (_, i) =>
-      interact({ email, type: "conference_joined", resource_id: `room-${i}` })));
+      w.interact({ email, type: "conference_joined", resource_id: `room-${i}` })));
     for (const r of results) assert.equal(r.status, 201, r.text);
     assert.equal(new Set(results.map((r) => r.body.interaction_id)).size, 24);
-    const list = await w.get(`/v1/customers?email=${encodeURIComponent(email)}&status=all`);
-    assert.equal(list.body.data.length, 1);
-    const history = await w.get(`/v1/customers/${list.body.data[0].id}/interactions?limit=100`);
+    const list = await w.customersByEmail(email, "all");
+    assert.equal(list.length, 1);
+    const history = await w.get(`/v1/customers/${list[0].id}/interactions?limit=100`);
     assert.equal(history.body.data.length, 24);
   });
 
   it("counts interactions in a force-delete dry run and removes them with the customer", async () => {
     const email = uniqueEmail("cascade");
-    await interact({ email, type: "chat_started", resource_id: "r" });
-    await interact({ email, type: "chat_started", resource_id: "r" });
-    const id = await liveIdOf(email);
+    await w.interact({ email, type: "chat_started", resource_id: "r" });
+    await w.interact({ email, type: "chat_started", resource_id: "r" });
+    const id = await w.customerIdByEmail(email);
     const dry = await w.delete(`/v1/customers/${id}?permanent=true&dry_run=true`);
     assert.equal(dry.body.deleted.interactions, 2);
     const real = await w.delete(`/v1/customers/${id}?permanent=true`);
@@ -103,23 +90,23 @@ describe("public interactions", () => {
 
   it("audits the customers public pages create, once, as the public actor and without personal values", async () => {
     const email = uniqueEmail("audited-visitor");
-    const first = await interact({ email, name: "Vera Audit", phone: "+1 555 0177", type: "form_submitted", resource_id: "f" });
-    await interact({ email, type: "chat_started", resource_id: "r" });
-    const log = await w.get(`/v1/audit-log?target_id=${await liveIdOf(email)}`);
-    assert.equal(log.status, 200, log.text);
-    assert.equal(log.body.data.length, 1, log.text);
-    const [entry] = log.body.data;
+    const first = await w.interact({ email, name: "Vera Audit", phone: "+1 555 0177", type: "form_submitted", resource_id: "f" });
+    await w.interact({ email, type: "chat_started", resource_id: "r" });
+    const log = await w.auditOf(await w.customerIdByEmail(email));
+    const text = JSON.stringify(log);
+    assert.equal(log.length, 1, text);
+    const [entry] = log;
     assert.equal(entry.action, "customer.create");
     assert.equal(entry.actor, "public");
     assert.equal(entry.request_id, first.headers.get("x-request-id"));
     assert.deepEqual(entry.changed_fields, ["email", "name", "phone"]);
-    for (const personal of [email, "Vera", "555 0177"]) assert.ok(!log.text.includes(personal), `audit log leaks ${personal}`);
+    for (const personal of [email, "Vera", "555 0177"]) assert.ok(!text.includes(personal), `audit log leaks ${personal}`);
   });
 
   it("pages the history with a cursor", async () => {
     const email = uniqueEmail("pages");
-    for (let i = 0; i < 5; i++) await interact({ email, type: "form_submitted", resource_id: `f${i}` });
-    const id = await liveIdOf(email);
+    for (let i = 0; i < 5; i++) await w.interact({ email, type: "form_submitted", resource_id: `f${i}` });
+    const id = await w.customerIdByEmail(email);
     const first = await w.get(`/v1/customers/${id}/interactions?limit=2`);
     assert.equal(first.body.has_more, true);
     const seen = [...first.body.data];
@@ -135,9 +122,9 @@ describe("public interactions", () => {
 
   it("needs no token but the history does", async () => {
     const email = uniqueEmail();
-    const r = await interact({ email, type: "chat_started", resource_id: "r" });
+    const r = await w.interact({ email, type: "chat_started", resource_id: "r" });
     assert.equal(r.status, 201);
-    assertError(assert, await w.get(`/v1/customers/${await liveIdOf(email)}/interactions`, { token: null }), 401, "unauthorized");
+    assertError(assert, await w.get(`/v1/customers/${await w.customerIdByEmail(email)}/interactions`, { token: null }), 401, "unauthorized");
   });
 });
 
@@ -154,12 +141,12 @@ describe("CORS", () => {
   it("gives no CORS headers to another origin", async () => {
     const pre = await w.call("OPTIONS", "/v1/public/interactions", { token: null, headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
     assert.equal(pre.headers.get("access-control-allow-origin"), null);
-    const res = await interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" }, { origin: "https://evil.example" });
+    const res = await w.interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" }, { origin: "https://evil.example" });
     assert.equal(res.headers.get("access-control-allow-origin"), null);
   });
 
   it("adds the origin to real answers for an allowed origin", async () => {
-    const res = await interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" }, { origin: "https://pages.example" });
+    const res = await w.interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" }, { origin: "https://pages.example" });
     assert.equal(res.headers.get("access-control-allow-origin"), "https://pages.example");
   });
 
@@ -175,8 +162,7 @@ describe("rate limiting", () => {
   after(async () => { await limited?.dispose(); });
 
   it("answers 429 with Retry-After once a client address passes the limit", async () => {
-    const send = (addr) => limited.call("POST", "/v1/public/interactions", { token: null,
-      json: { email: uniqueEmail("rl"), type: "chat_started", resource_id: "r" }, headers: { "cf-connecting-ip": addr } });
+    const send = (addr) => limited.interact({ email: uniqueEmail("rl"), type: "chat_started", resource_id: "r" }, { "cf-connecting-ip": addr });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await send("198.51.100.7")).status);
     assert.deepEqual(statuses, [201, 201, 201, 429, 429]);

@@ -9,37 +9,9 @@ let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.dispose(); });
 
-async function key(permissions, opts = {}) {
-  const res = await w.post("/v1/api-keys", { name: "attacker", permissions }, opts);
-  assert.equal(res.status, 201, res.text);
-  return res.body.secret;
-}
-
-async function customer(body = {}) {
-  const res = await w.post("/v1/customers", { name: "Target", email: uniqueEmail("t"), ...body });
-  assert.equal(res.status, 201, res.text);
-  return res.body;
-}
-
-function upload(csv, query = "", token) {
-  return w.call("POST", `/v1/customers/import${query}`, { body: csv, token, headers: { "content-type": "text/csv" } });
-}
-
-async function auditOf(id) {
-  const res = await w.get(`/v1/audit-log?target_id=${id}&limit=100`);
-  assert.equal(res.status, 200, res.text);
-  return res.body.data;
-}
-
-let ip = 0;
-function interact(body) {
-  ip += 1;
-  return w.call("POST", "/v1/public/interactions", { json: body, token: null, headers: { "cf-connecting-ip": `203.0.113.${ip % 250}` } });
-}
-
 describe("1. keys grant only what they hold", () => {
   it("refuses a keys:manage key minting a force_delete key, naming the permission", async () => {
-    const manager = await key(["keys:manage"]);
+    const manager = (await w.createKey(["keys:manage"])).secret;
     const res = await w.post("/v1/api-keys", { name: "escalated", permissions: ["keys:manage", "customers:force_delete"] }, { token: manager });
     assertError(assert, res, 403, "forbidden");
     assert.match(res.body.error.message, /customers:force_delete/);
@@ -48,7 +20,7 @@ describe("1. keys grant only what they hold", () => {
   });
 
   it("lets a key create a key with a subset of its own permissions", async () => {
-    const manager = await key(["keys:manage", "customers:read"]);
+    const manager = (await w.createKey(["keys:manage", "customers:read"])).secret;
     const res = await w.post("/v1/api-keys", { name: "reader", permissions: ["customers:read"] }, { token: manager });
     assert.equal(res.status, 201, res.text);
   });
@@ -57,7 +29,7 @@ describe("1. keys grant only what they hold", () => {
 describe("2. boolean flags and repeated parameters", () => {
   for (const query of ["permanent=", "permanent", "permanent=1", "permanent=yes", "permanent=TRUE"]) {
     it(`answers 400 to DELETE ?${query} and deletes nothing`, async () => {
-      const c = await customer();
+      const c = await w.createCustomer();
       assertError(assert, await w.delete(`/v1/customers/${c.id}?${query}`), 400, "invalid_parameter");
       const after = await w.get(`/v1/customers/${c.id}`);
       assert.equal(after.status, 200);
@@ -66,7 +38,7 @@ describe("2. boolean flags and repeated parameters", () => {
   }
 
   it("answers 400 to a repeated parameter on every route that reads the query", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     const tries = [
       ["GET", "/v1/customers?limit=5&limit=6"],
       ["DELETE", `/v1/customers/${c.id}?permanent=false&permanent=true`],
@@ -82,13 +54,13 @@ describe("2. boolean flags and repeated parameters", () => {
       assertError(assert, res, 400, "invalid_parameter");
       assert.ok(res.body.error.parameter, `${method} ${path} names the parameter`);
     }
-    assertError(assert, await upload("name\nA\n", "?mode=create&mode=upsert"), 400, "invalid_parameter");
+    assertError(assert, await w.importCsv("name\nA\n", "?mode=create&mode=upsert"), 400, "invalid_parameter");
     assert.equal((await w.get(`/v1/customers/${c.id}`)).body.deleted_at, null);
   });
 
   it("reads dry_run, atomic and include_total as exactly true or false", async () => {
-    assertError(assert, await upload("name\nA\n", "?dry_run="), 400, "invalid_parameter");
-    assertError(assert, await upload("name\nA\n", "?atomic=0"), 400, "invalid_parameter");
+    assertError(assert, await w.importCsv("name\nA\n", "?dry_run="), 400, "invalid_parameter");
+    assertError(assert, await w.importCsv("name\nA\n", "?atomic=0"), 400, "invalid_parameter");
     assertError(assert, await w.get("/v1/customers?include_total=1"), 400, "invalid_parameter");
     assert.equal((await w.get("/v1/customers?include_total=true")).status, 200);
   });
@@ -97,7 +69,7 @@ describe("2. boolean flags and repeated parameters", () => {
 describe("3. malformed CSV", () => {
   it("answers 400 invalid_csv naming the line where an unclosed quote began, writing nothing", async () => {
     const tag = `unclosed${Date.now()}`;
-    const res = await upload(`name,email\n"${tag},a@example.com\nBob ${tag},bob@example.com\n`);
+    const res = await w.importCsv(`name,email\n"${tag},a@example.com\nBob ${tag},bob@example.com\n`);
     assertError(assert, res, 400, "invalid_csv");
     assert.match(res.body.error.message, /line 2/);
     assert.equal((await w.get(`/v1/customers?q=${tag}`)).body.data.length, 0);
@@ -108,14 +80,14 @@ describe("4. every write path obeys the create and update rules", () => {
   const fifty = (prefix) => Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${prefix}${i}`, "x"]));
 
   it("fails an upsert row that would take a customer past 50 attributes, and the customer stays patchable", async () => {
-    const c = await customer({ attributes: fifty("old") });
+    const c = await w.createCustomer({ name: "Target", email: uniqueEmail("t"), attributes: fifty("old") });
     const header = Object.keys(fifty("new")).join(",");
     const csv = `email,${header}\n${c.email},${Array(50).fill("y").join(",")}\n`;
-    const atomic = await upload(csv, "?mode=upsert");
+    const atomic = await w.importCsv(csv, "?mode=upsert");
     assert.equal(atomic.status, 422, atomic.text);
     assert.equal(atomic.body.rows[0].status, "failed");
     assert.equal(atomic.body.rows[0].errors[0].code, "too_many");
-    const lenient = await upload(csv, "?mode=upsert&atomic=false");
+    const lenient = await w.importCsv(csv, "?mode=upsert&atomic=false");
     assert.equal(lenient.status, 200, lenient.text);
     assert.equal(lenient.body.failed, 1);
     const after = (await w.get(`/v1/customers/${c.id}`)).body;
@@ -125,7 +97,7 @@ describe("4. every write path obeys the create and update rules", () => {
   });
 
   it("holds the attribute limit in the database itself", async () => {
-    const c = await customer({ attributes: fifty("k") });
+    const c = await w.createCustomer({ name: "Target", email: uniqueEmail("t"), attributes: fifty("k") });
     await assert.rejects(
       w.db.prepare("UPDATE customers SET attributes = json_set(attributes, '$.one_more', 1) WHERE id = ?").bind(c.id).run(),
       /customer_attributes_limit/,
@@ -133,7 +105,7 @@ describe("4. every write path obeys the create and update rules", () => {
   });
 
   it("refuses a merge patch that would make 51 attributes", async () => {
-    const c = await customer({ attributes: fifty("k") });
+    const c = await w.createCustomer({ name: "Target", email: uniqueEmail("t"), attributes: fifty("k") });
     const res = await w.patch(`/v1/customers/${c.id}`, { attributes: { extra: 1 } });
     assertError(assert, res, 422, "validation_failed");
     assert.equal(res.body.error.fields[0].field, "attributes");
@@ -141,8 +113,8 @@ describe("4. every write path obeys the create and update rules", () => {
 
   it("validates a public fill-in by the create rules", async () => {
     const email = uniqueEmail("fill");
-    await customer({ email, name: "Admin Set" });
-    const res = await interact({ email, phone: "call me \u0000 maybe", type: "form_submitted", resource_id: "f" });
+    await w.createCustomer({ email, name: "Admin Set" });
+    const res = await w.interact({ email, phone: "call me \u0000 maybe", type: "form_submitted", resource_id: "f" });
     assertError(assert, res, 422, "validation_failed");
     assert.equal(res.body.error.fields[0].field, "phone");
   });
@@ -178,32 +150,32 @@ describe("5. control characters never reach a 5xx", () => {
       assert.equal(res.body.error.fields[0].field, "name");
     }
     for (const resource_id of ["r\u0000", "r\r\nx", "r\u202e"]) {
-      const res = await interact({ email: uniqueEmail(), type: "chat_started", resource_id });
+      const res = await w.interact({ email: uniqueEmail(), type: "chat_started", resource_id });
       assertError(assert, res, 422, "validation_failed");
       assert.equal(res.body.error.fields[0].field, "resource_id");
     }
   });
 
   it("keeps tab and newline in notes", async () => {
-    const c = await customer({ notes: "line one\n\tline two" });
+    const c = await w.createCustomer({ name: "Target", email: uniqueEmail("t"), notes: "line one\n\tline two" });
     assert.equal(c.notes, "line one\n\tline two");
   });
 });
 
 describe("6. merge patches under contention", () => {
   it("applies all 10 simultaneous patches without If-Match, losing none", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
       w.patch(`/v1/customers/${c.id}`, { attributes: { [`p${i}`]: i } })));
     for (const r of results) assert.equal(r.status, 200, r.text);
     const after = (await w.get(`/v1/customers/${c.id}`)).body;
     assert.deepEqual(Object.keys(after.attributes).sort(), Array.from({ length: 10 }, (_, i) => `p${i}`).sort());
     assert.equal(after.version, 11);
-    assert.equal((await auditOf(c.id)).filter((e) => e.action === "customer.update").length, 10);
+    assert.equal((await w.auditOf(c.id)).filter((e) => e.action === "customer.update").length, 10);
   });
 
   it("still answers 412 when If-Match is stale", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     await w.patch(`/v1/customers/${c.id}`, { notes: "moved on" });
     const res = await w.patch(`/v1/customers/${c.id}`, { notes: "late" }, { headers: { "if-match": `"${c.version}"` } });
     assertError(assert, res, 412, "version_mismatch");
@@ -213,54 +185,54 @@ describe("6. merge patches under contention", () => {
 describe("7. every change to a customer is audited under its id", () => {
   it("audits a public page filling an admin-created customer's empty phone", async () => {
     const email = uniqueEmail("fill-audit");
-    const c = await customer({ email, name: "Admin Name" });
-    const res = await interact({ email, name: "Other", phone: "+1 555 0142", type: "form_submitted", resource_id: "f" });
+    const c = await w.createCustomer({ email, name: "Admin Name" });
+    const res = await w.interact({ email, name: "Other", phone: "+1 555 0142", type: "form_submitted", resource_id: "f" });
     assert.equal(res.status, 201, res.text);
-    const entries = await auditOf(c.id);
+    const entries = await w.auditOf(c.id);
     const fill = entries.find((e) => e.action === "customer.update");
     assert.ok(fill, JSON.stringify(entries));
     assert.equal(fill.actor, "public");
     assert.deepEqual(fill.changed_fields, ["phone"]);
     assert.equal(fill.request_id, res.headers.get("x-request-id"));
-    await interact({ email, phone: "+1 555 0999", type: "chat_started", resource_id: "r" });
-    assert.equal((await auditOf(c.id)).filter((e) => e.action === "customer.update").length, 1, "nothing filled, nothing audited");
+    await w.interact({ email, phone: "+1 555 0999", type: "chat_started", resource_id: "r" });
+    assert.equal((await w.auditOf(c.id)).filter((e) => e.action === "customer.update").length, 1, "nothing filled, nothing audited");
   });
 
   it("audits each imported and each upserted customer", async () => {
     const a = uniqueEmail("imp"), b = uniqueEmail("imp");
-    const created = await upload(`name,email\nImp A,${a}\nImp B,${b}\n`);
+    const created = await w.importCsv(`name,email\nImp A,${a}\nImp B,${b}\n`);
     assert.equal(created.status, 200, created.text);
     for (const row of created.body.rows) {
-      const [entry] = await auditOf(row.id);
+      const [entry] = await w.auditOf(row.id);
       assert.equal(entry.action, "customer.create");
       assert.equal(entry.request_id, created.headers.get("x-request-id"));
       assert.deepEqual(entry.changed_fields, ["name", "email"]);
     }
-    const upserted = await upload(`email,company\n${a},ACME\n`, "?mode=upsert");
-    const entries = await auditOf(upserted.body.rows[0].id);
+    const upserted = await w.importCsv(`email,company\n${a},ACME\n`, "?mode=upsert");
+    const entries = await w.auditOf(upserted.body.rows[0].id);
     assert.equal(entries[0].action, "customer.update");
     assert.deepEqual(entries[0].changed_fields, ["company"]);
   });
 
   it("audits each customer of a bulk delete and of a bulk force delete", async () => {
-    const soft = [await customer(), await customer()];
+    const soft = [await w.createCustomer(), await w.createCustomer()];
     const res = await w.post("/v1/customers/bulk-delete", { ids: soft.map((c) => c.id) });
     assert.equal(res.status, 200, res.text);
-    for (const c of soft) assert.ok((await auditOf(c.id)).some((e) => e.action === "customer.delete"));
-    const hard = [await customer(), await customer()];
+    for (const c of soft) assert.ok((await w.auditOf(c.id)).some((e) => e.action === "customer.delete"));
+    const hard = [await w.createCustomer(), await w.createCustomer()];
     await w.post("/v1/customers/bulk-delete", { ids: hard.map((c) => c.id), permanent: true });
-    for (const c of hard) assert.ok((await auditOf(c.id)).some((e) => e.action === "customer.force_delete"));
+    for (const c of hard) assert.ok((await w.auditOf(c.id)).some((e) => e.action === "customer.force_delete"));
   });
 });
 
 describe("8. counts are integers", () => {
   it("writes force-delete and bulk-delete counts without a decimal point", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     const dry = await w.delete(`/v1/customers/${c.id}?permanent=true&dry_run=true`);
     assert.match(dry.text, /"customers":1[,}]/);
     const real = await w.delete(`/v1/customers/${c.id}?permanent=true`);
     assert.match(real.text, /"customers":1[,}]/);
-    const bulk = await w.post("/v1/customers/bulk-delete", { ids: [(await customer()).id], permanent: true, dry_run: true });
+    const bulk = await w.post("/v1/customers/bulk-delete", { ids: [(await w.createCustomer()).id], permanent: true, dry_run: true });
     assert.doesNotMatch(bulk.text, /\d\.0[,}\]]/, bulk.text);
   });
 });
@@ -278,25 +250,25 @@ describe("9. lookalike emails", () => {
     const local = `jos${Date.now()}`;
     const nfc = `${local}\u00e9@example.com`;
     const nfd = `${local}e\u0301@example.com`;
-    const c = await customer({ email: nfd });
+    const c = await w.createCustomer({ name: "Target", email: nfd });
     assert.equal(c.email, nfc, "stored composed");
     const again = await w.post("/v1/customers", { email: nfc });
     assertError(assert, again, 409, "customer_exists");
     assert.equal(again.body.error.existing_id, c.id);
-    const imported = await upload(`email\n${nfc}\n`);
+    const imported = await w.importCsv(`email\n${nfc}\n`);
     assert.equal(imported.body.rows[0].errors[0].code, "customer_exists");
-    await interact({ email: nfc, type: "chat_started", resource_id: "r" });
-    const all = await w.get(`/v1/customers?email=${encodeURIComponent(nfc)}&status=all`);
-    assert.equal(all.body.data.length, 1);
+    await w.interact({ email: nfc, type: "chat_started", resource_id: "r" });
+    const all = await w.customersByEmail(nfc, "all");
+    assert.equal(all.length, 1);
   });
 });
 
 describe("10. the public answer tells nothing about who exists", () => {
   it("answers a new and a known email with the same shape", async () => {
     const known = uniqueEmail("known");
-    await customer({ email: known });
-    const a = await interact({ email: known, type: "chat_started", resource_id: "r" });
-    const b = await interact({ email: uniqueEmail("new"), type: "chat_started", resource_id: "r" });
+    await w.createCustomer({ name: "Target", email: known });
+    const a = await w.interact({ email: known, type: "chat_started", resource_id: "r" });
+    const b = await w.interact({ email: uniqueEmail("new"), type: "chat_started", resource_id: "r" });
     for (const res of [a, b]) {
       assert.equal(res.status, 201);
       assert.deepEqual(Object.keys(res.body), ["interaction_id"]);
@@ -328,8 +300,8 @@ describe("11. an error is never much larger than its request", () => {
 
 describe("12. a 403 names the permission the request needed", () => {
   it("names customers:force_delete for a permanent delete and customers:delete for a soft one", async () => {
-    const reader = await key(["customers:read"]);
-    const c = await customer();
+    const reader = (await w.createKey(["customers:read"])).secret;
+    const c = await w.createCustomer();
     const hard = await w.delete(`/v1/customers/${c.id}?permanent=true`, { token: reader });
     assertError(assert, hard, 403, "forbidden");
     assert.match(hard.body.error.message, /customers:force_delete/);
@@ -345,31 +317,31 @@ describe("12. a 403 names the permission the request needed", () => {
 
 describe("13. an import-only key reads no customer ids", () => {
   it("gets reports without ids in dry runs, skip mode and create-mode conflicts", async () => {
-    const c = await customer();
-    const importer = await key(["customers:import"]);
+    const c = await w.createCustomer();
+    const importer = (await w.createKey(["customers:import"])).secret;
     for (const query of ["?mode=skip&dry_run=true", "?mode=skip", "?mode=create&atomic=false", "?mode=upsert&dry_run=true"]) {
-      const res = await upload(`email\n${c.email}\n${uniqueEmail("new")}\n`, query, importer);
+      const res = await w.importCsv(`email\n${c.email}\n${uniqueEmail("new")}\n`, query, { token: importer });
       assert.ok([200, 422].includes(res.status), res.text);
       assert.ok(!res.text.includes(c.id), `${query} leaks the existing id`);
       for (const row of res.body.rows) assert.equal(row.id, undefined, `${query}: ${JSON.stringify(row)}`);
     }
-    const reader = await key(["customers:import", "customers:read"]);
-    const res = await upload(`email\n${c.email}\n`, "?mode=skip&dry_run=true", reader);
+    const reader = (await w.createKey(["customers:import", "customers:read"])).secret;
+    const res = await w.importCsv(`email\n${c.email}\n`, "?mode=skip&dry_run=true", { token: reader });
     assert.equal(res.body.rows[0].id, c.id);
   });
 });
 
 describe("14. smaller holes", () => {
   it("marks admin answers, errors and public answers Cache-Control: no-store", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     for (const res of [await w.get("/v1/customers"), await w.get(`/v1/customers/${c.id}`), await w.get("/v1/customers/00000000-0000-0000-0000-000000000000"),
-                       await w.get("/v1/customers", { token: null }), await interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" })]) {
+                       await w.get("/v1/customers", { token: null }), await w.interact({ email: uniqueEmail(), type: "chat_started", resource_id: "r" })]) {
       assert.equal(res.headers.get("cache-control"), "no-store", `${res.status} ${res.text.slice(0, 80)}`);
     }
   });
 
   it("calls a bad If-Match a header, not a query parameter", async () => {
-    const c = await customer();
+    const c = await w.createCustomer();
     const res = await w.patch(`/v1/customers/${c.id}`, { notes: "x" }, { headers: { "if-match": "yesterday" } });
     assertError(assert, res, 400, "invalid_header");
     assert.match(res.body.error.message, /^header `If-Match`/);

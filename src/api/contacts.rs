@@ -11,24 +11,10 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::audit as audit_log;
 use crate::storage::contacts as store;
-use crate::storage::customers::{self as customers, run_with_audit};
-use crate::storage::DbError;
-
-fn contact_exists() -> ApiError {
-    ApiError::Conflict { code: "contact_exists", message: "this customer already has a contact with this email".into() }
-}
-
-/// A unique-email failure becomes 409 `contact_exists`; anything else stays a database error.
-fn conflict_or(e: DbError) -> ApiError {
-    if store::is_email_conflict(&e.0) { contact_exists() } else { e.into() }
-}
+use crate::storage::customers::run_with_audit;
 
 async fn load_customer(cx: &Ctx) -> ApiResult<Customer> {
-    let id = cx.param("id");
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::NotFound("customer"));
-    }
-    customers::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
+    super::customers::load(cx, cx.param("id")).await
 }
 
 /// The customer, refused with 409 `customer_deleted` when it is soft-deleted.
@@ -42,9 +28,7 @@ async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
 
 async fn load_contact(cx: &Ctx, customer_id: &str) -> ApiResult<Contact> {
     let id = cx.param("contact_id");
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::NotFound("contact"));
-    }
+    super::uuid_or_404(id, "contact")?;
     store::get(&cx.db()?, customer_id, id).await?.ok_or(ApiError::NotFound("contact"))
 }
 
@@ -87,7 +71,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let contact = Contact {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: super::new_id(),
         customer_id: customer.id.clone(),
         email: new.email.as_str().to_string(),
         first_name: new.first_name,
@@ -104,7 +88,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         audit_log::insert_if_changed(&db, &entry, &now)?,
     )
     .await
-    .map_err(conflict_or)?;
+    ?;
     if inserted == 0 {
         return Err(explain_no_change(cx, false).await);
     }
@@ -131,7 +115,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         audit_log::insert_if_changed(&db, &entry, &now)?,
     )
     .await
-    .map_err(conflict_or)?;
+    ?;
     if updated == 0 {
         return Err(explain_no_change(cx, true).await);
     }

@@ -2,9 +2,9 @@
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
-use super::{audit, idempotency};
+use super::{audit, idempotency, new_id};
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
-use crate::domain::cursor;
+use crate::domain::cursor::Page;
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::time;
@@ -13,10 +13,6 @@ use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit as audit_log;
 use crate::storage::customers as store;
 use crate::storage::query::BuildError;
-
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
 
 /// A single-customer answer always carries its version as the ETag.
 pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
@@ -42,27 +38,24 @@ async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let entry = audit(cx, "customer.create", "customer", Some(&customer.id), given);
     let result = store::run_with_audit(&db, store::insert(&db, &customer)?, audit_log::insert(&db, &entry, &now)?).await;
     if let Err(e) = result {
-        return Err(conflict_or(&db, store::normalized_email(&customer).as_deref(), e).await);
+        return Err(exists_or(&db, store::normalized_email(&customer).as_deref(), e).await);
     }
     Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
 }
 
-/// Turns a unique-email failure into 409 `customer_exists` naming the live customer.
-pub async fn conflict_or(db: &D1Database, email_normalized: Option<&str>, e: crate::storage::DbError) -> ApiError {
-    if e.is_email_conflict() {
-        if let Some(email) = email_normalized {
-            if let Ok(Some(existing_id)) = store::live_id_by_email(db, email).await {
-                return ApiError::CustomerExists { existing_id };
-            }
+/// A database failure as the client sees it, with the live customer named when the failure was
+/// that a live customer has the email already (409 `customer_exists` with `existing_id`).
+pub async fn exists_or(db: &D1Database, email_normalized: Option<&str>, e: crate::storage::DbError) -> ApiError {
+    if let (true, Some(email)) = (e.is_email_conflict(), email_normalized) {
+        if let Ok(Some(existing_id)) = store::live_id_by_email(db, email).await {
+            return ApiError::CustomerExists { existing_id };
         }
     }
     e.into()
 }
 
 pub async fn load(cx: &Ctx, id: &str) -> ApiResult<Customer> {
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::NotFound("customer"));
-    }
+    super::uuid_or_404(id, "customer")?;
     store::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
 }
 
@@ -84,22 +77,16 @@ pub fn too_complex(e: BuildError) -> ApiError {
 async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
     let db = cx.db()?;
     let sql = page.query.page_sql(page.after.as_ref(), page.limit).map_err(too_complex)?;
-    let mut rows = store::page(&db, &sql).await?;
-    let has_more = cursor::split_page(&mut rows, page.limit);
-    let next_cursor = match rows.last() {
-        Some((c, key)) if has_more => Some(filter::next_cursor(page.query.sort, key, &c.id)),
-        _ => None,
-    };
-    let data: Vec<Customer> = rows.into_iter().map(|(c, _)| c).collect();
-    let mut body = json!({ "data": data, "has_more": has_more, "next_cursor": next_cursor });
+    let rows = store::page(&db, &sql).await?;
+    let mut answer = Page::cut(rows, page.limit, |(c, key)| filter::next_cursor(page.query.sort, key, &c.id)).map(|(c, _)| c);
     if page.include_total {
-        body["total"] = json!(store::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
+        answer.total = Some(store::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
     }
-    Answer::json(200, &body)?.into_response()
+    Answer::json(200, &answer)?.into_response()
 }
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
-    let page = filter::from_query_pairs(&cx.query_pairs(), true)?;
+    let page = filter::from_query_pairs(cx.query.pairs(), true)?;
     page_answer(cx, &page).await
 }
 
@@ -157,7 +144,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
             // D1 counts rows the search-index triggers touch too, so any count means it wrote.
             Ok(n) if n > 0 => return customer_answer(200, &load(cx, &id).await?)?.into_response(),
             Ok(_) => current = load(cx, &id).await?,
-            Err(e) => return Err(conflict_or(&db, normalized.as_deref(), e).await),
+            Err(e) => return Err(exists_or(&db, normalized.as_deref(), e).await),
         }
     }
     Err(ApiError::Conflict { code: "conflict", message: "the customer kept changing while this patch was applied; retry it".into() })
@@ -166,8 +153,8 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
 pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     cx.query.allow_only(&["permanent", "dry_run"])?;
     let id = cx.param("id").to_string();
-    let permanent = cx.query_flag("permanent")?;
-    let dry_run = cx.query_flag("dry_run")?;
+    let permanent = cx.query.flag("permanent")?;
+    let dry_run = cx.query.flag("dry_run")?;
     if permanent {
         cx.require(Permission::CustomersForceDelete)?;
         return force_delete(cx, &id, dry_run).await;
@@ -214,7 +201,7 @@ pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     let entry = audit(cx, "customer.restore", "customer", Some(&id), vec!["deleted_at"]);
     let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
     if let Err(e) = store::run_with_audit(&db, store::restore(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await {
-        return Err(conflict_or(&db, normalized.as_deref(), e).await);
+        return Err(exists_or(&db, normalized.as_deref(), e).await);
     }
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }

@@ -10,21 +10,9 @@ use crate::http::{Answer, Ctx};
 use crate::storage::audit as audit_log;
 use crate::storage::customers::{existing, run_with_audit};
 use crate::storage::groups as store;
-use crate::storage::DbError;
-
-fn group_exists(name: &str) -> ApiError {
-    ApiError::Conflict { code: "group_exists", message: format!("a group named \"{name}\" already exists") }
-}
-
-/// A unique-name failure becomes 409 `group_exists`; anything else stays a database error.
-fn conflict_or(name: &str, e: DbError) -> ApiError {
-    if store::is_name_conflict(&e.0) { group_exists(name) } else { e.into() }
-}
 
 async fn load(cx: &Ctx, id: &str) -> ApiResult<Group> {
-    if uuid::Uuid::parse_str(id).is_err() {
-        return Err(ApiError::NotFound("group"));
-    }
+    super::uuid_or_404(id, "group")?;
     store::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("group"))
 }
 
@@ -43,7 +31,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let group = Group {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: super::new_id(),
         name: new.name,
         description: new.description,
         member_count: 0,
@@ -57,7 +45,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let entry = audit(cx, "group.create", "group", Some(&group.id), changed);
     run_with_audit(&db, store::insert(&db, &group)?, audit_log::insert(&db, &entry, &now)?)
         .await
-        .map_err(|e| conflict_or(&group.name, e))?;
+?;
     Answer::json(201, &group)?.with_header("Location", format!("/v1/groups/{}", group.id)).into_response()
 }
 
@@ -74,7 +62,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let entry = audit(cx, "group.update", "group", Some(&id), changed);
     let updated = run_with_audit(&db, store::update(&db, &id, &change, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?)
         .await
-        .map_err(|e| conflict_or(change.name.as_deref().unwrap_or(&current.name), e))?;
+?;
     if updated == 0 {
         return Err(ApiError::NotFound("group"));
     }
@@ -83,9 +71,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::NotFound("group"));
-    }
+    super::uuid_or_404(&id, "group")?;
     let db = cx.db()?;
     let now = time::now();
     let entry = audit(cx, "group.delete", "group", Some(&id), vec![]);

@@ -5,7 +5,7 @@ use serde_json::json;
 use worker::{Headers, Response};
 
 use super::audit;
-use super::customers::new_id;
+use super::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::parse_csv;
 use crate::domain::filter::{self, PageRequest};
@@ -56,16 +56,15 @@ struct ImportOptions {
 }
 
 fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
-    let mut opts = ImportOptions { mode: Mode::Create, dry_run: false, atomic: true };
-    for (name, value) in cx.query_pairs() {
-        match name.as_str() {
-            "mode" => opts.mode = Mode::parse(&value).ok_or_else(|| ApiError::invalid_parameter("mode", "must be create, upsert or skip"))?,
-            "dry_run" => opts.dry_run = cx.query_flag("dry_run")?,
-            "atomic" => opts.atomic = cx.query_flag("atomic")?,
-            other => return Err(ApiError::invalid_parameter(other, "is not a known parameter")),
-        }
-    }
-    Ok(opts)
+    let q = &cx.query;
+    q.allow_only(&["mode", "dry_run", "atomic"])?;
+    let mode = match q.get("mode") {
+        None => Mode::Create,
+        Some(m) => Mode::parse(m).ok_or_else(|| ApiError::invalid_parameter("mode", "must be create, upsert or skip"))?,
+    };
+    // `atomic` defaults to true: only an explicit `atomic=false` writes a file's good rows alone.
+    let atomic = q.get("atomic").is_none() || q.flag("atomic")?;
+    Ok(ImportOptions { mode, dry_run: q.flag("dry_run")?, atomic })
 }
 
 pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
@@ -182,7 +181,7 @@ struct ImportReport<'a> {
 }
 
 pub async fn export_get(cx: &mut Ctx) -> ApiResult<Response> {
-    let page = filter::from_query_pairs(&cx.query_pairs(), false)?;
+    let page = filter::from_query_pairs(cx.query.pairs(), false)?;
     export(cx, page).await
 }
 
@@ -222,7 +221,7 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     let first = customers_store::page(&db, &first_sql).await?;
     let now = time::now();
     let mut entry = audit(cx, "customer.export", "customer", None, vec![]);
-    let names: Vec<String> = cx.query_pairs().into_iter().map(|(k, _)| k).collect();
+    let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
     // Parameter names only: a search term may be personal data.
     entry.details = json!({ "format": "csv", "parameters": names });
     audit_log::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;

@@ -4,8 +4,9 @@ use serde_json::json;
 use worker::Response;
 
 use super::audit;
-use super::customers::{load, new_id};
-use crate::domain::cursor;
+use super::customers::load;
+use super::new_id;
+use crate::domain::cursor::{self, Page};
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
 use crate::domain::interaction::PublicInteraction;
 use crate::domain::time;
@@ -57,21 +58,10 @@ pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn history(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
-    let mut limit = DEFAULT_LIMIT;
-    let mut after = None;
-    for (name, value) in cx.query_pairs() {
-        match name.as_str() {
-            "limit" => limit = limit_param(&value)?,
-            "cursor" => after = Some(cursor::decode(&value, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m))?),
-            other => return Err(ApiError::invalid_parameter(other, "is not a known parameter")),
-        }
-    }
+    cx.query.allow_only(&["limit", "cursor"])?;
+    let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
+    let after = cx.query.get("cursor").map(|c| cursor::decode(c, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
     load(cx, &id).await?;
-    let mut rows = store::history(&cx.db()?, &id, after, limit).await?;
-    let has_more = cursor::split_page(&mut rows, limit);
-    let next_cursor = match rows.last() {
-        Some(r) if has_more => Some(cursor::encode("interactions", &r.occurred_at, &r.id)),
-        _ => None,
-    };
-    Answer::json(200, &json!({ "data": rows, "has_more": has_more, "next_cursor": next_cursor }))?.into_response()
+    let rows = store::history(&cx.db()?, &id, after, limit).await?;
+    Answer::json(200, &Page::cut(rows, limit, |r| cursor::encode("interactions", &r.occurred_at, &r.id)))?.into_response()
 }

@@ -1,23 +1,16 @@
 //! `/v1/api-keys`: scoped credentials. The secret is shown once, at creation.
-use chrono::{Duration, Utc};
 use serde_json::{json, Value};
-use worker::{Env, Response};
+use worker::Response;
 
 use super::audit;
-use crate::domain::api_key::{looks_like_secret, secret_from_bytes, shown_prefix, NewApiKey};
-use crate::domain::permission::Permission;
+use crate::domain::api_key::{secret_from_bytes, shown_prefix, NewApiKey};
 use crate::domain::time;
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::{Actor, Answer, Ctx};
+use crate::http::{Answer, Ctx};
 use crate::storage::api_keys::{self as store, KeyRow};
 use crate::storage::audit as audit_log;
 use crate::storage::customers::run_with_audit;
-
-fn permissions_of(row: &KeyRow) -> Vec<Permission> {
-    let names: Vec<String> = serde_json::from_str(&row.permissions).unwrap_or_default();
-    names.iter().filter_map(|n| Permission::parse(n)).collect()
-}
 
 fn public_view(row: &KeyRow) -> Value {
     json!({
@@ -25,18 +18,6 @@ fn public_view(row: &KeyRow) -> Value {
         "permissions": serde_json::from_str::<Value>(&row.permissions).unwrap_or(json!([])),
         "created_at": row.created_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
     })
-}
-
-/// The actor behind an API key secret, if it is a live key.
-pub async fn actor_for_key(env: &Env, secret: &str) -> ApiResult<Option<Actor>> {
-    if !looks_like_secret(secret) {
-        return Ok(None);
-    }
-    let db = env.d1("DB").map_err(|e| ApiError::Internal(format!("D1 binding: {e}")))?;
-    let Some(row) = store::find_live(&db, &sha256_hex(secret)).await? else { return Ok(None) };
-    let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
-    store::touch(&db, &row.id, &time::now(), &stale_before).await?;
-    Ok(Some(Actor::ApiKey { permissions: permissions_of(&row), id: row.id }))
 }
 
 pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
@@ -51,7 +32,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let names: Vec<&str> = new.permissions.iter().map(|p| p.as_str()).collect();
     let row = KeyRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: super::new_id(),
         name: new.name,
         prefix: shown_prefix(&secret),
         permissions: serde_json::to_string(&names).unwrap_or_default(),

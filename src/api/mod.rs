@@ -33,6 +33,17 @@ pub fn audit<'a>(cx: &'a Ctx, action: &'a str, target_type: &'a str, target_id: 
     }
 }
 
+/// `id` if it can name a row, else 404 naming `what`: a path segment that is no uuid names
+/// nothing, so D1 is not asked.
+pub fn uuid_or_404(id: &str, what: &'static str) -> ApiResult<()> {
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::NotFound(what))
+}
+
+/// A fresh UUID v7: time-ordered, so new rows sort after older ones.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// `n` fresh UUID v7 ids from one clock reading and one fetch of random bytes, in order.
 pub fn new_ids(n: usize) -> ApiResult<Vec<String>> {
     let mut random = vec![0u8; n * id::RANDOM_BYTES_PER_ID];

@@ -19,6 +19,31 @@ fn checksum(body: &[u8]) -> [u8; 6] {
     out
 }
 
+/// One page of a list, as every list answers: the rows, whether more follow, and the cursor of
+/// the next page (`total` only when asked for).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    /// `rows` were read with one more than `limit`; `cursor` encodes the last row kept when
+    /// more follow.
+    pub fn cut(mut rows: Vec<T>, limit: usize, cursor: impl FnOnce(&T) -> String) -> Page<T> {
+        let has_more = split_page(&mut rows, limit);
+        let next_cursor = if has_more { rows.last().map(cursor) } else { None };
+        Page { data: rows, has_more, next_cursor, total: None }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { data: self.data.into_iter().map(f).collect(), has_more: self.has_more, next_cursor: self.next_cursor, total: self.total }
+    }
+}
+
 /// Pages are read with one row more than asked for: cuts `rows` to the page and says whether
 /// more rows follow.
 pub fn split_page<T>(rows: &mut Vec<T>, limit: usize) -> bool {
@@ -87,6 +112,15 @@ mod tests {
         let mut last = vec![1, 2];
         assert!(!split_page(&mut last, 3));
         assert_eq!(last, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_page_names_the_cursor_of_its_last_row_only_when_more_follow() {
+        let page = Page::cut(vec![1, 2, 3], 2, |n| format!("after {n}"));
+        assert_eq!((page.data.clone(), page.has_more, page.next_cursor.as_deref()), (vec![1, 2], true, Some("after 2")));
+        let last = Page::cut(vec![1], 2, |n| format!("after {n}"));
+        assert_eq!((last.has_more, last.next_cursor.clone()), (false, None));
+        assert_eq!(serde_json::to_value(last.map(|n| n * 10)).unwrap(), serde_json::json!({"data": [10], "has_more": false, "next_cursor": null}));
     }
 
     #[test]

@@ -1,12 +1,32 @@
 //! Bearer-token authentication. Secrets are compared through their SHA-256 digests in constant
 //! time, so neither content nor length leaks through timing.
+use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
+use worker::D1Database;
+
+use super::error::ApiResult;
+use super::Actor;
+use crate::domain::api_key::looks_like_secret;
+use crate::domain::time;
+use crate::storage::api_keys;
 
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     let value = authorization?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a
+/// minute, so a busy key does not write on every request.
+pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Actor>> {
+    if !looks_like_secret(secret) {
+        return Ok(None);
+    }
+    let Some(row) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
+    let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
+    api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
+    Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
 }
 
 pub fn sha256_hex(data: &str) -> String {

@@ -2,6 +2,8 @@
 //! and its JSON body; 5xx causes are kept for the log and never shown to the client.
 use serde_json::{json, Value};
 
+use crate::storage::{DbError, Violation};
+
 pub use crate::domain::validation::FieldError;
 
 /// An error lists at most this many field errors, and says how many more there were: a body of
@@ -188,33 +190,37 @@ impl ApiError {
         json!({ "error": error })
     }
 
-    /// Classifies a D1 failure by its message text (D1 reports constraints only as text).
-    /// Callers that can name a better error (e.g. `customer_exists`) check for it first.
-    pub fn from_database(message: &str) -> Self {
-        let m = message.to_ascii_lowercase();
-        if m.contains("too many sql variables") || m.contains("too many terms") || m.contains("expression tree is too large") {
-            ApiError::field("conditions", "too_complex", "the filter is too large; use fewer conditions or values")
-        } else if m.contains("customer_attributes_limit") {
-            // The database's own guard (migration 0007): the merged attributes of a write that
-            // raced another one came to more than the limit.
-            ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
-        } else if m.contains("unique constraint failed") || m.contains("foreign key constraint failed") {
+}
+
+/// A database failure as the client sees it: the schema's named rules become client errors,
+/// anything unforeseen a 500 whose cause is logged. `customer_exists` carries no `existing_id`
+/// here; handlers that can name the live customer add it (`api::customers::exists_or`).
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        let conflict = |code, message: &str| ApiError::Conflict { code, message: message.into() };
+        match e.violation() {
+            Some(Violation::CustomerEmail) => conflict("customer_exists", "a customer with this email already exists"),
+            Some(Violation::ContactEmail) => conflict("contact_exists", "this customer already has a contact with this email"),
+            Some(Violation::GroupName) => conflict("group_exists", "a group with this name already exists"),
+            Some(Violation::AttributeLimit) => {
+                ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
+            }
             // A race the handler did not foresee: another request changed the same records.
-            ApiError::Conflict { code: "conflict", message: "the records changed while this request ran; retry it".into() }
-        } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
-            ApiError::field("body", "constraint", "the change breaks a rule of the stored data")
-        } else if m.contains("overloaded") || m.contains("network connection lost") || m.contains("timed out")
-            || m.contains("too many requests queued") || m.contains("database is locked") {
-            ApiError::Unavailable(message.to_string())
-        } else {
-            ApiError::Internal(message.to_string())
+            Some(Violation::Raced) => conflict("conflict", "the records changed while this request ran; retry it"),
+            Some(Violation::Check) => ApiError::field("body", "constraint", "the change breaks a rule of the stored data"),
+            Some(Violation::TooComplex) => {
+                ApiError::field("conditions", "too_complex", "the filter is too large; use fewer conditions or values")
+            }
+            Some(Violation::Busy) => ApiError::Unavailable(e.0),
+            None => ApiError::Internal(e.0),
         }
     }
 }
 
-/// A unique-constraint failure on the live-email index, as D1 words it.
-pub fn is_email_conflict(message: &str) -> bool {
-    message.contains("UNIQUE constraint failed") && message.contains("customers.email_normalized")
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        DbError::from(e).into()
+    }
 }
 
 impl From<crate::domain::filter::FilterError> for ApiError {
@@ -232,6 +238,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn db(message: &str) -> ApiError {
+        DbError(message.into()).into()
+    }
 
     #[test]
     fn every_error_body_has_code_message_and_request_id() {
@@ -306,18 +316,18 @@ mod tests {
 
     #[test]
     fn too_many_variables_is_a_client_error() {
-        let e = ApiError::from_database("D1_ERROR: too many SQL variables at offset 10: SQLITE_ERROR");
+        let e = db("D1_ERROR: too many SQL variables at offset 10: SQLITE_ERROR");
         assert_eq!(e.status(), 422);
         assert!(!e.body("r").to_string().contains("SQLITE"));
     }
 
     #[test]
     fn unforeseen_constraint_failures_are_client_errors_without_sql() {
-        let unique = ApiError::from_database("D1_ERROR: UNIQUE constraint failed: groups.name: SQLITE_CONSTRAINT");
+        let unique = db("D1_ERROR: UNIQUE constraint failed: groups.name: SQLITE_CONSTRAINT");
         assert_eq!((unique.status(), unique.code()), (409, "conflict"));
-        let fk = ApiError::from_database("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT");
+        let fk = db("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT");
         assert_eq!(fk.status(), 409);
-        let check = ApiError::from_database("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT");
+        let check = db("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT");
         assert_eq!(check.status(), 422);
         for e in [unique, fk, check] {
             assert!(!e.body("r").to_string().contains("SQLITE"));
@@ -326,21 +336,27 @@ mod tests {
 
     #[test]
     fn the_attribute_limit_trigger_is_a_field_error() {
-        let e = ApiError::from_database("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT");
+        let e = db("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT");
         assert_eq!((e.status(), e.code()), (422, "validation_failed"));
         assert!(!e.body("r").to_string().contains("SQLITE"));
     }
 
     #[test]
     fn overload_is_retryable() {
-        let e = ApiError::from_database("D1 DB is overloaded. Requests queued for too long.");
+        let e = db("D1 DB is overloaded. Requests queued for too long.");
         assert_eq!(e.status(), 503);
         assert_eq!(e.headers()[0].0, "Retry-After");
     }
 
     #[test]
-    fn email_conflicts_are_recognised_by_the_index_column() {
-        assert!(is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"));
-        assert!(!is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.id"));
+    fn named_constraints_become_their_own_conflicts() {
+        assert_eq!(db("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT").code(), "group_exists");
+        assert_eq!(db("D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized").code(), "contact_exists");
+        assert_eq!(db("D1_ERROR: UNIQUE constraint failed: customers.email_normalized").code(), "customer_exists");
+    }
+
+    #[test]
+    fn unclassified_database_failures_are_internal() {
+        assert_eq!(db("D1_ERROR: no such column: x").status(), 500);
     }
 }

@@ -63,21 +63,12 @@ impl Ctx {
         self.req.headers().get(name).ok().flatten()
     }
 
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        self.query.pairs().to_vec()
-    }
-
-    /// A boolean query flag: absent is false; anything but `true`/`false` is a 400.
-    pub fn query_flag(&self, name: &str) -> ApiResult<bool> {
-        self.query.flag(name)
-    }
-
     pub fn var(&self, name: &str) -> Option<String> {
         self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
     }
 
     pub fn db(&self) -> ApiResult<worker::D1Database> {
-        self.env.d1("DB").map_err(|e| ApiError::Internal(format!("D1 binding: {e}")))
+        database(&self.env)
     }
 
     pub fn require(&self, p: Permission) -> ApiResult<()> {
@@ -124,26 +115,16 @@ impl Ctx {
     }
 }
 
+/// The `DB` binding: every handler's and the authentication's way to D1.
+pub fn database(env: &Env) -> ApiResult<worker::D1Database> {
+    env.d1("DB").map_err(|e| ApiError::Internal(format!("D1 binding: {e}")))
+}
+
 pub fn parse_json(bytes: &[u8]) -> ApiResult<Value> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::InvalidJson("the body is empty".into()));
     }
     serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidJson(e.to_string()))
-}
-
-impl From<worker::Error> for ApiError {
-    fn from(e: worker::Error) -> Self {
-        ApiError::from_database(&db_message(&e))
-    }
-}
-
-/// The text of a D1 failure: `first/run/batch` wrap it as `D1`, `all` as an unknown JS error.
-pub fn db_message(e: &worker::Error) -> String {
-    match e {
-        worker::Error::D1(d1) => d1.cause(),
-        worker::Error::UnknownJsError { message, .. } => message.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A JSON answer kept as data until the end, so it can also be stored (idempotent replays).

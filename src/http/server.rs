@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{bearer_token, constant_time_eq};
+use super::auth::{actor_for_key, bearer_token, constant_time_eq};
 use super::cors;
 use super::query::Query;
 use super::error::{ApiError, ApiResult};
@@ -50,7 +50,7 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
             return Ok(Actor::AdminToken);
         }
     }
-    crate::api::keys::actor_for_key(env, token).await?.ok_or(ApiError::Unauthorized)
+    actor_for_key(&super::database(env)?, token).await?.ok_or(ApiError::Unauthorized)
 }
 
 pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {

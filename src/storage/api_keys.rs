@@ -4,6 +4,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::permission::Permission;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct KeyRow {
@@ -14,6 +15,14 @@ pub struct KeyRow {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+}
+
+impl KeyRow {
+    /// The permissions the key holds; names no longer known are dropped rather than guessed.
+    pub fn permissions(&self) -> Vec<Permission> {
+        let names: Vec<String> = serde_json::from_str(&self.permissions).unwrap_or_default();
+        names.iter().filter_map(|n| Permission::parse(n)).collect()
+    }
 }
 
 const COLUMNS: &str = "id, name, prefix, permissions, created_at, last_used_at, revoked_at";

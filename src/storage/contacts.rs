@@ -37,11 +37,6 @@ impl Row {
 
 const COLUMNS: &str = "id, customer_id, email, first_name, last_name, phone, created_at, updated_at";
 
-/// A unique-constraint failure on the per-customer email index, as D1 words it.
-pub fn is_email_conflict(message: &str) -> bool {
-    message.contains("UNIQUE constraint failed") && message.contains("contacts.email_normalized")
-}
-
 fn flag(b: bool) -> Scalar {
     Scalar::Int(b as i64)
 }
@@ -120,21 +115,4 @@ pub fn delete(db: &D1Database, customer_id: &str, id: &str) -> DbResult<D1Prepar
         "DELETE FROM contacts WHERE id = ?1 AND customer_id = ?2",
         &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())],
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_duplicate_email_is_recognised_by_its_columns() {
-        assert!(is_email_conflict(
-            "D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized: SQLITE_CONSTRAINT"
-        ));
-    }
-
-    #[test]
-    fn a_customer_email_conflict_is_not_a_contact_conflict() {
-        assert!(!is_email_conflict("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"));
-    }
 }

@@ -36,11 +36,6 @@ const COLUMNS: &str = "g.id, g.name, g.description, g.created_at, g.updated_at, 
     (SELECT count(*) FROM group_members gm JOIN customers c ON c.id = gm.customer_id \
      WHERE gm.group_id = g.id AND c.deleted_at IS NULL) AS member_count";
 
-/// A unique-constraint failure on the case-insensitive name index, as D1 words it.
-pub fn is_name_conflict(message: &str) -> bool {
-    message.contains("UNIQUE constraint failed") && message.contains("groups_name")
-}
-
 fn ids_json(ids: &[String]) -> Scalar {
     Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
 }
@@ -118,19 +113,4 @@ pub fn remove_members(db: &D1Database, group_id: &str, ids: &[String]) -> DbResu
         "DELETE FROM group_members WHERE group_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))",
         &[Scalar::Text(group_id.into()), ids_json(ids)],
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_duplicate_name_is_recognised_by_its_index() {
-        assert!(is_name_conflict("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT"));
-    }
-
-    #[test]
-    fn other_unique_failures_are_not_name_conflicts() {
-        assert!(!is_name_conflict("D1_ERROR: UNIQUE constraint failed: groups.id: SQLITE_CONSTRAINT"));
-    }
 }

@@ -12,28 +12,73 @@ pub mod query;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
-use crate::http::error::ApiError;
 use query::Scalar;
 
 /// A D1 failure, kept as text because that is all D1 reports.
 #[derive(Debug)]
 pub struct DbError(pub String);
 
+/// A rule of the schema that a write broke, recognised by the name D1's message gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// `customers_email_live`: a live customer has this email already.
+    CustomerEmail,
+    /// `contacts_email_per_customer`: the customer has a contact with this email already.
+    ContactEmail,
+    /// `groups_name`: a group has this name already (in any case).
+    GroupName,
+    /// Migration 0007's triggers: more than 50 attributes.
+    AttributeLimit,
+    /// Another unique or foreign-key failure: a race with another request's change.
+    Raced,
+    /// A CHECK or NOT NULL constraint.
+    Check,
+    /// More bound values or terms than SQLite takes in one statement.
+    TooComplex,
+    /// D1 is overloaded or the connection dropped: worth retrying.
+    Busy,
+}
+
 impl DbError {
+    /// What the failure means for the client; `None` is a fault of ours.
+    pub fn violation(&self) -> Option<Violation> {
+        let m = self.0.to_ascii_lowercase();
+        let unique = m.contains("unique constraint failed");
+        Some(if unique && m.contains("customers.email_normalized") {
+            Violation::CustomerEmail
+        } else if unique && m.contains("contacts.email_normalized") {
+            Violation::ContactEmail
+        } else if unique && m.contains("groups_name") {
+            Violation::GroupName
+        } else if m.contains("customer_attributes_limit") {
+            Violation::AttributeLimit
+        } else if unique || m.contains("foreign key constraint failed") {
+            Violation::Raced
+        } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
+            Violation::Check
+        } else if m.contains("too many sql variables") || m.contains("too many terms") || m.contains("expression tree is too large") {
+            Violation::TooComplex
+        } else if m.contains("overloaded") || m.contains("network connection lost") || m.contains("timed out")
+            || m.contains("too many requests queued") || m.contains("database is locked") {
+            Violation::Busy
+        } else {
+            return None;
+        })
+    }
+
     pub fn is_email_conflict(&self) -> bool {
-        crate::http::error::is_email_conflict(&self.0)
+        self.violation() == Some(Violation::CustomerEmail)
     }
 }
 
 impl From<worker::Error> for DbError {
     fn from(e: worker::Error) -> Self {
-        DbError(crate::http::db_message(&e))
-    }
-}
-
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
-        ApiError::from_database(&e.0)
+        // `first/run/batch` wrap D1's message as `D1`, `all` as an unknown JS error.
+        DbError(match e {
+            worker::Error::D1(d1) => d1.cause(),
+            worker::Error::UnknownJsError { message, .. } => message,
+            other => other.to_string(),
+        })
     }
 }
 
@@ -59,4 +104,38 @@ fn to_js(v: &Scalar) -> JsValue {
 pub fn statement(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<D1PreparedStatement> {
     let values: Vec<JsValue> = binds.iter().map(to_js).collect();
     Ok(db.prepare(sql).bind(&values)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn violation(message: &str) -> Option<Violation> {
+        DbError(message.into()).violation()
+    }
+
+    #[test]
+    fn named_unique_indexes_are_told_apart() {
+        assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"), Some(Violation::CustomerEmail));
+        assert_eq!(
+            violation("D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized: SQLITE_CONSTRAINT"),
+            Some(Violation::ContactEmail)
+        );
+        assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT"), Some(Violation::GroupName));
+        assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: customers.id: SQLITE_CONSTRAINT"), Some(Violation::Raced));
+    }
+
+    #[test]
+    fn the_attribute_limit_trigger_is_recognised() {
+        assert_eq!(violation("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT"), Some(Violation::AttributeLimit));
+    }
+
+    #[test]
+    fn other_failures_are_classified_or_ours() {
+        assert_eq!(violation("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT"), Some(Violation::Raced));
+        assert_eq!(violation("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT"), Some(Violation::Check));
+        assert_eq!(violation("D1_ERROR: too many SQL variables at offset 10: SQLITE_ERROR"), Some(Violation::TooComplex));
+        assert_eq!(violation("D1 DB is overloaded. Requests queued for too long."), Some(Violation::Busy));
+        assert_eq!(violation("D1_ERROR: no such column: x"), None);
+    }
 }
