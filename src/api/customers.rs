@@ -1,9 +1,12 @@
 //! `/v1/customers`: create, list, filter, read, update, delete, restore, redact, bulk delete.
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::{audit, idempotency, new_id};
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
+use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::permission::Permission;
@@ -218,111 +221,100 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
-pub const BULK_MAX_IDS: usize = 100;
-pub const BULK_MAX_FILTER_MATCHES: usize = 10_000;
-
 pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
-    let body = cx.json_body().await?;
-    let map = body.as_object().ok_or_else(|| ApiError::field("body", "invalid_type", "the body must be a JSON object"))?;
-    let mut permanent = false;
-    let mut dry_run = false;
-    let mut ids: Option<Vec<String>> = None;
-    let mut by_filter = None;
-    for (k, v) in map {
-        match (k.as_str(), v) {
-            ("permanent", Value::Bool(b)) => permanent = *b,
-            ("dry_run", Value::Bool(b)) => dry_run = *b,
-            ("permanent" | "dry_run", _) => return Err(ApiError::field(k, "invalid_type", format!("{k} must be a boolean"))),
-            ("ids", Value::Array(list)) => {
-                if list.is_empty() || list.len() > BULK_MAX_IDS {
-                    return Err(ApiError::field("ids", "invalid", format!("ids takes 1 to {BULK_MAX_IDS} customer ids")));
-                }
-                let mut out: Vec<String> = Vec::new();
-                for (i, v) in list.iter().enumerate() {
-                    match v.as_str() {
-                        Some(s) if !out.iter().any(|o| o == s) => out.push(s.to_string()),
-                        Some(_) => {}
-                        None => return Err(ApiError::field(&format!("ids[{i}]"), "invalid_type", "ids are strings")),
-                    }
-                }
-                ids = Some(out);
-            }
-            ("ids", _) => return Err(ApiError::field("ids", "invalid_type", "ids must be a list")),
-            ("filter", Value::Object(f)) => by_filter = Some(filter::from_filter_map(f, false, "filter.")?),
-            ("filter", _) => return Err(ApiError::field("filter", "invalid_type", "filter must be an object")),
-            (other, _) => return Err(ApiError::field(other, "unknown_field", format!("unknown field `{other}`"))),
-        }
-    }
-    cx.require(if permanent { Permission::CustomersForceDelete } else { Permission::CustomersDelete })?;
+    let request = BulkDelete::parse(&cx.json_body().await?).map_err(ApiError::Validation)?;
+    cx.require(if request.permanent { Permission::CustomersForceDelete } else { Permission::CustomersDelete })?;
     let db = cx.db()?;
-    let ids = match (ids, by_filter) {
-        (Some(ids), None) => ids,
-        (None, Some(page)) => {
-            let sql = page.query.ids_sql(BULK_MAX_FILTER_MATCHES + 1).map_err(too_complex)?;
-            let ids = store::ids(&db, &sql).await?;
-            if ids.len() > BULK_MAX_FILTER_MATCHES {
-                return Err(ApiError::field("filter", "too_many_matches",
-                    format!("the filter matches more than {BULK_MAX_FILTER_MATCHES} customers; narrow it")));
-            }
-            ids
-        }
-        _ => return Err(ApiError::field("ids", "required", "give either ids or filter")),
-    };
+    let ids = selected_ids(&db, request.selection).await?;
     let existing = store::existing(&db, &ids).await?;
-    let state = |id: &str| existing.iter().find(|(e, _)| e == id).map(|(_, deleted)| *deleted);
-    let now = time::now();
-    let mut entry = audit(cx, if permanent { "customer.bulk_force_delete" } else { "customer.bulk_delete" }, "customer", None, vec![]);
-    // Each customer the action changes gets an audit row of its own (found by target id), beside
-    // the one summary row of the action.
-    let each = audit(cx, if permanent { "customer.force_delete" } else { "customer.delete" }, "customer", None,
-                     if permanent { vec![] } else { vec!["deleted_at"] });
-    let per_customer = |ids: &[String]| -> ApiResult<Vec<(String, String)>> {
-        Ok(ids.iter().cloned().zip(super::new_ids(ids.len())?).collect())
-    };
-    let (results, deleted, counts): (Vec<Value>, usize, Option<store::CascadeCounts>) = if permanent {
-        let found: Vec<String> = ids.iter().filter(|id| state(id).is_some()).cloned().collect();
-        let counts = if dry_run || found.is_empty() {
-            store::count_cascade(&db, &found).await?
-        } else {
-            entry.details = json!({ "ids": found.len() });
-            let audit = vec![
-                audit_log::insert_per_customer(&db, &each, &per_customer(&found)?, false, &now)?,
-                audit_log::insert(&db, &entry, &now)?,
-            ];
-            store::force_delete(&db, &found, audit).await?
+    let state: HashMap<&str, bool> = existing.iter().map(|(id, deleted)| (id.as_str(), *deleted)).collect();
+    let (status, deleted, counts) = if request.permanent {
+        let found: Vec<String> = ids.iter().filter(|id| state.contains_key(id.as_str())).cloned().collect();
+        let counts = bulk_force_delete(cx, &db, &found, request.dry_run).await?;
+        let status = |id: &str| match state.get(id) {
+            None => "not_found",
+            Some(_) if request.dry_run => "would_delete",
+            Some(_) => "deleted",
         };
-        let status = if dry_run { "would_delete" } else { "deleted" };
-        let results = ids.iter().map(|id| json!({ "id": id, "status": if state(id).is_some() { status } else { "not_found" } })).collect();
-        (results, if dry_run { 0 } else { found.len() }, Some(counts))
+        (Box::new(status) as Box<dyn Fn(&str) -> &'static str>, found.len(), Some(counts))
     } else {
-        let live: Vec<String> = ids.iter().filter(|id| state(id) == Some(false)).cloned().collect();
-        if !dry_run && !live.is_empty() {
-            entry.details = json!({ "ids": live.len() });
-            db.batch(vec![
-                audit_log::insert_per_customer(&db, &each, &per_customer(&live)?, true, &now)?,
-                store::soft_delete_many(&db, &live, &now)?,
-                audit_log::insert(&db, &entry, &now)?,
-            ])
-            .await?;
+        let live: Vec<String> = ids.iter().filter(|id| state.get(id.as_str()) == Some(&false)).cloned().collect();
+        if !request.dry_run {
+            bulk_soft_delete(cx, &db, &live).await?;
         }
-        let results = ids
-            .iter()
-            .map(|id| {
-                let status = match state(id) {
-                    None => "not_found",
-                    Some(true) => "already_deleted",
-                    Some(false) if dry_run => "would_delete",
-                    Some(false) => "deleted",
-                };
-                json!({ "id": id, "status": status })
-            })
-            .collect();
-        (results, if dry_run { 0 } else { live.len() }, None)
+        let status = |id: &str| match state.get(id) {
+            None => "not_found",
+            Some(true) => "already_deleted",
+            Some(false) if request.dry_run => "would_delete",
+            Some(false) => "deleted",
+        };
+        (Box::new(status) as Box<dyn Fn(&str) -> &'static str>, live.len(), None)
     };
-    let matched = existing.len();
-    let mut body = json!({ "matched": matched, "deleted": deleted, "dry_run": dry_run, "permanent": permanent, "results": results });
+    let results: Vec<Value> = ids.iter().map(|id| json!({ "id": id, "status": status(id) })).collect();
+    let mut body = json!({
+        "matched": existing.len(), "deleted": if request.dry_run { 0 } else { deleted },
+        "dry_run": request.dry_run, "permanent": request.permanent, "results": results,
+    });
     if let Some(c) = counts {
         body["counts"] = json!(c);
     }
     Answer::json(200, &body)?.into_response()
+}
+
+/// The ids a bulk action names, or that its filter selects (at most `MAX_FILTER_MATCHES`).
+async fn selected_ids(db: &D1Database, selection: Selection) -> ApiResult<Vec<String>> {
+    match selection {
+        Selection::Ids(ids) => Ok(ids),
+        Selection::Filter(page) => {
+            let sql = page.query.ids_sql(MAX_FILTER_MATCHES + 1).map_err(too_complex)?;
+            let ids = store::ids(db, &sql).await?;
+            if ids.len() > MAX_FILTER_MATCHES {
+                return Err(ApiError::field(
+                    "filter",
+                    "too_many_matches",
+                    format!("the filter matches more than {MAX_FILTER_MATCHES} customers; narrow it"),
+                ));
+            }
+            Ok(ids)
+        }
+    }
+}
+
+/// Pairs each customer id with a fresh id for its own audit row.
+fn audit_targets(ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(ids.iter().cloned().zip(super::new_ids(ids.len())?).collect())
+}
+
+/// Soft-deletes the live customers among `live`: an audit row each, the change, a summary row.
+async fn bulk_soft_delete(cx: &Ctx, db: &D1Database, live: &[String]) -> ApiResult<()> {
+    if live.is_empty() {
+        return Ok(());
+    }
+    let now = time::now();
+    let each = audit(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
+    let mut summary = audit(cx, "customer.bulk_delete", "customer", None, vec![]);
+    summary.details = json!({ "ids": live.len() });
+    db.batch(vec![
+        audit_log::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
+        store::soft_delete_many(db, live, &now)?,
+        audit_log::insert(db, &summary, &now)?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// Removes `found` and all that cascades from them (only counts them on a dry run).
+async fn bulk_force_delete(cx: &Ctx, db: &D1Database, found: &[String], dry_run: bool) -> ApiResult<store::CascadeCounts> {
+    if dry_run || found.is_empty() {
+        return Ok(store::count_cascade(db, found).await?);
+    }
+    let now = time::now();
+    let each = audit(cx, "customer.force_delete", "customer", None, vec![]);
+    let mut summary = audit(cx, "customer.bulk_force_delete", "customer", None, vec![]);
+    summary.details = json!({ "ids": found.len() });
+    let audit_rows = vec![
+        audit_log::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?,
+        audit_log::insert(db, &summary, &now)?,
+    ];
+    Ok(store::force_delete(db, found, audit_rows).await?)
 }

@@ -277,10 +277,10 @@ impl CustomerFields {
         let mut fields = CustomerFields::default();
         for (key, raw) in cells {
             match key {
-                "name" => fields.name = text_str(&mut errors.0, "name", raw, MAX_NAME_LEN, Lines::Multi),
+                "name" => fields.name = text_str(&mut errors.0, "name", raw, MAX_NAME_LEN, Lines::Single),
                 "email" => fields.email = email_str(&mut errors, raw),
                 "phone" => fields.phone = phone_str(&mut errors.0, raw),
-                "company" => fields.company = text_str(&mut errors.0, "company", raw, MAX_COMPANY_LEN, Lines::Multi),
+                "company" => fields.company = text_str(&mut errors.0, "company", raw, MAX_COMPANY_LEN, Lines::Single),
                 "notes" => fields.notes = text_str(&mut errors.0, "notes", raw, MAX_NOTES_LEN, Lines::Multi),
                 k => errors.0.push(not_accepted(k, &[])),
             }
@@ -309,10 +309,10 @@ impl NewCustomer {
         let mut source = Source::Admin;
         for (key, value) in map {
             match key.as_str() {
-                "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Multi),
+                "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Single),
                 "email" => fields.email = email(&mut errors, value),
                 "phone" => fields.phone = phone(&mut errors.0, value),
-                "company" => fields.company = text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Multi),
+                "company" => fields.company = text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Single),
                 "notes" => fields.notes = text(&mut errors.0, "notes", value, MAX_NOTES_LEN, Lines::Multi),
                 "attributes" => fields.attributes = attributes(&mut errors, value),
                 "kind" => match value.as_str().and_then(Kind::parse) {
@@ -359,10 +359,10 @@ impl CustomerPatch {
         let mut patch = CustomerPatch::default();
         for (key, value) in map {
             match key.as_str() {
-                "name" => patch.name = Some(text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Multi)),
+                "name" => patch.name = Some(text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Single)),
                 "email" => patch.email = Some(email(&mut errors, value)),
                 "phone" => patch.phone = Some(phone(&mut errors.0, value)),
-                "company" => patch.company = Some(text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Multi)),
+                "company" => patch.company = Some(text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Single)),
                 "notes" => patch.notes = Some(text(&mut errors.0, "notes", value, MAX_NOTES_LEN, Lines::Multi)),
                 "attributes" => {
                     patch.attributes = Some(match value {
@@ -536,6 +536,16 @@ mod tests {
         let attrs: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
         let errs = NewCustomer::parse(&json!({"name": "A", "attributes": attrs})).unwrap_err();
         assert_eq!(fields_of(errs), vec![("attributes".into(), "too_many".into())]);
+    }
+
+    #[test]
+    fn names_and_companies_are_one_line_and_notes_may_break_lines() {
+        let errs = NewCustomer::parse(&json!({"name": "Ada\nLovelace", "company": "A\tB", "notes": "one\n\ttwo"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("company".into(), "invalid".into()), ("name".into(), "invalid".into())]);
+        let errs = CustomerPatch::parse(&json!({"name": "a\rb"})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("name".into(), "invalid".into())]);
+        let errs = CustomerFields::from_row([("name", "Ada\nL")], []).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("name".into(), "invalid".into())]);
     }
 
     #[test]

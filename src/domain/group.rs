@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::fields::{text, Lines};
-use super::validation::{finish, not_accepted, object, FieldError};
+use super::validation::{finish, id_list, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1_000;
@@ -113,30 +113,7 @@ impl MemberIds {
         let mut ids = Vec::new();
         for (key, value) in map {
             match (key.as_str(), value) {
-                ("customer_ids", Value::Array(list)) => {
-                    if list.is_empty() || list.len() > MAX_MEMBER_IDS {
-                        errors.push(FieldError::new(
-                            "customer_ids",
-                            "invalid",
-                            format!("customer_ids takes 1 to {MAX_MEMBER_IDS} customer ids"),
-                        ));
-                        continue;
-                    }
-                    for (i, v) in list.iter().enumerate() {
-                        match v.as_str() {
-                            Some(id) if !ids.iter().any(|seen: &String| seen == id) => ids.push(id.to_string()),
-                            Some(_) => {}
-                            None => errors.push(FieldError::new(
-                                format!("customer_ids[{i}]"),
-                                "invalid_type",
-                                "customer ids are strings",
-                            )),
-                        }
-                    }
-                }
-                ("customer_ids", _) => {
-                    errors.push(FieldError::new("customer_ids", "invalid_type", "customer_ids must be a list of customer ids"))
-                }
+                ("customer_ids", list) => ids = id_list(&mut errors, "customer_ids", list, MAX_MEMBER_IDS),
                 (other, _) => errors.push(not_accepted(other, &[])),
             }
         }

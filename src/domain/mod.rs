@@ -1,5 +1,6 @@
 //! Domain types and rules. Nothing here performs I/O or knows about the `worker` crate.
 pub mod api_key;
+pub mod bulk;
 pub mod contact;
 pub mod csv_export;
 pub mod csv_import;

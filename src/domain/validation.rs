@@ -54,6 +54,28 @@ pub fn not_accepted(key: &str, read_only: &[&str]) -> FieldError {
     }
 }
 
+/// A list of 1 to `max` ids under `field`, duplicates dropped and first-seen order kept.
+/// Problems are pushed to `errors`, each naming the field or the item (`field[3]`).
+pub fn id_list(errors: &mut Vec<FieldError>, field: &str, value: &Value, max: usize) -> Vec<String> {
+    let Value::Array(list) = value else {
+        errors.push(FieldError::new(field, "invalid_type", format!("{field} must be a list of ids")));
+        return vec![];
+    };
+    if list.is_empty() || list.len() > max {
+        errors.push(FieldError::new(field, "invalid", format!("{field} takes 1 to {max} ids")));
+        return vec![];
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        match v.as_str() {
+            Some(id) if !ids.iter().any(|seen| seen == id) => ids.push(id.to_string()),
+            Some(_) => {}
+            None => errors.push(FieldError::new(format!("{field}[{i}]"), "invalid_type", "ids are strings")),
+        }
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +98,24 @@ mod tests {
     #[test]
     fn a_body_that_is_not_an_object_is_one_error() {
         assert_eq!(object(&json!([1])).unwrap_err()[0].field, "body");
+    }
+
+    #[test]
+    fn an_id_list_drops_duplicates_and_keeps_order() {
+        let mut errors = Vec::new();
+        assert_eq!(id_list(&mut errors, "ids", &json!(["b", "a", "b"]), 3), vec!["b", "a"]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn an_id_list_names_what_is_wrong() {
+        let mut errors = Vec::new();
+        id_list(&mut errors, "ids", &json!([]), 3);
+        id_list(&mut errors, "ids", &json!(["a", "b", "c", "d"]), 3);
+        id_list(&mut errors, "ids", &json!("a"), 3);
+        id_list(&mut errors, "ids", &json!(["a", 1]), 3);
+        let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(got, vec![("ids", "invalid"), ("ids", "invalid"), ("ids", "invalid_type"), ("ids[1]", "invalid_type")]);
     }
 
     #[test]
