@@ -42,10 +42,10 @@ pub static ROUTES: &Routes = &[
     route!(Post, "/v1/groups/{id}/members", Requires(GroupsManage), api::groups::add_members),
     route!(Delete, "/v1/groups/{id}/members", Requires(GroupsManage), api::groups::remove_members),
     route!(Post, "/v1/public/interactions", Public, api::interactions::record),
-    route!(Get, "/v1/api-keys", Requires(KeysManage), api::keys::list),
-    route!(Post, "/v1/api-keys", Requires(KeysManage), api::keys::create),
-    route!(Delete, "/v1/api-keys/{id}", Requires(KeysManage), api::keys::revoke),
-    route!(Get, "/v1/audit-log", Requires(AuditRead), api::audit_log::list),
+    route!(Get, "/v1/api-keys", Requires(KeysManage), api::api_keys::list),
+    route!(Post, "/v1/api-keys", Requires(KeysManage), api::api_keys::create),
+    route!(Delete, "/v1/api-keys/{id}", Requires(KeysManage), api::api_keys::revoke),
+    route!(Get, "/v1/audit-log", Requires(AuditRead), api::audit::list),
 ];
 
 #[event(start)]

@@ -3,15 +3,15 @@
 use serde_json::json;
 use worker::Response;
 
-use super::audit;
+use super::audit_entry;
 use crate::domain::contact::{Contact, ContactPatch, NewContact};
 use crate::domain::customer::Customer;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::audit as audit_log;
-use crate::storage::contacts as store;
-use crate::storage::customers::run_with_audit;
+use crate::storage::audit;
+use crate::storage::contacts;
+use crate::storage::run_with_audit;
 
 async fn load_customer(cx: &Ctx) -> ApiResult<Customer> {
     super::customers::load(cx, cx.param("id")).await
@@ -29,7 +29,7 @@ async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
 async fn load_contact(cx: &Ctx, customer_id: &str) -> ApiResult<Contact> {
     let id = cx.param("contact_id");
     super::uuid_or_404(id, "contact")?;
-    store::get(&cx.db()?, customer_id, id).await?.ok_or(ApiError::NotFound("contact"))
+    contacts::get(&cx.db()?, customer_id, id).await?.ok_or(ApiError::NotFound("contact"))
 }
 
 /// Why a guarded write touched no row: the customer or contact went away, or the customer was
@@ -60,7 +60,7 @@ fn changed_on_create(c: &Contact) -> Vec<&'static str> {
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let customer = load_customer(cx).await?;
-    let data = store::list(&cx.db()?, &customer.id).await?;
+    let data = contacts::list(&cx.db()?, &customer.id).await?;
     Answer::json(200, &json!({ "data": data }))?.into_response()
 }
 
@@ -80,12 +80,12 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         created_at: now.clone(),
         updated_at: now.clone(),
     };
-    let mut entry = audit(cx, "contact.create", "contact", Some(&contact.id), changed_on_create(&contact));
+    let mut entry = audit_entry(cx, "contact.create", "contact", Some(&contact.id), changed_on_create(&contact));
     entry.details = json!({ "customer_id": customer.id });
     let inserted = run_with_audit(
         &db,
-        store::insert(&db, &contact, &new.email.normalized())?,
-        audit_log::insert_if_changed(&db, &entry, &now)?,
+        contacts::insert(&db, &contact, &new.email.normalized())?,
+        audit::insert_if_changed(&db, &entry, &now)?,
     )
     .await
     ?;
@@ -107,12 +107,12 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let db = cx.db()?;
     let now = time::now();
-    let mut entry = audit(cx, "contact.update", "contact", Some(&current.id), changed);
+    let mut entry = audit_entry(cx, "contact.update", "contact", Some(&current.id), changed);
     entry.details = json!({ "customer_id": customer.id });
     let updated = run_with_audit(
         &db,
-        store::update(&db, &customer.id, &current.id, &change, &now)?,
-        audit_log::insert_if_changed(&db, &entry, &now)?,
+        contacts::update(&db, &customer.id, &current.id, &change, &now)?,
+        audit::insert_if_changed(&db, &entry, &now)?,
     )
     .await
     ?;
@@ -127,10 +127,10 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let contact = load_contact(cx, &customer.id).await?;
     let db = cx.db()?;
     let now = time::now();
-    let mut entry = audit(cx, "contact.delete", "contact", Some(&contact.id), vec![]);
+    let mut entry = audit_entry(cx, "contact.delete", "contact", Some(&contact.id), vec![]);
     entry.details = json!({ "customer_id": customer.id });
     let deleted =
-        run_with_audit(&db, store::delete(&db, &customer.id, &contact.id)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+        run_with_audit(&db, contacts::delete(&db, &customer.id, &contact.id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     if deleted == 0 {
         return Err(ApiError::NotFound("contact"));
     }

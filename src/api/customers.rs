@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
-use super::{audit, idempotency, new_id};
+use super::{audit_entry, idempotency, new_id};
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
@@ -13,8 +13,9 @@ use crate::domain::permission::Permission;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
-use crate::storage::audit as audit_log;
-use crate::storage::customers as store;
+use crate::storage::audit;
+use crate::storage::customers;
+use crate::storage::run_with_audit;
 use crate::storage::query::BuildError;
 
 /// A single-customer answer always carries its version as the ETag.
@@ -37,11 +38,11 @@ async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let db = cx.db()?;
     let now = time::now();
     let given = new.fields.given();
-    let customer = store::new_customer(new_id(), new.fields, new.kind, new.source, &now);
-    let entry = audit(cx, "customer.create", "customer", Some(&customer.id), given);
-    let result = store::run_with_audit(&db, store::insert(&db, &customer)?, audit_log::insert(&db, &entry, &now)?).await;
+    let customer = customers::new_customer(new_id(), new.fields, new.kind, new.source, &now);
+    let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
+    let result = run_with_audit(&db, customers::insert(&db, &customer)?, audit::insert(&db, &entry, &now)?).await;
     if let Err(e) = result {
-        return Err(exists_or(&db, store::normalized_email(&customer).as_deref(), e).await);
+        return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await);
     }
     Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
 }
@@ -50,7 +51,7 @@ async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
 /// that a live customer has the email already (409 `customer_exists` with `existing_id`).
 pub async fn exists_or(db: &D1Database, email_normalized: Option<&str>, e: crate::storage::DbError) -> ApiError {
     if let (true, Some(email)) = (e.is_email_conflict(), email_normalized) {
-        if let Ok(Some(existing_id)) = store::live_id_by_email(db, email).await {
+        if let Ok(Some(existing_id)) = customers::live_id_by_email(db, email).await {
             return ApiError::CustomerExists { existing_id };
         }
     }
@@ -59,7 +60,7 @@ pub async fn exists_or(db: &D1Database, email_normalized: Option<&str>, e: crate
 
 pub async fn load(cx: &Ctx, id: &str) -> ApiResult<Customer> {
     super::uuid_or_404(id, "customer")?;
-    store::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
+    customers::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("customer"))
 }
 
 pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
@@ -80,10 +81,10 @@ pub fn too_complex(e: BuildError) -> ApiError {
 async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
     let db = cx.db()?;
     let sql = page.query.page_sql(page.after.as_ref(), page.limit).map_err(too_complex)?;
-    let rows = store::page(&db, &sql).await?;
+    let rows = customers::page(&db, &sql).await?;
     let mut answer = Page::cut(rows, page.limit, |(c, key)| filter::next_cursor(page.query.sort, key, &c.id)).map(|(c, _)| c);
     if page.include_total {
-        answer.total = Some(store::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
+        answer.total = Some(customers::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
     }
     Answer::json(200, &answer)?.into_response()
 }
@@ -140,10 +141,10 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
             return customer_answer(200, &current)?.into_response();
         }
         let now = time::now();
-        let change = store::apply_patch(&db, &id, &patch, expected, &now)?;
-        let entry = audit(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
+        let change = customers::apply_patch(&db, &id, &patch, expected, &now)?;
+        let entry = audit_entry(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
         let normalized = patched.fields.email.as_ref().map(|e| e.normalized());
-        match store::run_with_audit(&db, change, audit_log::insert_if_changed(&db, &entry, &now)?).await {
+        match run_with_audit(&db, change, audit::insert_if_changed(&db, &entry, &now)?).await {
             // D1 counts rows the search-index triggers touch too, so any count means it wrote.
             Ok(n) if n > 0 => return customer_answer(200, &load(cx, &id).await?)?.into_response(),
             Ok(_) => current = load(cx, &id).await?,
@@ -172,8 +173,8 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
-    store::run_with_audit(&db, store::soft_delete(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    let entry = audit_entry(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
+    run_with_audit(&db, customers::soft_delete(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
@@ -182,13 +183,13 @@ async fn force_delete(cx: &Ctx, id: &str, dry_run: bool) -> ApiResult<Response> 
     let db = cx.db()?;
     let ids = vec![id.to_string()];
     let counts = if dry_run {
-        store::count_cascade(&db, &ids).await?
+        customers::count_cascade(&db, &ids).await?
     } else {
         let now = time::now();
-        let mut entry = audit(cx, "customer.force_delete", "customer", Some(id), vec![]);
-        let counts = store::count_cascade(&db, &ids).await?;
+        let mut entry = audit_entry(cx, "customer.force_delete", "customer", Some(id), vec![]);
+        let counts = customers::count_cascade(&db, &ids).await?;
         entry.details = json!({ "deleted": counts });
-        store::force_delete(&db, &ids, vec![audit_log::insert(&db, &entry, &now)?]).await?
+        customers::force_delete(&db, &ids, vec![audit::insert(&db, &entry, &now)?]).await?
     };
     Answer::json(200, &json!({ "id": id, "dry_run": dry_run, "deleted": counts }))?.into_response()
 }
@@ -201,9 +202,9 @@ pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit(cx, "customer.restore", "customer", Some(&id), vec!["deleted_at"]);
+    let entry = audit_entry(cx, "customer.restore", "customer", Some(&id), vec!["deleted_at"]);
     let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
-    if let Err(e) = store::run_with_audit(&db, store::restore(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await {
+    if let Err(e) = run_with_audit(&db, customers::restore(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await {
         return Err(exists_or(&db, normalized.as_deref(), e).await);
     }
     customer_answer(200, &load(cx, &id).await?)?.into_response()
@@ -214,9 +215,9 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
     load(cx, &id).await?;
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit(cx, "customer.redact", "customer", Some(&id), vec!["name", "email", "phone", "company", "notes", "attributes"]);
-    let mut batch = store::redact(&db, &id, &now)?;
-    batch.push(audit_log::insert(&db, &entry, &now)?);
+    let entry = audit_entry(cx, "customer.redact", "customer", Some(&id), vec!["name", "email", "phone", "company", "notes", "attributes"]);
+    let mut batch = customers::redact(&db, &id, &now)?;
+    batch.push(audit::insert(&db, &entry, &now)?);
     db.batch(batch).await?;
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
@@ -226,7 +227,7 @@ pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
     cx.require(if request.permanent { Permission::CustomersForceDelete } else { Permission::CustomersDelete })?;
     let db = cx.db()?;
     let ids = selected_ids(&db, request.selection).await?;
-    let existing = store::existing(&db, &ids).await?;
+    let existing = customers::existing(&db, &ids).await?;
     let state: HashMap<&str, bool> = existing.iter().map(|(id, deleted)| (id.as_str(), *deleted)).collect();
     let (status, deleted, counts) = if request.permanent {
         let found: Vec<String> = ids.iter().filter(|id| state.contains_key(id.as_str())).cloned().collect();
@@ -267,7 +268,7 @@ async fn selected_ids(db: &D1Database, selection: Selection) -> ApiResult<Vec<St
         Selection::Ids(ids) => Ok(ids),
         Selection::Filter(page) => {
             let sql = page.query.ids_sql(MAX_FILTER_MATCHES + 1).map_err(too_complex)?;
-            let ids = store::ids(db, &sql).await?;
+            let ids = customers::ids(db, &sql).await?;
             if ids.len() > MAX_FILTER_MATCHES {
                 return Err(ApiError::field(
                     "filter",
@@ -291,30 +292,30 @@ async fn bulk_soft_delete(cx: &Ctx, db: &D1Database, live: &[String]) -> ApiResu
         return Ok(());
     }
     let now = time::now();
-    let each = audit(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
-    let mut summary = audit(cx, "customer.bulk_delete", "customer", None, vec![]);
+    let each = audit_entry(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
+    let mut summary = audit_entry(cx, "customer.bulk_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": live.len() });
     db.batch(vec![
-        audit_log::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
-        store::soft_delete_many(db, live, &now)?,
-        audit_log::insert(db, &summary, &now)?,
+        audit::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
+        customers::soft_delete_many(db, live, &now)?,
+        audit::insert(db, &summary, &now)?,
     ])
     .await?;
     Ok(())
 }
 
 /// Removes `found` and all that cascades from them (only counts them on a dry run).
-async fn bulk_force_delete(cx: &Ctx, db: &D1Database, found: &[String], dry_run: bool) -> ApiResult<store::CascadeCounts> {
+async fn bulk_force_delete(cx: &Ctx, db: &D1Database, found: &[String], dry_run: bool) -> ApiResult<customers::CascadeCounts> {
     if dry_run || found.is_empty() {
-        return Ok(store::count_cascade(db, found).await?);
+        return Ok(customers::count_cascade(db, found).await?);
     }
     let now = time::now();
-    let each = audit(cx, "customer.force_delete", "customer", None, vec![]);
-    let mut summary = audit(cx, "customer.bulk_force_delete", "customer", None, vec![]);
+    let each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
+    let mut summary = audit_entry(cx, "customer.bulk_force_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": found.len() });
     let audit_rows = vec![
-        audit_log::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?,
-        audit_log::insert(db, &summary, &now)?,
+        audit::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?,
+        audit::insert(db, &summary, &now)?,
     ];
-    Ok(store::force_delete(db, found, audit_rows).await?)
+    Ok(customers::force_delete(db, found, audit_rows).await?)
 }

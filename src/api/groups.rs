@@ -2,22 +2,23 @@
 use serde_json::json;
 use worker::Response;
 
-use super::audit;
+use super::audit_entry;
 use crate::domain::group::{Group, GroupPatch, MemberIds, NewGroup};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::audit as audit_log;
-use crate::storage::customers::{existing, run_with_audit};
-use crate::storage::groups as store;
+use crate::storage::audit;
+use crate::storage::customers::existing;
+use crate::storage::run_with_audit;
+use crate::storage::groups;
 
 async fn load(cx: &Ctx, id: &str) -> ApiResult<Group> {
     super::uuid_or_404(id, "group")?;
-    store::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("group"))
+    groups::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("group"))
 }
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
-    let data = store::list(&cx.db()?).await?;
+    let data = groups::list(&cx.db()?).await?;
     Answer::json(200, &json!({ "data": data }))?.into_response()
 }
 
@@ -42,8 +43,8 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     if group.description.is_some() {
         changed.push("description");
     }
-    let entry = audit(cx, "group.create", "group", Some(&group.id), changed);
-    run_with_audit(&db, store::insert(&db, &group)?, audit_log::insert(&db, &entry, &now)?)
+    let entry = audit_entry(cx, "group.create", "group", Some(&group.id), changed);
+    run_with_audit(&db, groups::insert(&db, &group)?, audit::insert(&db, &entry, &now)?)
         .await
 ?;
     Answer::json(201, &group)?.with_header("Location", format!("/v1/groups/{}", group.id)).into_response()
@@ -59,8 +60,8 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit(cx, "group.update", "group", Some(&id), changed);
-    let updated = run_with_audit(&db, store::update(&db, &id, &change, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?)
+    let entry = audit_entry(cx, "group.update", "group", Some(&id), changed);
+    let updated = run_with_audit(&db, groups::update(&db, &id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?)
         .await
 ?;
     if updated == 0 {
@@ -74,8 +75,8 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     super::uuid_or_404(&id, "group")?;
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit(cx, "group.delete", "group", Some(&id), vec![]);
-    let deleted = run_with_audit(&db, store::delete(&db, &id)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    let entry = audit_entry(cx, "group.delete", "group", Some(&id), vec![]);
+    let deleted = run_with_audit(&db, groups::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     if deleted == 0 {
         return Err(ApiError::NotFound("group"));
     }
@@ -99,7 +100,7 @@ async fn members_request(cx: &mut Ctx, adding: bool) -> ApiResult<(String, Membe
 /// The audit entry of a membership change: the group is the target; the customer ids (not
 /// personal values) go in the details so each customer's history can be traced.
 fn members_entry<'a>(cx: &'a Ctx, action: &'a str, group_id: &str, ids: &MemberIds) -> crate::storage::audit::AuditEntry<'a> {
-    let mut entry = audit(cx, action, "group", Some(group_id), vec!["members"]);
+    let mut entry = audit_entry(cx, action, "group", Some(group_id), vec!["members"]);
     entry.details = json!({ "customer_ids": ids.0 });
     entry
 }
@@ -109,7 +110,7 @@ pub async fn add_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_add", &id, &ids);
-    let added = run_with_audit(&db, store::add_members(&db, &id, &ids.0, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    let added = run_with_audit(&db, groups::add_members(&db, &id, &ids.0, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Answer::json(200, &json!({ "group_id": id, "added": added }))?.into_response()
 }
 
@@ -118,6 +119,6 @@ pub async fn remove_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_remove", &id, &ids);
-    let removed = run_with_audit(&db, store::remove_members(&db, &id, &ids.0)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    let removed = run_with_audit(&db, groups::remove_members(&db, &id, &ids.0)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Answer::json(200, &json!({ "group_id": id, "removed": removed }))?.into_response()
 }

@@ -6,7 +6,7 @@ use crate::domain::time;
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::idempotency::{self as store, Claim};
+use crate::storage::idempotency::{self, Claim};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -28,7 +28,7 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
     let scope = format!("{}|{}|{}", cx.actor.label(), cx.url.path(), key);
     let hash = sha256_hex(&String::from_utf8_lossy(body));
     let expired_before = time::format_time(Utc::now() - Duration::hours(24));
-    match store::claim(&cx.db()?, &scope, &hash, &time::now(), &expired_before).await? {
+    match idempotency::claim(&cx.db()?, &scope, &hash, &time::now(), &expired_before).await? {
         Claim::Claimed => Ok(Start::Run { scope }),
         Claim::Taken(stored) if stored.body_hash != hash => Err(ApiError::IdempotencyKeyReused),
         Claim::Taken(stored) => match (stored.status, stored.response) {
@@ -56,9 +56,9 @@ pub async fn finish(cx: &Ctx, start: &Start, result: ApiResult<Answer>) -> ApiRe
     match stored {
         Some((status, body, headers)) => {
             let headers = serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into());
-            store::complete(&db, scope, status, &body.to_string(), &headers).await?;
+            idempotency::complete(&db, scope, status, &body.to_string(), &headers).await?;
         }
-        None => store::release(&db, scope).await?,
+        None => idempotency::release(&db, scope).await?,
     }
     result
 }

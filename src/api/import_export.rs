@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::json;
 use worker::{Headers, Response};
 
-use super::audit;
+use super::audit_entry;
 use super::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::parse_csv;
@@ -14,9 +14,9 @@ use crate::domain::permission::Permission;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
-use crate::storage::audit as audit_log;
-use crate::storage::customers as customers_store;
-use crate::storage::imports as store;
+use crate::storage::audit;
+use crate::storage::customers;
+use crate::storage;
 use crate::domain::query::{After, CustomerQuery};
 
 pub const DEFAULT_MAX_ROWS: usize = 10_000;
@@ -86,7 +86,7 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
         return Err(ApiError::TooManyRows { limit: max_rows });
     }
     let db = cx.db()?;
-    let live = store::live_by_email(&db, &import::emails(&parsed)).await?;
+    let live = storage::import::live_by_email(&db, &import::emails(&parsed)).await?;
     let now = time::now();
     // A customer id and an audit entry id for every row at most, from one call to the host.
     let mut ids = super::new_ids(2 * parsed.records.len())?.into_iter();
@@ -98,21 +98,21 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     if write {
         let rows = |create: bool| {
             plan.writes.iter().zip(&audit_ids).filter_map(move |(w, audit_id)| match w {
-                Write::Create { id, fields, changed, .. } if create => Some(store::RowWrite { id, fields, audit_id, changed }),
-                Write::Update { id, fields, changed, .. } if !create => Some(store::RowWrite { id, fields, audit_id, changed }),
+                Write::Create { id, fields, changed, .. } if create => Some(storage::import::RowWrite { id, fields, audit_id, changed }),
+                Write::Update { id, fields, changed, .. } if !create => Some(storage::import::RowWrite { id, fields, audit_id, changed }),
                 _ => None,
             })
         };
         let actor = cx.actor.label();
-        let by = store::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
-        let mut batch = store::inserts(&db, rows(true), &by)?;
-        batch.extend(store::updates(&db, rows(false), &by)?);
-        let mut entry = audit(cx, "customer.import", "customer", None, vec![]);
+        let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
+        let mut batch = storage::import::inserts(&db, rows(true), &by)?;
+        batch.extend(storage::import::updates(&db, rows(false), &by)?);
+        let mut entry = audit_entry(cx, "customer.import", "customer", None, vec![]);
         entry.details = json!({
             "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
             "skipped": plan.count(RowStatus::Skipped), "failed": failed, "mode": format!("{:?}", opts.mode).to_lowercase(),
         });
-        batch.push(audit_log::insert(&db, &entry, &now)?);
+        batch.push(audit::insert(&db, &entry, &now)?);
         // One batch is one transaction: the file's good rows and their audit rows land together
         // or not at all.
         if let Err(e) = db.batch(batch).await {
@@ -218,13 +218,13 @@ fn write_page(s: &mut ExportState, mut rows: Vec<(crate::domain::customer::Custo
 async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     let first_sql = page.query.page_sql(None, EXPORT_PAGE).map_err(super::customers::too_complex)?;
     let db = cx.db()?;
-    let first = customers_store::page(&db, &first_sql).await?;
+    let first = customers::page(&db, &first_sql).await?;
     let now = time::now();
-    let mut entry = audit(cx, "customer.export", "customer", None, vec![]);
+    let mut entry = audit_entry(cx, "customer.export", "customer", None, vec![]);
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
     // Parameter names only: a search term may be personal data.
     entry.details = json!({ "format": "csv", "parameters": names });
-    audit_log::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
+    audit::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
 
     let state = ExportState { db, query: page.query, first: Some(first), after: None, done: false, request_id: cx.request_id.clone() };
     let body = stream::unfold(state, |mut s| async move {
@@ -239,7 +239,7 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
             return Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s));
         }
         let page = match s.query.page_sql(s.after.as_ref(), EXPORT_PAGE) {
-            Ok(sql) => customers_store::page(&s.db, &sql).await,
+            Ok(sql) => customers::page(&s.db, &sql).await,
             Err(_) => return None,
         };
         match page {

@@ -3,7 +3,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::audit;
+use super::audit_entry;
 use super::customers::load;
 use super::new_id;
 use crate::domain::cursor::{self, Page};
@@ -12,7 +12,7 @@ use crate::domain::interaction::PublicInteraction;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::interactions as store;
+use crate::storage::interactions;
 
 const RATE_LIMITER: &str = "PUBLIC_RATE_LIMITER";
 
@@ -47,10 +47,10 @@ pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
     let customer_id = new_id();
     // Audited only when this request creates the customer (the row then has this id): who made a
     // customer is always answerable, while the interaction itself is the history's own record.
-    let mut created = audit(cx, "customer.create", "customer", Some(&customer_id), interaction.given_fields());
+    let mut created = audit_entry(cx, "customer.create", "customer", Some(&customer_id), interaction.given_fields());
     created.details = json!({ "source": interaction.kind.source().as_str() });
     let interaction_id = new_id();
-    store::record(&cx.db()?, &interaction, &customer_id, &interaction_id, &created, &new_id(), &time::now()).await?;
+    interactions::record(&cx.db()?, &interaction, &customer_id, &interaction_id, &created, &new_id(), &time::now()).await?;
     // The same answer, from the same statements, for a new and a known customer: no customer id
     // (a time-ordered uuid would tell since when the email is known), nothing about who exists.
     Answer::json(201, &json!({ "interaction_id": interaction_id }))?.into_response()
@@ -62,6 +62,6 @@ pub async fn history(cx: &mut Ctx) -> ApiResult<Response> {
     let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
     let after = cx.query.get("cursor").map(|c| cursor::decode(c, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
     load(cx, &id).await?;
-    let rows = store::history(&cx.db()?, &id, after, limit).await?;
+    let rows = interactions::history(&cx.db()?, &id, after, limit).await?;
     Answer::json(200, &Page::cut(rows, limit, |r| cursor::encode("interactions", &r.occurred_at, &r.id)))?.into_response()
 }

@@ -166,9 +166,6 @@ pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResu
     Ok(row.map(|r| r.id))
 }
 
-pub fn rows_changed(result: &worker::D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
-}
 
 /// The statement of a merge patch, applied to whatever the row holds when it runs: only the
 /// patch's fields are set and attributes are merged by `json_patch` (RFC 7396, as the API's
@@ -275,12 +272,6 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
     ])
 }
 
-/// Runs a change and its audit row in one batch (one transaction); returns the rows the
-/// change touched.
-pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit: D1PreparedStatement) -> DbResult<usize> {
-    let results = db.batch(vec![change, audit]).await?;
-    Ok(results.first().map(rows_changed).unwrap_or(0))
-}
 
 /// What a force delete removes, counted: the customer and everything that cascades from it.
 #[derive(Debug, Deserialize, serde::Serialize, Default, Clone, Copy)]

@@ -34,7 +34,7 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
         &[Scalar::Text(scope.into()), Scalar::Text(body_hash.into()), Scalar::Text(now.into())],
     )?;
     let results = db.batch(vec![sweep, insert]).await?;
-    if results.get(1).map(super::customers::rows_changed) == Some(1) {
+    if results.get(1).map(super::rows_changed) == Some(1) {
         return Ok(Claim::Claimed);
     }
     let stored: Option<Stored> = statement(

@@ -5,7 +5,7 @@ pub mod contacts;
 pub mod customers;
 pub mod groups;
 pub mod idempotency;
-pub mod imports;
+pub mod import;
 pub mod interactions;
 pub mod query;
 
@@ -89,6 +89,17 @@ pub type DbResult<T> = Result<T, DbError>;
 pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let n = <f64 as serde::Deserialize>::deserialize(d)?;
     Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
+}
+
+pub fn rows_changed(result: &worker::D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+}
+
+/// Runs a change and its audit row in one batch (one transaction); returns the rows the
+/// change touched.
+pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit: D1PreparedStatement) -> DbResult<usize> {
+    let results = db.batch(vec![change, audit]).await?;
+    Ok(results.first().map(rows_changed).unwrap_or(0))
 }
 
 fn to_js(v: &Scalar) -> JsValue {

@@ -2,15 +2,15 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::audit;
+use super::audit_entry;
 use crate::domain::api_key::{secret_from_bytes, shown_prefix, NewApiKey};
 use crate::domain::time;
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::api_keys::{self as store, KeyRow};
-use crate::storage::audit as audit_log;
-use crate::storage::customers::run_with_audit;
+use crate::storage::api_keys::{self, KeyRow};
+use crate::storage::audit;
+use crate::storage::run_with_audit;
 
 fn public_view(row: &KeyRow) -> Value {
     json!({
@@ -41,25 +41,25 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         revoked_at: None,
     };
     let db = cx.db()?;
-    let mut entry = audit(cx, "api_key.create", "api_key", Some(&row.id), vec!["name", "permissions"]);
+    let mut entry = audit_entry(cx, "api_key.create", "api_key", Some(&row.id), vec!["name", "permissions"]);
     entry.details = json!({ "permissions": names });
-    run_with_audit(&db, store::insert(&db, &row, &sha256_hex(&secret))?, audit_log::insert(&db, &entry, &now)?).await?;
+    run_with_audit(&db, api_keys::insert(&db, &row, &sha256_hex(&secret))?, audit::insert(&db, &entry, &now)?).await?;
     let mut view = public_view(&row);
     view["secret"] = json!(secret);
     Answer::json(201, &view)?.into_response()
 }
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
-    let rows = store::list(&cx.db()?).await?;
+    let rows = api_keys::list(&cx.db()?).await?;
     Answer::json(200, &json!({ "data": rows.iter().map(public_view).collect::<Vec<_>>() }))?.into_response()
 }
 
 pub async fn revoke(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     let db = cx.db()?;
-    store::get(&db, &id).await?.ok_or(ApiError::NotFound("API key"))?;
+    api_keys::get(&db, &id).await?.ok_or(ApiError::NotFound("API key"))?;
     let now = time::now();
-    let entry = audit(cx, "api_key.revoke", "api_key", Some(&id), vec!["revoked_at"]);
-    run_with_audit(&db, store::revoke(&db, &id, &now)?, audit_log::insert_if_changed(&db, &entry, &now)?).await?;
+    let entry = audit_entry(cx, "api_key.revoke", "api_key", Some(&id), vec!["revoked_at"]);
+    run_with_audit(&db, api_keys::revoke(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Ok(Response::empty()?.with_status(204))
 }
