@@ -4,6 +4,8 @@ pub mod api;
 pub mod domain;
 pub mod http;
 pub mod storage;
+#[cfg(test)]
+mod layers;
 
 use domain::permission::Permission::*;
 use http::routing::Access::{Public, Requires, RequiresOneOf};

@@ -31,17 +31,25 @@ describe("import", () => {
 
   it("reads a semicolon file with quoted fields and puts extra columns in attributes", async () => {
     const email = uniqueEmail("semi");
-    const csv = `name;email;company;Plan\n"Lovelace; Ada";${email};"ACME ""Labs""\nLondon";pro\n`;
+    // Names and companies are one line; notes may break lines (the contract's text rules).
+    const csv = `name;email;company;notes;Plan\n"Lovelace; Ada";${email};"ACME ""Labs""";"Met in\nLondon";pro\n`;
     const res = await w.importCsv(csv);
     assert.equal(res.status, 200, res.text);
     const [c] = await w.customersByEmail(email);
     assert.equal(c.name, "Lovelace; Ada");
-    assert.equal(c.company, 'ACME "Labs"\nLondon');
+    assert.equal(c.company, 'ACME "Labs"');
+    assert.equal(c.notes, "Met in\nLondon");
     assert.deepEqual(c.attributes, { Plan: "pro" });
   });
 
+  it("refuses a line break in a name, as a create body would", async () => {
+    const res = await w.importCsv(`name,email\n"Ada\nLovelace",${uniqueEmail()}\n`);
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.body.rows[0].errors[0].field, "name");
+  });
+
   it("numbers rows by file line even after multi-line fields", async () => {
-    const res = await w.importCsv(`name,email\n"Multi\nLine",${uniqueEmail()}\nBad,not-an-email\n`, "?atomic=false");
+    const res = await w.importCsv(`name,email,notes\nMulti,${uniqueEmail()},"Multi\nLine"\nBad,not-an-email,\n`, "?atomic=false");
     assert.deepEqual(res.body.rows.map((r) => [r.row, r.status]), [[2, "created"], [4, "failed"]]);
     assert.equal(res.body.rows[1].errors[0].field, "email");
   });
