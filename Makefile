@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup build dev test unit e2e contract bench
+.PHONY: setup build dev test lint unit e2e contract bench
 
 setup:
 	@bash scripts/setup.sh
@@ -14,7 +14,11 @@ build: setup
 dev: setup
 	@bash scripts/dev.sh
 
-# Unit and property tests beside the code.
+# Formatting and lints, for the native build (the unit tests) and the wasm build (the worker).
+lint: setup
+	@bash scripts/lint.sh
+
+# Unit and property tests beside the code, including the layer rule (src/layers.rs).
 unit: setup
 	cargo test --lib --quiet
 
@@ -28,7 +32,7 @@ e2e: build
 contract: build
 	@bash scripts/contract-fuzz.sh
 
-test: unit e2e contract
+test: lint unit e2e contract
 
 # Figures at 100,000 customers: see README, "Benchmark".
 bench: build

@@ -3,9 +3,9 @@
 pub mod api;
 pub mod domain;
 pub mod http;
-pub mod storage;
 #[cfg(test)]
 mod layers;
+pub mod storage;
 
 use domain::permission::Permission::*;
 use http::routing::Access::{Public, Requires, RequiresOneOf};

@@ -53,7 +53,9 @@ mod tests {
         assert!(PAGE.len() < 40 * 1024, "src/admin.html is {} bytes", PAGE.len());
         assert_eq!(PAGE.matches("<script").count(), 1, "exactly one inline script (its hash is in the CSP)");
         assert!(!PAGE.contains("<script src"), "no external script");
-        for banned in ["http://", "https://", "<link", "@import", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+        for banned in
+            ["http://", "https://", "<link", "@import", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("]
+        {
             assert!(!PAGE.contains(banned), "the page must not contain `{banned}`");
         }
         // Inline handlers would be blocked by the hash-only script-src.

@@ -50,7 +50,9 @@ async fn explain_no_change(cx: &Ctx, contact: bool) -> ApiError {
 /// Names (never values) of the fields a new contact was given, for the audit log.
 fn changed_on_create(c: &Contact) -> Vec<&'static str> {
     let mut f = vec!["email"];
-    for (name, set) in [("first_name", c.first_name.is_some()), ("last_name", c.last_name.is_some()), ("phone", c.phone.is_some())] {
+    for (name, set) in
+        [("first_name", c.first_name.is_some()), ("last_name", c.last_name.is_some()), ("phone", c.phone.is_some())]
+    {
         if set {
             f.push(name);
         }
@@ -87,8 +89,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         contacts::insert(&db, &contact, &new.email.normalized())?,
         audit::insert_if_changed(&db, &entry, &now)?,
     )
-    .await
-    ?;
+    .await?;
     if inserted == 0 {
         return Err(explain_no_change(cx, false).await);
     }
@@ -114,8 +115,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         contacts::update(&db, &customer.id, &current.id, &change, &now)?,
         audit::insert_if_changed(&db, &entry, &now)?,
     )
-    .await
-    ?;
+    .await?;
     if updated == 0 {
         return Err(explain_no_change(cx, true).await);
     }
@@ -130,7 +130,8 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let mut entry = audit_entry(cx, "contact.delete", "contact", Some(&contact.id), vec![]);
     entry.details = json!({ "customer_id": customer.id });
     let deleted =
-        run_with_audit(&db, contacts::delete(&db, &customer.id, &contact.id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+        run_with_audit(&db, contacts::delete(&db, &customer.id, &contact.id)?, audit::insert_if_changed(&db, &entry, &now)?)
+            .await?;
     if deleted == 0 {
         return Err(ApiError::NotFound("contact"));
     }

@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
 use super::{audit_entry, idempotency, new_id};
-use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
+use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::permission::Permission;
 use crate::domain::time;
@@ -15,8 +15,8 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage::run_with_audit;
 use crate::storage::query::BuildError;
+use crate::storage::run_with_audit;
 
 /// A single-customer answer always carries its version as the ETag.
 pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
@@ -151,7 +151,10 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
             Err(e) => return Err(exists_or(&db, normalized.as_deref(), e).await),
         }
     }
-    Err(ApiError::Conflict { code: "conflict", message: "the customer kept changing while this patch was applied; retry it".into() })
+    Err(ApiError::Conflict {
+        code: "conflict",
+        message: "the customer kept changing while this patch was applied; retry it".into(),
+    })
 }
 
 pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
@@ -215,7 +218,13 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
     load(cx, &id).await?;
     let db = cx.db()?;
     let now = time::now();
-    let entry = audit_entry(cx, "customer.redact", "customer", Some(&id), vec!["name", "email", "phone", "company", "notes", "attributes"]);
+    let entry = audit_entry(
+        cx,
+        "customer.redact",
+        "customer",
+        Some(&id),
+        vec!["name", "email", "phone", "company", "notes", "attributes"],
+    );
     let mut batch = customers::redact(&db, &id, &now)?;
     batch.push(audit::insert(&db, &entry, &now)?);
     db.batch(batch).await?;
@@ -313,9 +322,7 @@ async fn bulk_force_delete(cx: &Ctx, db: &D1Database, found: &[String], dry_run:
     let each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
     let mut summary = audit_entry(cx, "customer.bulk_force_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": found.len() });
-    let audit_rows = vec![
-        audit::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?,
-        audit::insert(db, &summary, &now)?,
-    ];
+    let audit_rows =
+        vec![audit::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?, audit::insert(db, &summary, &now)?];
     Ok(customers::force_delete(db, found, audit_rows).await?)
 }

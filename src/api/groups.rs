@@ -9,8 +9,8 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers::existing;
-use crate::storage::run_with_audit;
 use crate::storage::groups;
+use crate::storage::run_with_audit;
 
 async fn load(cx: &Ctx, id: &str) -> ApiResult<Group> {
     super::uuid_or_404(id, "group")?;
@@ -44,9 +44,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         changed.push("description");
     }
     let entry = audit_entry(cx, "group.create", "group", Some(&group.id), changed);
-    run_with_audit(&db, groups::insert(&db, &group)?, audit::insert(&db, &entry, &now)?)
-        .await
-?;
+    run_with_audit(&db, groups::insert(&db, &group)?, audit::insert(&db, &entry, &now)?).await?;
     Answer::json(201, &group)?.with_header("Location", format!("/v1/groups/{}", group.id)).into_response()
 }
 
@@ -61,9 +59,8 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(cx, "group.update", "group", Some(&id), changed);
-    let updated = run_with_audit(&db, groups::update(&db, &id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?)
-        .await
-?;
+    let updated =
+        run_with_audit(&db, groups::update(&db, &id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     if updated == 0 {
         return Err(ApiError::NotFound("group"));
     }
@@ -110,7 +107,8 @@ pub async fn add_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_add", &id, &ids);
-    let added = run_with_audit(&db, groups::add_members(&db, &id, &ids.0, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let added =
+        run_with_audit(&db, groups::add_members(&db, &id, &ids.0, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Answer::json(200, &json!({ "group_id": id, "added": added }))?.into_response()
 }
 
@@ -119,6 +117,7 @@ pub async fn remove_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_remove", &id, &ids);
-    let removed = run_with_audit(&db, groups::remove_members(&db, &id, &ids.0)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let removed =
+        run_with_audit(&db, groups::remove_members(&db, &id, &ids.0)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Answer::json(200, &json!({ "group_id": id, "removed": removed }))?.into_response()
 }

@@ -50,7 +50,9 @@ pub async fn finish(cx: &Ctx, start: &Start, result: ApiResult<Answer>) -> ApiRe
     let db = cx.db()?;
     let stored = match &result {
         Ok(answer) => Some((answer.status, answer.body.clone(), answer.headers.clone())),
-        Err(e) if e.status() < 500 => Some((e.status(), e.body(&cx.request_id), e.headers().into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        Err(e) if e.status() < 500 => {
+            Some((e.status(), e.body(&cx.request_id), e.headers().into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+        }
         Err(_) => None,
     };
     match stored {

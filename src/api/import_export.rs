@@ -11,13 +11,13 @@ use crate::domain::csv_import::parse_csv;
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::import::{self, Mode, RowReport, RowStatus, Write};
 use crate::domain::permission::Permission;
+use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
+use crate::storage;
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage;
-use crate::domain::query::{After, CustomerQuery};
 
 pub const DEFAULT_MAX_ROWS: usize = 10_000;
 const EXPORT_PAGE: usize = 1000;
@@ -34,7 +34,8 @@ async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
                     return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });
                 }
             }
-            let form = cx.req.form_data().await.map_err(|_| ApiError::InvalidCsv("the multipart body could not be read".into()))?;
+            let form =
+                cx.req.form_data().await.map_err(|_| ApiError::InvalidCsv("the multipart body could not be read".into()))?;
             let bytes = match form.get("file") {
                 Some(worker::FormEntry::File(f)) => f.bytes().await.map_err(|e| ApiError::Internal(e.to_string()))?,
                 Some(worker::FormEntry::Field(text)) => text.into_bytes(),
@@ -98,8 +99,12 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     if write {
         let rows = |create: bool| {
             plan.writes.iter().zip(&audit_ids).filter_map(move |(w, audit_id)| match w {
-                Write::Create { id, fields, changed, .. } if create => Some(storage::import::RowWrite { id, fields, audit_id, changed }),
-                Write::Update { id, fields, changed, .. } if !create => Some(storage::import::RowWrite { id, fields, audit_id, changed }),
+                Write::Create { id, fields, changed, .. } if create => {
+                    Some(storage::import::RowWrite { id, fields, audit_id, changed })
+                }
+                Write::Update { id, fields, changed, .. } if !create => {
+                    Some(storage::import::RowWrite { id, fields, audit_id, changed })
+                }
                 _ => None,
             })
         };
@@ -120,7 +125,8 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
             if e.is_email_conflict() {
                 return Err(ApiError::Conflict {
                     code: "customer_exists",
-                    message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import".into(),
+                    message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import"
+                        .into(),
                 });
             }
             return Err(e.into());
@@ -226,7 +232,8 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     entry.details = json!({ "format": "csv", "parameters": names });
     audit::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
 
-    let state = ExportState { db, query: page.query, first: Some(first), after: None, done: false, request_id: cx.request_id.clone() };
+    let state =
+        ExportState { db, query: page.query, first: Some(first), after: None, done: false, request_id: cx.request_id.clone() };
     let body = stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
@@ -262,4 +269,3 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     headers.set("cache-control", "no-store")?;
     Ok(Response::from_stream(body)?.with_headers(headers))
 }
-

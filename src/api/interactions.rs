@@ -60,7 +60,11 @@ pub async fn history(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     cx.query.allow_only(&["limit", "cursor"])?;
     let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
-    let after = cx.query.get("cursor").map(|c| cursor::decode(c, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
+    let after = cx
+        .query
+        .get("cursor")
+        .map(|c| cursor::decode(c, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m)))
+        .transpose()?;
     load(cx, &id).await?;
     let rows = interactions::history(&cx.db()?, &id, after, limit).await?;
     Answer::json(200, &Page::cut(rows, limit, |r| cursor::encode("interactions", &r.occurred_at, &r.id)))?.into_response()

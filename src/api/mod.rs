@@ -1,6 +1,7 @@
 //! One module per endpoint group. Handlers parse input with domain types, call storage and
 //! shape the answer; HTTP plumbing lives in `crate::http`.
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
@@ -9,7 +10,6 @@ pub mod health;
 pub mod idempotency;
 pub mod import_export;
 pub mod interactions;
-pub mod api_keys;
 pub mod openapi;
 pub mod test_support;
 
@@ -21,7 +21,13 @@ use crate::http::Ctx;
 use crate::storage::audit::AuditEntry;
 
 /// The audit row for an action on `target_id` by this request's caller.
-pub fn audit_entry<'a>(cx: &'a Ctx, action: &'a str, target_type: &'a str, target_id: Option<&str>, changed: Vec<&'a str>) -> AuditEntry<'a> {
+pub fn audit_entry<'a>(
+    cx: &'a Ctx,
+    action: &'a str,
+    target_type: &'a str,
+    target_id: Option<&str>,
+    changed: Vec<&'a str>,
+) -> AuditEntry<'a> {
     AuditEntry {
         actor: cx.actor.label(),
         action,

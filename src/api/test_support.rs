@@ -6,7 +6,11 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::Ctx;
 
 fn enabled(cx: &Ctx) -> ApiResult<()> {
-    if cx.var("ENABLE_TEST_ROUTES").as_deref() == Some("true") { Ok(()) } else { Err(ApiError::NotFound("route")) }
+    if cx.var("ENABLE_TEST_ROUTES").as_deref() == Some("true") {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("route"))
+    }
 }
 
 pub async fn panic(cx: &mut Ctx) -> ApiResult<Response> {

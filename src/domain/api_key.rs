@@ -23,7 +23,11 @@ impl NewApiKey {
         let name = match map.get("name").and_then(Value::as_str) {
             Some(n) => super::fields::identifier_str(&mut errors, "name", n, MAX_NAME_LEN),
             None => {
-                errors.push(FieldError::new("name", "invalid", format!("name must be a string of 1 to {MAX_NAME_LEN} characters")));
+                errors.push(FieldError::new(
+                    "name",
+                    "invalid",
+                    format!("name must be a string of 1 to {MAX_NAME_LEN} characters"),
+                ));
                 None
             }
         };
@@ -42,7 +46,9 @@ impl NewApiKey {
                     }
                 }
             }
-            _ => errors.push(FieldError::new("permissions", "invalid", "permissions must be a non-empty list of permission names")),
+            _ => {
+                errors.push(FieldError::new("permissions", "invalid", "permissions must be a non-empty list of permission names"))
+            }
         }
         for key in map.keys().filter(|k| !["name", "permissions"].contains(&k.as_str())) {
             errors.push(not_accepted(key, &[]));

@@ -31,7 +31,9 @@ impl BulkDelete {
             match (key.as_str(), value) {
                 ("permanent", Value::Bool(b)) => permanent = *b,
                 ("dry_run", Value::Bool(b)) => dry_run = *b,
-                ("permanent" | "dry_run", _) => errors.push(FieldError::new(key, "invalid_type", format!("{key} must be a boolean"))),
+                ("permanent" | "dry_run", _) => {
+                    errors.push(FieldError::new(key, "invalid_type", format!("{key} must be a boolean")))
+                }
                 ("ids", list) => ids = Some(id_list(&mut errors, "ids", list, MAX_IDS)),
                 ("filter", Value::Object(f)) => match from_filter_map(f, false, "filter.") {
                     Ok(page) => filter = Some(page),
@@ -84,9 +86,9 @@ mod tests {
 
     #[test]
     fn flags_are_booleans_and_unknown_fields_are_named() {
-        assert_eq!(fields(json!({"ids": ["a"], "permanent": "true", "x": 1})), vec![
-            ("permanent".into(), "invalid_type".into()),
-            ("x".into(), "unknown_field".into()),
-        ]);
+        assert_eq!(
+            fields(json!({"ids": ["a"], "permanent": "true", "x": 1})),
+            vec![("permanent".into(), "invalid_type".into()), ("x".into(), "unknown_field".into()),]
+        );
     }
 }

@@ -162,8 +162,10 @@ mod tests {
 
     #[test]
     fn every_field_is_trimmed() {
-        let c = NewContact::parse(&json!({"email": " g@example.com ", "first_name": " Grace ", "last_name": " Hopper ", "phone": " +1 555 0100 "}))
-            .unwrap();
+        let c = NewContact::parse(
+            &json!({"email": " g@example.com ", "first_name": " Grace ", "last_name": " Hopper ", "phone": " +1 555 0100 "}),
+        )
+        .unwrap();
         assert_eq!(c.email.as_str(), "g@example.com");
         assert_eq!(c.first_name.as_deref(), Some("Grace"));
         assert_eq!(c.last_name.as_deref(), Some("Hopper"));
@@ -172,7 +174,10 @@ mod tests {
 
     #[test]
     fn a_missing_email_is_required() {
-        assert_eq!(codes(NewContact::parse(&json!({"first_name": "Grace"})).unwrap_err()), vec![("email".into(), "required".into())]);
+        assert_eq!(
+            codes(NewContact::parse(&json!({"first_name": "Grace"})).unwrap_err()),
+            vec![("email".into(), "required".into())]
+        );
     }
 
     #[test]
@@ -245,7 +250,9 @@ mod tests {
     #[test]
     fn patch_reports_only_fields_that_differ() {
         let (change, changed) =
-            ContactPatch::parse(&json!({"email": "grace@example.com", "first_name": "Grace", "phone": "555 0100"})).unwrap().changes_to(&contact());
+            ContactPatch::parse(&json!({"email": "grace@example.com", "first_name": "Grace", "phone": "555 0100"}))
+                .unwrap()
+                .changes_to(&contact());
         assert_eq!(change, ContactPatch { phone: Some(Some("555 0100".into())), ..Default::default() });
         assert_eq!(changed, vec!["phone"]);
     }
@@ -259,6 +266,9 @@ mod tests {
 
     #[test]
     fn patch_rejects_unknown_fields() {
-        assert_eq!(codes(ContactPatch::parse(&json!({"nickname": "G"})).unwrap_err()), vec![("nickname".into(), "unknown_field".into())]);
+        assert_eq!(
+            codes(ContactPatch::parse(&json!({"nickname": "G"})).unwrap_err()),
+            vec![("nickname".into(), "unknown_field".into())]
+        );
     }
 }

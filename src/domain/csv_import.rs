@@ -66,16 +66,22 @@ pub struct ParsedCsv {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CsvError {
-    InvalidEncoding { line: usize },
+    InvalidEncoding {
+        line: usize,
+    },
     NoHeader,
     MissingColumns,
     DuplicateColumn(String),
     /// A quoted field that never closes: without this check the reader would take the rest of
     /// the file as that one cell.
-    UnclosedQuote { line: usize },
+    UnclosedQuote {
+        line: usize,
+    },
     /// The reader gave up on a record. Not expected for in-memory UTF-8 input; kept so a reader
     /// failure becomes a client error instead of a panic.
-    Malformed { line: usize },
+    Malformed {
+        line: usize,
+    },
 }
 
 impl CsvError {
@@ -126,11 +132,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedCsv, CsvError> {
         return Err(CsvError::UnclosedQuote { line: LineCounter::new(bytes).line_at(start) });
     }
     let mut reader = Records {
-        reader: csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(bytes),
+        reader: csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes),
         bytes,
         lines: LineCounter::new(bytes),
         record: csv::StringRecord::new(),

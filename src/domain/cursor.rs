@@ -40,7 +40,12 @@ impl<T> Page<T> {
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { data: self.data.into_iter().map(f).collect(), has_more: self.has_more, next_cursor: self.next_cursor, total: self.total }
+        Page {
+            data: self.data.into_iter().map(f).collect(),
+            has_more: self.has_more,
+            next_cursor: self.next_cursor,
+            total: self.total,
+        }
     }
 }
 
@@ -120,7 +125,10 @@ mod tests {
         assert_eq!((page.data.clone(), page.has_more, page.next_cursor.as_deref()), (vec![1, 2], true, Some("after 2")));
         let last = Page::cut(vec![1], 2, |n| format!("after {n}"));
         assert_eq!((last.has_more, last.next_cursor.clone()), (false, None));
-        assert_eq!(serde_json::to_value(last.map(|n| n * 10)).unwrap(), serde_json::json!({"data": [10], "has_more": false, "next_cursor": null}));
+        assert_eq!(
+            serde_json::to_value(last.map(|n| n * 10)).unwrap(),
+            serde_json::json!({"data": [10], "has_more": false, "next_cursor": null})
+        );
     }
 
     #[test]

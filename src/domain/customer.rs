@@ -134,7 +134,7 @@ fn attribute_value(errors: &mut Errors, key: &str, value: &Value) -> Option<Valu
         Value::String(s) => attribute_text(errors, key, s),
         Value::Number(_) | Value::Bool(_) => Some(value.clone()),
         _ => {
-            errors.push(&format!("attributes.{key}"), "invalid_type", "attribute values must be a string, number or boolean");
+            errors.push(format!("attributes.{key}"), "invalid_type", "attribute values must be a string, number or boolean");
             None
         }
     }
@@ -142,11 +142,19 @@ fn attribute_value(errors: &mut Errors, key: &str, value: &Value) -> Option<Valu
 
 fn attribute_text(errors: &mut Errors, key: &str, s: &str) -> Option<Value> {
     if s.chars().count() > MAX_ATTRIBUTE_VALUE_LEN {
-        errors.push(&format!("attributes.{key}"), "too_long", format!("attribute values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"));
+        errors.push(
+            format!("attributes.{key}"),
+            "too_long",
+            format!("attribute values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"),
+        );
         return None;
     }
     if s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        errors.push(&format!("attributes.{key}"), "invalid", "attribute values cannot contain control or bidirectional override characters");
+        errors.push(
+            format!("attributes.{key}"),
+            "invalid",
+            "attribute values cannot contain control or bidirectional override characters",
+        );
         return None;
     }
     Some(Value::String(s.to_string()))
@@ -163,7 +171,7 @@ fn attribute_key_ok(errors: &mut Errors, key: &str) -> bool {
     let ok = is_valid_attribute_key(key);
     if !ok {
         errors.push(
-            &format!("attributes.{key}"),
+            format!("attributes.{key}"),
             "invalid_key",
             format!("attribute keys are 1 to {MAX_ATTRIBUTE_KEY_LEN} letters, digits, spaces, `_`, `-` or `.`"),
         );
@@ -574,7 +582,12 @@ mod tests {
     #[test]
     fn an_upsert_overwrites_given_cells_keeps_the_rest_and_names_the_changes() {
         let stored = stored_with_attributes(2);
-        let row = CustomerFields { company: Some("ACME".into()), name: Some("Ada".into()), attributes: json!({"k0": "new"}).as_object().unwrap().clone(), ..Default::default() };
+        let row = CustomerFields {
+            company: Some("ACME".into()),
+            name: Some("Ada".into()),
+            attributes: json!({"k0": "new"}).as_object().unwrap().clone(),
+            ..Default::default()
+        };
         let (merged, changed) = stored.upserted_with(&row).unwrap();
         assert_eq!(merged.company.as_deref(), Some("ACME"));
         assert_eq!(merged.attributes.len(), 2);

@@ -184,7 +184,13 @@ mod tests {
 
     #[test]
     fn invisible_characters_make_an_address_invalid() {
-        for raw in ["x\u{200B}@example.com", "x@exa\u{200D}mple.com", "\u{202E}x@example.com", "x\u{FEFF}@example.com", "x\u{00AD}y@example.com"] {
+        for raw in [
+            "x\u{200B}@example.com",
+            "x@exa\u{200D}mple.com",
+            "\u{202E}x@example.com",
+            "x\u{FEFF}@example.com",
+            "x\u{00AD}y@example.com",
+        ] {
             assert!(matches!(Email::parse(raw), Err(EmailError::Invalid(_))), "{raw:?}");
         }
     }

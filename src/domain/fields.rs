@@ -113,7 +113,11 @@ pub fn phone_str(errors: &mut Vec<FieldError>, s: &str) -> Option<String> {
 fn phone_characters(errors: &mut Vec<FieldError>, p: String) -> Option<String> {
     let digits = p.chars().filter(|c| c.is_ascii_digit()).count();
     if digits < 3 || !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-        errors.push(FieldError::new("phone", "invalid", "phone may hold digits, spaces, +, -, ( ) and dots, with at least 3 digits"));
+        errors.push(FieldError::new(
+            "phone",
+            "invalid",
+            "phone may hold digits, spaces, +, -, ( ) and dots, with at least 3 digits",
+        ));
         return None;
     }
     Some(p)

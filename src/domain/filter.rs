@@ -103,7 +103,9 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
             "sort" => query.sort = Sort::parse(value).ok_or_else(|| bad("sort", format!("must be one of {}", Sort::ALLOWED)))?,
             "limit" if paging => limit = limit_param(value)?,
             "cursor" if paging => cursor_raw = Some(value),
-            "include_total" if paging => include_total = parse_flag(value).ok_or_else(|| bad("include_total", "must be true or false"))?,
+            "include_total" if paging => {
+                include_total = parse_flag(value).ok_or_else(|| bad("include_total", "must be true or false"))?
+            }
             other => return Err(bad(other, "is not a known parameter")),
         }
     }
@@ -122,7 +124,6 @@ fn decode_cursor(raw: &str, sort: Sort) -> Result<After, &'static str> {
 pub fn next_cursor(sort: Sort, key: &str, id: &str) -> String {
     cursor::encode(&sort.name(), key, id)
 }
-
 
 /// The filter body of `POST /v1/customers/filter`, bulk delete and the export's POST.
 /// Problems are field errors (422) naming the offending path, e.g. `conditions[2].op`.
@@ -280,8 +281,19 @@ pub(crate) mod tests {
 
     #[test]
     fn each_bad_parameter_is_named() {
-        for (k, v) in [("limit", "0"), ("limit", "101"), ("limit", "x"), ("sort", "id"), ("status", "gone"), ("kind", "vip"),
-                       ("source", "web"), ("created_after", "soon"), ("cursor", "junk"), ("include_total", "yes"), ("colour", "red")] {
+        for (k, v) in [
+            ("limit", "0"),
+            ("limit", "101"),
+            ("limit", "x"),
+            ("sort", "id"),
+            ("status", "gone"),
+            ("kind", "vip"),
+            ("source", "web"),
+            ("created_after", "soon"),
+            ("cursor", "junk"),
+            ("include_total", "yes"),
+            ("colour", "red"),
+        ] {
             assert_eq!(param_of(from_query_pairs(&pairs(&[(k, v)]), true).unwrap_err()), k);
         }
     }
@@ -293,8 +305,14 @@ pub(crate) mod tests {
             other => panic!("expected validation_failed, got {other:?}"),
         };
         assert_eq!(fields(json!({"q": "a\u{0}b"})), vec!["q"]);
-        assert_eq!(fields(json!({"conditions": [{"field": "name", "op": "contains", "value": "a\u{0}"}]})), vec!["conditions[0].value"]);
-        assert_eq!(fields(json!({"conditions": [{"field": "name", "op": "in", "value": ["ok", "\u{7}"]}]})), vec!["conditions[0].value"]);
+        assert_eq!(
+            fields(json!({"conditions": [{"field": "name", "op": "contains", "value": "a\u{0}"}]})),
+            vec!["conditions[0].value"]
+        );
+        assert_eq!(
+            fields(json!({"conditions": [{"field": "name", "op": "in", "value": ["ok", "\u{7}"]}]})),
+            vec!["conditions[0].value"]
+        );
     }
 
     #[test]
@@ -323,10 +341,14 @@ pub(crate) mod tests {
 
     #[test]
     fn a_filter_body_builds_conditions() {
-        let p = from_filter_body(&json!({"match": "any", "conditions": [
+        let p = from_filter_body(
+            &json!({"match": "any", "conditions": [
             {"field": "attributes.plan", "op": "eq", "value": "pro"},
             {"field": "last_seen_at", "op": "is_null"}
-        ], "limit": 10, "status": "all", "sort": "email"}), true).unwrap();
+        ], "limit": 10, "status": "all", "sort": "email"}),
+            true,
+        )
+        .unwrap();
         assert_eq!(p.query.matching, Match::Any);
         assert_eq!(p.query.conditions.len(), 2);
         assert_eq!(p.limit, 10);
@@ -371,17 +393,38 @@ pub(crate) mod tests {
                 any::<bool>().prop_map(Value::Bool),
                 any::<i64>().prop_map(|n| json!(n)),
                 "\\PC{0,20}".prop_map(Value::String),
-                prop_oneof![Just("name"), Just("email"), Just("attributes.plan"), Just("created_at"), Just("group_id"),
-                            Just("eq"), Just("in"), Just("contains"), Just("is_null"), Just("any"), Just("all")]
-                    .prop_map(|s| Value::String(s.to_string())),
+                prop_oneof![
+                    Just("name"),
+                    Just("email"),
+                    Just("attributes.plan"),
+                    Just("created_at"),
+                    Just("group_id"),
+                    Just("eq"),
+                    Just("in"),
+                    Just("contains"),
+                    Just("is_null"),
+                    Just("any"),
+                    Just("all")
+                ]
+                .prop_map(|s| Value::String(s.to_string())),
             ];
             leaf.prop_recursive(4, 64, 8, |inner| {
                 prop_oneof![
                     prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
                     prop::collection::btree_map(
-                        prop_oneof![Just("match"), Just("conditions"), Just("field"), Just("op"), Just("value"),
-                                    Just("status"), Just("sort"), Just("limit"), Just("cursor"), Just("q")]
-                            .prop_map(str::to_string),
+                        prop_oneof![
+                            Just("match"),
+                            Just("conditions"),
+                            Just("field"),
+                            Just("op"),
+                            Just("value"),
+                            Just("status"),
+                            Just("sort"),
+                            Just("limit"),
+                            Just("cursor"),
+                            Just("q")
+                        ]
+                        .prop_map(str::to_string),
                         inner,
                         0..6,
                     )

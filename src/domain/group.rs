@@ -79,7 +79,9 @@ impl GroupPatch {
         for (key, value) in map {
             match key.as_str() {
                 "name" => patch.name = name(&mut errors, value),
-                "description" => patch.description = Some(text(&mut errors, "description", value, MAX_DESCRIPTION_LEN, Lines::Multi)),
+                "description" => {
+                    patch.description = Some(text(&mut errors, "description", value, MAX_DESCRIPTION_LEN, Lines::Multi))
+                }
                 other => errors.push(not_accepted(other, &READ_ONLY)),
             }
         }
@@ -191,7 +193,10 @@ mod tests {
 
     #[test]
     fn a_name_over_100_characters_is_too_long() {
-        assert_eq!(codes(NewGroup::parse(&json!({"name": "x".repeat(101)})).unwrap_err()), vec![("name".into(), "too_long".into())]);
+        assert_eq!(
+            codes(NewGroup::parse(&json!({"name": "x".repeat(101)})).unwrap_err()),
+            vec![("name".into(), "too_long".into())]
+        );
     }
 
     #[test]
@@ -273,7 +278,10 @@ mod tests {
 
     #[test]
     fn an_empty_member_list_is_invalid() {
-        assert_eq!(codes(MemberIds::parse(&json!({"customer_ids": []})).unwrap_err()), vec![("customer_ids".into(), "invalid".into())]);
+        assert_eq!(
+            codes(MemberIds::parse(&json!({"customer_ids": []})).unwrap_err()),
+            vec![("customer_ids".into(), "invalid".into())]
+        );
     }
 
     #[test]
@@ -285,7 +293,10 @@ mod tests {
     #[test]
     fn more_than_100_member_ids_are_invalid() {
         let ids: Vec<String> = (0..101).map(|i| format!("c{i}")).collect();
-        assert_eq!(codes(MemberIds::parse(&json!({ "customer_ids": ids })).unwrap_err()), vec![("customer_ids".into(), "invalid".into())]);
+        assert_eq!(
+            codes(MemberIds::parse(&json!({ "customer_ids": ids })).unwrap_err()),
+            vec![("customer_ids".into(), "invalid".into())]
+        );
     }
 
     #[test]

@@ -228,7 +228,8 @@ mod tests {
         let text = format!("email,{}\nada@example.com,{}\n", header.join(","), vec!["x"; 50].join(","));
         let parsed = parse_csv(text.as_bytes()).unwrap();
         let mut stored = live("ada@example.com", "c1");
-        stored.get_mut("ada@example.com").unwrap().fields.attributes = (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
+        stored.get_mut("ada@example.com").unwrap().fields.attributes =
+            (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
         let p = plan(&parsed, Mode::Upsert, &stored, ids());
         assert_eq!(statuses(&p), vec![RowStatus::Failed]);
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "too_many");

@@ -101,7 +101,11 @@ impl PublicInteraction {
         let resource_id = match map.get("resource_id") {
             Some(Value::String(s)) => super::fields::identifier_str(&mut errors, "resource_id", s, MAX_RESOURCE_ID_LEN),
             _ => {
-                errors.push(FieldError::new("resource_id", "invalid", format!("resource_id must be a string of 1 to {MAX_RESOURCE_ID_LEN} characters")));
+                errors.push(FieldError::new(
+                    "resource_id",
+                    "invalid",
+                    format!("resource_id must be a string of 1 to {MAX_RESOURCE_ID_LEN} characters"),
+                ));
                 None
             }
         };
@@ -109,7 +113,11 @@ impl PublicInteraction {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(d)) if Value::Object(d.clone()).to_string().len() <= MAX_DETAILS_BYTES => d.clone(),
             Some(Value::Object(_)) => {
-                errors.push(FieldError::new("details", "too_large", format!("details must be at most {MAX_DETAILS_BYTES} bytes of JSON")));
+                errors.push(FieldError::new(
+                    "details",
+                    "too_large",
+                    format!("details must be at most {MAX_DETAILS_BYTES} bytes of JSON"),
+                ));
                 Map::new()
             }
             Some(_) => {
@@ -142,16 +150,21 @@ mod tests {
 
     #[test]
     fn a_minimal_interaction_is_accepted() {
-        let i = PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "room-1"})).unwrap();
+        let i = PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "room-1"}))
+            .unwrap();
         assert_eq!(i.kind, InteractionType::ChatStarted);
         assert_eq!(i.name, None);
     }
 
     #[test]
     fn given_fields_name_what_the_body_carried() {
-        let bare = PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "r"})).unwrap();
+        let bare =
+            PublicInteraction::parse(&json!({"email": "v@example.com", "type": "chat_started", "resource_id": "r"})).unwrap();
         assert_eq!(bare.given_fields(), vec!["email"]);
-        let full = PublicInteraction::parse(&json!({"email": "v@example.com", "name": "V", "phone": "+1 555 0100", "type": "form_submitted", "resource_id": "r"})).unwrap();
+        let full = PublicInteraction::parse(
+            &json!({"email": "v@example.com", "name": "V", "phone": "+1 555 0100", "type": "form_submitted", "resource_id": "r"}),
+        )
+        .unwrap();
         assert_eq!(full.given_fields(), vec!["email", "name", "phone"]);
     }
 
@@ -165,7 +178,10 @@ mod tests {
 
     #[test]
     fn email_is_required() {
-        assert_eq!(codes(json!({"name": "V", "type": "chat_started", "resource_id": "r"})), vec![("email".into(), "required".into())]);
+        assert_eq!(
+            codes(json!({"name": "V", "type": "chat_started", "resource_id": "r"})),
+            vec![("email".into(), "required".into())]
+        );
     }
 
     #[test]
@@ -176,7 +192,9 @@ mod tests {
 
     #[test]
     fn details_over_4_kb_are_refused() {
-        let c = codes(json!({"email": "v@example.com", "type": "form_submitted", "resource_id": "r", "details": {"a": "x".repeat(5000)}}));
+        let c = codes(
+            json!({"email": "v@example.com", "type": "form_submitted", "resource_id": "r", "details": {"a": "x".repeat(5000)}}),
+        );
         assert_eq!(c, vec![("details".into(), "too_large".into())]);
     }
 

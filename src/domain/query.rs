@@ -77,7 +77,11 @@ impl Sort {
             SortField::Email => "email",
             SortField::LastSeenAt => "last_seen_at",
         };
-        if self.descending { format!("-{base}") } else { base.to_string() }
+        if self.descending {
+            format!("-{base}")
+        } else {
+            base.to_string()
+        }
     }
 }
 
@@ -222,16 +226,18 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
     }
     let scalar = |v: &Value| -> Result<Scalar, String> {
         match (field, v) {
-            (f, Value::String(s)) if f.is_time() => parse_time(s)
-                .map(Scalar::Text)
-                .ok_or_else(|| "must be an RFC 3339 time or a date".to_string()),
+            (f, Value::String(s)) if f.is_time() => {
+                parse_time(s).map(Scalar::Text).ok_or_else(|| "must be an RFC 3339 time or a date".to_string())
+            }
             (f, _) if f.is_time() => Err("must be an RFC 3339 time or a date".into()),
             (Field::Kind, Value::String(s)) if Kind::parse(s).is_some() => Ok(Scalar::Text(s.clone())),
             (Field::Kind, _) => Err("must be registered or visitor".into()),
             (Field::Source, Value::String(s)) if Source::parse(s).is_some() => Ok(Scalar::Text(s.clone())),
             (Field::Source, _) => Err(format!("must be one of {}", Source::ALL.join(", "))),
             (Field::Attribute(_), Value::Bool(b)) => Ok(Scalar::Int(*b as i64)),
-            (Field::Attribute(_), Value::Number(n)) => Ok(n.as_i64().map(Scalar::Int).unwrap_or(Scalar::Real(n.as_f64().unwrap_or(0.0)))),
+            (Field::Attribute(_), Value::Number(n)) => {
+                Ok(n.as_i64().map(Scalar::Int).unwrap_or(Scalar::Real(n.as_f64().unwrap_or(0.0))))
+            }
             (_, Value::String(s)) if s.chars().count() > MAX_ATTRIBUTE_VALUE_LEN => {
                 Err(format!("values are at most {MAX_ATTRIBUTE_VALUE_LEN} characters"))
             }
@@ -261,7 +267,6 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
         (_, Some(v)) => Ok(Operand::One(scalar(v)?)),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -37,7 +37,11 @@ impl Errors {
 
 /// `value` if no error was found, else the errors.
 pub fn finish<T>(errors: Vec<FieldError>, value: T) -> Result<T, Vec<FieldError>> {
-    if errors.is_empty() { Ok(value) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The body as a JSON object, or the one error that says it is not.

@@ -35,27 +35,50 @@ impl FieldError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     NotFound(&'static str),
-    MethodNotAllowed { allow: Vec<&'static str> },
+    MethodNotAllowed {
+        allow: Vec<&'static str>,
+    },
     InvalidJson(String),
     UnsupportedMediaType(&'static str),
-    PayloadTooLarge { limit_bytes: usize },
+    PayloadTooLarge {
+        limit_bytes: usize,
+    },
     Validation(Vec<FieldError>),
-    InvalidParameter { name: String, message: String },
+    InvalidParameter {
+        name: String,
+        message: String,
+    },
     /// A request header the route reads is malformed (e.g. `If-Match`).
-    InvalidHeader { name: &'static str, message: String },
+    InvalidHeader {
+        name: &'static str,
+        message: String,
+    },
     Unauthorized,
-    Forbidden { permission: &'static str },
-    CustomerExists { existing_id: String },
+    Forbidden {
+        permission: &'static str,
+    },
+    CustomerExists {
+        existing_id: String,
+    },
     CustomerDeleted,
-    VersionMismatch { current: i64 },
+    VersionMismatch {
+        current: i64,
+    },
     IdempotencyKeyReused,
     IdempotencyInProgress,
-    RateLimited { retry_after_secs: u32 },
+    RateLimited {
+        retry_after_secs: u32,
+    },
     InvalidCsv(String),
     InvalidEncoding(String),
-    TooManyRows { limit: usize },
+    TooManyRows {
+        limit: usize,
+    },
     /// A client error with a code of its own (e.g. a conflict on a contact's email).
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
     /// A D1 hiccup the client may retry.
     Unavailable(String),
     /// Anything else: the cause is logged, never shown.
@@ -180,7 +203,9 @@ impl ApiError {
             "request_id": request_id,
         });
         match self {
-            ApiError::Validation(fields) => error["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(FieldError::clipped).collect::<Vec<_>>()),
+            ApiError::Validation(fields) => {
+                error["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(FieldError::clipped).collect::<Vec<_>>())
+            }
             ApiError::CustomerExists { existing_id } => error["existing_id"] = json!(existing_id),
             ApiError::InvalidParameter { name, .. } => error["parameter"] = json!(clip(name, MAX_ECHO_CHARS)),
             ApiError::InvalidHeader { name, .. } => error["header"] = json!(name),
@@ -189,7 +214,6 @@ impl ApiError {
         }
         json!({ "error": error })
     }
-
 }
 
 /// A database failure as the client sees it: the schema's named rules become client errors,
@@ -351,7 +375,10 @@ mod tests {
     #[test]
     fn named_constraints_become_their_own_conflicts() {
         assert_eq!(db("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT").code(), "group_exists");
-        assert_eq!(db("D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized").code(), "contact_exists");
+        assert_eq!(
+            db("D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized").code(),
+            "contact_exists"
+        );
         assert_eq!(db("D1_ERROR: UNIQUE constraint failed: customers.email_normalized").code(), "customer_exists");
     }
 

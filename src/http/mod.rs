@@ -1,8 +1,8 @@
 //! Everything HTTP: the request context, authentication, body reading with limits, JSON
 //! answers and the conversion of every error into the contract's shape.
 pub mod auth;
-pub mod error;
 pub mod cors;
+pub mod error;
 pub mod query;
 pub mod routing;
 pub mod server;
@@ -72,7 +72,11 @@ impl Ctx {
     }
 
     pub fn require(&self, p: Permission) -> ApiResult<()> {
-        if self.actor.has(p) { Ok(()) } else { Err(ApiError::Forbidden { permission: p.as_str() }) }
+        if self.actor.has(p) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden { permission: p.as_str() })
+        }
     }
 
     fn content_type(&self) -> String {

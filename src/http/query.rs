@@ -12,7 +12,10 @@ impl Query {
         let mut out: Vec<(String, String)> = Vec::new();
         for (name, value) in pairs {
             if name.chars().any(char::is_control) {
-                return Err(ApiError::invalid_parameter(&name.replace(char::is_control, "\u{fffd}"), "the name contains control characters"));
+                return Err(ApiError::invalid_parameter(
+                    &name.replace(char::is_control, "\u{fffd}"),
+                    "the name contains control characters",
+                ));
             }
             if out.iter().any(|(n, _)| *n == name) {
                 // A repeated parameter has no single reading: `?permanent=false&permanent=true`

@@ -7,8 +7,8 @@ use worker::{Env, Request, Response};
 
 use super::auth::{actor_for_key, bearer_token, constant_time_eq};
 use super::cors;
-use super::query::Query;
 use super::error::{ApiError, ApiResult};
+use super::query::Query;
 use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{error_response, set_header, Actor, Ctx};
 use crate::domain::permission::Permission;

@@ -55,9 +55,13 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
 
 /// The live (not revoked) key with this secret hash.
 pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<KeyRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"), &[Scalar::Text(secret_hash.into())])?
-        .first(None)
-        .await?)
+    Ok(statement(
+        db,
+        &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"),
+        &[Scalar::Text(secret_hash.into())],
+    )?
+    .first(None)
+    .await?)
 }
 
 /// Records use at most once a minute per key, so reads do not each cost a write.
@@ -73,5 +77,9 @@ pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> 
 }
 
 pub fn revoke(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
-    statement(db, "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL", &[Scalar::Text(now.into()), Scalar::Text(id.into())])
+    statement(
+        db,
+        "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+        &[Scalar::Text(now.into()), Scalar::Text(id.into())],
+    )
 }

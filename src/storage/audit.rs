@@ -31,7 +31,8 @@ fn binds(e: &AuditEntry, now: &str) -> Vec<Scalar> {
     ]
 }
 
-const INSERT: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+const INSERT: &str =
+    "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9";
 
 /// An audit row written unconditionally.
@@ -55,7 +56,13 @@ pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> 
 /// (`(customer id, audit id)` pairs), for the customers that exist (`live_only`: and are not
 /// soft-deleted) when it runs. Put it before the change in the batch: it reads the state the
 /// change is about to alter. `target_id` of `e` is not used (`?6` stays unread).
-pub fn insert_per_customer(db: &D1Database, e: &AuditEntry, targets: &[(String, String)], live_only: bool, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_per_customer(
+    db: &D1Database,
+    e: &AuditEntry,
+    targets: &[(String, String)],
+    live_only: bool,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
     let mut b = binds(e, now);
     b[0] = Scalar::Text(serde_json::to_string(targets).unwrap_or_else(|_| "[]".into()));
     let live = if live_only { " AND c.deleted_at IS NULL" } else { "" };

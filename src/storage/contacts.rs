@@ -50,8 +50,7 @@ pub async fn list(db: &D1Database, customer_id: &str) -> DbResult<Vec<Contact>> 
 
 pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Option<Contact>> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1 AND customer_id = ?2");
-    let row: Option<Row> =
-        statement(db, &sql, &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())])?.first(None).await?;
+    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())])?.first(None).await?;
     Ok(row.map(Row::into_contact))
 }
 

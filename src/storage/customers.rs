@@ -3,7 +3,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
-use super::query::{Builder, Sql, Scalar, CUSTOMER_COLUMNS};
+use super::query::{Builder, Scalar, Sql, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, Source, MAX_ATTRIBUTES};
 
@@ -32,8 +32,7 @@ pub struct Row {
 impl Row {
     pub fn into_customer(self) -> Customer {
         let attributes: Map<String, Value> = serde_json::from_str(&self.attributes).unwrap_or_default();
-        let mut group_ids: Vec<String> =
-            self.group_ids.as_deref().and_then(|g| serde_json::from_str(g).ok()).unwrap_or_default();
+        let mut group_ids: Vec<String> = self.group_ids.as_deref().and_then(|g| serde_json::from_str(g).ok()).unwrap_or_default();
         group_ids.sort();
         Customer {
             id: self.id,
@@ -166,7 +165,6 @@ pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResu
     Ok(row.map(|r| r.id))
 }
 
-
 /// The statement of a merge patch, applied to whatever the row holds when it runs: only the
 /// patch's fields are set and attributes are merged by `json_patch` (RFC 7396, as the API's
 /// patch), so two patches at the same moment both land and neither is lost. The rules that
@@ -179,7 +177,8 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
     let mut guards: Vec<String> = Vec::new();
     let mut new_name = "name".to_string();
     let mut new_email = "email".to_string();
-    for (column, value) in [("name", &patch.name), ("phone", &patch.phone), ("company", &patch.company), ("notes", &patch.notes)] {
+    for (column, value) in [("name", &patch.name), ("phone", &patch.phone), ("company", &patch.company), ("notes", &patch.notes)]
+    {
         if let Some(v) = value {
             let p = b.bind(text(v));
             sets.push(format!("{column} = {p}"));
@@ -224,7 +223,13 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
     }
 }
 
-pub fn apply_patch(db: &D1Database, id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn apply_patch(
+    db: &D1Database,
+    id: &str,
+    patch: &CustomerPatch,
+    expected_version: Option<i64>,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
     let sql = patch_sql(id, patch, expected_version, now);
     statement(db, &sql.text, &sql.binds)
 }
@@ -271,7 +276,6 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
         statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", &[id])?,
     ])
 }
-
 
 /// What a force delete removes, counted: the customer and everything that cascades from it.
 #[derive(Debug, Deserialize, serde::Serialize, Default, Clone, Copy)]
@@ -357,7 +361,10 @@ mod tests {
     #[test]
     fn a_patch_sets_only_its_own_fields() {
         let sql = patch_sql("c1", &patch(json!({"company": "ACME"})), None, "now");
-        assert_eq!(sql.text, "UPDATE customers SET company = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3 AND deleted_at IS NULL");
+        assert_eq!(
+            sql.text,
+            "UPDATE customers SET company = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3 AND deleted_at IS NULL"
+        );
         assert_eq!(sql.binds, vec![Scalar::Text("ACME".into()), Scalar::Text("now".into()), Scalar::Text("c1".into())]);
     }
 
@@ -392,7 +399,8 @@ mod tests {
     #[test]
     fn cascade_counts_read_from_doubles_serialise_as_integers() {
         let counts: CascadeCounts =
-            serde_json::from_str(r#"{"customers": 1.0, "interactions": 3.0, "group_memberships": 0.0, "contacts": 2.0}"#).unwrap();
+            serde_json::from_str(r#"{"customers": 1.0, "interactions": 3.0, "group_memberships": 0.0, "contacts": 2.0}"#)
+                .unwrap();
         assert_eq!(
             serde_json::to_string(&counts).unwrap(),
             r#"{"customers":1,"interactions":3,"group_memberships":0,"contacts":2}"#

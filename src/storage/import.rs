@@ -139,7 +139,8 @@ const UPDATE_MANY: &str = "UPDATE customers SET \
 
 /// Each row's own audit entry, read from the same JSON as its write: `?2` time, `?3` actor,
 /// `?4` action, `?5` request id, `?6` details.
-const AUDIT_MANY: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+const AUDIT_MANY: &str =
+    "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
     SELECT value ->> 8, ?2, ?3, ?4, 'customer', value ->> 0, ?5, value -> 9, ?6 FROM json_each(?1)";
 
 /// Who writes, for the audit rows of an import.
@@ -214,8 +215,12 @@ mod tests {
             ..Default::default()
         };
         let changed = ["name", "email"];
-        let row = serde_json::to_value(row_json(&RowWrite { id: "id-1", fields: &fields, audit_id: "a-1", changed: &changed })).unwrap();
-        assert_eq!(row, json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"]]));
+        let row = serde_json::to_value(row_json(&RowWrite { id: "id-1", fields: &fields, audit_id: "a-1", changed: &changed }))
+            .unwrap();
+        assert_eq!(
+            row,
+            json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"]])
+        );
     }
 
     #[test]

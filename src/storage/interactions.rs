@@ -24,7 +24,8 @@ const UPSERT_VISITOR: &str = "INSERT INTO customers (id, name, email, email_norm
 /// The audit row of a fill-in, written before the upsert in the same batch: it reads the state the
 /// upsert is about to change, so it names exactly the empty fields this request fills (`?8`
 /// name, `?9` phone). No row when nothing is filled, or when the customer does not exist yet.
-const AUDIT_FILL_IN: &str = "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+const AUDIT_FILL_IN: &str =
+    "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
     SELECT ?1, ?2, ?3, 'customer.update', 'customer', c.id, ?4, \
            (SELECT json_group_array(f) FROM (SELECT 'name' AS f WHERE c.name IS NULL AND ?8 IS NOT NULL \
                                              UNION ALL SELECT 'phone' WHERE c.phone IS NULL AND ?9 IS NOT NULL)), \
@@ -120,7 +121,12 @@ struct RawRow {
 }
 
 /// One page of a customer's history, newest first; `limit + 1` rows to tell if more follow.
-pub async fn history(db: &D1Database, customer_id: &str, after: Option<(String, String)>, limit: usize) -> DbResult<Vec<InteractionRow>> {
+pub async fn history(
+    db: &D1Database,
+    customer_id: &str,
+    after: Option<(String, String)>,
+    limit: usize,
+) -> DbResult<Vec<InteractionRow>> {
     let mut binds = vec![Scalar::Text(customer_id.into())];
     let mut keyset = "";
     if let Some((at, id)) = after {

@@ -56,10 +56,17 @@ impl DbError {
             Violation::Raced
         } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
             Violation::Check
-        } else if m.contains("too many sql variables") || m.contains("too many terms") || m.contains("expression tree is too large") {
+        } else if m.contains("too many sql variables")
+            || m.contains("too many terms")
+            || m.contains("expression tree is too large")
+        {
             Violation::TooComplex
-        } else if m.contains("overloaded") || m.contains("network connection lost") || m.contains("timed out")
-            || m.contains("too many requests queued") || m.contains("database is locked") {
+        } else if m.contains("overloaded")
+            || m.contains("network connection lost")
+            || m.contains("timed out")
+            || m.contains("too many requests queued")
+            || m.contains("database is locked")
+        {
             Violation::Busy
         } else {
             return None;
@@ -127,24 +134,36 @@ mod tests {
 
     #[test]
     fn named_unique_indexes_are_told_apart() {
-        assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"), Some(Violation::CustomerEmail));
+        assert_eq!(
+            violation("D1_ERROR: UNIQUE constraint failed: customers.email_normalized: SQLITE_CONSTRAINT"),
+            Some(Violation::CustomerEmail)
+        );
         assert_eq!(
             violation("D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized: SQLITE_CONSTRAINT"),
             Some(Violation::ContactEmail)
         );
-        assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT"), Some(Violation::GroupName));
+        assert_eq!(
+            violation("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT"),
+            Some(Violation::GroupName)
+        );
         assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: customers.id: SQLITE_CONSTRAINT"), Some(Violation::Raced));
     }
 
     #[test]
     fn the_attribute_limit_trigger_is_recognised() {
-        assert_eq!(violation("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT"), Some(Violation::AttributeLimit));
+        assert_eq!(
+            violation("D1_ERROR: customer_attributes_limit: at most 50 attributes: SQLITE_CONSTRAINT"),
+            Some(Violation::AttributeLimit)
+        );
     }
 
     #[test]
     fn other_failures_are_classified_or_ours() {
         assert_eq!(violation("D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT"), Some(Violation::Raced));
-        assert_eq!(violation("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT"), Some(Violation::Check));
+        assert_eq!(
+            violation("D1_ERROR: CHECK constraint failed: kind IN ('registered'): SQLITE_CONSTRAINT"),
+            Some(Violation::Check)
+        );
         assert_eq!(violation("D1_ERROR: too many SQL variables at offset 10: SQLITE_ERROR"), Some(Violation::TooComplex));
         assert_eq!(violation("D1 DB is overloaded. Requests queued for too long."), Some(Violation::Busy));
         assert_eq!(violation("D1_ERROR: no such column: x"), None);

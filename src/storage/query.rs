@@ -301,8 +301,10 @@ mod tests {
 
     #[test]
     fn a_filter_at_the_limit_builds() {
-        let conditions = vec![cond("name", "in", json!((0..49).map(|i| i.to_string()).collect::<Vec<_>>())),
-                              cond("company", "in", json!((0..48).map(|i| i.to_string()).collect::<Vec<_>>()))];
+        let conditions = vec![
+            cond("name", "in", json!((0..49).map(|i| i.to_string()).collect::<Vec<_>>())),
+            cond("company", "in", json!((0..48).map(|i| i.to_string()).collect::<Vec<_>>())),
+        ];
         let q = CustomerQuery { conditions, ..Default::default() };
         let sql = q.page_sql(Some(&After { key: "k".into(), id: "i".into() }), 10).unwrap();
         assert_eq!(sql.binds.len(), 100);
@@ -311,7 +313,11 @@ mod tests {
     #[test]
     fn group_conditions_use_the_membership_table() {
         let q = CustomerQuery { required: vec![cond("group_id", "eq", json!("g1"))], ..Default::default() };
-        assert!(q.count_sql().unwrap().text.contains("EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id = ?1)"));
+        assert!(q
+            .count_sql()
+            .unwrap()
+            .text
+            .contains("EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id = ?1)"));
     }
 
     #[test]
