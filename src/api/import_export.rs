@@ -2,22 +2,22 @@
 use futures_util::stream;
 use serde::Serialize;
 use serde_json::json;
-use worker::{Headers, Response};
+use worker::{D1Database, Headers, Response};
 
 use super::audit_entry;
 use super::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
-use crate::domain::csv_import::parse_csv;
+use crate::domain::csv_import::{parse_csv, ParsedCsv};
 use crate::domain::filter::{self, PageRequest};
-use crate::domain::import::{self, Mode, RowReport, RowStatus, Write};
+use crate::domain::import::{self, Mode, Plan, RowReport, RowStatus, Write};
 use crate::domain::permission::Permission;
 use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
-use crate::storage;
 use crate::storage::audit;
 use crate::storage::customers;
+use crate::storage::{self, DbError};
 
 pub const DEFAULT_MAX_ROWS: usize = 10_000;
 const EXPORT_PAGE: usize = 1000;
@@ -70,83 +70,24 @@ fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
 
 pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     let opts = import_options(cx)?;
-    let bytes = uploaded_file(cx).await?;
-    let parsed = parse_csv(&bytes).map_err(|e| match e.code() {
-        "invalid_encoding" => ApiError::InvalidEncoding(e.message()),
-        _ => ApiError::InvalidCsv(e.message()),
-    })?;
-    let bad_columns = import::invalid_attribute_columns(&parsed);
-    if !bad_columns.is_empty() {
-        return Err(ApiError::InvalidCsv(format!(
-            "column names {} cannot be attribute keys (letters, digits, spaces, `_`, `-`, `.`; at most 64)",
-            bad_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let max_rows = cx.var("IMPORT_MAX_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_ROWS);
-    if parsed.records.len() > max_rows {
-        return Err(ApiError::TooManyRows { limit: max_rows });
-    }
+    let parsed = read_file(cx).await?;
     let db = cx.db()?;
     let live = storage::import::live_by_email(&db, &import::emails(&parsed)).await?;
-    let now = time::now();
     // A customer id and an audit entry id for every row at most, from one call to the host.
     let mut ids = super::new_ids(2 * parsed.records.len())?.into_iter();
     let mut plan = import::plan(&parsed, opts.mode, &live, || ids.next().unwrap_or_else(new_id));
-    let audit_ids: Vec<String> = plan.writes.iter().map(|_| ids.next().unwrap_or_else(new_id)).collect();
     let failed = plan.failed();
     // An atomic import with a failed row writes nothing; a dry run never writes.
-    let write = !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty();
-    if write {
-        let rows = |create: bool| {
-            plan.writes.iter().zip(&audit_ids).filter_map(move |(w, audit_id)| match w {
-                Write::Create { id, fields, changed, .. } if create => {
-                    Some(storage::import::RowWrite { id, fields, audit_id, changed })
-                }
-                Write::Update { id, fields, changed, .. } if !create => {
-                    Some(storage::import::RowWrite { id, fields, audit_id, changed })
-                }
-                _ => None,
-            })
-        };
-        let actor = cx.actor.label();
-        let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
-        let mut batch = storage::import::inserts(&db, rows(true), &by)?;
-        batch.extend(storage::import::updates(&db, rows(false), &by)?);
-        let mut entry = audit_entry(cx, "customer.import", "customer", None, vec![]);
-        entry.details = json!({
-            "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
-            "skipped": plan.count(RowStatus::Skipped), "failed": failed, "mode": format!("{:?}", opts.mode).to_lowercase(),
-        });
-        batch.push(audit::insert(&db, &entry, &now)?);
-        // One batch is one transaction: the file's good rows and their audit rows land together
-        // or not at all.
-        if let Err(e) = db.batch(batch).await {
-            let e = crate::storage::DbError::from(e);
-            if e.is_email_conflict() {
-                return Err(ApiError::Conflict {
-                    code: "customer_exists",
-                    message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import"
-                        .into(),
-                });
-            }
-            return Err(e.into());
-        }
+    if !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty() {
+        let audit_ids: Vec<String> = plan.writes.iter().map(|_| ids.next().unwrap_or_else(new_id)).collect();
+        write(cx, &db, &plan, &audit_ids, opts.mode).await?;
     } else {
-        // Nothing was written: rows that would have been written are only valid.
-        for w in &plan.writes {
-            let i = w.index();
-            plan.rows[i].status = RowStatus::Valid;
-            if matches!(w, Write::Create { .. }) {
-                plan.rows[i].id = None;
-            }
-        }
+        plan.mark_unwritten();
     }
     // Ids of customers are for callers who may read customers: an import-only key learns
     // which rows failed, not who the existing customers are.
     if !cx.actor.has(Permission::CustomersRead) {
-        for row in &mut plan.rows {
-            row.id = None;
-        }
+        plan.forget_ids();
     }
     let mut report = ImportReport {
         created: plan.count(RowStatus::Created),
@@ -168,6 +109,63 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
         return json_response(422, &report);
     }
     json_response(200, &report)
+}
+
+/// The uploaded file read as CSV, its columns usable as attribute keys and its rows within
+/// `IMPORT_MAX_ROWS`; nothing is looked up or written before all of that holds.
+async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
+    let bytes = uploaded_file(cx).await?;
+    let parsed = parse_csv(&bytes).map_err(|e| match e.code() {
+        "invalid_encoding" => ApiError::InvalidEncoding(e.message()),
+        _ => ApiError::InvalidCsv(e.message()),
+    })?;
+    let bad_columns = import::invalid_attribute_columns(&parsed);
+    if !bad_columns.is_empty() {
+        return Err(ApiError::InvalidCsv(format!(
+            "column names {} cannot be attribute keys (letters, digits, spaces, `_`, `-`, `.`; at most 64)",
+            bad_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let max_rows = cx.var("IMPORT_MAX_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_ROWS);
+    if parsed.records.len() > max_rows {
+        return Err(ApiError::TooManyRows { limit: max_rows });
+    }
+    Ok(parsed)
+}
+
+/// Writes the plan's rows, each with its audit row, and the import's summary row, in one batch
+/// (one transaction): the file's good rows land together or not at all.
+async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mode: Mode) -> ApiResult<()> {
+    let rows = |create: bool| {
+        plan.writes.iter().zip(audit_ids).filter_map(move |(w, audit_id)| match w {
+            Write::Create { id, fields, changed, .. } if create => {
+                Some(storage::import::RowWrite { id, fields, audit_id, changed })
+            }
+            Write::Update { id, fields, changed, .. } if !create => {
+                Some(storage::import::RowWrite { id, fields, audit_id, changed })
+            }
+            _ => None,
+        })
+    };
+    let now = time::now();
+    let actor = cx.actor.label();
+    let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
+    let mut batch = storage::import::inserts(db, rows(true), &by)?;
+    batch.extend(storage::import::updates(db, rows(false), &by)?);
+    let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
+    summary.details = json!({
+        "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
+        "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_lowercase(),
+    });
+    batch.push(audit::insert(db, &summary, &now)?);
+    match db.batch(batch).await.map_err(DbError::from) {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {
+            code: "customer_exists",
+            message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The answer to an import: counts, then one entry per row. Serialised straight from the plan's

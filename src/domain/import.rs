@@ -85,6 +85,25 @@ impl Plan {
     pub fn count(&self, status: RowStatus) -> usize {
         self.rows.iter().filter(|r| r.status == status).count()
     }
+
+    /// For a plan that was not written (a dry run, or an atomic file with a failed row): the rows
+    /// that would have been written are only `valid`, and ids that were never created are gone.
+    pub fn mark_unwritten(&mut self) {
+        for w in &self.writes {
+            let row = &mut self.rows[w.index()];
+            row.status = RowStatus::Valid;
+            if matches!(w, Write::Create { .. }) {
+                row.id = None;
+            }
+        }
+    }
+
+    /// Drops every customer id from the report, for a caller who may not read customers.
+    pub fn forget_ids(&mut self) {
+        for row in &mut self.rows {
+            row.id = None;
+        }
+    }
 }
 
 /// Attribute columns whose names could never be stored: reported once for the file instead of
@@ -263,6 +282,18 @@ mod tests {
     fn unusable_attribute_headers_are_reported_once() {
         let parsed = parse_csv(b"name,Plan (monthly)\nAda,pro\n").unwrap();
         assert_eq!(invalid_attribute_columns(&parsed), vec!["Plan (monthly)".to_string()]);
+    }
+
+    #[test]
+    fn an_unwritten_plan_reports_valid_rows_without_new_ids() {
+        let parsed = parse_csv(b"email\nnew@example.com\nada@example.com\n").unwrap();
+        let mut p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
+        p.writes.push(Write::Update { index: 1, id: "c1".into(), fields: CustomerFields::default(), changed: vec!["name"] });
+        p.mark_unwritten();
+        assert_eq!(statuses(&p), vec![RowStatus::Valid, RowStatus::Valid]);
+        assert_eq!((p.rows[0].id.as_deref(), p.rows[1].id.as_deref()), (None, Some("c1")));
+        p.forget_ids();
+        assert_eq!(p.rows[1].id, None);
     }
 
     #[test]

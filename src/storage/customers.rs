@@ -62,7 +62,7 @@ pub fn attributes_json(attrs: &Map<String, Value>) -> Scalar {
     Scalar::Text(Value::Object(attrs.clone()).to_string())
 }
 
-/// The bind values of the fields an insert writes, in `INSERT_COLUMNS` order.
+/// The bind values of the fields an insert writes, in the column order of `INSERT_SQL`.
 pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<Scalar> {
     vec![
         Scalar::Text(c.id.clone()),
