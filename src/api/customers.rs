@@ -15,7 +15,6 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage::query::BuildError;
 use crate::storage::run_with_audit;
 
 /// A single-customer answer always carries its version as the ETag.
@@ -68,25 +67,27 @@ pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
-pub fn too_complex(e: BuildError) -> ApiError {
-    let BuildError::TooManyParameters { count } = e;
-    ApiError::field(
-        "conditions",
-        "too_many_values",
-        format!("the filter needs {count} values; at most {} fit in one query", crate::storage::query::MAX_BINDS),
-    )
-}
-
 /// One page of customers in the list answer's shape.
 async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
     let db = cx.db()?;
-    let sql = page.query.page_sql(page.after.as_ref(), page.limit).map_err(too_complex)?;
-    let rows = customers::page(&db, &sql).await?;
+    let rows = customers::page(&db, &page.query, page.after.as_ref(), page.limit, planner(cx)).await?;
     let mut answer = Page::cut(rows, page.limit, |(c, key)| filter::next_cursor(page.query.sort, key, &c.id)).map(|(c, _)| c);
     if page.include_total {
-        answer.total = Some(customers::count(&db, &page.query.count_sql().map_err(too_complex)?).await?);
+        answer.total = Some(customers::count(&db, &page.query.count_sql()?).await?);
     }
     Answer::json(200, &answer)?.into_response()
+}
+
+/// The planner's settings: the defaults, which the end-to-end tests (and only they, with
+/// `ENABLE_TEST_ROUTES`) shrink per request with `X-Test-Probe-Cap` and `X-Test-Window`, to
+/// drive every plan over the same rows and compare the pages.
+pub fn planner(cx: &Ctx) -> customers::Planner {
+    let d = customers::Planner::default();
+    if cx.var("ENABLE_TEST_ROUTES").as_deref() != Some("true") {
+        return d;
+    }
+    let header = |name: &str, default: usize| cx.header(name).and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default);
+    customers::Planner { probe_cap: header("x-test-probe-cap", d.probe_cap), window: header("x-test-window", d.window) }
 }
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
@@ -276,7 +277,7 @@ async fn selected_ids(db: &D1Database, selection: Selection) -> ApiResult<Vec<St
     match selection {
         Selection::Ids(ids) => Ok(ids),
         Selection::Filter(page) => {
-            let sql = page.query.ids_sql(MAX_FILTER_MATCHES + 1).map_err(too_complex)?;
+            let sql = page.query.ids_sql(MAX_FILTER_MATCHES + 1)?;
             let ids = customers::ids(db, &sql).await?;
             if ids.len() > MAX_FILTER_MATCHES {
                 return Err(ApiError::field(

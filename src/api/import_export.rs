@@ -198,6 +198,7 @@ pub async fn export_post(cx: &mut Ctx) -> ApiResult<Response> {
 struct ExportState {
     db: worker::D1Database,
     query: CustomerQuery,
+    planner: customers::Planner,
     /// The first page, read before answering so its failure can still be a JSON error.
     first: Option<Vec<(crate::domain::customer::Customer, String)>>,
     after: Option<After>,
@@ -220,9 +221,9 @@ fn write_page(s: &mut ExportState, mut rows: Vec<(crate::domain::customer::Custo
 /// Streams every matching customer, one page of rows per chunk, so memory stays bounded
 /// whatever the number of customers.
 async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
-    let first_sql = page.query.page_sql(None, EXPORT_PAGE).map_err(super::customers::too_complex)?;
     let db = cx.db()?;
-    let first = customers::page(&db, &first_sql).await?;
+    let planner = super::customers::planner(cx);
+    let first = customers::page(&db, &page.query, None, EXPORT_PAGE, planner).await?;
     let now = time::now();
     let mut entry = audit_entry(cx, "customer.export", "customer", None, vec![]);
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
@@ -230,8 +231,15 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     entry.details = json!({ "format": "csv", "parameters": names });
     audit::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
 
-    let state =
-        ExportState { db, query: page.query, first: Some(first), after: None, done: false, request_id: cx.request_id.clone() };
+    let state = ExportState {
+        db,
+        query: page.query,
+        planner,
+        first: Some(first),
+        after: None,
+        done: false,
+        request_id: cx.request_id.clone(),
+    };
     let body = stream::unfold(state, |mut s| async move {
         if s.done {
             return None;
@@ -243,18 +251,14 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
             write_page(&mut s, first, &mut chunk);
             return Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s));
         }
-        let page = match s.query.page_sql(s.after.as_ref(), EXPORT_PAGE) {
-            Ok(sql) => customers::page(&s.db, &sql).await,
-            Err(_) => return None,
-        };
-        match page {
+        match customers::page(&s.db, &s.query, s.after.as_ref(), EXPORT_PAGE, s.planner).await {
             Ok(rows) => {
                 write_page(&mut s, rows, &mut chunk);
                 Some((Ok(chunk.into_bytes()), s))
             }
             Err(e) => {
                 // Headers are gone already: the cut stream is the only signal left to the client.
-                worker::console_error!("request {}: export page failed: {}", s.request_id, e.0);
+                worker::console_error!("request {}: export page failed: {:?}", s.request_id, e);
                 s.done = true;
                 Some((Err(worker::Error::RustError("export interrupted".into())), s))
             }

@@ -2,6 +2,8 @@
 //! and its JSON body; 5xx causes are kept for the log and never shown to the client.
 use serde_json::{json, Value};
 
+use crate::storage::customers::PageError;
+use crate::storage::query::{BuildError, MAX_BINDS};
 use crate::storage::{DbError, Violation};
 
 pub use crate::domain::validation::FieldError;
@@ -237,6 +239,26 @@ impl From<DbError> for ApiError {
             }
             Some(Violation::Busy) => ApiError::Unavailable(e.0),
             None => ApiError::Internal(e.0),
+        }
+    }
+}
+
+impl From<BuildError> for ApiError {
+    fn from(e: BuildError) -> Self {
+        let BuildError::TooManyParameters { count } = e;
+        ApiError::field(
+            "conditions",
+            "too_many_values",
+            format!("the filter needs {count} values; at most {MAX_BINDS} fit in one query"),
+        )
+    }
+}
+
+impl From<PageError> for ApiError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::TooComplex(e) => e.into(),
+            PageError::Db(e) => e.into(),
         }
     }
 }

@@ -1,0 +1,121 @@
+// The search planner (storage::customers::page): whichever plan runs (the trigram matches
+// sorted, a bounded walk of the sort order, the walk falling back to the matches), a page holds
+// the same customers in the same order with the same cursor. The test hooks X-Test-Probe-Cap and
+// X-Test-Window shrink the planner's bounds so a few rows drive every branch.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startWorker } from "./harness.mjs";
+
+let w;
+const tag = `srch${Date.now().toString(36)}`;
+before(async () => {
+  w = await startWorker();
+  // 60 customers: every one matches `tag`; every 5th has company "Midway <tag>"; two are "Rare".
+  const lines = ["name,email,company,notes"];
+  for (let i = 0; i < 60; i++) {
+    const name = i === 17 || i === 42 ? `Rare ${tag} ${i}` : `Person ${tag} ${String(i).padStart(2, "0")}`;
+    const company = i % 5 === 0 ? `Midway ${tag}` : `Plain ${i % 3}`;
+    lines.push(`${name},${tag}-${i}@example.com,${company},`);
+  }
+  const res = await w.importCsv(lines.join("\n") + "\n");
+  assert.equal(res.status, 200, res.text);
+  // A few soft-deleted and later-created rows, so status and ties are part of the walk.
+  for (const i of [3, 4]) await w.delete(`/v1/customers/${res.body.rows[i].id}`);
+  await w.createCustomer({ name: `Late ${tag}`, email: `${tag}-late@example.com` });
+});
+after(async () => { await w?.dispose(); });
+
+// The plans, as the planner's bounds select them for these rows.
+const PLANS = {
+  "trigram matches sorted (default bounds)": {},
+  "bounded walk that fills the page": { "x-test-probe-cap": "2", "x-test-window": "1000" },
+  "bounded walk too short, then the matches": { "x-test-probe-cap": "2", "x-test-window": "3" },
+};
+
+// Every page of a list, following the cursors: the ids and cursors in order.
+async function walk(query, headers) {
+  const seen = [];
+  let cursor = null;
+  for (let n = 0; n < 100; n++) {
+    const sep = query.includes("?") ? "&" : "?";
+    const res = await w.get(`${query}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ""}`, { headers });
+    assert.equal(res.status, 200, res.text);
+    seen.push({ ids: res.body.data.map((c) => c.id), next: res.body.next_cursor, total: res.body.total });
+    cursor = res.body.next_cursor;
+    if (!cursor) return seen;
+  }
+  throw new Error("more than 100 pages");
+}
+
+describe("search planner", () => {
+  const searches = [
+    ["every row matches", tag],
+    ["a fifth of the rows match", `midway ${tag}`],
+    ["two rows match", `rare ${tag}`],
+    ["no row matches", `${tag}-nobody`],
+    ["a two-letter search (no index)", "pe"],
+  ];
+  for (const [what, q] of searches) {
+    for (const sort of ["-created_at", "name", "-name", "email", "-last_seen_at"]) {
+      it(`gives the same pages whatever the plan: ${what}, sort ${sort}`, async () => {
+        const query = `/v1/customers?q=${encodeURIComponent(q)}&sort=${sort}&limit=4&include_total=true`;
+        const results = {};
+        for (const [plan, headers] of Object.entries(PLANS)) results[plan] = await walk(query, headers);
+        const [first, ...others] = Object.keys(results);
+        for (const plan of others) assert.deepEqual(results[plan], results[first], `${plan} vs ${first}`);
+        const ids = results[first].flatMap((p) => p.ids);
+        assert.equal(new Set(ids).size, ids.length, "no customer twice");
+        assert.equal(ids.length, results[first][0].total, "the pages hold exactly the total");
+      });
+    }
+  }
+
+  it("counts what each search should match", async () => {
+    const total = async (q) => (await w.get(`/v1/customers?q=${encodeURIComponent(q)}&include_total=true`)).body.total;
+    assert.equal(await total(tag), 59, "60 imported, 2 soft-deleted, 1 created");
+    assert.equal(await total(`midway ${tag}`), 12);
+    assert.equal(await total(`rare ${tag}`), 2);
+  });
+
+  it("filters, status and the search combine the same way in every plan", async () => {
+    const body = { q: tag, status: "all", sort: "name", limit: 3,
+                   conditions: [{ field: "company", op: "starts_with", value: "Plain" }] };
+    const pages = {};
+    for (const [plan, headers] of Object.entries(PLANS)) {
+      const seen = [];
+      let cursor = null;
+      do {
+        const res = await w.post("/v1/customers/filter", { ...body, cursor }, { headers });
+        assert.equal(res.status, 200, res.text);
+        seen.push(res.body.data.map((c) => c.id), res.body.next_cursor);
+        cursor = res.body.next_cursor;
+      } while (cursor);
+      pages[plan] = seen;
+    }
+    const [first, ...others] = Object.keys(pages);
+    for (const plan of others) assert.deepEqual(pages[plan], pages[first], plan);
+  });
+
+  it("exports the same file whatever the plan", async () => {
+    const files = [];
+    for (const headers of Object.values(PLANS)) {
+      const res = await w.get(`/v1/customers/export?q=${encodeURIComponent(tag)}&sort=name`, { headers });
+      assert.equal(res.status, 200, res.text);
+      files.push(res.text.split("\r\n").slice(1).join("\n"));
+    }
+    assert.equal(files[1], files[0]);
+    assert.equal(files[2], files[0]);
+    assert.equal(files[0].trim().split("\n").length, 59);
+  });
+
+  it("finds names and emails by equality and prefix through the index, exactly", async () => {
+    const filter = (conditions) => w.post("/v1/customers/filter", { conditions, limit: 100 });
+    const prefix = await filter([{ field: "name", op: "starts_with", value: `RARE ${tag.toUpperCase()}` }]);
+    assert.deepEqual(prefix.body.data.map((c) => c.name).sort(), [`Rare ${tag} 17`, `Rare ${tag} 42`]);
+    const eq = await filter([{ field: "email", op: "eq", value: `${tag.toUpperCase()}-17@EXAMPLE.COM` }]);
+    assert.deepEqual(eq.body.data.map((c) => c.name), [`Rare ${tag} 17`]);
+    const none = await filter([{ field: "name", op: "eq", value: "" }]);
+    assert.equal(none.status, 200, none.text);
+    assert.ok(none.body.data.every((c) => c.name === ""), "a missing name never equals the empty string");
+  });
+});
