@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup build dev test lint unit e2e contract bench
+.PHONY: setup build dev test lint unit e2e contract bench bench-scales
 
 setup:
 	@bash scripts/setup.sh
@@ -37,3 +37,9 @@ test: lint unit e2e contract
 # Figures at 100,000 customers: see README, "Benchmark".
 bench: build
 	@bash scripts/bench.sh
+
+# The same at 100,000 and at 1,000,000 customers, and how each figure grows between them.
+bench-scales: build
+	@SCALE=100000 bash scripts/bench.sh
+	@SCALE=1000000 BENCH_LIMIT=1800 bash scripts/bench.sh
+	@node bench/run.mjs compare bench/out/results-100000.jsonl bench/out/results-1000000.jsonl bench/out/scales.md

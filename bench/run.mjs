@@ -209,6 +209,36 @@ function rec(file, type, pairs) {
 
 const fmt = (v, d = 1) => (v === null || v === undefined || v === "" ? "n/a" : Number(v).toFixed(d));
 
+// Two runs at two scales side by side: each endpoint's req/s and p50 at both, the growth ratio
+// (small-scale p50 over large-scale p50 inverted: large p50 / small p50), and each figure's
+// ratio to a plain list page in its own run.
+function compare(smallFile, largeFile, outFile) {
+  const load = (f) => readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const [small, large] = [load(smallFile), load(largeFile)];
+  const scale = (lines) => lines.find((l) => l.type === "machine")?.scale ?? "?";
+  const eps = (lines) => new Map(lines.filter((l) => l.type === "endpoint" && !l.na).map((e) => [e.name, e]));
+  const [a, b] = [eps(small), eps(large)];
+  const list = (m) => m.get("list, first page");
+  const rows = [["endpoint", `req/s ${scale(small)}`, `req/s ${scale(large)}`, `p50 ms ${scale(small)}`, `p50 ms ${scale(large)}`,
+    "growth (p50)", `x list p50 ${scale(small)}`, `x list p50 ${scale(large)}`]];
+  for (const [name, e] of a) {
+    const f = b.get(name);
+    const la = list(a), lb = list(b);
+    rows.push([name, fmt(e.rps), f ? fmt(f.rps) : "n/a", fmt(e.p50, 2), f ? fmt(f.p50, 2) : "n/a",
+      f ? fmt(f.p50 / e.p50, 2) : "n/a", la ? fmt(e.p50 / la.p50, 2) : "n/a", f && lb ? fmt(f.p50 / lb.p50, 2) : "n/a"]);
+  }
+  const imp = (lines) => lines.find((l) => l.type === "import") ?? {};
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => "| " + r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(" | ") + " |";
+  const out = [`# make bench-scales: ${scale(small)} and ${scale(large)} customers`, "", line(rows[0]),
+    "| " + widths.map((w, i) => (i === 0 ? "-".repeat(w) : "-".repeat(w - 1) + ":")).join(" | ") + " |", ...rows.slice(1).map(line), "",
+    `Import: ${imp(small).rows_per_s ?? "n/a"} rows/s overall at ${scale(small)} (last file ${String(imp(small).per_file ?? "").split(", ").at(-1)} rows/s); ` +
+    `${imp(large).rows_per_s ?? "n/a"} rows/s overall at ${scale(large)} (last file, into a table of ${Number(scale(large)) - 10000}: ` +
+    `${String(imp(large).per_file ?? "").split(", ").at(-1)} rows/s)`, ""];
+  writeFileSync(outFile, out.join("\n"));
+  process.stdout.write(out.join("\n"));
+}
+
 function report(resultsFile, outFile) {
   const lines = readFileSync(resultsFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
   const of = (type) => lines.filter((l) => l.type === type);
@@ -256,7 +286,7 @@ function report(resultsFile, outFile) {
     out.push("Import: not reached");
   } else if (imp.status === "ok") {
     out.push(`Import: ${imp.rows_per_s} rows/s overall (${imp.rows} rows in ${imp.files} files of 10,000 into a table growing ` +
-      `from empty to 100,000, ${fmt(imp.ms / 1000, 1)} s; per file ${imp.per_file} rows/s, median ${imp.median} rows/s)` +
+      `from empty to ${imp.rows}, ${fmt(imp.ms / 1000, 1)} s; per file ${imp.per_file} rows/s, median ${imp.median} rows/s)` +
       (imp.warmup_ms ? `; before them, a dry run of one file on the cold worker took ${imp.warmup_ms} ms (not counted)` : "") +
       perHealth(imp.rows_per_s, "rows"));
   } else if (imp.status === "missing") {
@@ -321,6 +351,7 @@ try {
     }
     case "rec": rec(args[0], args[1], args.slice(2)); break;
     case "report": report(args[0], args[1]); break;
+    case "compare": compare(args[0], args[1], args[2]); break;
     default:
       console.error(`unknown subcommand ${cmd}`);
       process.exit(2);

@@ -17,12 +17,17 @@ DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNS:-8}"
 THREADS="${BENCH_THREADS:-1}"
 LIMIT="${BENCH_LIMIT:-600}"
-FILES=10
+# SCALE customers (default 100,000; `make bench-scales` also runs 1,000,000), seeded in files of
+# 10,000 through the import endpoint.
+SCALE="${SCALE:-100000}"
 ROWS_PER_FILE=10000
+FILES=$((SCALE / ROWS_PER_FILE))
 ROWS=$((FILES * ROWS_PER_FILE))
 CURSOR_AT=50000
 Q="user-4242"
 OUT="$ROOT/bench/out/latest.md"
+# Each scale also keeps its raw results, for `bench/run.mjs compare`.
+RAW_OUT="$ROOT/bench/out/results-$SCALE.jsonl"
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
@@ -117,7 +122,7 @@ wasm_rec() {
 model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 mem_gb="$(awk '/^MemTotal:/{printf "%.1f", $2/1048576}' /proc/meminfo)"
 rec machine "nproc=$(nproc)" "model=${model:-unknown}" "mem_gb=$mem_gb" "threads=$THREADS" "conns=$CONNS" \
-  "duration=$DURATION" "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  "duration=$DURATION" "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "scale=$SCALE" \
   "commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo ' with uncommitted changes')"
 say "machine: $(nproc) CPU(s), ${model:-unknown}, $mem_gb GB"
 
@@ -245,7 +250,18 @@ else
     "na=no cursor at $CURSOR_AT: the walk saw $(node bench/run.mjs get "$WORK/walk.json" seen) rows ($(node bench/run.mjs get "$WORK/walk.json" error))"
 fi
 bench_ep "search q=$Q" "/v1/customers?q=$Q"
+# Searches and filters of every selectivity (rows are "Bench User n", user-n@example.com,
+# "Company n%1000", plan cycling over four values): each should cost about one list page.
+bench_ep "search, every row (q=bench)" "/v1/customers?q=bench&limit=50"
+bench_ep "search, 11% (q=company 1)" "/v1/customers?q=company%201&limit=50"
+bench_ep "search, 1.1% (q=company 42)" "/v1/customers?q=company%2042&limit=50"
+bench_ep "search, every row, sort=name" "/v1/customers?q=bench&sort=name&limit=50"
+bench_ep "search, 1.1%, sort=name" "/v1/customers?q=company%2042&sort=name&limit=50"
 bench_ep "filter attributes.plan=pro" "/v1/customers/filter" "$FILTER"
+bench_ep "filter name prefix (11 rows)" "/v1/customers/filter" \
+  '{"conditions":[{"field":"name","op":"starts_with","value":"Bench User 4242"}],"limit":50}'
+bench_ep "filter company eq (0.1%)" "/v1/customers/filter" \
+  '{"conditions":[{"field":"company","op":"eq","value":"Company 7"}],"limit":50}'
 if [ -n "$sample_id" ]; then
   bench_ep "get by id" "/v1/customers/$sample_id"
 else
@@ -357,5 +373,6 @@ fi
 # --- the table ---
 echo
 node bench/run.mjs report "$RESULTS" "$OUT"
+cp "$RESULTS" "$RAW_OUT"
 REPORTED=1
 say "written to ${OUT#"$ROOT"/} (took $SECONDS s)"
