@@ -33,11 +33,10 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
         Claim::Taken(stored) if stored.body_hash != hash => Err(ApiError::IdempotencyKeyReused),
         Claim::Taken(stored) => match (stored.status, stored.response) {
             (Some(status), Some(response)) => {
-                let body = serde_json::from_str(&response).map_err(|e| ApiError::Internal(e.to_string()))?;
                 let mut headers: Vec<(String, String)> =
                     stored.headers.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
                 headers.push(("Idempotent-Replayed".into(), "true".into()));
-                Ok(Start::Replay(Answer { status: status as u16, body, headers }))
+                Ok(Start::Replay(Answer { status: status as u16, body: response, headers }))
             }
             _ => Err(ApiError::IdempotencyInProgress),
         },
@@ -50,15 +49,17 @@ pub async fn finish(cx: &Ctx, start: &Start, result: ApiResult<Answer>) -> ApiRe
     let db = cx.db()?;
     let stored = match &result {
         Ok(answer) => Some((answer.status, answer.body.clone(), answer.headers.clone())),
-        Err(e) if e.status() < 500 => {
-            Some((e.status(), e.body(&cx.request_id), e.headers().into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
-        }
+        Err(e) if e.status() < 500 => Some((
+            e.status(),
+            e.body(&cx.request_id).to_string(),
+            e.headers().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        )),
         Err(_) => None,
     };
     match stored {
         Some((status, body, headers)) => {
             let headers = serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into());
-            idempotency::complete(&db, scope, status, &body.to_string(), &headers).await?;
+            idempotency::complete(&db, scope, status, &body, &headers).await?;
         }
         None => idempotency::release(&db, scope).await?,
     }

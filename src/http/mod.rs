@@ -132,16 +132,18 @@ pub fn parse_json(bytes: &[u8]) -> ApiResult<Value> {
 }
 
 /// A JSON answer kept as data until the end, so it can also be stored (idempotent replays).
+/// The body is serialised once, straight from the handler's value to text.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
-    pub body: Value,
+    /// The JSON text of the body.
+    pub body: String,
     pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
     pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResult<Answer> {
-        let body = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let body = serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(Answer { status, body, headers: vec![] })
     }
 
@@ -151,7 +153,9 @@ impl Answer {
     }
 
     pub fn into_response(self) -> ApiResult<Response> {
-        let mut resp = json_response(self.status, &self.body)?;
+        let headers = Headers::new();
+        headers.set("content-type", "application/json; charset=utf-8")?;
+        let mut resp = respond(self.status, self.body.into_bytes(), headers);
         for (name, value) in &self.headers {
             set_header(&mut resp, name, value);
         }
