@@ -3,6 +3,8 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+# The admin console: console/src bundled by esbuild into console/dist (static assets).
+node console/build.mjs
 # shellcheck disable=SC2086
 worker-build --release . $BUILD_STD_ARGS
 # worker-build keeps the wasm name section (about 160 KB) for stack traces; production does not

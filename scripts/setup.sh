@@ -39,15 +39,23 @@ if ! have_version "$cargo_bin/wasm-bindgen" "$bindgen_version"; then
   cargo install -q wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-# 3. npm packages into the project (wrangler, Node 22 for it, esbuild, binaryen, miniflare).
-if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# 3. npm packages into the project (wrangler, Node 22 for it, esbuild, binaryen, miniflare; the
+#    console's preact and htm; playwright-core and axe-core for the browser tests).
+if [ ! -x node_modules/.bin/wrangler ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/preact ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm install, from package-lock.json)"
   # Not `npm ci`: npm 11 rejects this lock file in ci mode (it wants the other platforms'
   # optional workerd builds nested under wrangler), while `npm install` follows it exactly.
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-# 4. .dev.vars with a random ADMIN_TOKEN, never overwritten.
+# 4. Debian's Chromium for the browser tests of the admin console (tests/console.test.mjs drives
+#    it with playwright-core; Playwright's own browser download does not work here).
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+
+# 5. .dev.vars with a random ADMIN_TOKEN, never overwritten.
 if [ ! -f .dev.vars ]; then
   token="$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
   sed "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$token/" .dev.vars.example > .dev.vars

@@ -35,8 +35,18 @@ export function splitSql(text) {
   return statements;
 }
 
-export async function startWorker({ vars = {}, rateLimit = 10000 } = {}) {
+// The console's static assets as `make build` writes them (console/build.mjs), served before
+// the worker as Workers Static Assets are, with console/_headers applied by Miniflare.
+export const ASSETS_DIR = join(ROOT, "console/dist");
+
+// `listen: true` also serves over a real loopback port (for the browser tests): `worker.url`.
+// `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
+// Miniflare's `outboundService`.
+export async function startWorker({ vars = {}, rateLimit = 10000, listen = false, outbound } = {}) {
   const mf = new Miniflare({
+    ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
+    ...(outbound ? { outboundService: outbound } : {}),
+    assets: { directory: ASSETS_DIR, routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" } },
     scriptPath: join(ROOT, "src/entry.mjs"),
     modules: true,
     modulesRules: [
@@ -62,7 +72,9 @@ export async function startWorker({ vars = {}, rateLimit = 10000 } = {}) {
       await db.prepare(stmt).run();
     }
   }
-  return new Worker(mf, db);
+  const worker = new Worker(mf, db);
+  if (listen) worker.url = (await mf.ready).href.replace(/\/$/, "");
+  return worker;
 }
 
 class Worker {

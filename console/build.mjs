@@ -1,0 +1,61 @@
+// Bundles the admin console (console/src/) into console/dist/, which wrangler.toml's [assets]
+// serves as Workers Static Assets: /admin (admin.html), /console/app-<hash>.js and .css, with
+// the security and cache headers of console/_headers. Run by scripts/build.sh.
+// `node console/build.mjs --watch` rebuilds on change (wrangler dev picks up the new files).
+import { build, context } from "esbuild";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const OUT = join(HERE, "dist");
+const watch = process.argv.includes("--watch");
+
+const options = {
+  entryPoints: { app: join(HERE, "src/main.js") },
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  minify: !watch,
+  sourcemap: false,
+  legalComments: "none",
+  write: false,
+  outdir: OUT,
+  // Preact's debug checks are for development only.
+  define: { "process.env.NODE_ENV": '"production"' },
+  logLevel: "warning",
+};
+
+const hash = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 12);
+
+function emit(result) {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(join(OUT, "console"), { recursive: true });
+  const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith(".js")).contents);
+  const css = readFileSync(join(HERE, "src/style.css"));
+  const jsName = `console/app-${hash(js)}.js`;
+  const cssName = `console/app-${hash(css)}.css`;
+  writeFileSync(join(OUT, jsName), js);
+  writeFileSync(join(OUT, cssName), css);
+  const html = readFileSync(join(HERE, "index.html"), "utf8")
+    .replace("{{SCRIPT}}", `/${jsName}`)
+    .replace("{{STYLE}}", `/${cssName}`);
+  writeFileSync(join(OUT, "admin.html"), html);
+  copyFileSync(join(HERE, "_headers"), join(OUT, "_headers"));
+  const sizes = [["admin.html", Buffer.from(html)], [jsName, js], [cssName, css]]
+    .map(([n, b]) => ({ n, raw: b.length, gz: gzipSync(b, { level: 9 }).length }));
+  const total = sizes.reduce((s, x) => s + x.gz, 0);
+  console.log(`[console] ${sizes.map((s) => `${s.n} ${s.raw} B (${s.gz} B gz)`).join(", ")}; ${total} B gzipped in all`);
+}
+
+if (watch) {
+  const ctx = await context({
+    ...options,
+    plugins: [{ name: "emit", setup(b) { b.onEnd((r) => { if (!r.errors.length) emit(r); }); } }],
+  });
+  await ctx.watch();
+} else {
+  emit(await build(options));
+}

@@ -1,0 +1,83 @@
+// The one way the console talks to the API: `Authorization: Bearer <token>` from sessionStorage,
+// JSON in and out, and every non-2xx answer thrown as an ApiError with the contract's fields.
+const KEY = "customers-admin-token";
+
+export const session = {
+  get: () => sessionStorage.getItem(KEY),
+  set: (token) => sessionStorage.setItem(KEY, token),
+  clear: () => sessionStorage.removeItem(KEY),
+};
+
+let onUnauthorized = () => {};
+export function whenUnauthorized(fn) { onUnauthorized = fn; }
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = body?.error ?? {};
+    super(e.message || `the server answered ${status}`);
+    this.status = status;
+    this.code = e.code || "http_" + status;
+    this.fields = e.fields || [];
+    this.requestId = e.request_id;
+    this.body = body;
+  }
+}
+
+export async function api(method, path, { json, body, headers = {}, raw = false } = {}) {
+  const h = { authorization: `Bearer ${session.get()}`, ...headers };
+  if (json !== undefined) {
+    h["content-type"] ??= "application/json";
+    body = JSON.stringify(json);
+  }
+  let res;
+  try {
+    res = await fetch(path, { method, headers: h, body, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, { error: { code: "network", message: "the server could not be reached; check your connection and try again" } });
+  }
+  if (!res.ok) {
+    let parsed;
+    try { parsed = await res.json(); } catch { parsed = undefined; }
+    if (res.status === 401) onUnauthorized();
+    const err = new ApiError(res.status, parsed);
+    err.response = parsed;
+    throw err;
+  }
+  if (raw) return res;
+  if (res.status === 204) return null;
+  return res.json();
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, json) => api("POST", path, { json });
+
+// Query string from an object, leaving out empty values.
+export function qs(params) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : "";
+}
+
+// Groups are named everywhere the console shows them; one cached list serves every screen.
+let groupsPromise = null;
+const groupListeners = new Set();
+export function loadGroups(force = false) {
+  if (force || !groupsPromise) {
+    groupsPromise = get("/v1/groups").then((r) => r.data).catch((e) => { groupsPromise = null; throw e; });
+    groupsPromise.then((g) => groupListeners.forEach((fn) => fn(g)), () => {});
+  }
+  return groupsPromise;
+}
+export function onGroups(fn) { groupListeners.add(fn); return () => groupListeners.delete(fn); }
+
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

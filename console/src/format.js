@@ -1,0 +1,21 @@
+const pad = (n) => String(n).padStart(2, "0");
+
+// "2026-11-25 14:47" in the admin's own time zone; the full instant is in the title.
+export function dateTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export const displayName = (c) => c?.name || c?.email || "(no name)";
+
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export const SOURCES = ["admin", "import", "meeting_link", "form", "chat", "conference_room"];
+export const KINDS = ["registered", "visitor"];
+export const PERMISSIONS = [
+  "customers:read", "customers:create", "customers:update", "customers:delete", "customers:force_delete",
+  "customers:import", "customers:export", "groups:manage", "keys:manage", "audit:read",
+];
+export const label = (s) => (s || "").replace(/_/g, " ");

@@ -1,0 +1,94 @@
+// The admin console: sign-in, the layout (skip link, navigation) and the screens by address.
+import { html } from "htm/preact";
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { session, whenUnauthorized, get } from "./api.js";
+import { useRoute } from "./router.js";
+import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
+import { CustomersPage } from "./pages/customers.js";
+import { CustomerPage } from "./pages/customer.js";
+import { GroupsPage, GroupPage } from "./pages/groups.js";
+import { ImportPage } from "./pages/import.js";
+import { KeysPage } from "./pages/keys.js";
+import { AuditPage } from "./pages/audit.js";
+
+const NAV = [
+  ["/customers", "Customers"],
+  ["/groups", "Groups"],
+  ["/import", "Import"],
+  ["/keys", "API keys"],
+  ["/audit", "Audit log"],
+];
+
+function SignIn({ onSignedIn, notice }) {
+  const [token, setToken] = useState("");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    const t = token.trim();
+    if (!t) { setError({ field: "Paste the admin token or an API key." }); return; }
+    setBusy(true);
+    session.set(t);
+    try {
+      await get("/v1/groups");
+      onSignedIn();
+    } catch (err) {
+      if (err.status === 403) onSignedIn(); // a key without customers:read still signs in
+      else { session.clear(); setError({ api: err }); }
+    } finally { setBusy(false); }
+  };
+  return html`<main id="main" class="signin">
+    <form class="card" onSubmit=${submit} novalidate>
+      <${PageHeading}>Sign in to the admin console<//>
+      <p class="muted">Paste the admin token (ADMIN_TOKEN) or an API key. It is kept in this tab only and sent as <code>Authorization: Bearer</code>.</p>
+      ${notice && html`<div class="alert info" role="status">${notice}</div>`}
+      <${ErrorAlert} error=${error?.api} />
+      <${Field} label="API token" type="password" value=${token} onInput=${setToken} error=${error?.field} autocomplete="current-password" />
+      <button class="primary" type="submit" disabled=${busy}>${busy ? "Checking…" : "Sign in"}</button>
+    </form>
+  </main>`;
+}
+
+function NotFound() {
+  return html`<${PageHeading}>Page not found<//><p><a href="#/customers">Go to the customers</a></p>`;
+}
+
+function Screen({ route }) {
+  const [first, second, third] = route.segments;
+  if (first === "customers" && second) return html`<${CustomerPage} id=${second} section=${third || "details"} />`;
+  if (first === "customers" || !first) return html`<${CustomersPage} params=${route.params} />`;
+  if (first === "groups" && second) return html`<${GroupPage} id=${second} />`;
+  if (first === "groups") return html`<${GroupsPage} />`;
+  if (first === "import") return html`<${ImportPage} />`;
+  if (first === "keys") return html`<${KeysPage} />`;
+  if (first === "audit") return html`<${AuditPage} params=${route.params} />`;
+  return html`<${NotFound} />`;
+}
+
+function App() {
+  const [signedIn, setSignedIn] = useState(Boolean(session.get()));
+  const [notice, setNotice] = useState(null);
+  const route = useRoute();
+  useEffect(() => {
+    whenUnauthorized(() => { session.clear(); setNotice("The token was not accepted (401). Sign in again."); setSignedIn(false); });
+  }, []);
+  const signOut = () => { session.clear(); setNotice("Signed out."); setSignedIn(false); };
+  const section = route.segments[0] || "customers";
+  return html`
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>Skip to content</a>
+    <header class="top">
+      <span class="brand">Customers admin</span>
+      ${signedIn && html`<nav aria-label="Main">
+        <ul>${NAV.map(([path, name]) => html`<li><a href=${`#${path}`} aria-current=${section === path.slice(1) ? "page" : undefined}>${name}</a></li>`)}</ul>
+      </nav>
+      <button type="button" class="signout" onClick=${signOut}>Sign out</button>`}
+    </header>
+    ${signedIn
+      ? html`<main id="main" tabindex="-1"><${Screen} route=${route} /></main>`
+      : html`<${SignIn} notice=${notice} onSignedIn=${() => { setNotice(null); setSignedIn(true); }} />`}
+    <${ConfirmHost} />
+    <${ToastHost} />`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));

@@ -1,0 +1,94 @@
+// The customer form, for create (a dialog on the list) and edit (the customer page). Each
+// server field error is shown once, under its field; attributes are edited as name/value rows.
+import { html } from "htm/preact";
+import { useState } from "preact/hooks";
+import { KINDS } from "../format.js";
+import { Field, Select } from "../ui.js";
+
+export const TEXT_FIELDS = ["name", "email", "phone", "company", "notes"];
+
+export function formFrom(c = {}) {
+  return {
+    name: c.name || "", email: c.email || "", phone: c.phone || "", company: c.company || "", notes: c.notes || "",
+    kind: c.kind || "registered",
+    attributes: Object.entries(c.attributes || {}).map(([key, value]) => ({ key, value: String(value), original: value })),
+  };
+}
+
+function attrValue(row) {
+  const { value, original } = row;
+  if (typeof original === "number" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
+  if (typeof original === "boolean" && (value === "true" || value === "false")) return value === "true";
+  return value;
+}
+
+export function attributesOf(form) {
+  const out = {};
+  for (const r of form.attributes) if (r.key.trim()) out[r.key.trim()] = attrValue(r);
+  return out;
+}
+
+// The body of POST /v1/customers: only what was filled in.
+export function createBody(form) {
+  const body = {};
+  for (const f of TEXT_FIELDS) if (form[f].trim()) body[f] = form[f];
+  if (form.kind !== "registered") body.kind = form.kind;
+  const attrs = attributesOf(form);
+  if (Object.keys(attrs).length) body.attributes = attrs;
+  return body;
+}
+
+// A JSON merge patch of what changed against the customer as loaded (null clears).
+export function patchBody(form, customer) {
+  const patch = {};
+  for (const f of TEXT_FIELDS) {
+    const before = customer[f] || "";
+    if (form[f] !== before) patch[f] = form[f].trim() === "" ? null : form[f];
+  }
+  if (form.kind !== customer.kind) patch.kind = form.kind;
+  const now = attributesOf(form);
+  const was = customer.attributes || {};
+  const attrs = {};
+  for (const k of Object.keys(was)) if (!(k in now)) attrs[k] = null;
+  for (const [k, v] of Object.entries(now)) if (was[k] !== v) attrs[k] = v;
+  if (Object.keys(attrs).length) patch.attributes = attrs;
+  return patch;
+}
+
+export const FIELD_LABELS = { name: "Name", email: "Email", phone: "Phone", company: "Company", notes: "Notes", kind: "Kind", attributes: "Attributes" };
+
+export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError }) {
+  const [form, setForm] = useState(() => formFrom(initial));
+  const set = (k) => (v) => setForm({ ...form, [k]: v });
+  const setAttr = (i, patch) => setForm({ ...form, attributes: form.attributes.map((r, j) => (i === j ? { ...r, ...patch } : r)) });
+  const attrError = (r) => errors[`attributes.${r.key.trim()}`];
+  const otherAttrErrors = Object.entries(errors).filter(([k]) => k === "attributes" || (k.startsWith("attributes.") && !form.attributes.some((r) => `attributes.${r.key.trim()}` === k)));
+  const submit = (e) => { e.preventDefault(); onSubmit(form); };
+  return html`<form class="customer-form" onSubmit=${submit} novalidate>
+    ${formError}
+    <p class="muted small">A customer needs a name or an email.</p>
+    <div class="grid2">
+      <${Field} label="Name" value=${form.name} onInput=${set("name")} error=${errors.name} maxlength="200" />
+      <${Field} label="Email" type="email" value=${form.email} onInput=${set("email")} error=${errors.email} />
+      <${Field} label="Phone" type="tel" value=${form.phone} onInput=${set("phone")} error=${errors.phone} />
+      <${Field} label="Company" value=${form.company} onInput=${set("company")} error=${errors.company} />
+      <${Select} label="Kind" value=${form.kind} onChange=${set("kind")} options=${KINDS} error=${errors.kind} />
+    </div>
+    <${Field} label="Notes" multiline value=${form.notes} onInput=${set("notes")} error=${errors.notes} />
+    <fieldset class="attrs">
+      <legend>Attributes</legend>
+      ${form.attributes.map((r, i) => html`<div class="attr-row">
+        <${Field} label=${`Attribute ${i + 1} name`} value=${r.key} onInput=${(v) => setAttr(i, { key: v })} />
+        <${Field} label=${`Attribute ${i + 1} value`} value=${r.value} onInput=${(v) => setAttr(i, { value: v })} error=${attrError(r)} />
+        <button type="button" class="ghost" aria-label=${`Remove attribute ${i + 1}`}
+          onClick=${() => setForm({ ...form, attributes: form.attributes.filter((_, j) => j !== i) })}>Remove</button>
+      </div>`)}
+      ${otherAttrErrors.map(([k, m]) => html`<p class="field-error">${k}: ${m}</p>`)}
+      <button type="button" onClick=${() => setForm({ ...form, attributes: [...form.attributes, { key: "", value: "" }] })}>Add attribute</button>
+    </fieldset>
+    <div class="dialog-actions">
+      ${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
+      <button type="submit" class="primary" disabled=${busy}>${submitLabel}</button>
+    </div>
+  </form>`;
+}

@@ -1,0 +1,278 @@
+// A customer's own page (#/customers/<id>/<section>): details with edit (confirmed before
+// saving, If-Match, recovery from a conflicting change), delete/undo/restore, permanent delete
+// with its counts, redact; and the sub-resources: interactions, contacts, groups, activity.
+import { html } from "htm/preact";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, get, loadGroups, post } from "../api.js";
+import { dateTime, displayName, label, plural } from "../format.js";
+import { listAddress, navigate } from "../router.js";
+import { ask, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
+import { CustomerForm, FIELD_LABELS, patchBody } from "./customer-form.js";
+import { useGroups } from "./customers.js";
+import { AuditTable } from "./audit.js";
+
+const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity"]];
+
+function Details({ customer, setCustomer }) {
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [conflict, setConflict] = useState(null);
+  const groups = useGroups();
+
+  const save = async (patch, base) => {
+    const changed = Object.keys(patch).map((k) => FIELD_LABELS[k] || k);
+    const ok = await ask({ title: "Save changes?", confirm: "Save changes",
+      body: html`<p>Save these changes to ${displayName(base)}?</p><ul>${changed.map((c) => html`<li>${c}</li>`)}</ul>` });
+    if (!ok) return;
+    setBusy(true); setError(null);
+    try {
+      const updated = await api("PATCH", `/v1/customers/${customer.id}`, { json: patch,
+        headers: { "content-type": "application/merge-patch+json", "if-match": `"${base.version}"` } });
+      setConflict(null); setEditing(false); setCustomer(updated);
+      toast(`Saved ${displayName(updated)}.`);
+    } catch (err) {
+      if (err.code === "version_mismatch") {
+        const latest = await get(`/v1/customers/${customer.id}`);
+        const theirs = Object.keys(FIELD_LABELS).filter((k) => JSON.stringify(latest[k] ?? null) !== JSON.stringify(base[k] ?? null));
+        setConflict({ latest, patch, theirs });
+      } else setError(err);
+    } finally { setBusy(false); }
+  };
+  const submit = (form) => {
+    const patch = patchBody(form, customer);
+    if (!Object.keys(patch).length) { setEditing(false); toast("Nothing changed."); return; }
+    save(patch, customer);
+  };
+
+  const deleted = Boolean(customer.deleted_at);
+  if (editing) {
+    return html`<section aria-labelledby="edit-h">
+      <h2 id="edit-h">Edit customer</h2>
+      ${conflict && html`<div class="alert warn" role="alert">
+        <div><strong>Someone else changed this customer while you were editing</strong> (it is now version ${conflict.latest.version}).
+        Your changes are not saved yet.${conflict.theirs.length ? ` They changed: ${conflict.theirs.map((k) => FIELD_LABELS[k]).join(", ")}.` : ""}
+        <div class="row">
+          <button type="button" class="primary" onClick=${() => save(conflict.patch, conflict.latest)}>Save my changes over theirs</button>
+          <button type="button" onClick=${() => { setCustomer(conflict.latest); setConflict(null); setEditing(false); }}>Discard mine, show theirs</button>
+        </div></div></div>`}
+      <${CustomerForm} key=${customer.version} initial=${customer} errors=${fieldErrors(error)} busy=${busy} submitLabel="Save changes"
+        onCancel=${() => { setEditing(false); setError(null); setConflict(null); }} onSubmit=${submit}
+        formError=${html`<${ErrorAlert} error=${error} fieldsShown />`} />
+    </section>`;
+  }
+  const groupName = Object.fromEntries(groups.map((g) => [g.id, g.name]));
+  const row = (name, value) => html`<div><dt>${name}</dt><dd>${value || html`<span class="muted">—</span>`}</dd></div>`;
+  return html`<section aria-labelledby="details-h">
+    <div class="section-head"><h2 id="details-h">Details</h2>
+      ${!deleted && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
+    <dl class="details">
+      ${row("Name", customer.name)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
+      ${row("Kind", customer.kind)}${row("Source", label(customer.source))}
+      ${row("Groups", (customer.group_ids || []).map((g) => groupName[g] || "…").join(", "))}
+      ${row("Created", dateTime(customer.created_at))}${row("Updated", dateTime(customer.updated_at))}
+      ${row("Last seen", dateTime(customer.last_seen_at))}${row("Version", String(customer.version))}
+      ${row("Notes", customer.notes && html`<span class="pre">${customer.notes}</span>`)}
+      ${row("Attributes", Object.keys(customer.attributes || {}).length > 0 && html`<ul class="plain">${Object.entries(customer.attributes).map(([k, v]) => html`<li><strong>${k}</strong>: ${String(v)}</li>`)}</ul>`)}
+    </dl>
+  </section>`;
+}
+
+function Interactions({ id }) {
+  const [items, setItems] = useState([]);
+  const [cursor, setCursor] = useState(null);
+  const page = useAsync(async () => {
+    const r = await get(`/v1/customers/${id}/interactions?limit=25`);
+    setItems(r.data); setCursor(r.has_more ? r.next_cursor : null);
+    return r;
+  }, [id]);
+  const more = async () => {
+    const r = await get(`/v1/customers/${id}/interactions?limit=25&cursor=${encodeURIComponent(cursor)}`);
+    setItems([...items, ...r.data]); setCursor(r.has_more ? r.next_cursor : null);
+  };
+  return html`<section aria-labelledby="int-h"><h2 id="int-h">Interactions</h2>
+    <${ErrorAlert} error=${page.error} />
+    ${page.loading ? html`<${Loading} />` : items.length === 0 ? html`<p class="empty">No interactions yet.</p>` : html`
+    <div class="tablewrap" tabindex="0" role="region" aria-label="Interactions"><table>
+      <thead><tr><th scope="col">When</th><th scope="col">Type</th><th scope="col">Resource</th><th scope="col">Details</th></tr></thead>
+      <tbody>${items.map((i) => html`<tr><td><time datetime=${i.occurred_at}>${dateTime(i.occurred_at)}</time></td><td>${label(i.type)}</td>
+        <td class="mono">${i.resource_id}</td><td class="mono wrap">${Object.keys(i.details || {}).length ? JSON.stringify(i.details) : ""}</td></tr>`)}</tbody>
+    </table></div>`}
+    ${cursor && html`<button type="button" onClick=${more}>Load more interactions</button>`}
+  </section>`;
+}
+
+function ContactForm({ initial = {}, onSave, onCancel, submitLabel }) {
+  const [f, setF] = useState({ email: initial.email || "", first_name: initial.first_name || "", last_name: initial.last_name || "", phone: initial.phone || "" });
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k) => (v) => setF({ ...f, [k]: v });
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true); setError(null);
+    try { await onSave(f); setF({ email: "", first_name: "", last_name: "", phone: "" }); } catch (err) {
+      if (err.code === "contact_exists") err.fields = [{ field: "email", message: "this customer has a contact with this email already" }];
+      setError(err);
+    } finally { setBusy(false); }
+  };
+  const errs = fieldErrors(error);
+  return html`<form onSubmit=${submit} novalidate class="contact-form">
+    <${ErrorAlert} error=${error} fieldsShown />
+    <div class="grid2">
+      <${Field} label="Contact email" type="email" required value=${f.email} onInput=${set("email")} error=${errs.email} />
+      <${Field} label="First name" value=${f.first_name} onInput=${set("first_name")} error=${errs.first_name} />
+      <${Field} label="Last name" value=${f.last_name} onInput=${set("last_name")} error=${errs.last_name} />
+      <${Field} label="Contact phone" type="tel" value=${f.phone} onInput=${set("phone")} error=${errs.phone} />
+    </div>
+    <div class="dialog-actions">${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
+      <button type="submit" class="primary" disabled=${busy}>${submitLabel}</button></div>
+  </form>`;
+}
+
+function Contacts({ customer }) {
+  const id = customer.id;
+  const list = useAsync(() => get(`/v1/customers/${id}/contacts`), [id]);
+  const [editing, setEditing] = useState(null);
+  const [error, setError] = useState(null);
+  const contacts = list.data?.data || [];
+  const add = async (f) => {
+    const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v.trim()));
+    const c = await post(`/v1/customers/${id}/contacts`, body);
+    toast(`Added contact ${c.email}.`);
+    list.reload();
+  };
+  const update = async (f) => {
+    const ok = await ask({ title: "Save contact?", body: html`<p>Save the changes to ${editing.email}?</p>`, confirm: "Save changes" });
+    if (!ok) return;
+    const patch = {};
+    for (const k of ["email", "first_name", "last_name", "phone"]) if (f[k] !== (editing[k] || "")) patch[k] = f[k].trim() ? f[k] : null;
+    await api("PATCH", `/v1/customers/${id}/contacts/${editing.id}`, { json: patch });
+    toast("Contact saved.");
+    setEditing(null);
+    list.reload();
+  };
+  const remove = async (c) => {
+    if (!await ask({ title: "Remove contact?", body: html`<p>Remove ${c.email} from ${displayName(customer)}?</p>`, confirm: "Remove contact", danger: true })) return;
+    try { await api("DELETE", `/v1/customers/${id}/contacts/${c.id}`); toast(`Removed ${c.email}.`); list.reload(); } catch (err) { setError(err); }
+  };
+  const who = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ");
+  return html`<section aria-labelledby="contacts-h"><h2 id="contacts-h">Contacts</h2>
+    <p class="muted">People who act for this customer (customer users).</p>
+    <${ErrorAlert} error=${list.error || error} />
+    ${list.loading ? html`<${Loading} />` : contacts.length === 0 ? html`<p class="empty">No contacts yet.</p>` : html`
+    <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table>
+      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td><td>${dateTime(c.created_at)}</td>
+        <td class="actions">${!customer.deleted_at && html`<button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
+          <button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button></td></tr>`)}</tbody>
+    </table></div>`}
+    ${!customer.deleted_at && html`<h3>Add a contact</h3><${ContactForm} submitLabel="Add contact" onSave=${add} />`}
+    ${editing && html`<${Dialog} title=${`Edit contact ${editing.email}`} onClose=${() => setEditing(null)}>
+      <${ContactForm} initial=${editing} submitLabel="Save contact" onSave=${update} onCancel=${() => setEditing(null)} />
+    <//>`}
+  </section>`;
+}
+
+function Groups({ customer, reload }) {
+  const groups = useGroups();
+  const [choice, setChoice] = useState("");
+  const [error, setError] = useState(null);
+  const mine = groups.filter((g) => (customer.group_ids || []).includes(g.id));
+  const others = groups.filter((g) => !(customer.group_ids || []).includes(g.id));
+  const change = async (groupId, add) => {
+    setError(null);
+    try {
+      await api(add ? "POST" : "DELETE", `/v1/groups/${groupId}/members`, { json: { customer_ids: [customer.id] } });
+      const name = groups.find((g) => g.id === groupId)?.name;
+      toast(add ? `Added to ${name}.` : `Removed from ${name}.`);
+      setChoice("");
+      await loadGroups(true);
+      reload();
+    } catch (err) { setError(err); }
+  };
+  return html`<section aria-labelledby="groups-h"><h2 id="groups-h">Groups</h2>
+    <${ErrorAlert} error=${error} />
+    ${mine.length === 0 ? html`<p class="empty">Not in any group.</p>` : html`<ul class="chips">
+      ${mine.map((g) => html`<li><a href=${`#/groups/${g.id}`}>${g.name}</a>
+        <button type="button" class="ghost" aria-label=${`Remove from ${g.name}`} onClick=${() => change(g.id, false)}>Remove</button></li>`)}</ul>`}
+    ${!customer.deleted_at && html`<form class="row" onSubmit=${(e) => { e.preventDefault(); if (choice) change(choice, true); }}>
+      <span class="inline-field"><label for="add-group">Add to group</label>
+      <select id="add-group" value=${choice} onChange=${(e) => setChoice(e.currentTarget.value)}>
+        <option value="">Choose a group…</option>${others.map((g) => html`<option value=${g.id}>${g.name}</option>`)}</select></span>
+      <button type="submit" disabled=${!choice}>Add</button>
+    </form>`}
+  </section>`;
+}
+
+function Activity({ id }) {
+  const page = useAsync(() => get(`/v1/audit-log?target_id=${id}&limit=50`), [id]);
+  return html`<section aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
+    <${ErrorAlert} error=${page.error} />
+    ${page.loading ? html`<${Loading} />` : page.data && html`<${AuditTable} entries=${page.data.data} />`}</section>`;
+}
+
+export function CustomerPage({ id, section }) {
+  const res = useAsync(() => get(`/v1/customers/${id}`), [id]);
+  const [error, setError] = useState(null);
+  const customer = res.data;
+  const setCustomer = (c) => res.setData(c);
+  useEffect(() => setError(null), [id]);
+
+  const act = async (fn) => { setError(null); try { await fn(); } catch (err) { setError(err); } };
+  const softDelete = () => act(async () => {
+    if (!await ask({ title: `Delete ${displayName(customer)}?`, danger: true, confirm: "Delete",
+      body: html`<p>The customer moves to Deleted. You can undo this or restore them later.</p>` })) return;
+    const c = await api("DELETE", `/v1/customers/${id}`);
+    setCustomer(c);
+    toast(`Deleted ${displayName(c)}.`, { action: { label: "Undo", run: () => act(async () => { setCustomer(await post(`/v1/customers/${id}/restore`)); toast(`Restored ${displayName(c)}.`); }) } });
+  });
+  const restore = () => act(async () => { const c = await post(`/v1/customers/${id}/restore`); setCustomer(c); toast(`Restored ${displayName(c)}.`); });
+  const forceDelete = () => act(async () => {
+    const dry = await api("DELETE", `/v1/customers/${id}?permanent=true&dry_run=true`);
+    const d = dry.deleted;
+    if (!await ask({ title: `Delete ${displayName(customer)} permanently?`, danger: true, confirm: "Delete permanently",
+      body: html`<p>This removes for ever:</p><ul><li>${plural(d.customers, "customer")}</li><li>${plural(d.interactions, "interaction")}</li>
+        <li>${plural(d.group_memberships, "group membership")}</li><li>${plural(d.contacts, "contact")}</li></ul><p><strong>This cannot be undone.</strong></p>` })) return;
+    await api("DELETE", `/v1/customers/${id}?permanent=true`);
+    toast(`Deleted ${displayName(customer)} permanently.`);
+    loadGroups(true);
+    navigate(listAddress.get());
+  });
+  const redact = () => act(async () => {
+    if (!await ask({ title: `Redact ${displayName(customer)}?`, danger: true, confirm: "Redact",
+      body: html`<p>The name becomes [redacted]; email, phone, company, notes and attributes are cleared; contacts' names are redacted and interaction details emptied.
+        The record, its history and group memberships stay.</p><p><strong>This cannot be undone.</strong></p>` })) return;
+    setCustomer(await post(`/v1/customers/${id}/redact`));
+    toast("Customer redacted.");
+  });
+
+  if (res.loading && !customer) return html`<${Loading} what="Loading the customer" />`;
+  if (res.error) return html`<p><a href=${listAddress.get()}>← Customers</a></p><${PageHeading}>Customer<//><${ErrorAlert} error=${res.error} />`;
+  const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
+  return html`<article class="page customer">
+    <p class="crumbs"><a href=${listAddress.get()}>← Customers</a></p>
+    <div class="page-head">
+      <${PageHeading} focusKey=${id}>${displayName(customer)}<//>
+      <span class=${`badge ${customer.kind}`}>${customer.kind}</span>
+      ${customer.deleted_at && html`<span class="badge del">Deleted</span>`}
+    </div>
+    <${ErrorAlert} error=${error} />
+    ${existing && html`<p><a href=${`#/customers/${existing}`}>Open the customer who has this email now</a></p>`}
+    ${customer.deleted_at && html`<div class="alert info" role="status">Deleted on ${dateTime(customer.deleted_at)}. Restore the customer to edit them.</div>`}
+    <div class="actions-bar" role="group" aria-label="Customer actions">
+      ${customer.deleted_at
+        ? html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
+        : html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>
+               <button type="button" onClick=${redact}>Redact</button>`}
+      <button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>
+    </div>
+    <nav aria-label="Customer sections" class="subnav"><ul>
+      ${SECTIONS.map(([s, name]) => html`<li><a href=${`#/customers/${id}${s === "details" ? "" : `/${s}`}`} aria-current=${section === s ? "page" : undefined}>${name}</a></li>`)}
+    </ul></nav>
+    ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />`}
+    ${section === "interactions" && html`<${Interactions} id=${id} />`}
+    ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
+    ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}
+    ${section === "activity" && html`<${Activity} id=${id} />`}
+  </article>`;
+}

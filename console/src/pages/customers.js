@@ -1,0 +1,250 @@
+// The customer list: tabs (active, deleted, all), search, the filter builder, sort, paging,
+// selection with bulk actions, create and export. All of the view's state is in the address.
+import { html } from "htm/preact";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api, loadGroups, onGroups, post, saveBlob } from "../api.js";
+import { dateTime, displayName, label, plural } from "../format.js";
+import { href, listAddress, navigate } from "../router.js";
+import { ask, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
+import { CustomerForm, createBody } from "./customer-form.js";
+import { FilterBuilder } from "./filter-builder.js";
+
+const TABS = [["active", "Active"], ["deleted", "Deleted"], ["all", "All"]];
+const COLUMNS = [
+  ["name", "Name", "name"], ["email", "Email", "email"], ["phone", "Phone"], ["company", "Company"], ["kind", "Kind"],
+  ["source", "Source"], ["groups", "Groups"], ["created_at", "Created", "created_at"], ["last_seen_at", "Last seen", "last_seen_at"],
+];
+
+export function useGroups() {
+  const [groups, setGroups] = useState([]);
+  useEffect(() => { loadGroups().then(setGroups, () => {}); return onGroups(setGroups); }, []);
+  return groups;
+}
+
+function readState(params) {
+  let filter = null;
+  try { filter = params.get("f") ? JSON.parse(params.get("f")) : null; } catch { filter = null; }
+  return {
+    q: params.get("q") || "", tab: params.get("tab") || "active", sort: params.get("sort") || "-created_at",
+    filter, cursor: params.get("cursor") || "", limit: Number(params.get("limit")) || 25,
+  };
+}
+
+function address(state) {
+  return href("/customers", {
+    q: state.q, tab: state.tab === "active" ? "" : state.tab, sort: state.sort === "-created_at" ? "" : state.sort,
+    f: state.filter?.conditions?.length ? JSON.stringify(state.filter) : "", cursor: state.cursor, limit: state.limit === 25 ? "" : state.limit,
+  });
+}
+
+export function criteria(state) {
+  const body = { status: state.tab, sort: state.sort };
+  if (state.q) body.q = state.q;
+  if (state.filter?.conditions?.length) { body.match = state.filter.match || "all"; body.conditions = state.filter.conditions; }
+  return body;
+}
+
+function Tabs({ tab, onSelect }) {
+  const refs = useRef([]);
+  const key = (e, i) => {
+    const n = e.key === "ArrowRight" ? i + 1 : e.key === "ArrowLeft" ? i - 1 : e.key === "Home" ? 0 : e.key === "End" ? TABS.length - 1 : null;
+    if (n === null) return;
+    e.preventDefault();
+    const j = (n + TABS.length) % TABS.length;
+    refs.current[j]?.focus();
+    onSelect(TABS[j][0]);
+  };
+  return html`<div role="tablist" aria-label="Which customers" class="tabs">
+    ${TABS.map(([id, name], i) => html`<button type="button" role="tab" id=${`tab-${id}`} aria-controls="customer-table"
+      aria-selected=${tab === id ? "true" : "false"} tabindex=${tab === id ? 0 : -1} ref=${(el) => { refs.current[i] = el; }}
+      onKeyDown=${(e) => key(e, i)} onClick=${() => onSelect(id)}>${name}</button>`)}
+  </div>`;
+}
+
+function CreateDialog({ onClose }) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const idem = useRef(crypto.randomUUID());
+  const submit = async (form) => {
+    setBusy(true);
+    try {
+      const body = createBody(form);
+      const created = await api("POST", "/v1/customers", { json: body, headers: { "idempotency-key": idem.current } });
+      toast(`Created ${displayName(created)}.`);
+      onClose();
+      navigate(`#/customers/${created.id}`);
+    } catch (err) {
+      idem.current = crypto.randomUUID();
+      if (err.code === "customer_exists") err.fields = [{ field: "email", message: "a customer with this email exists already" }];
+      setError(err);
+    } finally { setBusy(false); }
+  };
+  const errors = fieldErrors(error);
+  const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
+  return html`<${Dialog} title="New customer" onClose=${onClose} wide>
+    <${CustomerForm} errors=${errors} busy=${busy} submitLabel="Create customer" onCancel=${onClose} onSubmit=${submit}
+      formError=${error && html`<${ErrorAlert} error=${error} fieldsShown />
+        ${existing && html`<p><a href=${`#/customers/${existing}`} onClick=${onClose}>Open the existing customer</a></p>`}`} />
+  <//>`;
+}
+
+async function deleteIds(ids, permanent, refresh) {
+  const dry = await post("/v1/customers/bulk-delete", { ids, permanent, dry_run: true });
+  const c = dry.counts;
+  const body = permanent
+    ? html`<p>This removes for ever ${plural(dry.matched, "customer")}, and with them:</p>
+      <ul><li>${plural(c.interactions, "interaction")}</li><li>${plural(c.group_memberships, "group membership")}</li><li>${plural(c.contacts, "contact")}</li></ul>
+      <p><strong>This cannot be undone.</strong></p>`
+    : html`<p>${plural(dry.results.filter((r) => r.status === "would_delete").length, "customer")} will move to Deleted. You can undo this.</p>`;
+  const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true,
+    confirm: permanent ? "Delete permanently" : "Delete" });
+  if (!ok) return false;
+  const done = await post("/v1/customers/bulk-delete", { ids, permanent });
+  const removed = done.results.filter((r) => r.status === "deleted").map((r) => r.id);
+  toast(`${plural(done.deleted, "customer")} ${permanent ? "deleted permanently" : "deleted"}.`, permanent ? {} : {
+    action: { label: "Undo", run: async () => {
+      for (const id of removed) await post(`/v1/customers/${id}/restore`).catch(() => {});
+      toast(`Restored ${plural(removed.length, "customer")}.`);
+      refresh();
+    } },
+  });
+  return true;
+}
+
+export function CustomersPage({ params }) {
+  const state = readState(params);
+  const here = address(state);
+  listAddress.set(here);
+  const groups = useGroups();
+  const groupName = useMemo(() => Object.fromEntries(groups.map((g) => [g.id, g.name])), [groups]);
+  const [text, setText] = useState(state.q);
+  const [showFilters, setShowFilters] = useState(Boolean(state.filter?.conditions?.length));
+  const [creating, setCreating] = useState(false);
+  const [selected, setSelected] = useState(new Set());
+  const [busy, setBusy] = useState(false);
+  const [actionError, setActionError] = useState(null);
+  const [stack] = useState(() => new Map());
+  const [addTo, setAddTo] = useState("");
+  const go = (patch, opts) => navigate(address({ ...state, cursor: "", ...patch }), opts);
+
+  useEffect(() => { if (text !== state.q) setText(state.q); }, [state.q]);
+  useEffect(() => {
+    if (text === state.q) return undefined;
+    const t = setTimeout(() => go({ q: text.trim() ? text : "" }, { replace: true }), 300);
+    return () => clearTimeout(t);
+  }, [text]);
+
+  const key = JSON.stringify(criteria(state)) + state.cursor + state.limit;
+  const list = useAsync(() => post("/v1/customers/filter", {
+    ...criteria(state), limit: state.limit, include_total: true, ...(state.cursor ? { cursor: state.cursor } : {}) }), [key]);
+  useEffect(() => { setSelected(new Set()); }, [key]);
+
+  const rows = list.data?.data || [];
+  const filterErrors = list.error?.code === "validation_failed" ? fieldErrors(list.error) : {};
+  const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id));
+  const toggle = (id, on) => { const s = new Set(selected); on ? s.add(id) : s.delete(id); setSelected(s); };
+  const sortBy = (col) => go({ sort: state.sort === col ? `-${col}` : state.sort === `-${col}` ? col : col === "created_at" || col === "last_seen_at" ? `-${col}` : col });
+  const ariaSort = (col) => (state.sort === col ? "ascending" : state.sort === `-${col}` ? "descending" : undefined);
+
+  const run = async (fn) => {
+    setBusy(true); setActionError(null);
+    try { await fn(); } catch (err) { setActionError(err); } finally { setBusy(false); }
+  };
+  const bulkDelete = (permanent) => run(async () => { if (await deleteIds([...selected], permanent, list.reload)) list.reload(); });
+  const bulkAddToGroup = () => run(async () => {
+    if (!addTo) return;
+    const r = await post(`/v1/groups/${addTo}/members`, { customer_ids: [...selected] });
+    toast(`Added ${plural(r.added, "customer")} to ${groupName[addTo]}.`);
+    await loadGroups(true);
+    list.reload();
+  });
+  const exportView = () => run(async () => {
+    const res = await api("POST", "/v1/customers/export", { json: criteria(state), raw: true });
+    const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") || "")?.[1] || "customers.csv";
+    saveBlob(await res.blob(), name);
+    toast(`Exported the current view to ${name}.`);
+  });
+
+  const total = list.data?.total;
+  let pages = 0;
+  let back = state.cursor;
+  while (back && stack.has(back)) { pages += 1; back = stack.get(back); }
+  const first = back ? null : pages * state.limit;
+  return html`<section class="page">
+    <div class="page-head">
+      <${PageHeading} focusKey="customers">Customers<//>
+      <span class="grow"></span>
+      <button type="button" onClick=${exportView} disabled=${busy}>Export CSV</button>
+      <button type="button" class="primary" onClick=${() => setCreating(true)}>New customer</button>
+    </div>
+    <div class="toolbar">
+      <${Tabs} tab=${state.tab} onSelect=${(tab) => go({ tab })} />
+      <form role="search" class="search" onSubmit=${(e) => { e.preventDefault(); go({ q: text }); }}>
+        <label for="q" class="sr-only">Search customers</label>
+        <input id="q" type="search" placeholder="Search name, email, phone, company" value=${text} maxlength="200"
+          onInput=${(e) => setText(e.currentTarget.value)} />
+      </form>
+      <button type="button" aria-expanded=${showFilters ? "true" : "false"} aria-controls="filter-panel" onClick=${() => setShowFilters(!showFilters)}>
+        Filters${state.filter?.conditions?.length ? ` (${state.filter.conditions.length})` : ""}</button>
+    </div>
+    <div id="filter-panel" hidden=${!showFilters}>
+      ${showFilters && html`<${FilterBuilder} filter=${state.filter} groups=${groups} errors=${filterErrors}
+        onApply=${(filter) => go({ filter })} onClear=${() => go({ filter: null })} />`}
+    </div>
+    <${ErrorAlert} error=${actionError} />
+    <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
+    ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
+      <strong>${plural(selected.size, "selected customer")}</strong>
+      ${state.tab !== "deleted" && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
+      <button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>
+      <span class="inline-field"><label for="bulk-group">Group</label>
+        <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
+          <option value="">Choose a group…</option>${groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}
+        </select></span>
+      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>
+      <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
+    </div>`}
+    <div class="tablewrap" id="customer-table" role="tabpanel" aria-labelledby=${`tab-${state.tab}`} tabindex="0">
+      <table>
+        <caption class="sr-only">Customers, ${TABS.find((t) => t[0] === state.tab)?.[1] || ""}</caption>
+        <thead><tr>
+          <th class="chk" scope="col"><label class="hit"><input type="checkbox" checked=${allChecked} disabled=${!rows.length}
+            aria-label="Select all customers on this page" onChange=${(e) => setSelected(e.currentTarget.checked ? new Set(rows.map((r) => r.id)) : new Set())} /></label></th>
+          ${COLUMNS.map(([id, name, sortKey]) => html`<th scope="col" class=${`c-${id}`} aria-sort=${sortKey ? ariaSort(sortKey) : undefined}>
+            ${sortKey ? html`<button type="button" class="sort" onClick=${() => sortBy(sortKey)}>${name}<span aria-hidden="true" class="arrow">${
+              ariaSort(sortKey) === "ascending" ? "▲" : ariaSort(sortKey) === "descending" ? "▼" : ""}</span></button>` : name}</th>`)}
+        </tr></thead>
+        <tbody aria-busy=${list.loading ? "true" : "false"}>
+          ${rows.map((c) => html`<tr class=${c.deleted_at ? "deleted" : ""} onClick=${(e) => {
+            if (!e.target.closest("a, button, input, label")) navigate(`#/customers/${c.id}`);
+          }}>
+            <td class="chk"><label class="hit"><input type="checkbox" checked=${selected.has(c.id)} aria-label=${`Select ${displayName(c)}`}
+              onChange=${(e) => toggle(c.id, e.currentTarget.checked)} /></label></td>
+            <td class="c-name"><a href=${`#/customers/${c.id}`}>${displayName(c)}</a>${c.deleted_at && html` <span class="badge del">Deleted</span>`}</td>
+            <td>${c.email}</td><td>${c.phone}</td><td>${c.company}</td>
+            <td><span class=${`badge ${c.kind}`}>${c.kind}</span></td><td>${label(c.source)}</td>
+            <td>${(c.group_ids || []).map((g) => groupName[g] || "…").join(", ")}</td>
+            <td><time datetime=${c.created_at} title=${c.created_at}>${dateTime(c.created_at)}</time></td>
+            <td>${c.last_seen_at && html`<time datetime=${c.last_seen_at} title=${c.last_seen_at}>${dateTime(c.last_seen_at)}</time>`}</td>
+          </tr>`)}
+        </tbody>
+      </table>
+      ${!list.loading && !list.error && rows.length === 0 && html`<p class="empty">No customers match this view.</p>`}
+    </div>
+    <div class="foot">
+      <span role="status" class="count">${list.loading ? "Loading…" : total !== undefined
+        ? (first !== null && rows.length ? `${first + 1}–${first + rows.length} of ${total}` : plural(total, "customer")) : ""}</span>
+      <span class="grow"></span>
+      <label for="page-size">Rows per page</label>
+      <select id="page-size" value=${state.limit} onChange=${(e) => go({ limit: Number(e.currentTarget.value) })}>
+        ${[25, 50, 100].map((n) => html`<option value=${n}>${n}</option>`)}</select>
+      <button type="button" disabled=${!state.cursor} onClick=${() => navigate(address({ ...state, cursor: stack.get(state.cursor) || "" }))}>
+        Previous page</button>
+      <button type="button" disabled=${!list.data?.has_more} onClick=${() => {
+        stack.set(list.data.next_cursor, state.cursor);
+        navigate(address({ ...state, cursor: list.data.next_cursor }));
+      }}>Next page</button>
+    </div>
+    ${creating && html`<${CreateDialog} onClose=${() => setCreating(false)} />`}
+  </section>`;
+}
