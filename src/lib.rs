@@ -8,7 +8,7 @@ mod layers;
 pub mod storage;
 
 use domain::permission::Permission::*;
-use http::routing::Access::{Public, Requires, RequiresOneOf};
+use http::routing::Access::{Authenticated, Public, Requires, RequiresOneOf};
 use http::server::Routes;
 use worker::{event, Context, Env, Request, Response, Result};
 
@@ -48,6 +48,11 @@ pub static ROUTES: &Routes = &[
     route!(Post, "/v1/api-keys", Requires(KeysManage), api::api_keys::create),
     route!(Delete, "/v1/api-keys/{id}", Requires(KeysManage), api::api_keys::revoke),
     route!(Get, "/v1/audit-log", Requires(AuditRead), api::audit::list),
+    route!(Get, "/v1/me", Authenticated, api::admins::me),
+    route!(Get, "/v1/admins", Requires(AdminsManage), api::admins::list),
+    route!(Post, "/v1/admins", Requires(AdminsManage), api::admins::create),
+    route!(Patch, "/v1/admins/{id}", Requires(AdminsManage), api::admins::update),
+    route!(Delete, "/v1/admins/{id}", Requires(AdminsManage), api::admins::delete),
 ];
 
 #[event(start)]

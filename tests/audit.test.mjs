@@ -45,7 +45,7 @@ describe("audit log", () => {
     await w.delete(`/v1/api-keys/${k.id}`);
     const byKey = await w.get(`/v1/audit-log?action=customer.bulk_delete&limit=100`);
     const entry = byKey.body.data.find((e) => e.request_id === bulk.headers.get("x-request-id"));
-    assert.equal(entry.actor, k.id);
+    assert.equal(entry.actor, `key:${k.id}`);
     const keyLog = await w.auditOf(k.id);
     assert.deepEqual(keyLog.map((e) => e.action), ["api_key.revoke", "api_key.create"]);
     assert.ok(!JSON.stringify(keyLog).includes(k.secret));

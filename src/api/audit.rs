@@ -11,7 +11,7 @@ use crate::storage::audit;
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let q = &cx.query;
-    q.allow_only(&["action", "target_id", "after", "before", "limit", "cursor"])?;
+    q.allow_only(&["action", "actor", "target_id", "after", "before", "limit", "cursor"])?;
     let time = |name: &str| {
         q.get(name)
             .map(|v| parse_time(v).ok_or_else(|| ApiError::invalid_parameter(name, "must be an RFC 3339 time or a date")))
@@ -22,8 +22,17 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let after =
         q.get("cursor").map(|c| cursor::decode(c, "audit").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
     let after_ref = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
-    let rows =
-        audit::page(&cx.db()?, q.get("action"), q.get("target_id"), since.as_deref(), until.as_deref(), after_ref, limit).await?;
+    let rows = audit::page(
+        &cx.db()?,
+        q.get("action"),
+        q.get("actor"),
+        q.get("target_id"),
+        since.as_deref(),
+        until.as_deref(),
+        after_ref,
+        limit,
+    )
+    .await?;
     let page = Page::cut(rows, limit, |r| cursor::encode("audit", &r.at, &r.id)).map(|r| {
         json!({
             "id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target_type": r.target_type,

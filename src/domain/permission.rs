@@ -11,10 +11,11 @@ pub enum Permission {
     GroupsManage,
     KeysManage,
     AuditRead,
+    AdminsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::CustomersRead,
         Permission::CustomersCreate,
         Permission::CustomersUpdate,
@@ -25,6 +26,7 @@ impl Permission {
         Permission::GroupsManage,
         Permission::KeysManage,
         Permission::AuditRead,
+        Permission::AdminsManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Permission {
             Permission::GroupsManage => "groups:manage",
             Permission::KeysManage => "keys:manage",
             Permission::AuditRead => "audit:read",
+            Permission::AdminsManage => "admins:manage",
         }
     }
 

@@ -4,11 +4,12 @@ use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 use worker::D1Database;
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::Actor;
+use crate::domain::admin::owners_from;
 use crate::domain::api_key::looks_like_secret;
 use crate::domain::time;
-use crate::storage::api_keys;
+use crate::storage::{admins, api_keys};
 
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     let value = authorization?.trim();
@@ -27,6 +28,27 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
     let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
     api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
     Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
+}
+
+/// The admin behind a verified Access email: an enabled admin, or an owner named in
+/// `ADMIN_OWNERS` signing in for the first time (created then); anyone else is `not_an_admin`.
+pub async fn actor_for_admin(db: &D1Database, env: &worker::Env, email: &str) -> ApiResult<Actor> {
+    let mut admin = admins::by_email(db, email).await?;
+    if admin.is_none() {
+        let owners = env.var("ADMIN_OWNERS").map(|v| owners_from(&v.to_string())).unwrap_or_default();
+        if owners.iter().any(|o| o == email) {
+            admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?.run().await?;
+            admin = admins::by_email(db, email).await?;
+        }
+    }
+    match admin {
+        Some(a) if !a.disabled => {
+            let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
+            admins::touch(db, &a.id, &time::now(), &stale_before).await?;
+            Ok(Actor::Admin { id: a.id, email: a.email, role: a.role })
+        }
+        _ => Err(ApiError::NotAnAdmin),
+    }
 }
 
 pub fn sha256_hex(data: &str) -> String {

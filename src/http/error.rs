@@ -59,6 +59,8 @@ pub enum ApiError {
     Forbidden {
         permission: &'static str,
     },
+    /// A verified Access identity that is not an enabled admin.
+    NotAnAdmin,
     CustomerExists {
         existing_id: String,
     },
@@ -106,7 +108,7 @@ impl ApiError {
             PayloadTooLarge { .. } | TooManyRows { .. } => 413,
             Validation(_) | IdempotencyKeyReused => 422,
             Unauthorized => 401,
-            Forbidden { .. } => 403,
+            Forbidden { .. } | NotAnAdmin => 403,
             CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } => 409,
             VersionMismatch { .. } => 412,
             RateLimited { .. } => 429,
@@ -128,6 +130,7 @@ impl ApiError {
             InvalidHeader { .. } => "invalid_header",
             Unauthorized => "unauthorized",
             Forbidden { .. } => "forbidden",
+            NotAnAdmin => "not_an_admin",
             CustomerExists { .. } => "customer_exists",
             CustomerDeleted => "customer_deleted",
             VersionMismatch { .. } => "version_mismatch",
@@ -165,6 +168,7 @@ impl ApiError {
             InvalidHeader { name, message } => format!("header `{name}`: {message}"),
             Unauthorized => "missing or invalid credentials".into(),
             Forbidden { permission } => format!("this credential lacks the `{permission}` permission"),
+            NotAnAdmin => "you are signed in, but not as an admin of this service; ask an owner to add you".into(),
             CustomerExists { .. } => "a customer with this email already exists".into(),
             CustomerDeleted => "the customer is deleted; restore it first".into(),
             VersionMismatch { current } => format!("the customer has changed; its version is now {current}"),

@@ -1,8 +1,10 @@
 //! Everything HTTP: the request context, authentication, body reading with limits, JSON
 //! answers and the conversion of every error into the contract's shape.
+pub mod access;
 pub mod auth;
 pub mod cors;
 pub mod error;
+pub mod jwt;
 pub mod query;
 pub mod routing;
 pub mod server;
@@ -11,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::{Env, Headers, Request, Response};
 
+use crate::domain::admin::Role;
 use crate::domain::permission::Permission;
 use error::{ApiError, ApiResult};
 use routing::Params;
@@ -18,28 +21,38 @@ use routing::Params;
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 pub const CSV_BODY_LIMIT: usize = 25 * 1024 * 1024;
 
-/// Who is calling: the `ADMIN_TOKEN` holder, an API key, or nobody (public routes).
+/// Who is calling: a person signed in through Access, the `ADMIN_TOKEN` holder, an API key,
+/// or nobody (public routes).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
     Anonymous,
     AdminToken,
     ApiKey { id: String, permissions: Vec<Permission> },
+    Admin { id: String, email: String, role: Role },
 }
 
 impl Actor {
+    /// Who acted, as the audit log names them.
     pub fn label(&self) -> String {
         match self {
             Actor::Anonymous => "public".into(),
             Actor::AdminToken => "admin-token".into(),
-            Actor::ApiKey { id, .. } => id.clone(),
+            Actor::ApiKey { id, .. } => format!("key:{id}"),
+            Actor::Admin { email, .. } => format!("admin:{email}"),
         }
     }
-    pub fn has(&self, p: Permission) -> bool {
+
+    pub fn permissions(&self) -> Vec<Permission> {
         match self {
-            Actor::Anonymous => false,
-            Actor::AdminToken => true,
-            Actor::ApiKey { permissions, .. } => permissions.contains(&p),
+            Actor::Anonymous => vec![],
+            Actor::AdminToken => Permission::ALL.to_vec(),
+            Actor::ApiKey { permissions, .. } => permissions.clone(),
+            Actor::Admin { role, .. } => role.permissions(),
         }
+    }
+
+    pub fn has(&self, p: Permission) -> bool {
+        self.permissions().contains(&p)
     }
 }
 

@@ -34,6 +34,8 @@ impl Method {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access<P> {
     Public,
+    /// Any valid credential, whatever it may do (`/v1/me`).
+    Authenticated,
     Requires(P),
     /// Authenticated callers only; the handler then requires whichever of the two its
     /// parameters call for (delete vs. permanent delete) and must call `Ctx::require`.

@@ -5,11 +5,12 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_key, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, bearer_token, constant_time_eq};
 use super::cors;
 use super::error::{ApiError, ApiResult};
 use super::query::Query;
 use super::routing::{resolve, Access, Method, Resolution, Route};
+use super::{access, jwt};
 use super::{error_response, set_header, Actor, Ctx};
 use crate::domain::permission::Permission;
 
@@ -42,15 +43,27 @@ fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())
 }
 
+/// A bearer credential (the admin token or an API key) when one is sent, else the person Access
+/// signed in, when Access is configured.
 async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     let header = req.headers().get("authorization").ok().flatten();
-    let token = bearer_token(header.as_deref()).ok_or(ApiError::Unauthorized)?;
-    if let Ok(admin) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) {
-        if !admin.is_empty() && constant_time_eq(token, &admin) {
-            return Ok(Actor::AdminToken);
+    if let Some(token) = bearer_token(header.as_deref()) {
+        if let Ok(admin) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) {
+            if !admin.is_empty() && constant_time_eq(token, &admin) {
+                return Ok(Actor::AdminToken);
+            }
         }
+        return actor_for_key(&super::database(env)?, token).await?.ok_or(ApiError::Unauthorized);
     }
-    actor_for_key(&super::database(env)?, token).await?.ok_or(ApiError::Unauthorized)
+    let settings = access::Settings::from_env(env).ok_or(ApiError::Unauthorized)?;
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let (assertion, cookie) = (header("cf-access-jwt-assertion"), header("cookie"));
+    let token = jwt::from_request(assertion.as_deref(), cookie.as_deref()).ok_or(ApiError::Unauthorized)?;
+    let email = access::verify(&settings, token).await.map_err(|refusal| {
+        worker::console_warn!("access token refused: {refusal:?}");
+        ApiError::Unauthorized
+    })?;
+    actor_for_admin(&super::database(env)?, env, &email).await
 }
 
 pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
@@ -100,7 +113,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str) -> Api
         }
         // The handler requires the one its parameters call for, so a 403 names the permission
         // this request needed (force delete, not delete, for `permanent=true`).
-        Access::RequiresOneOf(..) => authenticate(&req, &env).await?,
+        Access::RequiresOneOf(..) | Access::Authenticated => authenticate(&req, &env).await?,
     };
     let query = Query::parse(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())))?;
     let mut cx = Ctx { req, env, params, request_id: request_id.to_string(), actor, url, query };

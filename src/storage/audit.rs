@@ -95,6 +95,7 @@ pub struct AuditRow {
 pub async fn page(
     db: &D1Database,
     action: Option<&str>,
+    actor: Option<&str>,
     target_id: Option<&str>,
     since: Option<&str>,
     until: Option<&str>,
@@ -109,6 +110,9 @@ pub async fn page(
     };
     if let Some(a) = action {
         bind(a, "action = ?", &mut b);
+    }
+    if let Some(a) = actor {
+        bind(a, "actor = ?", &mut b);
     }
     if let Some(t) = target_id {
         bind(t, "target_id = ?", &mut b);
