@@ -26,6 +26,7 @@ unit: setup
 e2e: build
 	@$(ENV) node scripts/check-size.mjs
 	@$(ENV) node scripts/validate-openapi.mjs
+	@bash scripts/deploy-check.sh
 	@$(ENV) node --test --test-concurrency=2 --test-timeout=600000 "tests/*.test.mjs"
 
 # Schemathesis against a dev server, checked against src/openapi.json.

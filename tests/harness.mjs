@@ -43,7 +43,14 @@ export const ASSETS_DIR = join(ROOT, "console/dist");
 // `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
 // Miniflare's `outboundService`.
 export async function startWorker({ vars = {}, rateLimit = 10000, listen = false, outbound } = {}) {
+  // The worker's stdout (one log line per request) is kept for the tests that read it rather
+  // than printed; stderr (errors) still reaches the terminal.
+  const logs = [];
   const mf = new Miniflare({
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.setEncoding("utf8").on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
+      stderr.pipe(process.stderr);
+    },
     ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
     ...(outbound ? { outboundService: outbound } : {}),
     assets: { directory: ASSETS_DIR, routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" } },
@@ -73,6 +80,7 @@ export async function startWorker({ vars = {}, rateLimit = 10000, listen = false
     }
   }
   const worker = new Worker(mf, db);
+  worker.logs = logs;
   if (listen) worker.url = (await mf.ready).href.replace(/\/$/, "");
   return worker;
 }

@@ -24,7 +24,7 @@ pub fn preflight(routes: &Routes, path: &str, allowed: bool) -> Response {
     let headers = Headers::new();
     if allowed && !methods.is_empty() {
         let _ = headers.set("Access-Control-Allow-Methods", &format!("{methods}, OPTIONS"));
-        let _ = headers.set("Access-Control-Allow-Headers", "Content-Type");
+        let _ = headers.set("Access-Control-Allow-Headers", "Content-Type, X-D1-Bookmark");
         let _ = headers.set("Access-Control-Max-Age", "86400");
     }
     Response::builder().with_status(204).with_headers(headers).empty()
@@ -32,7 +32,7 @@ pub fn preflight(routes: &Routes, path: &str, allowed: bool) -> Response {
 
 pub fn decorate(resp: &mut Response, origin: &str) {
     set_header(resp, "Access-Control-Allow-Origin", origin);
-    set_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+    set_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After, X-D1-Bookmark");
     set_header(resp, "Vary", "Origin");
 }
 

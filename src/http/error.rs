@@ -242,6 +242,9 @@ impl From<DbError> for ApiError {
                 ApiError::field("conditions", "too_complex", "the filter is too large; use fewer conditions or values")
             }
             Some(Violation::Busy) => ApiError::Unavailable(e.0),
+            Some(Violation::Bookmark) => {
+                ApiError::InvalidHeader { name: "X-D1-Bookmark", message: "the database does not know this bookmark".into() }
+            }
             None => ApiError::Internal(e.0),
         }
     }

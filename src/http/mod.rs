@@ -42,6 +42,16 @@ impl Actor {
         }
     }
 
+    /// What kind of caller, for the log: never who (an admin's email is personal data).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Anonymous => "public",
+            Actor::AdminToken => "admin_token",
+            Actor::ApiKey { .. } => "api_key",
+            Actor::Admin { .. } => "admin",
+        }
+    }
+
     pub fn permissions(&self) -> Vec<Permission> {
         match self {
             Actor::Anonymous => vec![],
@@ -65,6 +75,42 @@ pub struct Ctx {
     pub url: worker::Url,
     /// The query string, already checked for repeats and control characters.
     pub query: query::Query,
+    /// Where this request's D1 session starts: the client's bookmark, or by the kind of request.
+    pub session_start: SessionStart,
+    /// The D1 session, opened at the first query: every query of the request goes through it.
+    pub session: std::cell::OnceCell<worker::D1DatabaseSession>,
+}
+
+/// Where a request's D1 session starts (D1 read replication): after the bookmark the client
+/// echoed (so it reads its own writes), else anywhere for a read and at the primary for a write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionStart {
+    Bookmark(String),
+    AnyReplica,
+    Primary,
+}
+
+impl SessionStart {
+    fn as_str(&self) -> &str {
+        match self {
+            SessionStart::Bookmark(b) => b,
+            SessionStart::AnyReplica => "first-unconstrained",
+            SessionStart::Primary => "first-primary",
+        }
+    }
+}
+
+/// A client's `X-D1-Bookmark`: D1 hands out four groups of hex digits (8-8-8-32); anything else
+/// is a 400, never passed to D1.
+pub fn parse_bookmark(raw: &str) -> ApiResult<String> {
+    let b = raw.trim();
+    let groups: Vec<&str> = b.split('-').collect();
+    let shaped =
+        groups.iter().map(|g| g.len()).eq([8, 8, 8, 32]) && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+    if !shaped {
+        return Err(ApiError::InvalidHeader { name: "X-D1-Bookmark", message: "must be a bookmark this API returned".into() });
+    }
+    Ok(b.to_string())
 }
 
 impl Ctx {
@@ -80,8 +126,24 @@ impl Ctx {
         self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
     }
 
+    /// The request's D1 session, presented as the database so storage needs no second type: a
+    /// session answers the same `prepare` and `batch` as the database it belongs to.
     pub fn db(&self) -> ApiResult<worker::D1Database> {
-        database(&self.env)
+        use worker::wasm_bindgen::JsCast;
+        if self.session.get().is_none() {
+            let session = database(&self.env)?
+                .with_session(Some(self.session_start.as_str()))
+                .map_err(|e| ApiError::Internal(format!("D1 session: {e}")))?;
+            let _ = self.session.set(session);
+        }
+        let session: &worker::wasm_bindgen::JsValue =
+            self.session.get().map(|s| s.as_ref()).ok_or_else(|| ApiError::Internal("no session".into()))?;
+        Ok(session.clone().unchecked_into::<worker::D1Database>())
+    }
+
+    /// The latest bookmark of the request's session, for the `X-D1-Bookmark` answer header.
+    pub fn bookmark(&self) -> Option<String> {
+        self.session.get().and_then(|s| s.get_bookmark().ok().flatten())
     }
 
     pub fn require(&self, p: Permission) -> ApiResult<()> {

@@ -11,7 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::query::Query;
 use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{access, jwt};
-use super::{error_response, set_header, Actor, Ctx};
+use super::{error_response, parse_bookmark, set_header, Actor, Ctx, SessionStart};
 use crate::domain::permission::Permission;
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
@@ -66,22 +66,35 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     actor_for_admin(&super::database(env)?, env, &email).await
 }
 
+/// What the request's log line says beside its status and duration.
+struct Outcome {
+    route: &'static str,
+    actor: &'static str,
+    bookmark: Option<String>,
+}
+
 pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
+    let started = worker::js_sys::Date::now();
     let request_id = request_id(&req);
     let path = req.path();
+    let method = req.inner().method();
     let origin = req.headers().get("origin").ok().flatten();
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
+    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None };
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
-        match route(req, env, routes, &request_id).await {
+        match route(req, env, routes, &request_id, &mut outcome).await {
             Ok(resp) => resp,
             Err(err) => error_response(&err, &request_id),
         }
     };
     set_header(&mut resp, "X-Request-Id", &request_id);
+    if let Some(bookmark) = &outcome.bookmark {
+        set_header(&mut resp, "X-D1-Bookmark", bookmark);
+    }
     // Answers hold customers' personal data: no shared or browser cache keeps them, unless a
     // handler chose otherwise (the static documents).
     if !resp.headers().has("cache-control").unwrap_or(false) {
@@ -90,15 +103,26 @@ pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
     if let Some(origin) = allowed_origin {
         cors::decorate(&mut resp, &origin);
     }
+    // One line per request, for Workers Logs: what ran and how it went, never a personal value
+    // (no path parameters, query, body, email or key).
+    let line = serde_json::json!({
+        "request_id": request_id, "method": method, "route": outcome.route, "status": resp.status_code(),
+        "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
+        "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
+    });
+    worker::console_log!("{line}");
     resp
 }
 
-async fn route(req: Request, env: Env, routes: &Routes, request_id: &str) -> ApiResult<Response> {
+async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcome: &mut Outcome) -> ApiResult<Response> {
     let url = req.url().map_err(|e| ApiError::Internal(e.to_string()))?;
     // The raw method: worker's `Method` maps any method it does not know to GET.
     let method = Method::parse(&req.inner().method());
     let (route, params) = match resolve(routes, method, url.path()) {
-        Resolution::Found(route, params) => (route, params),
+        Resolution::Found(route, params) => {
+            outcome.route = route.pattern;
+            (route, params)
+        }
         Resolution::WrongMethod(allow) => return Err(ApiError::MethodNotAllowed { allow }),
         Resolution::NotFound => return Err(ApiError::NotFound("route")),
     };
@@ -115,7 +139,25 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str) -> Api
         // this request needed (force delete, not delete, for `permanent=true`).
         Access::RequiresOneOf(..) | Access::Authenticated => authenticate(&req, &env).await?,
     };
+    outcome.actor = actor.kind();
     let query = Query::parse(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())))?;
-    let mut cx = Ctx { req, env, params, request_id: request_id.to_string(), actor, url, query };
-    (route.endpoint)(&mut cx).await
+    let session_start = match req.headers().get("x-d1-bookmark").ok().flatten() {
+        Some(raw) => SessionStart::Bookmark(parse_bookmark(&raw)?),
+        None if route.method == Method::Get => SessionStart::AnyReplica,
+        None => SessionStart::Primary,
+    };
+    let mut cx = Ctx {
+        req,
+        env,
+        params,
+        request_id: request_id.to_string(),
+        actor,
+        url,
+        query,
+        session_start,
+        session: Default::default(),
+    };
+    let result = (route.endpoint)(&mut cx).await;
+    outcome.bookmark = cx.bookmark();
+    result
 }

@@ -38,6 +38,8 @@ pub enum Violation {
     TooComplex,
     /// D1 is overloaded or the connection dropped: worth retrying.
     Busy,
+    /// D1 refused the session's bookmark (one the client sent).
+    Bookmark,
 }
 
 impl DbError {
@@ -51,6 +53,8 @@ impl DbError {
             Violation::ContactEmail
         } else if unique && m.contains("groups_name") {
             Violation::GroupName
+        } else if m.contains("bookmark") {
+            Violation::Bookmark
         } else if m.contains("customer_attributes_limit") {
             Violation::AttributeLimit
         } else if unique || m.contains("foreign key constraint failed") {

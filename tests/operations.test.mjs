@@ -1,0 +1,84 @@
+// Operating the service: every request runs in a D1 session (read replication) whose bookmark
+// travels in X-D1-Bookmark, and writes one JSON log line with no personal value in it.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.dispose(); });
+
+const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
+
+describe("D1 sessions", () => {
+  it("returns a bookmark on every admin answer, reads and writes", async () => {
+    const list = await w.get("/v1/customers");
+    assert.match(list.headers.get("x-d1-bookmark") ?? "", BOOKMARK);
+    const made = await w.post("/v1/customers", { name: "Bookmarked" });
+    assert.match(made.headers.get("x-d1-bookmark") ?? "", BOOKMARK);
+    const missing = await w.get("/v1/customers/00000000-0000-7000-8000-000000000000");
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get("x-d1-bookmark") ?? "", BOOKMARK, "errors after a query carry it too");
+  });
+
+  it("reads its own write when the bookmark is echoed", async () => {
+    const email = uniqueEmail("own-write");
+    const made = await w.post("/v1/customers", { email });
+    const bookmark = made.headers.get("x-d1-bookmark");
+    const read = await w.get(`/v1/customers?email=${encodeURIComponent(email)}`, { headers: { "x-d1-bookmark": bookmark } });
+    assert.equal(read.status, 200, read.text);
+    assert.deepEqual(read.body.data.map((c) => c.id), [made.body.id]);
+    assert.ok(read.headers.get("x-d1-bookmark") >= bookmark, "the bookmark never goes back");
+  });
+
+  it("answers 400 invalid_header to a garbage bookmark, never 500", async () => {
+    for (const bad of ["not a bookmark", "abc", "'; DROP TABLE customers; --", "0".repeat(300)]) {
+      const res = await w.get("/v1/customers", { headers: { "x-d1-bookmark": bad } });
+      assertError(assert, res, 400, "invalid_header");
+      assert.equal(res.body.error.header, "X-D1-Bookmark");
+    }
+  });
+
+  it("lets the public pages read the bookmark across origins", async () => {
+    const res = await w.call("POST", "/v1/public/interactions", { token: null,
+      json: { email: uniqueEmail("cors"), type: "chat_started", resource_id: "r" },
+      headers: { origin: "https://pages.example", "cf-connecting-ip": "198.51.100.200" } });
+    assert.equal(res.status, 201, res.text);
+    assert.match(res.headers.get("access-control-expose-headers"), /X-D1-Bookmark/);
+    assert.match(res.headers.get("x-d1-bookmark") ?? "", BOOKMARK);
+  });
+});
+
+describe("request logs", () => {
+  it("writes one JSON line per request with its route pattern, status, time and actor kind", async () => {
+    const made = await w.post("/v1/customers", { name: "Logged" });
+    await new Promise((r) => setTimeout(r, 100));
+    const id = made.headers.get("x-request-id");
+    const lines = w.logs.filter((l) => l.includes(id));
+    assert.equal(lines.length, 1, lines.join("\n"));
+    const line = JSON.parse(lines[0]);
+    assert.deepEqual(Object.keys(line).sort(), ["actor", "method", "ms", "request_id", "route", "session", "status"]);
+    assert.deepEqual([line.method, line.route, line.status, line.actor], ["POST", "/v1/customers", 201, "admin_token"]);
+    assert.equal(typeof line.ms, "number");
+    const got = await w.get(`/v1/customers/${made.body.id}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const getLine = JSON.parse(w.logs.find((l) => l.includes(got.headers.get("x-request-id"))));
+    assert.equal(getLine.route, "/v1/customers/{id}", "the pattern, not the id");
+  });
+
+  it("never logs an email, a name, a phone or a search term", async () => {
+    const email = uniqueEmail("secret-person");
+    const name = "Zebulon Quixotic";
+    await w.post("/v1/customers", { name, email, phone: "+1 555 0100 77" });
+    await w.get(`/v1/customers?q=${encodeURIComponent("quixotic")}`);
+    await w.call("POST", "/v1/public/interactions", { token: null,
+      json: { email: `pub-${email}`, name: "Publicly Named", type: "form_submitted", resource_id: "form-x" },
+      headers: { "cf-connecting-ip": "198.51.100.201" } });
+    await w.get(`/v1/customers?email=${encodeURIComponent(email)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const text = w.logs.join("\n").toLowerCase();
+    for (const personal of [email, "zebulon", "quixotic", "555 0100", "publicly named", "form-x"]) {
+      assert.ok(!text.includes(personal.toLowerCase()), `the logs hold ${personal}`);
+    }
+  });
+});
