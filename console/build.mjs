@@ -4,7 +4,7 @@
 // `node console/build.mjs --watch` rebuilds on change (wrangler dev picks up the new files).
 import { build, context } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -30,8 +30,9 @@ const options = {
 
 const hash = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 12);
 
+// New files first, the page that names them last, stale files after: a running `wrangler dev`
+// never serves a page whose script is missing.
 function emit(result) {
-  rmSync(OUT, { recursive: true, force: true });
   mkdirSync(join(OUT, "console"), { recursive: true });
   const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith(".js")).contents);
   const css = readFileSync(join(HERE, "src/style.css"));
@@ -42,8 +43,9 @@ function emit(result) {
   const html = readFileSync(join(HERE, "index.html"), "utf8")
     .replace("{{SCRIPT}}", `/${jsName}`)
     .replace("{{STYLE}}", `/${cssName}`);
-  writeFileSync(join(OUT, "admin.html"), html);
   copyFileSync(join(HERE, "_headers"), join(OUT, "_headers"));
+  writeFileSync(join(OUT, "admin.html"), html);
+  for (const f of readdirSync(join(OUT, "console"))) if (![jsName, cssName].includes(`console/${f}`)) rmSync(join(OUT, "console", f));
   const sizes = [["admin.html", Buffer.from(html)], [jsName, js], [cssName, css]]
     .map(([n, b]) => ({ n, raw: b.length, gz: gzipSync(b, { level: 9 }).length }));
   const total = sizes.reduce((s, x) => s + x.gz, 0);

@@ -339,7 +339,8 @@ describe("admin console in Chromium", () => {
     const failed = report.getByRole("row").filter({ hasText: "failed" });
     assert.equal(await failed.count(), 1);
     assert.match(await failed.textContent(), /^3failed.*email/);
-    assert.equal(await report.getByRole("link", { name: "Open" }).count(), 2);
+    assert.equal(await report.getByRole("link", { name: /^Open the customer of line/ }).count(), 2);
+    await report.getByRole("link", { name: "Open the customer of line 2" }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, "console-import-report.png"), fullPage: true });
     // All or nothing (the default) writes no row when one fails, and says so.
     await page.getByLabel("All or nothing: write no row if any row fails").check();
@@ -465,18 +466,22 @@ describe("admin console in Chromium", () => {
     assert.equal((await w.get(`/v1/customers/${c.id}`)).body.company, "Mobile Two Ltd");
   });
 
-  task("the list is interactive soon after load", async ({ pages }) => {
+  task("the list is interactive soon after load (a fresh tab, nothing cached)", async ({ pages }) => {
     for (let i = 0; i < 30; i++) await w.createCustomer({ name: `Speed ${i}`, email: uniqueEmail("speed") });
-    const page = await open(pages);
-    await heading(page, "Customers").waitFor();
     const times = [];
-    for (let i = 0; i < 3; i++) {
-      await page.reload();
+    for (let i = 0; i < 5; i++) {
+      const context = await env.browser.newContext();
+      const page = await context.newPage();
+      pages.push(page);
+      await page.addInitScript((token) => sessionStorage.setItem("customers-admin-token", token), ADMIN_TOKEN);
+      await page.goto(`${w.url}/admin`, { waitUntil: "commit" });
       await page.getByRole("tabpanel").getByRole("link").first().waitFor();
-      times.push(await page.evaluate(() => performance.now()));
+      // The console marks the moment its first rows are painted with their handlers attached.
+      times.push(await page.evaluate(() => performance.getEntriesByName("list-interactive")[0].startTime));
     }
-    times.sort((a, b) => a - b);
-    console.log(`[console] list interactive ${times.map((x) => x.toFixed(0)).join(", ")} ms after navigation start (Miniflare)`);
-    assert.ok(times[1] < 1500, `median ${times[1]} ms`);
+    const median = [...times].sort((a, b) => a - b)[2];
+    console.log(`[console] list interactive after ${times.map((x) => x.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms, Miniflare)`);
+    // 300 ms is the goal on the dev server (README); the bound here leaves room for a loaded CI machine.
+    assert.ok(median < 600, `median ${median} ms`);
   });
 });

@@ -2,10 +2,10 @@
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { session, whenUnauthorized, get } from "./api.js";
-import { useRoute } from "./router.js";
+import { get, loadGroups, session, whenUnauthorized } from "./api.js";
+import { parse, useRoute } from "./router.js";
 import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
-import { CustomersPage } from "./pages/customers.js";
+import { CustomersPage, prefetchList } from "./pages/customers.js";
 import { CustomerPage } from "./pages/customer.js";
 import { GroupsPage, GroupPage } from "./pages/groups.js";
 import { ImportPage } from "./pages/import.js";
@@ -91,4 +91,13 @@ function App() {
     <${ToastHost} />`;
 }
 
-render(html`<${App} />`, document.getElementById("app"));
+// Signed in already and opening the list: ask for it now, while the first render happens.
+if (session.get()) {
+  const first = parse();
+  if ((first.segments[0] || "customers") === "customers" && !first.segments[1]) prefetchList(first.params);
+  loadGroups().catch(() => {});
+}
+
+const root = document.getElementById("app");
+root.textContent = ""; // the "Loading" placeholder of admin.html
+render(html`<${App} />`, root);

@@ -63,7 +63,7 @@ export function ImportPage() {
         <thead><tr><th scope="col">Line</th><th scope="col">Status</th><th scope="col">Customer</th><th scope="col">Problems</th></tr></thead>
         <tbody>${report.rows.map((r) => html`<tr class=${r.status === "failed" ? "failed" : ""}><td>${r.row}</td>
           <td><span class=${`badge st-${r.status}`}>${r.status}</span></td>
-          <td>${r.id ? html`<a href=${`#/customers/${r.id}`}>Open</a>` : ""}</td>
+          <td>${r.id ? html`<a href=${`#/customers/${r.id}`} aria-label=${`Open the customer of line ${r.row}`}>Open</a>` : ""}</td>
           <td>${(r.errors || []).map((e) => html`<div><strong>${e.field}</strong>: ${e.message}</div>`)}</td></tr>`)}</tbody>
       </table></div>
     </section>`}
