@@ -21,18 +21,15 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let limit = q.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
     let after =
         q.get("cursor").map(|c| cursor::decode(c, "audit").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
-    let after_ref = after.as_ref().map(|(a, i)| (a.as_str(), i.as_str()));
-    let rows = audit::page(
-        &cx.db()?,
-        q.get("action"),
-        q.get("actor"),
-        q.get("target_id"),
-        since.as_deref(),
-        until.as_deref(),
-        after_ref,
-        limit,
-    )
-    .await?;
+    let filter = audit::AuditFilter {
+        action: q.get("action"),
+        actor: q.get("actor"),
+        target_id: q.get("target_id"),
+        since: since.as_deref(),
+        until: until.as_deref(),
+        after: after.as_ref().map(|(a, i)| (a.as_str(), i.as_str())),
+    };
+    let rows = audit::page(&cx.db()?, &filter, limit).await?;
     let page = Page::cut(rows, limit, |r| cursor::encode("audit", &r.at, &r.id)).map(|r| {
         json!({
             "id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target_type": r.target_type,

@@ -91,39 +91,38 @@ pub struct AuditRow {
     pub details: String,
 }
 
+/// What selects audit rows: each given field narrows the page.
+#[derive(Debug, Default)]
+pub struct AuditFilter<'a> {
+    pub action: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub since: Option<&'a str>,
+    pub until: Option<&'a str>,
+    /// The cursor: the (time, id) of the last row of the previous page.
+    pub after: Option<(&'a str, &'a str)>,
+}
+
 /// One page of the audit log, newest first.
-pub async fn page(
-    db: &D1Database,
-    action: Option<&str>,
-    actor: Option<&str>,
-    target_id: Option<&str>,
-    since: Option<&str>,
-    until: Option<&str>,
-    after: Option<(&str, &str)>,
-    limit: usize,
-) -> DbResult<Vec<AuditRow>> {
+pub async fn page(db: &D1Database, f: &AuditFilter<'_>, limit: usize) -> DbResult<Vec<AuditRow>> {
     let mut clauses = vec!["1".to_string()];
     let mut b: Vec<Scalar> = Vec::new();
     let mut bind = |v: &str, clause: &str, b: &mut Vec<Scalar>| {
         b.push(Scalar::Text(v.into()));
         clauses.push(clause.replace('?', &format!("?{}", b.len())));
     };
-    if let Some(a) = action {
-        bind(a, "action = ?", &mut b);
+    for (value, clause) in [
+        (f.action, "action = ?"),
+        (f.actor, "actor = ?"),
+        (f.target_id, "target_id = ?"),
+        (f.since, "at >= ?"),
+        (f.until, "at < ?"),
+    ] {
+        if let Some(v) = value {
+            bind(v, clause, &mut b);
+        }
     }
-    if let Some(a) = actor {
-        bind(a, "actor = ?", &mut b);
-    }
-    if let Some(t) = target_id {
-        bind(t, "target_id = ?", &mut b);
-    }
-    if let Some(s) = since {
-        bind(s, "at >= ?", &mut b);
-    }
-    if let Some(u) = until {
-        bind(u, "at < ?", &mut b);
-    }
-    if let Some((at, id)) = after {
+    if let Some((at, id)) = f.after {
         b.push(Scalar::Text(at.into()));
         b.push(Scalar::Text(id.into()));
         clauses.push(format!("(at, id) < (?{}, ?{})", b.len() - 1, b.len()));
