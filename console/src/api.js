@@ -24,21 +24,24 @@ export class ApiError extends Error {
 }
 
 export async function api(method, path, { json, body, headers = {}, raw = false } = {}) {
-  const h = { authorization: `Bearer ${session.get()}`, ...headers };
+  // Behind Cloudflare Access the browser's CF_Authorization cookie signs requests in; a pasted
+  // token (the admin token or an API key) is sent as a bearer token instead.
+  const token = session.get();
+  const h = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers };
   if (json !== undefined) {
     h["content-type"] ??= "application/json";
     body = JSON.stringify(json);
   }
   let res;
   try {
-    res = await fetch(path, { method, headers: h, body, cache: "no-store" });
+    res = await fetch(path, { method, headers: h, body, cache: "no-store", credentials: "same-origin" });
   } catch {
     throw new ApiError(0, { error: { code: "network", message: "the server could not be reached; check your connection and try again" } });
   }
   if (!res.ok) {
     let parsed;
     try { parsed = await res.json(); } catch { parsed = undefined; }
-    if (res.status === 401) onUnauthorized();
+    if (res.status === 401 && token) onUnauthorized();
     const err = new ApiError(res.status, parsed);
     err.response = parsed;
     throw err;

@@ -16,6 +16,11 @@ export const SOURCES = ["admin", "import", "meeting_link", "form", "chat", "conf
 export const KINDS = ["registered", "visitor"];
 export const PERMISSIONS = [
   "customers:read", "customers:create", "customers:update", "customers:delete", "customers:force_delete",
-  "customers:import", "customers:export", "groups:manage", "keys:manage", "audit:read",
+  "customers:import", "customers:export", "groups:manage", "keys:manage", "audit:read", "admins:manage",
+];
+export const ROLES = [
+  ["owner", "Owner: every permission"], ["admin", "Admin: all but managing admins"],
+  ["editor", "Editor: customers, import, export, groups"], ["viewer", "Viewer: read and export customers"],
+  ["auditor", "Auditor: read customers and the audit log"],
 ];
 export const label = (s) => (s || "").replace(/_/g, " ");

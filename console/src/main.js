@@ -11,14 +11,19 @@ import { GroupsPage, GroupPage } from "./pages/groups.js";
 import { ImportPage } from "./pages/import.js";
 import { KeysPage } from "./pages/keys.js";
 import { AuditPage } from "./pages/audit.js";
+import { AdminsPage } from "./pages/admins.js";
 
+// Each screen and the permission it needs; the navigation shows what the caller may use.
 const NAV = [
-  ["/customers", "Customers"],
-  ["/groups", "Groups"],
-  ["/import", "Import"],
-  ["/keys", "API keys"],
-  ["/audit", "Audit log"],
+  ["/customers", "Customers", "customers:read"],
+  ["/groups", "Groups", "customers:read"],
+  ["/import", "Import", "customers:import"],
+  ["/keys", "API keys", "keys:manage"],
+  ["/audit", "Audit log", "audit:read"],
+  ["/admins", "Admins", "admins:manage"],
 ];
+
+const whoLabel = (me) => (me.who.kind === "admin" ? `${me.who.email} (${me.who.role})` : me.who.kind === "api_key" ? `API key ${me.who.id?.slice(-8) || ""}` : "admin token");
 
 function SignIn({ onSignedIn, notice }) {
   const [token, setToken] = useState("");
@@ -31,17 +36,17 @@ function SignIn({ onSignedIn, notice }) {
     setBusy(true);
     session.set(t);
     try {
-      await get("/v1/groups");
-      onSignedIn();
+      onSignedIn(await get("/v1/me"));
     } catch (err) {
-      if (err.status === 403) onSignedIn(); // a key without customers:read still signs in
-      else { session.clear(); setError({ api: err }); }
+      session.clear();
+      setError({ api: err });
     } finally { setBusy(false); }
   };
   return html`<main id="main" class="signin">
     <form class="card" onSubmit=${submit} novalidate>
       <${PageHeading}>Sign in to the admin console<//>
-      <p class="muted">Paste the admin token (ADMIN_TOKEN) or an API key. It is kept in this tab only and sent as <code>Authorization: Bearer</code>.</p>
+      <p class="muted">Behind Cloudflare Access you are signed in already. Otherwise paste the admin token (ADMIN_TOKEN) or an API key:
+        it is kept in this tab only and sent as <code>Authorization: Bearer</code>.</p>
       ${notice && html`<div class="alert info" role="status">${notice}</div>`}
       <${ErrorAlert} error=${error?.api} />
       <${Field} label="API token" type="password" value=${token} onInput=${setToken} error=${error?.field} autocomplete="current-password" />
@@ -54,7 +59,7 @@ function NotFound() {
   return html`<${PageHeading}>Page not found<//><p><a href="#/customers">Go to the customers</a></p>`;
 }
 
-function Screen({ route }) {
+function Screen({ route, me }) {
   const [first, second, third] = route.segments;
   if (first === "customers" && second) return html`<${CustomerPage} id=${second} section=${third || "details"} />`;
   if (first === "customers" || !first) return html`<${CustomersPage} params=${route.params} />`;
@@ -63,30 +68,40 @@ function Screen({ route }) {
   if (first === "import") return html`<${ImportPage} />`;
   if (first === "keys") return html`<${KeysPage} />`;
   if (first === "audit") return html`<${AuditPage} params=${route.params} />`;
+  if (first === "admins") return html`<${AdminsPage} me=${me} />`;
   return html`<${NotFound} />`;
 }
 
 function App() {
-  const [signedIn, setSignedIn] = useState(Boolean(session.get()));
+  // me: undefined while asking /v1/me, null when signed out, else who the caller is.
+  const [me, setMe] = useState(undefined);
   const [notice, setNotice] = useState(null);
   const route = useRoute();
   useEffect(() => {
-    whenUnauthorized(() => { session.clear(); setNotice("The token was not accepted (401). Sign in again."); setSignedIn(false); });
+    whenUnauthorized(() => { session.clear(); setNotice("You are signed out: the server did not accept the credential (401). Sign in again."); setMe(null); });
+    get("/v1/me").then(setMe, (err) => {
+      if (err.code === "not_an_admin") setNotice(err.message);
+      setMe(null);
+    });
   }, []);
-  const signOut = () => { session.clear(); setNotice("Signed out."); setSignedIn(false); };
+  const signedIn = Boolean(me);
+  const signOut = () => { session.clear(); setNotice("Signed out."); setMe(null); };
+  if (me === undefined) return html`<p class="boot" role="status">Loading the console…</p>`;
+  const may = (perm) => me.permissions.includes(perm);
   const section = route.segments[0] || "customers";
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>Skip to content</a>
     <header class="top">
       <span class="brand">Customers admin</span>
       ${signedIn && html`<nav aria-label="Main">
-        <ul>${NAV.map(([path, name]) => html`<li><a href=${`#${path}`} aria-current=${section === path.slice(1) ? "page" : undefined}>${name}</a></li>`)}</ul>
+        <ul>${NAV.filter(([, , perm]) => may(perm)).map(([path, name]) => html`<li><a href=${`#${path}`} aria-current=${section === path.slice(1) ? "page" : undefined}>${name}</a></li>`)}</ul>
       </nav>
-      <button type="button" class="signout" onClick=${signOut}>Sign out</button>`}
+      <span class="who">Signed in as ${whoLabel(me)}</span>
+      ${session.get() && html`<button type="button" class="signout" onClick=${signOut}>Sign out</button>`}`}
     </header>
     ${signedIn
-      ? html`<main id="main" tabindex="-1"><${Screen} route=${route} /></main>`
-      : html`<${SignIn} notice=${notice} onSignedIn=${() => { setNotice(null); setSignedIn(true); }} />`}
+      ? html`<main id="main" tabindex="-1"><${Screen} route=${route} me=${me} /></main>`
+      : html`<${SignIn} notice=${notice} onSignedIn=${(who) => { setNotice(null); setMe(who); }} />`}
     <${ConfirmHost} />
     <${ToastHost} />`;
 }

@@ -11,7 +11,7 @@ const ACTIONS = [
   "customer.bulk_delete", "customer.bulk_force_delete", "customer.import", "customer.export",
   "contact.create", "contact.update", "contact.delete",
   "group.create", "group.update", "group.delete", "group.members_add", "group.members_remove",
-  "api_key.create", "api_key.revoke",
+  "api_key.create", "api_key.revoke", "admin.create", "admin.update", "admin.delete",
 ];
 
 export function AuditTable({ entries }) {
@@ -29,13 +29,13 @@ export function AuditTable({ entries }) {
 }
 
 export function AuditPage({ params }) {
-  const state = { action: params.get("action") || "", target_id: params.get("target_id") || "", after: params.get("after") || "",
+  const state = { action: params.get("action") || "", actor: params.get("actor") || "", target_id: params.get("target_id") || "", after: params.get("after") || "",
     before: params.get("before") || "", cursor: params.get("cursor") || "" };
   const [draft, setDraft] = useState(state);
   const key = JSON.stringify(state);
   const page = useAsync(() => get(`/v1/audit-log${qs({ ...state, limit: 50 })}`), [key]);
   const apply = (e) => { e.preventDefault(); navigate(href("/audit", { ...draft, cursor: "" })); };
-  const clear = () => { const empty = { action: "", target_id: "", after: "", before: "", cursor: "" }; setDraft(empty); navigate(href("/audit")); };
+  const clear = () => { const empty = { action: "", actor: "", target_id: "", after: "", before: "", cursor: "" }; setDraft(empty); navigate(href("/audit")); };
   const set = (k) => (v) => setDraft({ ...draft, [k]: v });
   const errs = page.error?.code === "invalid_parameter" ? { [page.error.body?.error?.parameter]: page.error.message } : fieldErrors(page.error);
   return html`<section class="page">
@@ -43,6 +43,7 @@ export function AuditPage({ params }) {
     <form class="filters" aria-label="Audit filters" onSubmit=${apply}>
       <div class="grid4">
         <${Select} label="Action" value=${draft.action} onChange=${set("action")} options=${[["", "Any action"], ...ACTIONS.map((a) => [a, a])]} />
+        <${Field} label="Actor" value=${draft.actor} onInput=${set("actor")} error=${errs.actor} hint="admin:<email>, key:<id> or admin-token" />
         <${Field} label="Target id" value=${draft.target_id} onInput=${set("target_id")} error=${errs.target_id} />
         <${Field} label="From (inclusive)" type="date" value=${draft.after} onInput=${set("after")} error=${errs.after} />
         <${Field} label="Until (exclusive)" type="date" value=${draft.before} onInput=${set("before")} error=${errs.before} />
