@@ -50,3 +50,19 @@ it("make dev's script serves /health and a migrated D1 on 127.0.0.1", { timeout:
   });
   assert.equal(res.status, 201, await res.text());
 });
+
+it("make dev serves the admin console as static assets, with its CSP, script and stylesheet", { timeout: 240_000 }, async () => {
+  await waitForHealth(230_000);
+  const page = await fetch(`http://127.0.0.1:${PORT}/admin`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  const csp = page.headers.get("content-security-policy") || "";
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  const html = await page.text();
+  for (const path of [/src="([^"]+\.js)"/.exec(html)[1], /href="([^"]+\.css)"/.exec(html)[1]]) {
+    const res = await fetch(`http://127.0.0.1:${PORT}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");
+  }
+});
