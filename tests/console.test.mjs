@@ -450,6 +450,16 @@ describe("admin console in Chromium", () => {
     await nav.getByRole("link", { name: "Customers" }).waitFor();
     assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Customers", "Groups"]);
     await page.getByText(/Signed in as API key/).waitFor();
+    // A viewer is offered what it may do: reading and exporting, no changes.
+    await page.getByRole("button", { name: "Export CSV" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "New customer" }).count(), 0);
+    const c = await w.createCustomer({ name: "Seen By Viewer", email: uniqueEmail("viewer") });
+    await page.goto(`${w.url}/admin#/customers/${c.id}`);
+    await heading(page, "Seen By Viewer").waitFor();
+    await page.getByRole("heading", { name: "Details" }).waitFor();
+    for (const name of ["Edit", "Delete", "Redact", "Delete permanently"]) {
+      assert.equal(await page.getByRole("button", { name, exact: true }).count(), 0, name);
+    }
   });
 
   task("has no serious or critical axe-core violations on each screen", async ({ pages }) => {

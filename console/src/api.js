@@ -8,6 +8,11 @@ export const session = {
   clear: () => sessionStorage.removeItem(KEY),
 };
 
+// Who is signed in (GET /v1/me): screens offer only the actions the caller's permissions allow.
+let current = null;
+export function setMe(me) { current = me; }
+export const can = (permission) => Boolean(current?.permissions?.includes(permission));
+
 let onUnauthorized = () => {};
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
 

@@ -2,7 +2,7 @@
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { get, loadGroups, session, whenUnauthorized } from "./api.js";
+import { get, loadGroups, session, setMe as setCaller, whenUnauthorized } from "./api.js";
 import { parse, useRoute } from "./router.js";
 import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
 import { CustomersPage, prefetchList } from "./pages/customers.js";
@@ -74,7 +74,8 @@ function Screen({ route, me }) {
 
 function App() {
   // me: undefined while asking /v1/me, null when signed out, else who the caller is.
-  const [me, setMe] = useState(undefined);
+  const [me, setMeState] = useState(undefined);
+  const setMe = (who) => { setCaller(who); setMeState(who); };
   const [notice, setNotice] = useState(null);
   const route = useRoute();
   useEffect(() => {

@@ -3,7 +3,7 @@
 // with its counts, redact; and the sub-resources: interactions, contacts, groups, activity.
 import { html } from "htm/preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, get, loadGroups, post } from "../api.js";
+import { api, can, get, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";
 import { ask, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
@@ -11,7 +11,7 @@ import { CustomerForm, FIELD_LABELS, patchBody } from "./customer-form.js";
 import { useGroups } from "./customers.js";
 import { AuditTable } from "./audit.js";
 
-const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity"]];
+const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"]];
 
 function Details({ customer, setCustomer }) {
   const [editing, setEditing] = useState(false);
@@ -65,7 +65,7 @@ function Details({ customer, setCustomer }) {
   const row = (name, value) => html`<div><dt>${name}</dt><dd>${value || html`<span class="muted">—</span>`}</dd></div>`;
   return html`<section aria-labelledby="details-h">
     <div class="section-head"><h2 id="details-h">Details</h2>
-      ${!deleted && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
+      ${!deleted && can("customers:update") && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
     <dl class="details">
       ${row("Name", customer.name)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
       ${row("Kind", customer.kind)}${row("Source", label(customer.source))}
@@ -163,10 +163,10 @@ function Contacts({ customer }) {
     <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table>
       <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td><td>${dateTime(c.created_at)}</td>
-        <td class="actions">${!customer.deleted_at && html`<button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
-          <button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button></td></tr>`)}</tbody>
+        <td class="actions">${can("customers:update") && html`${!customer.deleted_at && html`<button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
+          <button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button>`}</td></tr>`)}</tbody>
     </table></div>`}
-    ${!customer.deleted_at && html`<h3>Add a contact</h3><${ContactForm} submitLabel="Add contact" onSave=${add} />`}
+    ${!customer.deleted_at && can("customers:update") && html`<h3>Add a contact</h3><${ContactForm} submitLabel="Add contact" onSave=${add} />`}
     ${editing && html`<${Dialog} title=${`Edit contact ${editing.email}`} onClose=${() => setEditing(null)}>
       <${ContactForm} initial=${editing} submitLabel="Save contact" onSave=${update} onCancel=${() => setEditing(null)} />
     <//>`}
@@ -194,8 +194,8 @@ function Groups({ customer, reload }) {
     <${ErrorAlert} error=${error} />
     ${mine.length === 0 ? html`<p class="empty">Not in any group.</p>` : html`<ul class="chips">
       ${mine.map((g) => html`<li><a href=${`#/groups/${g.id}`}>${g.name}</a>
-        <button type="button" class="ghost" aria-label=${`Remove from ${g.name}`} onClick=${() => change(g.id, false)}>Remove</button></li>`)}</ul>`}
-    ${!customer.deleted_at && html`<form class="row" onSubmit=${(e) => { e.preventDefault(); if (choice) change(choice, true); }}>
+        ${can("groups:manage") && html`<button type="button" class="ghost" aria-label=${`Remove from ${g.name}`} onClick=${() => change(g.id, false)}>Remove</button>`}</li>`)}</ul>`}
+    ${!customer.deleted_at && can("groups:manage") && html`<form class="row" onSubmit=${(e) => { e.preventDefault(); if (choice) change(choice, true); }}>
       <span class="inline-field"><label for="add-group">Add to group</label>
       <select id="add-group" value=${choice} onChange=${(e) => setChoice(e.currentTarget.value)}>
         <option value="">Choose a group…</option>${others.map((g) => html`<option value=${g.id}>${g.name}</option>`)}</select></span>
@@ -261,13 +261,13 @@ export function CustomerPage({ id, section }) {
     ${customer.deleted_at && html`<div class="alert info" role="status">Deleted on ${dateTime(customer.deleted_at)}. Restore the customer to edit them.</div>`}
     <div class="actions-bar" role="group" aria-label="Customer actions">
       ${customer.deleted_at
-        ? html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
-        : html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>
-               <button type="button" onClick=${redact}>Redact</button>`}
-      <button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>
+        ? can("customers:delete") && html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
+        : html`${can("customers:delete") && html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>`}
+               ${can("customers:update") && html`<button type="button" onClick=${redact}>Redact</button>`}`}
+      ${can("customers:force_delete") && html`<button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>`}
     </div>
     <nav aria-label="Customer sections" class="subnav"><ul>
-      ${SECTIONS.map(([s, name]) => html`<li><a href=${`#/customers/${id}${s === "details" ? "" : `/${s}`}`} aria-current=${section === s ? "page" : undefined}>${name}</a></li>`)}
+      ${SECTIONS.filter(([, , perm]) => !perm || can(perm)).map(([s, name]) => html`<li><a href=${`#/customers/${id}${s === "details" ? "" : `/${s}`}`} aria-current=${section === s ? "page" : undefined}>${name}</a></li>`)}
     </ul></nav>
     ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />`}
     ${section === "interactions" && html`<${Interactions} id=${id} />`}

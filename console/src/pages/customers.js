@@ -2,7 +2,7 @@
 // selection with bulk actions, create and export. All of the view's state is in the address.
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, loadGroups, onGroups, post, saveBlob } from "../api.js";
+import { api, can, loadGroups, onGroups, post, saveBlob } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { href, listAddress, navigate } from "../router.js";
 import { ask, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
@@ -191,8 +191,8 @@ export function CustomersPage({ params }) {
     <div class="page-head">
       <${PageHeading} focusKey="customers">Customers<//>
       <span class="grow"></span>
-      <button type="button" onClick=${exportView} disabled=${busy}>Export CSV</button>
-      <button type="button" class="primary" onClick=${() => setCreating(true)}>New customer</button>
+      ${can("customers:export") && html`<button type="button" onClick=${exportView} disabled=${busy}>Export CSV</button>`}
+      ${can("customers:create") && html`<button type="button" class="primary" onClick=${() => setCreating(true)}>New customer</button>`}
     </div>
     <div class="toolbar">
       <${Tabs} tab=${state.tab} onSelect=${(tab) => go({ tab })} />
@@ -212,13 +212,13 @@ export function CustomersPage({ params }) {
     <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
     ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
       <strong>${plural(selected.size, "selected customer")}</strong>
-      ${state.tab !== "deleted" && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
-      <button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>
-      <span class="inline-field"><label for="bulk-group">Group</label>
+      ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
+      ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
+      ${can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
         <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
           <option value="">Choose a group…</option>${groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}
         </select></span>
-      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>
+      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
       <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
     </div>`}
     <div class="tablewrap" id="customer-table" role="tabpanel" aria-labelledby=${`tab-${state.tab}`} tabindex="0">

@@ -2,7 +2,7 @@
 // and members shown by name, added by searching customers, removed one by one.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, get, loadGroups, post } from "../api.js";
+import { api, can, get, loadGroups, post } from "../api.js";
 import { dateTime, displayName, plural } from "../format.js";
 import { navigate } from "../router.js";
 import { ask, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
@@ -53,8 +53,8 @@ export function GroupsPage() {
       <tbody>${groups.map((g) => html`<tr><td><a href=${`#/groups/${g.id}`}>${g.name}</a></td><td>${g.description}</td>
         <td>${g.member_count}</td><td>${dateTime(g.created_at)}</td></tr>`)}</tbody>
     </table></div>`}
-    <h2>New group</h2>
-    <${GroupForm} submitLabel="Create group" onSave=${create} />
+    ${can("groups:manage") && html`<h2>New group</h2>
+    <${GroupForm} submitLabel="Create group" onSave=${create} />`}
   </section>`;
 }
 
@@ -110,8 +110,8 @@ export function GroupPage({ id }) {
   return html`<article class="page">
     <p class="crumbs"><a href="#/groups">← Groups</a></p>
     <div class="page-head"><${PageHeading} focusKey=${id}>${g.name}<//><span class="grow"></span>
-      <button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing ? "true" : "false"}>Rename or describe</button>
-      <button type="button" class="danger" onClick=${remove}>Delete group</button></div>
+      ${can("groups:manage") && html`<button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing ? "true" : "false"}>Rename or describe</button>
+      <button type="button" class="danger" onClick=${remove}>Delete group</button>`}</div>
     ${g.description && html`<p>${g.description}</p>`}
     <${ErrorAlert} error=${error} />
     ${editing && html`<${GroupForm} initial=${g} submitLabel="Save group" onSave=${rename} onCancel=${() => setEditing(false)}
@@ -121,10 +121,10 @@ export function GroupPage({ id }) {
       ${rows.length === 0 ? html`<p class="empty">No members yet.</p>` : html`<div class="tablewrap" tabindex="0" role="region" aria-label="Members"><table>
         <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Company</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${rows.map((c) => html`<tr><td><a href=${`#/customers/${c.id}`}>${displayName(c)}</a></td><td>${c.email}</td><td>${c.company}</td>
-          <td class="actions"><button type="button" class="danger" aria-label=${`Remove ${displayName(c)} from the group`} onClick=${() => removeMember(c)}>Remove</button></td></tr>`)}</tbody>
+          <td class="actions">${can("groups:manage") && html`<button type="button" class="danger" aria-label=${`Remove ${displayName(c)} from the group`} onClick=${() => removeMember(c)}>Remove</button>`}</td></tr>`)}</tbody>
       </table></div>`}
       ${members.data?.has_more && html`<p><a href=${`#/customers?f=${encodeURIComponent(JSON.stringify({ match: "all", conditions: [{ field: "group_id", op: "eq", value: id }] }))}`}>See every member in the customer list</a></p>`}
     </section>
-    <${AddMembers} group=${g} onAdded=${refresh} />
+    ${can("groups:manage") && html`<${AddMembers} group=${g} onAdded=${refresh} />`}
   </article>`;
 }
