@@ -1,6 +1,9 @@
 // Bundles the admin console (console/src/) into console/dist/, which wrangler.toml's [assets]
-// serves as Workers Static Assets: /admin (admin.html), /console/app-<hash>.js and .css, with
-// the security and cache headers of console/_headers. Run by scripts/build.sh.
+// serves as Workers Static Assets: /admin (admin.html), /console/app.js and app.css, with the
+// security and cache headers of console/_headers. Run by scripts/build.sh.
+// The page names its files with their content hash in the query (app.js?v=<hash>): browsers may
+// cache them for ever, and the file names stay the same, which a running `wrangler dev` needs
+// (it re-reads changed files but does not learn of new ones).
 // `node console/build.mjs --watch` rebuilds on change (wrangler dev picks up the new files).
 import { build, context } from "esbuild";
 import { createHash } from "node:crypto";
@@ -30,19 +33,18 @@ const options = {
 
 const hash = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 12);
 
-// New files first, the page that names them last, stale files after: a running `wrangler dev`
-// never serves a page whose script is missing.
+// The files first, the page that names them last; files of older builds are removed.
 function emit(result) {
   mkdirSync(join(OUT, "console"), { recursive: true });
   const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith(".js")).contents);
   const css = readFileSync(join(HERE, "src/style.css"));
-  const jsName = `console/app-${hash(js)}.js`;
-  const cssName = `console/app-${hash(css)}.css`;
+  const jsName = "console/app.js";
+  const cssName = "console/app.css";
   writeFileSync(join(OUT, jsName), js);
   writeFileSync(join(OUT, cssName), css);
   const html = readFileSync(join(HERE, "index.html"), "utf8")
-    .replace("{{SCRIPT}}", `/${jsName}`)
-    .replace("{{STYLE}}", `/${cssName}`);
+    .replace("{{SCRIPT}}", `/${jsName}?v=${hash(js)}`)
+    .replace("{{STYLE}}", `/${cssName}?v=${hash(css)}`);
   copyFileSync(join(HERE, "_headers"), join(OUT, "_headers"));
   writeFileSync(join(OUT, "admin.html"), html);
   for (const f of readdirSync(join(OUT, "console"))) if (![jsName, cssName].includes(`console/${f}`)) rmSync(join(OUT, "console", f));

@@ -60,7 +60,7 @@ it("make dev serves the admin console as static assets, with its CSP, script and
   assert.match(csp, /script-src 'self'/);
   assert.match(csp, /frame-ancestors 'none'/);
   const html = await page.text();
-  for (const path of [/src="([^"]+\.js)"/.exec(html)[1], /href="([^"]+\.css)"/.exec(html)[1]]) {
+  for (const path of [/src="([^"]+\.js\?v=\w+)"/.exec(html)[1], /href="([^"]+\.css\?v=\w+)"/.exec(html)[1]]) {
     const res = await fetch(`http://127.0.0.1:${PORT}${path}`);
     assert.equal(res.status, 200, path);
     assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");

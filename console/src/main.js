@@ -80,7 +80,7 @@ function App() {
   const route = useRoute();
   useEffect(() => {
     whenUnauthorized(() => { session.clear(); setNotice("You are signed out: the server did not accept the credential (401). Sign in again."); setMe(null); });
-    get("/v1/me").then(setMe, (err) => {
+    mePromise.then(setMe, (err) => {
       if (err.code === "not_an_admin") setNotice(err.message);
       setMe(null);
     });
@@ -107,7 +107,10 @@ function App() {
     <${ToastHost} />`;
 }
 
-// Signed in already and opening the list: ask for it now, while the first render happens.
+// Who is signed in (a token in this tab, or the Cloudflare Access cookie): asked at once.
+const mePromise = get("/v1/me");
+mePromise.catch(() => {});
+// Signed in already and opening the list: ask for it now too, not after the first render.
 if (session.get()) {
   const first = parse();
   if ((first.segments[0] || "customers") === "customers" && !first.segments[1]) prefetchList(first.params);

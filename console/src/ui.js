@@ -120,9 +120,12 @@ export function PageHeading({ children, focusKey }) {
   return html`<h1 ref=${ref} tabindex="-1">${children}</h1>`;
 }
 
-export function useAsync(fn, deps) {
-  const [state, setState] = useState({ loading: true, data: undefined, error: undefined });
+// `initial`: data already at hand (a request started before the first render); no first fetch then.
+export function useAsync(fn, deps, initial) {
+  const [state, setState] = useState(() => (initial === undefined
+    ? { loading: true, data: undefined, error: undefined } : { loading: false, data: initial, error: undefined }));
   const seq = useRef(0);
+  const skip = useRef(initial !== undefined);
   const run = async () => {
     const n = ++seq.current;
     setState((s) => ({ ...s, loading: true, error: undefined }));
@@ -133,6 +136,6 @@ export function useAsync(fn, deps) {
       if (n === seq.current) setState({ loading: false, data: undefined, error });
     }
   };
-  useEffect(() => { run(); }, deps);
+  useEffect(() => { if (skip.current) { skip.current = false; return; } run(); }, deps);
   return { ...state, reload: run, setData: (data) => setState((s) => ({ ...s, data })) };
 }

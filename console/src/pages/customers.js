@@ -49,8 +49,16 @@ let prefetched = null;
 const listBody = (state) => ({ ...criteria(state), limit: state.limit, include_total: true, ...(state.cursor ? { cursor: state.cursor } : {}) });
 export function prefetchList(params) {
   const body = listBody(readState(params));
-  prefetched = { key: JSON.stringify(body), promise: post("/v1/customers/filter", body) };
-  prefetched.promise.catch(() => {});
+  const entry = { key: JSON.stringify(body), promise: post("/v1/customers/filter", body), value: undefined };
+  entry.promise.then((v) => { entry.value = v; }, () => {});
+  prefetched = entry;
+}
+// The prefetched answer when it has arrived already, so the first render shows the rows.
+function takeArrived(state) {
+  if (!prefetched || prefetched.value === undefined || prefetched.key !== JSON.stringify(listBody(state))) return undefined;
+  const { value } = prefetched;
+  prefetched = null;
+  return value;
 }
 function fetchList(state) {
   const body = listBody(state);
@@ -151,7 +159,7 @@ export function CustomersPage({ params }) {
   }, [text]);
 
   const key = JSON.stringify(criteria(state)) + state.cursor + state.limit;
-  const list = useAsync(() => fetchList(state), [key]);
+  const list = useAsync(() => fetchList(state), [key], takeArrived(state));
   useEffect(() => { setSelected(new Set()); }, [key]);
   // Marks when the first rows are on screen and their handlers attached (README, "Admin console").
   useEffect(() => { if (list.data && !performance.getEntriesByName("list-interactive").length) performance.mark("list-interactive"); }, [list.data]);
