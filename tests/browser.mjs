@@ -12,8 +12,8 @@ import { ADMIN_TOKEN, ROOT, startWorker } from "./harness.mjs";
 export const SCREENSHOTS = join(ROOT, "tests/screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
-export async function startConsole() {
-  const worker = await startWorker({ listen: true });
+export async function startConsole(options = {}) {
+  const worker = await startWorker({ ...options, listen: true });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -1,6 +1,7 @@
 // The admin console in a real browser (Chromium through playwright-core), one test per admin
 // task, against the built worker and its static assets with a fresh D1. See tests/browser.mjs.
 import assert from "node:assert/strict";
+import { createSign, generateKeyPairSync } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
@@ -461,6 +462,45 @@ describe("admin console in Chromium", () => {
       assert.equal(await page.getByRole("button", { name, exact: true }).count(), 0, name);
     }
   });
+
+  task("signed in through Cloudflare Access: no token asked, the role decides the screens, sign-out goes through Access", async ({ pages }) => {
+    const TEAM = "https://team.example";
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const jwk = { ...publicKey.export({ format: "jwk" }), kid: "k1", alg: "RS256", use: "sig" };
+    const access = await startConsole({
+      vars: { ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: "console-aud", ADMIN_OWNERS: "owner@example.com" },
+      outbound: (req) => (new URL(req.url).href === `${TEAM}/cdn-cgi/access/certs`
+        ? new Response(JSON.stringify({ keys: [jwk] }), { headers: { "content-type": "application/json" } })
+        : new Response("no such host here", { status: 502 })),
+    });
+    try {
+      assert.equal((await access.worker.post("/v1/admins", { email: "editor@example.com", role: "editor" })).status, 201);
+      const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
+      const now = Math.floor(Date.now() / 1000);
+      const head = `${b64({ alg: "RS256", kid: "k1", typ: "JWT" })}.${b64({ iss: TEAM, aud: ["console-aud"], exp: now + 600, nbf: now - 5, iat: now, email: "editor@example.com", sub: "e" })}`;
+      const jwt = `${head}.${createSign("RSA-SHA256").update(head).sign(privateKey).toString("base64url")}`;
+      const context = await access.browser.newContext();
+      await context.addCookies([{ name: "CF_Authorization", value: jwt, url: access.worker.url }]);
+      const page = await context.newPage();
+      pages.push(page);
+      await page.goto(`${access.worker.url}/admin`);
+      await heading(page, "Customers").waitFor();
+      await page.getByText("Signed in as editor@example.com (editor)").waitFor();
+      const nav = page.getByRole("navigation", { name: "Main" });
+      assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Customers", "Groups", "Import"]);
+      assert.equal(await page.getByLabel("API token").count(), 0);
+      assert.equal(await page.getByRole("link", { name: "Sign out" }).getAttribute("href"), "/cdn-cgi/access/logout");
+      await page.getByRole("button", { name: "New customer" }).click();
+      const dialog = page.getByRole("dialog", { name: "New customer" });
+      await dialog.getByLabel("Name").fill("Made By Editor");
+      await dialog.getByRole("button", { name: "Create customer" }).click();
+      await heading(page, "Made By Editor").waitFor();
+      const audit = await access.worker.get("/v1/audit-log?action=customer.create");
+      assert.equal(audit.body.data[0].actor, "admin:editor@example.com");
+    } finally {
+      await access.close();
+    }
+  }, { timeout: 90_000 });
 
   task("has no serious or critical axe-core violations on each screen", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Axe Checked", email: uniqueEmail("axe"), company: "A11y Ltd" });

@@ -98,7 +98,8 @@ function App() {
         <ul>${NAV.filter(([, , perm]) => may(perm)).map(([path, name]) => html`<li><a href=${`#${path}`} aria-current=${section === path.slice(1) ? "page" : undefined}>${name}</a></li>`)}</ul>
       </nav>
       <span class="who">Signed in as ${whoLabel(me)}</span>
-      ${session.get() && html`<button type="button" class="signout" onClick=${signOut}>Sign out</button>`}`}
+      ${session.get() ? html`<button type="button" class="signout" onClick=${signOut}>Sign out</button>`
+        : me.who.kind === "admin" && html`<a class="button" href="/cdn-cgi/access/logout">Sign out</a>`}`}
     </header>
     ${signedIn
       ? html`<main id="main" tabindex="-1"><${Screen} route=${route} me=${me} /></main>`
