@@ -2,7 +2,7 @@
 // saving, If-Match, recovery from a conflicting change), delete/undo/restore, permanent delete
 // with its counts, redact; and the sub-resources: interactions, contacts, groups, activity.
 import { html } from "htm/preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, can, get, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";

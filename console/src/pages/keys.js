@@ -2,8 +2,7 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { api, get, post } from "../api.js";
-import { dateTime } from "../format.js";
-import { PERMISSIONS } from "../format.js";
+import { dateTime, PERMISSIONS } from "../format.js";
 import { ask, Checkbox, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
 
 function SecretDialog({ created, onClose }) {
@@ -45,7 +44,7 @@ export function KeysPage() {
     try { await api("DELETE", `/v1/api-keys/${k.id}`); toast(`Revoked ${k.name}.`); list.reload(); } catch (err) { setError(err); }
   };
   const errs = fieldErrors(error);
-  const permError = Object.entries(errs).find(([k]) => k.startsWith("permissions"))?.[1] || (error?.status === 403 ? null : undefined);
+  const permError = Object.entries(errs).find(([k]) => k.startsWith("permissions"))?.[1];
   return html`<section class="page">
     <div class="page-head"><${PageHeading} focusKey="keys">API keys<//></div>
     <${ErrorAlert} error=${list.error} />
