@@ -27,7 +27,8 @@ after(async () => { await w?.dispose(); });
 
 // The plans, as the planner's bounds select them for these rows.
 const PLANS = {
-  "trigram matches sorted (default bounds)": {},
+  "trigram matches sorted": { "x-test-probe-cap": "100000" },
+  "the default planner": {},
   "bounded walk that fills the page": { "x-test-probe-cap": "2", "x-test-window": "1000" },
   "bounded walk too short, then the matches": { "x-test-probe-cap": "2", "x-test-window": "3" },
 };
@@ -103,8 +104,7 @@ describe("search planner", () => {
       assert.equal(res.status, 200, res.text);
       files.push(res.text.split("\r\n").slice(1).join("\n"));
     }
-    assert.equal(files[1], files[0]);
-    assert.equal(files[2], files[0]);
+    for (const f of files.slice(1)) assert.equal(f, files[0]);
     assert.equal(files[0].trim().split("\n").length, 59);
   });
 

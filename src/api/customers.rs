@@ -86,8 +86,11 @@ pub fn planner(cx: &Ctx) -> customers::Planner {
     if cx.var("ENABLE_TEST_ROUTES").as_deref() != Some("true") {
         return d;
     }
-    let header = |name: &str, default: usize| cx.header(name).and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default);
-    customers::Planner { probe_cap: header("x-test-probe-cap", d.probe_cap), window: header("x-test-window", d.window) }
+    let header = |name: &str| cx.header(name).and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);
+    customers::Planner {
+        probe_cap: header("x-test-probe-cap").or(d.probe_cap),
+        window: header("x-test-window").unwrap_or(d.window),
+    }
 }
 
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {

@@ -285,10 +285,11 @@ impl CustomerQuery {
             Plan::Window(rows) => {
                 // Only rows up to the `rows`-th customer from the start of the page in sort order:
                 // the walk stops there whatever the search matches. That row is found by a walk
-                // of the sort index alone (OFFSET), and bounds the page's walk as a range. With
-                // fewer customers left than `rows`, there is no bound row and no row at all:
-                // the caller then asks `Candidates`, as when the window holds too few matches.
-                let mut walk = vec![self.status.sql().to_string()];
+                // of the sort index alone (OFFSET; the status is left out, since testing it would
+                // read every row: 56 ms against 6 ms at 1,000,000), and bounds the page's walk as
+                // a range. With fewer customers left than `rows`, there is no bound row and no
+                // row at all: the caller then asks `Candidates`, as when the window holds too few.
+                let mut walk = vec!["1".to_string()];
                 if let Some(after) = after {
                     walk.push(self.after_sql(&mut b, after));
                 }
