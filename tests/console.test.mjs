@@ -129,6 +129,18 @@ describe("admin console in Chromium", () => {
       reached = (await focusedText(page)) === `Keyboard ${t}`;
     }
     assert.ok(reached, "the customer's link is reachable with Tab");
+    // The focus ring is visible: at least 2 px and 3:1 against the page behind it (WCAG 1.4.11).
+    const ring = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement);
+      return { width: parseFloat(s.outlineWidth), style: s.outlineStyle, color: s.outlineColor, bg: getComputedStyle(document.body).backgroundColor };
+    });
+    const lum = (rgb) => {
+      const [r, g, b] = rgb.match(/\d+/g).slice(0, 3).map((v) => { const c = Number(v) / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const [hi, lo] = [lum(ring.color), lum(ring.bg)].sort((a, b) => b - a);
+    assert.ok(ring.style !== "none" && ring.width >= 2, JSON.stringify(ring));
+    assert.ok((hi + 0.05) / (lo + 0.05) >= 3, `focus ring contrast ${((hi + 0.05) / (lo + 0.05)).toFixed(2)}:1`);
     await page.keyboard.press("Enter");
     await heading(page, `Keyboard ${t}`).waitFor();
     assert.equal(await page.evaluate(() => document.activeElement.tagName), "H1", "focus is on the customer page's heading");
