@@ -153,11 +153,16 @@ describe("admin console in Chromium", () => {
     const dialog = page.getByRole("dialog", { name: `Delete Keyboard ${t}?` });
     await dialog.waitFor();
     assert.equal(await page.evaluate(() => Boolean(document.activeElement.closest("dialog"))), true);
+    assert.equal(await focusedText(page), "Cancel", "a destructive question starts on Cancel");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     await until(async () => (await focusedText(page)) === "Delete", "focus back on the Delete button");
-    await page.keyboard.press("Shift+Tab");
     assert.equal(await page.getByText("Deleted on").count(), 0);
+    // "/" jumps to the list's search box.
+    await page.goto(`${w.url}/admin#/customers`);
+    await heading(page, "Customers").waitFor();
+    await page.keyboard.press("/");
+    await until(() => page.evaluate(() => document.activeElement.id === "q"), "focus in the search box");
   });
 
   task("creates a customer: each field error shows once, next to its field", async ({ pages }) => {

@@ -36,11 +36,12 @@ export function ConfirmHost() {
   showConfirm = setReq;
   if (!req) return null;
   const done = (ok) => { setReq(null); req.resolve(ok); };
+  // A destructive question starts on Cancel, so Enter alone never deletes.
   return html`<${Dialog} title=${req.title} onClose=${() => done(false)}>
     <div class="dialog-body">${req.body}</div>
     <div class="dialog-actions">
-      <button type="button" onClick=${() => done(false)}>${req.cancel || "Cancel"}</button>
-      <button type="button" autofocus class=${req.danger ? "danger solid" : "primary"} onClick=${() => done(true)}>${req.confirm || "OK"}</button>
+      <button type="button" autofocus=${req.danger} onClick=${() => done(false)}>${req.cancel || "Cancel"}</button>
+      <button type="button" autofocus=${!req.danger} class=${req.danger ? "danger solid" : "primary"} onClick=${() => done(true)}>${req.confirm || "OK"}</button>
     </div>
   <//>`;
 }

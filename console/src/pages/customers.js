@@ -152,6 +152,16 @@ export function CustomersPage({ params }) {
   const go = (patch, opts) => navigate(address({ ...state, cursor: "", ...patch }), opts);
 
   useEffect(() => { if (text !== state.q) setText(state.q); }, [state.q]);
+  // "/" jumps to the search box, as in most admin panels (not while typing elsewhere).
+  useEffect(() => {
+    const onKey = (e) => {
+      if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || e.target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
+      e.preventDefault();
+      document.getElementById("q")?.focus();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
   useEffect(() => {
     if (text === state.q) return undefined;
     const t = setTimeout(() => go({ q: text.trim() ? text : "" }, { replace: true }), 300);
