@@ -127,11 +127,16 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Planner {
     /// Trigram matches counted before a search is called broad; `None`: a page's worth (the
-    /// page's rows plus one), the fewest that could fill a page.
+    /// page's rows plus one) but at least `MIN_PROBE`, so a search of a few hundred matches
+    /// clustered away from the page's start sorts them rather than walk a window in vain.
     pub probe_cap: Option<usize>,
     /// Customers a broad search walks in sort order before it falls back to the matches.
     pub window: usize,
 }
+
+/// The least a default probe counts (measured at 1,000,000: counting 51 matches 2 to 4 ms,
+/// 1,000 matches 8 to 11 ms).
+pub const MIN_PROBE: usize = 200;
 
 impl Default for Planner {
     fn default() -> Self {
@@ -181,7 +186,7 @@ pub async fn page(
     };
     // The last resort: the index's matches where there is an index, else the unbounded walk.
     let fallback = if search.chars().count() >= 3 { Plan::Candidates } else { Plan::Scan };
-    let cap = planner.probe_cap.unwrap_or(limit + 1);
+    let cap = planner.probe_cap.unwrap_or((limit + 1).max(MIN_PROBE));
     if let Some(probe) = query.probe_sql(cap) {
         #[derive(Deserialize)]
         struct Probe {
