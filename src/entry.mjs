@@ -23,6 +23,35 @@ function internalError(request, err) {
   });
 }
 
+// Rows D1 read and wrote for one request, for its log line: the Rust side hands each request's
+// D1 session here once (src/http/mod.rs); every statement prepared through it adds its result's
+// meta to `session.__usage`. `first()` is answered from `all()` so its meta is seen too.
+globalThis.__customersCountD1 = (session) => {
+  const usage = { rows_read: 0, rows_written: 0 };
+  const tally = (result) => {
+    usage.rows_read += result?.meta?.rows_read ?? 0;
+    usage.rows_written += result?.meta?.rows_written ?? 0;
+    return result;
+  };
+  const wrap = (stmt) => {
+    if (stmt.__counted) return stmt; // `bind` may hand back the same statement
+    stmt.__counted = true;
+    const bind = stmt.bind.bind(stmt), all = stmt.all.bind(stmt), run = stmt.run.bind(stmt);
+    stmt.bind = (...values) => wrap(bind(...values));
+    stmt.all = () => all().then(tally);
+    stmt.run = () => run().then(tally);
+    stmt.first = async (column) => {
+      const row = (tally(await all()).results ?? [])[0] ?? null;
+      return column === undefined || column === null ? row : row === null ? null : row[column];
+    };
+    return stmt;
+  };
+  const prepare = session.prepare.bind(session), batch = session.batch.bind(session);
+  session.prepare = (sql) => wrap(prepare(sql));
+  session.batch = (statements) => batch(statements).then((results) => results.map(tally));
+  session.__usage = usage;
+};
+
 export default class extends RustWorker {
   async fetch(request) {
     let fail;

@@ -56,6 +56,20 @@ describe("admin console in Chromium", () => {
     assert.deepEqual(page.errors, []);
   }, { timeout: 90_000 });
 
+  task("keeps the latest D1 bookmark and sends it with every request, so it reads its own writes", async ({ pages }) => {
+    const page = await open(pages);
+    await heading(page, "Customers").waitFor();
+    const sent = [];
+    page.on("request", (r) => { if (new URL(r.url()).pathname.startsWith("/v1/")) sent.push(r.headers()["x-d1-bookmark"]); });
+    await page.reload();
+    await heading(page, "Customers").waitFor();
+    await until(() => sent.length > 0, "a request after the reload");
+    const kept = await page.evaluate(() => sessionStorage.getItem("customers-admin-d1-bookmark"));
+    assert.match(kept ?? "", /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    assert.ok(sent.every((b) => /^[0-9a-f]{8}-/.test(b ?? "")), `every request carried a bookmark: ${sent}`);
+    assert.deepEqual(page.errors, []);
+  }, { timeout: 90_000 });
+
   task("searches, and the search, tab and sort live in the address (reload and Back keep them)", async ({ pages }) => {
     const t = tag();
     await w.createCustomer({ name: `Searchable ${t} One`, email: uniqueEmail("s1"), company: "Analytical Engines" });

@@ -57,13 +57,15 @@ describe("request logs", () => {
     const lines = w.logs.filter((l) => l.includes(id));
     assert.equal(lines.length, 1, lines.join("\n"));
     const line = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(line).sort(), ["actor", "method", "ms", "request_id", "route", "session", "status"]);
+    assert.deepEqual(Object.keys(line).sort(), ["actor", "method", "ms", "request_id", "route", "rows_read", "rows_written", "session", "status"]);
     assert.deepEqual([line.method, line.route, line.status, line.actor], ["POST", "/v1/customers", 201, "admin_token"]);
     assert.equal(typeof line.ms, "number");
+    assert.ok(line.rows_written >= 2, `the customer and its audit row: ${lines[0]}`);
     const got = await w.get(`/v1/customers/${made.body.id}`);
     await new Promise((r) => setTimeout(r, 100));
     const getLine = JSON.parse(w.logs.find((l) => l.includes(got.headers.get("x-request-id"))));
     assert.equal(getLine.route, "/v1/customers/{id}", "the pattern, not the id");
+    assert.ok(getLine.rows_read >= 1 && getLine.rows_written === 0, JSON.stringify(getLine));
   });
 
   it("never logs an email, a name, a phone or a search term", async () => {

@@ -5,13 +5,23 @@ const KEY = "customers-admin-token";
 export const session = {
   get: () => sessionStorage.getItem(KEY),
   set: (token) => sessionStorage.setItem(KEY, token),
-  clear: () => sessionStorage.removeItem(KEY),
+  clear: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem("customers-admin-d1-bookmark"); },
 };
 
 // Who is signed in (GET /v1/me): screens offer only the actions the caller's permissions allow.
 let current = null;
 export function setMe(me) { current = me; }
 export const can = (permission) => Boolean(current?.permissions?.includes(permission));
+
+// D1 read replication: the latest X-D1-Bookmark any answer carried is sent with every request,
+// so a read after a write (this tab's, or a reload's) sees it even when a replica serves it.
+// Bookmarks are fixed-width hex, so the larger string is the later one.
+const BOOKMARK = "customers-admin-d1-bookmark";
+function rememberBookmark(res) {
+  const b = res.headers.get("x-d1-bookmark");
+  const seen = sessionStorage.getItem(BOOKMARK);
+  if (b && (!seen || b > seen)) sessionStorage.setItem(BOOKMARK, b);
+}
 
 let onUnauthorized = () => {};
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
@@ -32,7 +42,8 @@ export async function api(method, path, { json, body, headers = {}, raw = false 
   // Behind Cloudflare Access the browser's CF_Authorization cookie signs requests in; a pasted
   // token (the admin token or an API key) is sent as a bearer token instead.
   const token = session.get();
-  const h = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers };
+  const bookmark = sessionStorage.getItem(BOOKMARK);
+  const h = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(bookmark ? { "x-d1-bookmark": bookmark } : {}), ...headers };
   if (json !== undefined) {
     h["content-type"] ??= "application/json";
     body = JSON.stringify(json);
@@ -43,6 +54,7 @@ export async function api(method, path, { json, body, headers = {}, raw = false 
   } catch {
     throw new ApiError(0, { error: { code: "network", message: "the server could not be reached; check your connection and try again" } });
   }
+  rememberBookmark(res);
   if (!res.ok) {
     let parsed;
     try { parsed = await res.json(); } catch { parsed = undefined; }

@@ -100,6 +100,18 @@ impl SessionStart {
     }
 }
 
+/// Hands a request's D1 session to the JS entry's counter of rows read and written, where the
+/// entry provides one (the native unit tests run without it).
+fn count_rows(session: &worker::wasm_bindgen::JsValue) {
+    use worker::js_sys::{global, Function, Reflect};
+    use worker::wasm_bindgen::JsCast;
+    if let Ok(f) = Reflect::get(&global(), &"__customersCountD1".into()) {
+        if let Some(f) = f.dyn_ref::<Function>() {
+            let _ = f.call1(&worker::wasm_bindgen::JsValue::NULL, session);
+        }
+    }
+}
+
 /// A client's `X-D1-Bookmark`: D1 hands out four groups of hex digits (8-8-8-32); anything else
 /// is a 400, never passed to D1.
 pub fn parse_bookmark(raw: &str) -> ApiResult<String> {
@@ -134,11 +146,20 @@ impl Ctx {
             let session = database(&self.env)?
                 .with_session(Some(self.session_start.as_str()))
                 .map_err(|e| ApiError::Internal(format!("D1 session: {e}")))?;
+            count_rows(session.as_ref());
             let _ = self.session.set(session);
         }
         let session: &worker::wasm_bindgen::JsValue =
             self.session.get().map(|s| s.as_ref()).ok_or_else(|| ApiError::Internal("no session".into()))?;
         Ok(session.clone().unchecked_into::<worker::D1Database>())
+    }
+
+    /// Rows D1 read and wrote for this request so far (`src/entry.mjs` counts them).
+    pub fn rows(&self) -> Option<(f64, f64)> {
+        use worker::js_sys::Reflect;
+        let usage = Reflect::get(self.session.get()?.as_ref(), &"__usage".into()).ok()?;
+        let field = |name: &str| Reflect::get(&usage, &name.into()).ok().and_then(|v| v.as_f64());
+        Some((field("rows_read")?, field("rows_written")?))
     }
 
     /// The latest bookmark of the request's session, for the `X-D1-Bookmark` answer header.

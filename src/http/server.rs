@@ -71,6 +71,8 @@ struct Outcome {
     route: &'static str,
     actor: &'static str,
     bookmark: Option<String>,
+    /// Rows D1 read and wrote for the request.
+    rows: Option<(f64, f64)>,
 }
 
 pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
@@ -82,7 +84,7 @@ pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None };
+    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None };
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
@@ -109,6 +111,7 @@ pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
         "request_id": request_id, "method": method, "route": outcome.route, "status": resp.status_code(),
         "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
         "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
+        "rows_read": outcome.rows.map_or(0.0, |r| r.0), "rows_written": outcome.rows.map_or(0.0, |r| r.1),
     });
     worker::console_log!("{line}");
     resp
@@ -159,5 +162,6 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
+    outcome.rows = cx.rows();
     result
 }
