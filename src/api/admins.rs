@@ -38,14 +38,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let mut entry = audit_entry(cx, "admin.create", "admin", Some(&admin.id), vec!["email", "role"]);
     entry.details = json!({ "role": admin.role.as_str() });
     let db = cx.db()?;
-    run_with_audit(&db, admins::insert(&db, &admin)?, audit::insert(&db, &entry, &now)?).await.map_err(|e| {
-        match e.violation() {
-            Some(crate::storage::Violation::Raced) => {
-                ApiError::Conflict { code: "admin_exists", message: "an admin with this email exists already".into() }
-            }
-            _ => e.into(),
-        }
-    })?;
+    run_with_audit(&db, admins::insert(&db, &admin)?, audit::insert(&db, &entry, &now)?).await?;
     Answer::json(201, &admin)?.with_header("Location", format!("/v1/admins/{}", admin.id)).into_response()
 }
 
@@ -81,7 +74,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let entry = audit_entry(cx, "admin.delete", "admin", Some(&id), vec![]);
     let db = cx.db()?;
     let removed = run_with_audit(&db, admins::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
-    if removed == 0 && current.role.as_str() == "owner" && !current.disabled {
+    if removed == 0 && current.is_enabled_owner() {
         return Err(last_owner());
     }
     Ok(Response::empty()?.with_status(204))

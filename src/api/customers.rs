@@ -242,27 +242,22 @@ pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
     let ids = selected_ids(&db, request.selection).await?;
     let existing = customers::existing(&db, &ids).await?;
     let state: HashMap<&str, bool> = existing.iter().map(|(id, deleted)| (id.as_str(), *deleted)).collect();
-    let (status, deleted, counts) = if request.permanent {
+    let (deleted, counts) = if request.permanent {
         let found: Vec<String> = ids.iter().filter(|id| state.contains_key(id.as_str())).cloned().collect();
-        let counts = bulk_force_delete(cx, &db, &found, request.dry_run).await?;
-        let status = |id: &str| match state.get(id) {
-            None => "not_found",
-            Some(_) if request.dry_run => "would_delete",
-            Some(_) => "deleted",
-        };
-        (Box::new(status) as Box<dyn Fn(&str) -> &'static str>, found.len(), Some(counts))
+        (found.len(), Some(bulk_force_delete(cx, &db, &found, request.dry_run).await?))
     } else {
         let live: Vec<String> = ids.iter().filter(|id| state.get(id.as_str()) == Some(&false)).cloned().collect();
         if !request.dry_run {
             bulk_soft_delete(cx, &db, &live).await?;
         }
-        let status = |id: &str| match state.get(id) {
-            None => "not_found",
-            Some(true) => "already_deleted",
-            Some(false) if request.dry_run => "would_delete",
-            Some(false) => "deleted",
-        };
-        (Box::new(status) as Box<dyn Fn(&str) -> &'static str>, live.len(), None)
+        (live.len(), None)
+    };
+    // A permanent delete takes soft-deleted customers too; a soft one leaves them as they are.
+    let status = |id: &str| match state.get(id) {
+        None => "not_found",
+        Some(true) if !request.permanent => "already_deleted",
+        Some(_) if request.dry_run => "would_delete",
+        Some(_) => "deleted",
     };
     let results: Vec<Value> = ids.iter().map(|id| json!({ "id": id, "status": status(id) })).collect();
     let mut body = json!({

@@ -64,6 +64,13 @@ pub struct Admin {
     pub last_seen_at: Option<String>,
 }
 
+impl Admin {
+    /// Whether this admin counts towards the enabled owners, of which one must always remain.
+    pub fn is_enabled_owner(&self) -> bool {
+        self.role == Role::Owner && !self.disabled
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAdmin {
     pub email: Email,
@@ -138,9 +145,7 @@ impl AdminPatch {
     /// Whether the change takes owner rights away from `current` (demoted or disabled): the
     /// storage refuses it when that owner is the last enabled one.
     pub fn removes_owner(&self, current: &Admin) -> bool {
-        current.role == Role::Owner
-            && !current.disabled
-            && (self.role.is_some_and(|r| r != Role::Owner) || self.disabled == Some(true))
+        current.is_enabled_owner() && (self.role.is_some_and(|r| r != Role::Owner) || self.disabled == Some(true))
     }
 }
 

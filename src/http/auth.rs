@@ -18,6 +18,12 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Last use older than this is written again: at most once a minute per key or admin, so a busy
+/// credential does not write on every request.
+fn last_use_before() -> String {
+    time::format_time(Utc::now() - Duration::minutes(1))
+}
+
 /// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a
 /// minute, so a busy key does not write on every request.
 pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Actor>> {
@@ -25,8 +31,7 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
         return Ok(None);
     }
     let Some(row) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
-    let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
-    api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
+    api_keys::touch(db, &row.id, &time::now(), &last_use_before()).await?;
     Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
 }
 
@@ -43,8 +48,7 @@ pub async fn actor_for_admin(db: &D1Database, env: &worker::Env, email: &str) ->
     }
     match admin {
         Some(a) if !a.disabled => {
-            let stale_before = time::format_time(Utc::now() - Duration::minutes(1));
-            admins::touch(db, &a.id, &time::now(), &stale_before).await?;
+            admins::touch(db, &a.id, &time::now(), &last_use_before()).await?;
             Ok(Actor::Admin { id: a.id, email: a.email, role: a.role })
         }
         _ => Err(ApiError::NotAnAdmin),

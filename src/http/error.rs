@@ -232,6 +232,7 @@ impl From<DbError> for ApiError {
             Some(Violation::CustomerEmail) => conflict("customer_exists", "a customer with this email already exists"),
             Some(Violation::ContactEmail) => conflict("contact_exists", "this customer already has a contact with this email"),
             Some(Violation::GroupName) => conflict("group_exists", "a group with this name already exists"),
+            Some(Violation::AdminEmail) => conflict("admin_exists", "an admin with this email exists already"),
             Some(Violation::AttributeLimit) => {
                 ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
             }

@@ -141,17 +141,18 @@ impl Ctx {
     /// The request's D1 session, presented as the database so storage needs no second type: a
     /// session answers the same `prepare` and `batch` as the database it belongs to.
     pub fn db(&self) -> ApiResult<worker::D1Database> {
-        use worker::wasm_bindgen::JsCast;
-        if self.session.get().is_none() {
-            let session = database(&self.env)?
-                .with_session(Some(self.session_start.as_str()))
-                .map_err(|e| ApiError::Internal(format!("D1 session: {e}")))?;
-            count_rows(session.as_ref());
-            let _ = self.session.set(session);
-        }
-        let session: &worker::wasm_bindgen::JsValue =
-            self.session.get().map(|s| s.as_ref()).ok_or_else(|| ApiError::Internal("no session".into()))?;
-        Ok(session.clone().unchecked_into::<worker::D1Database>())
+        use worker::wasm_bindgen::{JsCast, JsValue};
+        let session = match self.session.get() {
+            Some(session) => session,
+            None => {
+                let session = database(&self.env)?
+                    .with_session(Some(self.session_start.as_str()))
+                    .map_err(|e| ApiError::Internal(format!("D1 session: {e}")))?;
+                count_rows(session.as_ref());
+                self.session.get_or_init(|| session)
+            }
+        };
+        Ok(AsRef::<JsValue>::as_ref(session).clone().unchecked_into::<worker::D1Database>())
     }
 
     /// Rows D1 read and wrote for this request so far (`src/entry.mjs` counts them).

@@ -28,6 +28,8 @@ pub enum Violation {
     ContactEmail,
     /// `groups_name`: a group has this name already (in any case).
     GroupName,
+    /// `admins.email_normalized`: an admin signs in with this email already.
+    AdminEmail,
     /// Migration 0007's triggers: more than 50 attributes.
     AttributeLimit,
     /// Another unique or foreign-key failure: a race with another request's change.
@@ -53,6 +55,8 @@ impl DbError {
             Violation::ContactEmail
         } else if unique && m.contains("groups_name") {
             Violation::GroupName
+        } else if unique && m.contains("admins.email_normalized") {
+            Violation::AdminEmail
         } else if m.contains("bookmark") {
             Violation::Bookmark
         } else if m.contains("customer_attributes_limit") {
@@ -150,6 +154,10 @@ mod tests {
         assert_eq!(
             violation("D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT"),
             Some(Violation::GroupName)
+        );
+        assert_eq!(
+            violation("D1_ERROR: UNIQUE constraint failed: admins.email_normalized: SQLITE_CONSTRAINT"),
+            Some(Violation::AdminEmail)
         );
         assert_eq!(violation("D1_ERROR: UNIQUE constraint failed: customers.id: SQLITE_CONSTRAINT"), Some(Violation::Raced));
     }
