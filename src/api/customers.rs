@@ -9,6 +9,8 @@ use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::filter::{self, PageRequest};
+use crate::domain::handle::Handle;
+use crate::domain::hierarchy::{self, Lineage, MAX_SUBTREE};
 use crate::domain::permission::Permission;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
@@ -16,6 +18,7 @@ use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers;
 use crate::storage::run_with_audit;
+use crate::storage::tree::{self, Member};
 
 /// A single-customer answer always carries its version as the ETag.
 pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
@@ -35,15 +38,51 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
 async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let new = NewCustomer::parse(&parse_json(bytes)?).map_err(ApiError::Validation)?;
     let db = cx.db()?;
-    let now = time::now();
-    let given = new.fields.given();
-    let customer = customers::new_customer(new_id(), new.fields, new.kind, new.source, &now);
-    let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
-    let result = run_with_audit(&db, customers::insert(&db, &customer)?, audit::insert(&db, &entry, &now)?).await;
-    if let Err(e) = result {
-        return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await);
+    if let Some(parent) = &new.parent_id {
+        placed_under(&db, None, parent).await?;
     }
+    let now = time::now();
+    let mut given = new.fields.given();
+    given.extend(new.parent_id.as_ref().map(|_| "parent_id"));
+    given.extend(new.handle.as_ref().map(|_| "handle"));
+    let mut customer = customers::from_request(new_id(), new, &now);
+    let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
+    match customers::create(&db, &customer, audit::insert(&db, &entry, &now)?).await {
+        Ok(handle) => customer.handle = handle,
+        Err(e) => return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await),
+    }
+    customer.children_count = Some(0);
     Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
+}
+
+/// The facts about `parent` for placing `customer` (None: a new one) under it, once the tree's
+/// rules (live parent, no circle, at most five levels) accept it.
+async fn placed_under(db: &D1Database, customer: Option<&str>, parent: &str) -> ApiResult<Lineage> {
+    let lineage = tree::lineage(db, parent, customer).await?;
+    hierarchy::check_parent(customer, parent, &lineage)
+        .map_err(|f| ApiError::Unprocessable { code: hierarchy::CODE, fields: vec![f] })?;
+    Ok(lineage)
+}
+
+/// The subtrees of `roots` (the roots included), refused when larger than one request handles.
+async fn subtrees(db: &D1Database, roots: &[String]) -> ApiResult<Vec<Member>> {
+    let members = tree::subtree(db, roots, MAX_SUBTREE + 1).await?;
+    if members.len() > MAX_SUBTREE {
+        return Err(ApiError::Conflict {
+            code: "subtree_too_large",
+            message: format!(
+                "this would touch more than {MAX_SUBTREE} customers at once; delete the sub-customers in parts first"
+            ),
+        });
+    }
+    if members.iter().any(|m| m.own_company != 0.0) {
+        return Err(ApiError::Protected);
+    }
+    Ok(members)
+}
+
+fn ids_of<'a>(members: impl IntoIterator<Item = &'a Member>) -> Vec<String> {
+    members.into_iter().map(|m| m.id.clone()).collect()
 }
 
 /// A database failure as the client sees it, with the live customer named when the failure was
@@ -144,8 +183,16 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         if patched.changed.is_empty() {
             return customer_answer(200, &current)?.into_response();
         }
+        let height = match &patch.parent_id {
+            Some(Some(parent)) if current.parent_id.as_ref() != Some(parent) => {
+                placed_under(&db, Some(&id), parent).await?.height
+            }
+            _ => 0,
+        };
+        let stem = patched.fields.name.as_deref().and_then(Handle::stem).map(|h| h.as_str().to_string());
+        let context = customers::PatchContext { height, stem };
         let now = time::now();
-        let change = customers::apply_patch(&db, &id, &patch, expected, &now)?;
+        let change = customers::apply_patch(&db, &id, &patch, expected, &now, &context)?;
         let entry = audit_entry(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
         let normalized = patched.fields.email.as_ref().map(|e| e.normalized());
         match run_with_audit(&db, change, audit::insert_if_changed(&db, &entry, &now)?).await {
@@ -162,10 +209,11 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
 }
 
 pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
-    cx.query.allow_only(&["permanent", "dry_run"])?;
+    cx.query.allow_only(&["permanent", "dry_run", "cascade"])?;
     let id = cx.param("id").to_string();
     let permanent = cx.query.flag("permanent")?;
     let dry_run = cx.query.flag("dry_run")?;
+    let cascade = cx.query.flag("cascade")?;
     if permanent {
         cx.require(Permission::CustomersForceDelete)?;
         return force_delete(cx, &id, dry_run).await;
@@ -175,20 +223,64 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
         return Err(ApiError::invalid_parameter("dry_run", "applies to permanent deletes only"));
     }
     let current = load(cx, &id).await?;
+    if current.own_company {
+        return Err(ApiError::Protected);
+    }
     if current.deleted_at.is_some() {
         return customer_answer(200, &current)?.into_response();
     }
     let db = cx.db()?;
-    let now = time::now();
-    let entry = audit_entry(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
-    run_with_audit(&db, customers::soft_delete(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    if cascade {
+        let live: Vec<String> = ids_of(subtrees(&db, std::slice::from_ref(&id)).await?.iter().filter(|m| m.deleted_at.is_none()));
+        let mut each = audit_entry(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
+        each.details = json!({ "cascade_from": id });
+        soft_delete_all(&db, &live, &each).await?;
+    } else {
+        let now = time::now();
+        let entry = audit_entry(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
+        let changed =
+            run_with_audit(&db, customers::soft_delete(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+        if changed == 0 {
+            let current = load(cx, &id).await?;
+            if current.deleted_at.is_none() && current.children_count.unwrap_or(0) > 0 {
+                return Err(has_children(current.children_count.unwrap_or(0)));
+            }
+        }
+    }
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
+fn has_children(n: u64) -> ApiError {
+    ApiError::Conflict {
+        code: "has_children",
+        message: format!(
+            "the customer has {n} live sub-customer{}; delete with cascade=true to delete them too, or move them first",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// Soft-deletes `live` in one batch: an audit row per customer (`each`), then the change.
+async fn soft_delete_all(db: &D1Database, live: &[String], each: &audit::AuditEntry<'_>) -> ApiResult<()> {
+    if live.is_empty() {
+        return Ok(());
+    }
+    let now = time::now();
+    db.batch(vec![
+        audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
+        customers::soft_delete_many(db, live, &now)?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// Removes the customer and its whole subtree, with everything that cascades from them.
 async fn force_delete(cx: &Ctx, id: &str, dry_run: bool) -> ApiResult<Response> {
-    load(cx, id).await?;
+    if load(cx, id).await?.own_company {
+        return Err(ApiError::Protected);
+    }
     let db = cx.db()?;
-    let ids = vec![id.to_string()];
+    let ids = ids_of(&subtrees(&db, &[id.to_string()]).await?);
     let counts = if dry_run {
         customers::count_cascade(&db, &ids).await?
     } else {
@@ -196,30 +288,80 @@ async fn force_delete(cx: &Ctx, id: &str, dry_run: bool) -> ApiResult<Response> 
         let mut entry = audit_entry(cx, "customer.force_delete", "customer", Some(id), vec![]);
         let counts = customers::count_cascade(&db, &ids).await?;
         entry.details = json!({ "deleted": counts });
-        customers::force_delete(&db, &ids, vec![audit::insert(&db, &entry, &now)?]).await?
+        let mut audit_rows = vec![audit::insert(&db, &entry, &now)?];
+        let below: Vec<String> = ids.iter().filter(|d| d.as_str() != id).cloned().collect();
+        if !below.is_empty() {
+            let mut each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
+            each.details = json!({ "cascade_from": id });
+            audit_rows.push(audit::insert_per_customer(&db, &each, &audit_targets(&below)?, false, &now)?);
+        }
+        customers::force_delete(&db, &ids, audit_rows).await?
     };
     Answer::json(200, &json!({ "id": id, "dry_run": dry_run, "deleted": counts }))?.into_response()
 }
 
+/// Undoes a soft delete, with the sub-customers that were deleted with it (by a cascade: the
+/// same moment), parents first. A handle taken meanwhile gets the next number; an email taken
+/// meanwhile refuses the restore (409 `customer_exists`).
 pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     let current = load(cx, &id).await?;
-    if current.deleted_at.is_none() {
+    let Some(deleted_at) = current.deleted_at.clone() else {
         return customer_answer(200, &current)?.into_response();
-    }
+    };
     let db = cx.db()?;
+    if let Some(parent) = &current.parent_id {
+        if customers::get(&db, parent).await?.is_none_or(|p| p.deleted_at.is_some()) {
+            return Err(ApiError::Conflict {
+                code: "parent_deleted",
+                message: "the customer's parent is deleted; restore the parent first (it brings this one back too)".into(),
+            });
+        }
+    }
+    let members = tree::subtree(&db, std::slice::from_ref(&id), MAX_SUBTREE + 1).await?;
+    let levels = deleted_together(&members, &id, &deleted_at);
     let now = time::now();
-    let entry = audit_entry(cx, "customer.restore", "customer", Some(&id), vec!["deleted_at"]);
-    let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
-    if let Err(e) = run_with_audit(&db, customers::restore(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await {
-        return Err(exists_or(&db, normalized.as_deref(), e).await);
+    let each = audit_entry(cx, "customer.restore", "customer", None, vec!["deleted_at"]);
+    let everyone: Vec<String> = levels.iter().flatten().cloned().collect();
+    let mut batch = Vec::with_capacity(levels.len() + 1);
+    for level in &levels {
+        batch.push(tree::restore_many(&db, level, &now)?);
+    }
+    batch.push(audit::insert_per_customer(&db, &each, &audit_targets(&everyone)?, true, &now)?);
+    if let Err(e) = db.batch(batch).await {
+        let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
+        return Err(exists_or(&db, normalized.as_deref(), e.into()).await);
     }
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
+/// The customers a restore of `root` brings back, level by level from the root: those deleted
+/// at the same moment as the root whose parent comes back too (at most `MAX_SUBTREE`).
+fn deleted_together(members: &[Member], root: &str, deleted_at: &str) -> Vec<Vec<String>> {
+    let mut levels: Vec<Vec<String>> = vec![vec![root.to_string()]];
+    let mut count = 1;
+    loop {
+        let above = levels.last().cloned().unwrap_or_default();
+        let next: Vec<String> = members
+            .iter()
+            .filter(|m| m.deleted_at.as_deref() == Some(deleted_at))
+            .filter(|m| m.parent_id.as_ref().is_some_and(|p| above.contains(p)))
+            .map(|m| m.id.clone())
+            .take(MAX_SUBTREE.saturating_sub(count))
+            .collect();
+        if next.is_empty() {
+            return levels;
+        }
+        count += next.len();
+        levels.push(next);
+    }
+}
+
 pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
-    load(cx, &id).await?;
+    if load(cx, &id).await?.own_company {
+        return Err(ApiError::Protected);
+    }
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(
@@ -242,11 +384,26 @@ pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
     let ids = selected_ids(&db, request.selection).await?;
     let existing = customers::existing(&db, &ids).await?;
     let state: HashMap<&str, bool> = existing.iter().map(|(id, deleted)| (id.as_str(), *deleted)).collect();
+    let mut blocked: Vec<String> = vec![];
     let (deleted, counts) = if request.permanent {
+        // Each customer goes with its whole subtree, as a single force delete does.
         let found: Vec<String> = ids.iter().filter(|id| state.contains_key(id.as_str())).cloned().collect();
-        (found.len(), Some(bulk_force_delete(cx, &db, &found, request.dry_run).await?))
+        let everyone = if found.is_empty() { vec![] } else { ids_of(&subtrees(&db, &found).await?) };
+        (everyone.len(), Some(bulk_force_delete(cx, &db, &everyone, request.dry_run).await?))
     } else {
-        let live: Vec<String> = ids.iter().filter(|id| state.get(id.as_str()) == Some(&false)).cloned().collect();
+        let mut live: Vec<String> = ids.iter().filter(|id| state.get(id.as_str()) == Some(&false)).cloned().collect();
+        if !live.is_empty() {
+            if request.cascade {
+                live = ids_of(subtrees(&db, &live).await?.iter().filter(|m| m.deleted_at.is_none()));
+            } else {
+                if customers::any_own_company(&db, &live).await? {
+                    return Err(ApiError::Protected);
+                }
+                // Deleting a parent alone would leave its live sub-customers under a deleted one.
+                blocked = tree::with_children_outside(&db, &live).await?;
+                live.retain(|id| !blocked.contains(id));
+            }
+        }
         if !request.dry_run {
             bulk_soft_delete(cx, &db, &live).await?;
         }
@@ -256,6 +413,7 @@ pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
     let status = |id: &str| match state.get(id) {
         None => "not_found",
         Some(true) if !request.permanent => "already_deleted",
+        Some(_) if blocked.iter().any(|b| b == id) => "has_children",
         Some(_) if request.dry_run => "would_delete",
         Some(_) => "deleted",
     };

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod import_export;
 pub mod interactions;
 pub mod openapi;
+pub mod own_company;
 pub mod test_support;
 
 use serde_json::Value;

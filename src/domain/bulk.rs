@@ -19,19 +19,22 @@ pub struct BulkDelete {
     pub selection: Selection,
     pub permanent: bool,
     pub dry_run: bool,
+    /// A soft delete takes each selected customer's sub-customers too (a permanent one always does).
+    pub cascade: bool,
 }
 
 impl BulkDelete {
     pub fn parse(body: &Value) -> Result<BulkDelete, Vec<FieldError>> {
         let map = object(body)?;
         let mut errors = Vec::new();
-        let (mut permanent, mut dry_run) = (false, false);
+        let (mut permanent, mut dry_run, mut cascade) = (false, false, false);
         let (mut ids, mut filter) = (None, None);
         for (key, value) in map {
             match (key.as_str(), value) {
                 ("permanent", Value::Bool(b)) => permanent = *b,
                 ("dry_run", Value::Bool(b)) => dry_run = *b,
-                ("permanent" | "dry_run", _) => {
+                ("cascade", Value::Bool(b)) => cascade = *b,
+                ("permanent" | "dry_run" | "cascade", _) => {
                     errors.push(FieldError::new(key, "invalid_type", format!("{key} must be a boolean")))
                 }
                 ("ids", list) => ids = Some(id_list(&mut errors, "ids", list, MAX_IDS)),
@@ -51,7 +54,12 @@ impl BulkDelete {
             (_, Some(page)) => Some(Selection::Filter(page)),
             (ids, None) => ids.map(Selection::Ids),
         };
-        finish(errors, ()).map(|_| BulkDelete { selection: selection.unwrap_or(Selection::Ids(vec![])), permanent, dry_run })
+        finish(errors, ()).map(|_| BulkDelete {
+            selection: selection.unwrap_or(Selection::Ids(vec![])),
+            permanent,
+            dry_run,
+            cascade,
+        })
     }
 }
 
@@ -68,7 +76,13 @@ mod tests {
     fn ids_are_read_once_each_and_flags_default_to_false() {
         let b = BulkDelete::parse(&json!({"ids": ["a", "b", "a"]})).unwrap();
         assert_eq!(b.selection, Selection::Ids(vec!["a".into(), "b".into()]));
-        assert!(!b.permanent && !b.dry_run);
+        assert!(!b.permanent && !b.dry_run && !b.cascade);
+    }
+
+    #[test]
+    fn cascade_is_a_boolean() {
+        assert!(BulkDelete::parse(&json!({"ids": ["a"], "cascade": true})).unwrap().cascade);
+        assert_eq!(fields(json!({"ids": ["a"], "cascade": "yes"})), vec![("cascade".into(), "invalid_type".into())]);
     }
 
     #[test]

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::email::Email;
 use super::fields::{is_bidi_control, phone, phone_str, text, text_str, Lines};
+use super::handle::Handle;
 use super::validation::{not_accepted, object, Errors, FieldError};
 
 pub const MAX_NAME_LEN: usize = 200;
@@ -75,6 +76,14 @@ pub struct Customer {
     pub kind: Kind,
     pub source: Source,
     pub group_ids: Vec<String>,
+    /// The customer this one belongs to (a sub-customer), if any.
+    pub parent_id: Option<String>,
+    pub handle: Option<String>,
+    /// The one customer that is the company running this service: never deleted or redacted.
+    pub own_company: bool,
+    /// Live sub-customers; only single-customer answers count them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children_count: Option<u64>,
     pub created_at: String,
     pub updated_at: String,
     pub last_seen_at: Option<String>,
@@ -100,9 +109,47 @@ pub struct NewCustomer {
     pub fields: CustomerFields,
     pub kind: Kind,
     pub source: Source,
+    pub parent_id: Option<String>,
+    /// Given by the client; otherwise storage derives one from the name.
+    pub handle: Option<Handle>,
 }
 
-const READ_ONLY: [&str; 7] = ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids"];
+const READ_ONLY: [&str; 9] =
+    ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids", "own_company", "children_count"];
+
+/// A `parent_id` value: a customer id or null (top level). Whether that customer exists, is live
+/// and keeps the tree within its rules is storage's and `hierarchy`'s to say.
+fn parent_ref(errors: &mut Errors, value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => Some(s.to_ascii_lowercase()),
+        Value::String(_) => {
+            errors.push("parent_id", super::hierarchy::CODE, "parent_id must be a customer id or null");
+            None
+        }
+        _ => {
+            errors.push("parent_id", "invalid_type", "parent_id must be a string (a customer id) or null");
+            None
+        }
+    }
+}
+
+fn handle(errors: &mut Errors, value: &Value) -> Option<Handle> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => match Handle::parse(s) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                errors.push("handle", "invalid", e.message());
+                None
+            }
+        },
+        _ => {
+            errors.push("handle", "invalid_type", "handle must be a string or null");
+            None
+        }
+    }
+}
 
 fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
     match value {
@@ -315,6 +362,8 @@ impl NewCustomer {
         let mut fields = CustomerFields::default();
         let mut kind = Kind::Registered;
         let mut source = Source::Admin;
+        let mut parent_id = None;
+        let mut given_handle = None;
         for (key, value) in map {
             match key.as_str() {
                 "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Single),
@@ -331,11 +380,13 @@ impl NewCustomer {
                     Some(s) => source = s,
                     None => errors.push("source", "invalid", format!("source must be one of {}", Source::ALL.join(", "))),
                 },
+                "parent_id" => parent_id = parent_ref(&mut errors, value),
+                "handle" => given_handle = handle(&mut errors, value),
                 k => errors.0.push(not_accepted(k, &READ_ONLY)),
             }
         }
         require_name_or_email(&mut errors, &fields);
-        errors.into_result(NewCustomer { fields, kind, source })
+        errors.into_result(NewCustomer { fields, kind, source, parent_id, handle: given_handle })
     }
 }
 
@@ -350,6 +401,10 @@ pub struct CustomerPatch {
     /// `None`: untouched; `Some(None)`: cleared; `Some(Some(map))`: keys merged, null values removed.
     pub attributes: Option<Option<Map<String, Value>>>,
     pub kind: Option<Kind>,
+    /// `Some(None)`: back to the top level.
+    pub parent_id: Option<Option<String>>,
+    /// `Some(None)`: derived from the name again.
+    pub handle: Option<Option<Handle>>,
 }
 
 /// The outcome of applying a patch: the new fields and which of them changed.
@@ -400,6 +455,8 @@ impl CustomerPatch {
                     None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
                 },
                 "source" => errors.push("source", "read_only", "source records where the customer came from and cannot change"),
+                "parent_id" => patch.parent_id = Some(parent_ref(&mut errors, value)),
+                "handle" => patch.handle = Some(handle(&mut errors, value)),
                 k => errors.0.push(not_accepted(k, &READ_ONLY)),
             }
         }
@@ -453,6 +510,16 @@ impl CustomerPatch {
         if kind != current.kind {
             changed.push("kind");
         }
+        if matches!(&self.parent_id, Some(p) if *p != current.parent_id) {
+            changed.push("parent_id");
+        }
+        // A handle set to null is derived again, so it changes unless it was already absent and
+        // no name is left to derive it from; storage writes what it derives.
+        match &self.handle {
+            Some(Some(h)) if Some(h.as_str()) != current.handle.as_deref() => changed.push("handle"),
+            Some(None) => changed.push("handle"),
+            _ => {}
+        }
         let fields = CustomerFields { name, email, phone, company, notes, attributes };
         let mut errors = Errors::default();
         check_attribute_count(&mut errors, &fields.attributes);
@@ -482,6 +549,10 @@ mod tests {
             kind: Kind::Registered,
             source: Source::Admin,
             group_ids: vec![],
+            parent_id: None,
+            handle: None,
+            own_company: false,
+            children_count: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             last_seen_at: None,

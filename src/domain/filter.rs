@@ -97,6 +97,18 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
                 }
                 query.required.push(eq(Field::GroupId, value.trim().to_string()));
             }
+            // Direct sub-customers of one customer, or `none`: the top level.
+            "parent_id" => match value.trim() {
+                "none" => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
+                id if uuid::Uuid::parse_str(id).is_ok() => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
+                _ => return Err(bad("parent_id", "must be a customer id or none")),
+            },
+            "handle" => {
+                if value.trim().is_empty() {
+                    return Err(bad("handle", "must not be empty"));
+                }
+                query.required.push(eq(Field::Handle, value.trim().to_ascii_lowercase()));
+            }
             "status" => query.status = Status::parse(value).ok_or_else(|| bad("status", "must be active, deleted or all"))?,
             "created_after" => query.required.push(time_condition(Field::CreatedAt, Op::Gt, "created_after", value)?),
             "created_before" => query.required.push(time_condition(Field::CreatedAt, Op::Lt, "created_before", value)?),

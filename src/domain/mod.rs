@@ -11,6 +11,8 @@ pub mod email;
 pub mod fields;
 pub mod filter;
 pub mod group;
+pub mod handle;
+pub mod hierarchy;
 pub mod id;
 pub mod import;
 pub mod interaction;

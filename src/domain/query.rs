@@ -94,6 +94,8 @@ pub enum Field {
     Kind,
     Source,
     GroupId,
+    ParentId,
+    Handle,
     CreatedAt,
     UpdatedAt,
     LastSeenAt,
@@ -102,7 +104,7 @@ pub enum Field {
 
 impl Field {
     pub const ALLOWED: &'static str =
-        "name, email, phone, company, kind, source, group_id, created_at, updated_at, last_seen_at, attributes.<key>";
+        "name, email, phone, company, kind, source, group_id, parent_id, handle, created_at, updated_at, last_seen_at, attributes.<key>";
 
     pub fn parse(s: &str) -> Option<Field> {
         Some(match s {
@@ -113,6 +115,8 @@ impl Field {
             "kind" => Field::Kind,
             "source" => Field::Source,
             "group_id" => Field::GroupId,
+            "parent_id" => Field::ParentId,
+            "handle" => Field::Handle,
             "created_at" => Field::CreatedAt,
             "updated_at" => Field::UpdatedAt,
             "last_seen_at" => Field::LastSeenAt,
@@ -185,7 +189,7 @@ pub struct After {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerQuery {
     pub status: Status,
-    /// Free-text search over name, email, phone and company; always AND-ed.
+    /// Free-text search over name, email, phone, company and handle; always AND-ed.
     pub search: Option<String>,
     /// Conditions that are always AND-ed (list query parameters).
     pub required: Vec<Condition>,
@@ -221,8 +225,8 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
     if *field == Field::GroupId && !matches!(op, Op::Eq | Op::Neq | Op::In) {
         return Err("group_id supports eq, neq, in, is_null and is_not_null".into());
     }
-    if matches!(field, Field::Kind | Field::Source) && !matches!(op, Op::Eq | Op::Neq | Op::In) {
-        return Err("kind and source support eq, neq, in, is_null and is_not_null".into());
+    if matches!(field, Field::Kind | Field::Source | Field::ParentId) && !matches!(op, Op::Eq | Op::Neq | Op::In) {
+        return Err("kind, source and parent_id support eq, neq, in, is_null and is_not_null".into());
     }
     let scalar = |v: &Value| -> Result<Scalar, String> {
         match (field, v) {

@@ -11,15 +11,34 @@ pub fn nfc(s: &str) -> String {
     compose(s)
 }
 
+/// `s` in Unicode Normalization Form D: `é` becomes `e` + U+0301, so accents can be dropped.
+pub fn nfd(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    decompose(s)
+}
+
 #[cfg(target_arch = "wasm32")]
 fn compose(s: &str) -> String {
     js_sys::JsString::from(s).normalize("NFC").into()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn decompose(s: &str) -> String {
+    js_sys::JsString::from(s).normalize("NFD").into()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 fn compose(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     s.nfc().collect()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn decompose(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfd().collect()
 }
 
 #[cfg(test)]
@@ -35,6 +54,11 @@ mod tests {
     fn a_combining_accent_is_composed() {
         assert_eq!(nfc("jose\u{301}"), "jos\u{e9}");
         assert_eq!(nfc("jos\u{e9}"), "jos\u{e9}");
+    }
+
+    #[test]
+    fn an_accented_letter_is_decomposed() {
+        assert_eq!(nfd("jos\u{e9}"), "jose\u{301}");
     }
 
     #[test]

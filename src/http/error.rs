@@ -2,6 +2,7 @@
 //! and its JSON body; 5xx causes are kept for the log and never shown to the client.
 use serde_json::{json, Value};
 
+use crate::domain::hierarchy;
 use crate::storage::customers::PageError;
 use crate::storage::query::{BuildError, MAX_BINDS};
 use crate::storage::{DbError, Violation};
@@ -78,6 +79,13 @@ pub enum ApiError {
     TooManyRows {
         limit: usize,
     },
+    /// The own company: it cannot be deleted, merged away or redacted.
+    Protected,
+    /// Invalid input whose rule has a code of its own (e.g. `invalid_parent`), with its fields.
+    Unprocessable {
+        code: &'static str,
+        fields: Vec<FieldError>,
+    },
     /// A client error with a code of its own (e.g. a conflict on a contact's email).
     Conflict {
         code: &'static str,
@@ -106,10 +114,10 @@ impl ApiError {
             InvalidJson(_) | InvalidParameter { .. } | InvalidHeader { .. } | InvalidCsv(_) | InvalidEncoding(_) => 400,
             UnsupportedMediaType(_) => 415,
             PayloadTooLarge { .. } | TooManyRows { .. } => 413,
-            Validation(_) | IdempotencyKeyReused => 422,
+            Validation(_) | IdempotencyKeyReused | Unprocessable { .. } => 422,
             Unauthorized => 401,
             Forbidden { .. } | NotAnAdmin => 403,
-            CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } => 409,
+            CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } | Protected => 409,
             VersionMismatch { .. } => 412,
             RateLimited { .. } => 429,
             Unavailable(_) => 503,
@@ -140,7 +148,8 @@ impl ApiError {
             InvalidCsv(_) => "invalid_csv",
             InvalidEncoding(_) => "invalid_encoding",
             TooManyRows { .. } => "too_many_rows",
-            Conflict { code, .. } => code,
+            Conflict { code, .. } | Unprocessable { code, .. } => code,
+            Protected => "customer_protected",
             Unavailable(_) => "service_unavailable",
             Internal(_) => "internal_error",
         }
@@ -178,6 +187,8 @@ impl ApiError {
             InvalidCsv(m) | InvalidEncoding(m) => m.clone(),
             TooManyRows { limit } => format!("the file has more than {limit} rows"),
             Conflict { message, .. } => message.clone(),
+            Protected => "this is the own company: it cannot be deleted, merged away or redacted".into(),
+            Unprocessable { fields, .. } => fields.first().map(|f| f.message.clone()).unwrap_or_default(),
             Unavailable(_) => "the database is busy; retry shortly".into(),
             Internal(_) => "internal error".into(),
         }
@@ -209,7 +220,7 @@ impl ApiError {
             "request_id": request_id,
         });
         match self {
-            ApiError::Validation(fields) => {
+            ApiError::Validation(fields) | ApiError::Unprocessable { fields, .. } => {
                 error["fields"] = json!(fields.iter().take(MAX_LISTED_FIELDS).map(FieldError::clipped).collect::<Vec<_>>())
             }
             ApiError::CustomerExists { existing_id } => error["existing_id"] = json!(existing_id),
@@ -233,6 +244,12 @@ impl From<DbError> for ApiError {
             Some(Violation::ContactEmail) => conflict("contact_exists", "this customer already has a contact with this email"),
             Some(Violation::GroupName) => conflict("group_exists", "a group with this name already exists"),
             Some(Violation::AdminEmail) => conflict("admin_exists", "an admin with this email exists already"),
+            Some(Violation::Handle) => conflict("handle_taken", "another live customer has this handle"),
+            Some(Violation::Protected) => ApiError::Protected,
+            Some(Violation::Parent) => ApiError::Unprocessable {
+                code: hierarchy::CODE,
+                fields: vec![FieldError::new("parent_id", hierarchy::CODE, "the parent must be a live customer")],
+            },
             Some(Violation::AttributeLimit) => {
                 ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
             }

@@ -7,6 +7,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -16,6 +17,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
             Method::Delete => "DELETE",
         }
     }
@@ -24,6 +26,7 @@ impl Method {
             "GET" | "HEAD" => Some(Method::Get),
             "POST" => Some(Method::Post),
             "PATCH" => Some(Method::Patch),
+            "PUT" => Some(Method::Put),
             "DELETE" => Some(Method::Delete),
             _ => None,
         }

@@ -5,7 +5,8 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::query::{BuildError, Builder, Plan, Scalar, Sql, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
-use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, Source, MAX_ATTRIBUTES};
+use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
+use crate::domain::handle::Handle;
 use crate::domain::query::{After, CustomerQuery};
 
 /// A customer as D1 returns it: JSON columns arrive as text.
@@ -20,6 +21,11 @@ pub struct Row {
     pub attributes: String,
     pub kind: Kind,
     pub source: Source,
+    pub parent_id: Option<String>,
+    pub handle: Option<String>,
+    pub own_company: f64,
+    #[serde(default)]
+    pub children_count: Option<f64>,
     pub created_at: String,
     pub updated_at: String,
     pub last_seen_at: Option<String>,
@@ -46,6 +52,10 @@ impl Row {
             kind: self.kind,
             source: self.source,
             group_ids,
+            parent_id: self.parent_id,
+            handle: self.handle,
+            own_company: self.own_company != 0.0,
+            children_count: self.children_count.map(|n| n as u64),
             created_at: self.created_at,
             updated_at: self.updated_at,
             last_seen_at: self.last_seen_at,
@@ -61,6 +71,27 @@ pub fn text(v: &Option<String>) -> Scalar {
 
 pub fn attributes_json(attrs: &Map<String, Value>) -> Scalar {
     Scalar::Text(Value::Object(attrs.clone()).to_string())
+}
+
+/// A handle derived inside the statement that writes it, so two customers named alike at the
+/// same moment never get the same one (D1 runs one statement at a time). `stem`, `rank` and
+/// `own_id` are SQL expressions: the stem (`domain::handle`), the row's place among the rows of
+/// this statement with the same stem (1 for a single write) and the customer's own id, which is
+/// never counted as a clash. The stem itself when no other live customer has it and this is the
+/// first row with it; else the stem and the next free number: one past the largest taken,
+/// `acme-2` when only `acme` is. One range read of `customers_handle_live` per stem.
+pub fn derived_handle(stem: &str, rank: &str, own_id: &str) -> String {
+    let others = format!("FROM customers h WHERE h.deleted_at IS NULL AND h.id <> {own_id}");
+    let free = format!("NOT EXISTS (SELECT 1 {others} AND h.handle = {stem})");
+    let top = format!(
+        "coalesce((SELECT max(CAST(substr(h.handle, length({stem}) + 2) AS INTEGER)) {others} \
+         AND h.handle > {stem} || '-' AND h.handle < {stem} || '-:' \
+         AND substr(h.handle, length({stem}) + 2) NOT GLOB '*[^0-9]*'), 1)"
+    );
+    format!(
+        "CASE WHEN {stem} IS NULL THEN NULL WHEN {rank} = 1 AND {free} THEN {stem} \
+         ELSE {stem} || '-' || (max({top}, 1) + {rank} - {free}) END"
+    )
 }
 
 /// The bind values of the fields an insert writes, in the column order of `INSERT_SQL`.
@@ -79,11 +110,30 @@ pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<Scala
         Scalar::Text(c.created_at.clone()),
         Scalar::Text(c.updated_at.clone()),
         text(&c.last_seen_at),
+        text(&c.parent_id),
+        text(&c.handle),
+        text(&c.name.as_deref().and_then(Handle::stem).map(|h| h.as_str().to_string())),
     ]
 }
 
-pub const INSERT_SQL: &str = "INSERT INTO customers (id, name, email, email_normalized, phone, company, notes, attributes, \
-    kind, source, created_at, updated_at, last_seen_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)";
+/// `?15` a handle the client chose, else one derived from the stem `?16`. SELECT rather than
+/// VALUES so the handle can be derived from the table as it is when the row goes in.
+pub fn insert_sql() -> String {
+    format!(
+        "INSERT INTO customers (id, name, email, email_normalized, phone, company, notes, attributes, \
+         kind, source, created_at, updated_at, last_seen_at, parent_id, handle, version) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, {}), 1 RETURNING handle",
+        derived_handle("?16", "1", "?1")
+    )
+}
+
+/// A new customer from a create body: its fields, where it sits and the handle it asked for.
+pub fn from_request(id: String, new: NewCustomer, now: &str) -> Customer {
+    let mut c = new_customer(id, new.fields, new.kind, new.source, now);
+    c.parent_id = new.parent_id;
+    c.handle = new.handle.map(|h| h.as_str().to_string());
+    c
+}
 
 /// A new customer built from validated fields.
 pub fn new_customer(id: String, fields: CustomerFields, kind: Kind, source: Source, now: &str) -> Customer {
@@ -98,6 +148,10 @@ pub fn new_customer(id: String, fields: CustomerFields, kind: Kind, source: Sour
         kind,
         source,
         group_ids: vec![],
+        parent_id: None,
+        handle: None,
+        own_company: false,
+        children_count: None,
         created_at: now.to_string(),
         updated_at: now.to_string(),
         last_seen_at: None,
@@ -110,12 +164,30 @@ pub fn normalized_email(c: &Customer) -> Option<String> {
     c.email.as_deref().map(crate::domain::email::normalize_email)
 }
 
+/// The insert; it returns the handle the row got (run in a batch: its first result).
 pub fn insert(db: &D1Database, c: &Customer) -> DbResult<D1PreparedStatement> {
-    statement(db, INSERT_SQL, &insert_binds(c, normalized_email(c)))
+    statement(db, &insert_sql(), &insert_binds(c, normalized_email(c)))
 }
 
+/// Inserts `c` and its audit row in one batch; returns the handle the customer got (the one it
+/// asked for, or the one derived as it was written).
+pub async fn create(db: &D1Database, c: &Customer, audit: D1PreparedStatement) -> DbResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Written {
+        handle: Option<String>,
+    }
+    let results = db.batch(vec![insert(db, c)?, audit]).await?;
+    let written = results.first().map(|r| r.results::<Written>()).transpose()?;
+    Ok(written.and_then(|mut w| w.pop()).and_then(|w| w.handle))
+}
+
+/// One customer with the count of its live sub-customers, which only single answers carry.
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
-    let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.id = ?1");
+    let sql = format!(
+        "SELECT {CUSTOMER_COLUMNS}, \
+         (SELECT count(*) FROM customers k WHERE k.parent_id = c.id AND k.deleted_at IS NULL) AS children_count \
+         FROM customers c WHERE c.id = ?1"
+    );
     let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into())])?.first(None).await?;
     Ok(row.map(Row::into_customer))
 }
@@ -254,8 +326,9 @@ pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResu
 /// patch), so two patches at the same moment both land and neither is lost. The rules that
 /// depend on the whole row (a name or an email, at most `MAX_ATTRIBUTES` attributes) are in the
 /// WHERE clause: a patch that the latest row makes invalid changes nothing (0 rows), and the
-/// caller explains why. `expected_version` (from `If-Match`) adds the version check.
-pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str) -> Sql {
+/// caller explains why. `expected_version` (from `If-Match`) adds the version check. A new parent
+/// is guarded against circles and depth as the row is written (`tree::parent_guard`).
+pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str, context: &PatchContext) -> Sql {
     let mut b = Builder::default();
     let mut sets: Vec<String> = Vec::new();
     let mut guards: Vec<String> = Vec::new();
@@ -293,9 +366,35 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
         let p = b.bind(Scalar::Text(kind.as_str().into()));
         sets.push(format!("kind = {p}"));
     }
+    let id = b.bind(Scalar::Text(id.into()));
+    match &patch.parent_id {
+        None => {}
+        Some(None) => sets.push("parent_id = NULL".into()),
+        Some(Some(parent)) => {
+            let p = b.bind(Scalar::Text(parent.clone()));
+            sets.push(format!("parent_id = {p}"));
+            guards.push(super::tree::parent_guard(&p, &id, context.height));
+        }
+    }
+    // A handle given is set as is; null derives it again; a first name brings one.
+    let stem = || context.stem.clone().map(Scalar::Text).unwrap_or(Scalar::Null);
+    match &patch.handle {
+        Some(Some(h)) => {
+            let p = b.bind(Scalar::Text(h.as_str().into()));
+            sets.push(format!("handle = {p}"));
+        }
+        Some(None) => {
+            let s = b.bind(stem());
+            sets.push(format!("handle = {}", derived_handle(&s, "1", &id)));
+        }
+        None if patch.name.is_some() => {
+            let s = b.bind(stem());
+            sets.push(format!("handle = coalesce(handle, {})", derived_handle(&s, "1", &id)));
+        }
+        None => {}
+    }
     let now = b.bind(Scalar::Text(now.into()));
     sets.push(format!("updated_at = {now}, version = version + 1"));
-    let id = b.bind(Scalar::Text(id.into()));
     if let Some(v) = expected_version {
         let p = b.bind(Scalar::Int(v));
         guards.push(format!("version = {p}"));
@@ -307,30 +406,33 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
     }
 }
 
+/// What a patch needs to know beyond its own fields: how deep the customer's subtree goes (for
+/// a new parent) and the handle stem of the name it will have (for a derived handle).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatchContext {
+    pub height: usize,
+    pub stem: Option<String>,
+}
+
 pub fn apply_patch(
     db: &D1Database,
     id: &str,
     patch: &CustomerPatch,
     expected_version: Option<i64>,
     now: &str,
+    context: &PatchContext,
 ) -> DbResult<D1PreparedStatement> {
-    let sql = patch_sql(id, patch, expected_version, now);
+    let sql = patch_sql(id, patch, expected_version, now, context);
     statement(db, &sql.text, &sql.binds)
 }
 
+/// Soft-deletes one customer that has no live sub-customers (0 rows when it has: the caller
+/// says why, or cascades with `soft_delete_many`).
 pub fn soft_delete(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
-        "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NULL",
-        &[Scalar::Text(now.into()), Scalar::Text(id.into())],
-    )
-}
-
-/// Undoes a soft delete; the live-email index refuses it when the email was taken meanwhile.
-pub fn restore(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
-    statement(
-        db,
-        "UPDATE customers SET deleted_at = NULL, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NOT NULL",
+        "UPDATE customers SET deleted_at = ?1, updated_at = ?1, version = version + 1 WHERE id = ?2 AND deleted_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM customers k WHERE k.parent_id = ?2 AND k.deleted_at IS NULL)",
         &[Scalar::Text(now.into()), Scalar::Text(id.into())],
     )
 }
@@ -345,7 +447,7 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
         statement(
             db,
             "UPDATE customers SET name = ?1, email = NULL, email_normalized = NULL, phone = NULL, company = NULL, \
-             notes = NULL, attributes = '{}', updated_at = ?2, version = version + 1 WHERE id = ?3",
+             notes = NULL, attributes = '{}', handle = NULL, updated_at = ?2, version = version + 1 WHERE id = ?3",
             &[marker.clone(), now.clone(), id.clone()],
         )?,
         // A contact's email is required and unique per customer, so each gets its own
@@ -396,6 +498,7 @@ pub async fn force_delete(db: &D1Database, ids: &[String], audit: Vec<D1Prepared
     let mut batch = vec![statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?];
     batch.extend(audit);
     batch.push(statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?);
+    batch.push(super::tree::detach_children_of(db, ids)?);
     let results = db.batch(batch).await?;
     let counts = results
         .first()
@@ -413,6 +516,22 @@ pub fn soft_delete_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<
          WHERE id IN (SELECT value FROM json_each(?2)) AND deleted_at IS NULL",
         &[Scalar::Text(now.into()), ids_json(ids)],
     )
+}
+
+/// Whether the own company is among `ids`.
+pub async fn any_own_company(db: &D1Database, ids: &[String]) -> DbResult<bool> {
+    #[derive(Deserialize)]
+    struct Found {
+        found: f64,
+    }
+    let row: Option<Found> = statement(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM customers WHERE own_company = 1 AND id IN (SELECT value FROM json_each(?1))) AS found",
+        &[ids_json(ids)],
+    )?
+    .first(None)
+    .await?;
+    Ok(row.is_some_and(|r| r.found != 0.0))
 }
 
 /// Which of `ids` exist, and whether each is soft-deleted.
@@ -444,17 +563,18 @@ mod tests {
 
     #[test]
     fn a_patch_sets_only_its_own_fields() {
-        let sql = patch_sql("c1", &patch(json!({"company": "ACME"})), None, "now");
+        let sql = patch_sql("c1", &patch(json!({"company": "ACME"})), None, "now", &PatchContext::default());
         assert_eq!(
             sql.text,
-            "UPDATE customers SET company = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3 AND deleted_at IS NULL"
+            "UPDATE customers SET company = ?1, updated_at = ?3, version = version + 1 WHERE id = ?2 AND deleted_at IS NULL"
         );
-        assert_eq!(sql.binds, vec![Scalar::Text("ACME".into()), Scalar::Text("now".into()), Scalar::Text("c1".into())]);
+        assert_eq!(sql.binds, vec![Scalar::Text("ACME".into()), Scalar::Text("c1".into()), Scalar::Text("now".into())]);
     }
 
     #[test]
     fn attributes_are_merged_in_the_statement_and_their_count_guarded() {
-        let sql = patch_sql("c1", &patch(json!({"attributes": {"plan": "pro", "old": null}})), None, "now");
+        let sql =
+            patch_sql("c1", &patch(json!({"attributes": {"plan": "pro", "old": null}})), None, "now", &PatchContext::default());
         assert!(sql.text.contains("attributes = json_patch(attributes, ?1)"));
         assert!(sql.text.contains(&format!("(SELECT count(*) FROM json_each(json_patch(attributes, ?1))) <= {MAX_ATTRIBUTES}")));
         assert_eq!(sql.binds[0], Scalar::Text(r#"{"old":null,"plan":"pro"}"#.into()));
@@ -462,20 +582,42 @@ mod tests {
 
     #[test]
     fn clearing_the_name_keeps_the_rule_of_a_name_or_an_email() {
-        let sql = patch_sql("c1", &patch(json!({"name": null})), None, "now");
+        let sql = patch_sql("c1", &patch(json!({"name": null})), None, "now", &PatchContext::default());
         assert!(sql.text.contains("AND (?1 IS NOT NULL OR email IS NOT NULL)"), "{}", sql.text);
     }
 
     #[test]
     fn a_new_email_sets_its_normalised_form_too() {
-        let sql = patch_sql("c1", &patch(json!({"email": "Ada@Example.com"})), None, "now");
+        let sql = patch_sql("c1", &patch(json!({"email": "Ada@Example.com"})), None, "now", &PatchContext::default());
         assert!(sql.text.starts_with("UPDATE customers SET email = ?1, email_normalized = ?2,"));
         assert_eq!(sql.binds[1], Scalar::Text("ada@example.com".into()));
     }
 
     #[test]
+    fn a_new_parent_is_guarded_in_the_statement() {
+        let context = PatchContext { height: 1, stem: None };
+        let sql = patch_sql("c1", &patch(json!({"parent_id": "0193aaaa-0000-7000-8000-000000000001"})), None, "now", &context);
+        assert!(sql.text.contains("parent_id = ?2"), "{}", sql.text);
+        assert!(sql.text.contains("count(*) <= 3 AND sum(up.id = ?1) = 0"), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_first_name_brings_a_derived_handle_and_keeps_one_that_exists() {
+        let context = PatchContext { height: 0, stem: Some("ada".into()) };
+        let sql = patch_sql("c1", &patch(json!({"name": "Ada"})), None, "now", &context);
+        assert!(sql.text.contains("handle = coalesce(handle, CASE WHEN ?3 IS NULL"), "{}", sql.text);
+        assert_eq!(sql.binds[2], Scalar::Text("ada".into()));
+    }
+
+    #[test]
+    fn a_handle_given_is_set_as_is() {
+        let sql = patch_sql("c1", &patch(json!({"handle": "acme"})), None, "now", &PatchContext::default());
+        assert!(sql.text.contains("handle = ?2"), "{}", sql.text);
+    }
+
+    #[test]
     fn if_match_adds_the_version_check() {
-        let sql = patch_sql("c1", &patch(json!({"notes": "x"})), Some(4), "now");
+        let sql = patch_sql("c1", &patch(json!({"notes": "x"})), Some(4), "now", &PatchContext::default());
         assert!(sql.text.ends_with("AND version = ?4"));
         assert_eq!(sql.binds[3], Scalar::Int(4));
     }

@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
+use super::customers::derived_handle;
 use super::query::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
+use crate::domain::handle::Handle;
 use crate::domain::import::Existing;
 
 /// D1 takes at most 2 MB per bound value; stay well under it.
@@ -56,7 +58,8 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
 
 /// One row as `INSERT_MANY`, `UPDATE_MANY` and `AUDIT_MANY` read it: a JSON array, positions as
 /// in their `value ->> n`. Arrays rather than objects: a third smaller, and no key to look up
-/// per cell. The last two are the row's audit entry: its id and the names of changed fields.
+/// per cell. Then the row's audit entry (its id and the names of changed fields) and the stem of
+/// the handle its name gives.
 #[derive(Serialize)]
 struct RowJson<'a>(
     &'a str,
@@ -69,6 +72,7 @@ struct RowJson<'a>(
     &'a Map<String, Value>,
     &'a str,
     &'a [&'a str],
+    Option<Handle>,
 );
 
 /// A row to write: the customer's id, its cells, its audit entry's id and changed fields.
@@ -92,6 +96,7 @@ fn row_json<'a>(w: &RowWrite<'a>) -> RowJson<'a> {
         &f.attributes,
         w.audit_id,
         w.changed,
+        f.name.as_deref().and_then(Handle::stem),
     )
 }
 
@@ -121,21 +126,38 @@ fn close(mut array: Vec<u8>) -> String {
     String::from_utf8(array).unwrap_or_default()
 }
 
-const INSERT_MANY: &str = "INSERT INTO customers (id, name, email, email_normalized, phone, company, notes, attributes, \
-    kind, source, created_at, updated_at, version) \
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \
-           'registered', 'import', ?2, ?2, 1 \
-    FROM json_each(?1)";
+/// The rows of one chunk, each with its place among the chunk's rows of the same handle stem, so
+/// that rows named alike get different numbers (`customers::derived_handle`).
+const CHUNK_ROWS: &str = "SELECT value, value ->> 0 AS id, value ->> 10 AS stem, \
+    row_number() OVER (PARTITION BY value ->> 10 ORDER BY key) AS rank FROM json_each(?1)";
 
-/// Non-empty cells overwrite, empty ones keep what is stored; attributes are merged.
-const UPDATE_MANY: &str = "UPDATE customers SET \
+fn insert_many_sql() -> String {
+    format!(
+        "INSERT INTO customers (id, name, email, email_normalized, phone, company, notes, attributes, \
+         kind, source, created_at, updated_at, handle, version) \
+         SELECT j.id, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, \
+                'registered', 'import', ?2, ?2, {}, 1 \
+         FROM ({CHUNK_ROWS}) AS j",
+        derived_handle("j.stem", "j.rank", "j.id")
+    )
+}
+
+/// Non-empty cells overwrite, empty ones keep what is stored; attributes are merged. A customer
+/// without a handle gets one when the row gives it a name.
+fn update_many_sql() -> String {
+    format!(
+        "UPDATE customers SET \
       name = coalesce(j.name, customers.name), email = coalesce(j.email, customers.email), \
       phone = coalesce(j.phone, customers.phone), company = coalesce(j.company, customers.company), \
       notes = coalesce(j.notes, customers.notes), attributes = json_patch(customers.attributes, j.attributes), \
+      handle = coalesce(customers.handle, {}), \
       updated_at = ?2, version = customers.version + 1 \
-    FROM (SELECT value ->> 0 AS id, value ->> 1 AS name, value ->> 2 AS email, value ->> 4 AS phone, \
-                 value ->> 5 AS company, value ->> 6 AS notes, value ->> 7 AS attributes FROM json_each(?1)) AS j \
-    WHERE customers.id = j.id AND customers.deleted_at IS NULL";
+    FROM (SELECT id, stem, rank, value ->> 1 AS name, value ->> 2 AS email, value ->> 4 AS phone, \
+                 value ->> 5 AS company, value ->> 6 AS notes, value ->> 7 AS attributes FROM ({CHUNK_ROWS})) AS j \
+    WHERE customers.id = j.id AND customers.deleted_at IS NULL",
+        derived_handle("j.stem", "j.rank", "customers.id")
+    )
+}
 
 /// Each row's own audit entry, read from the same JSON as its write: `?2` time, `?3` actor,
 /// `?4` action, `?5` request id, `?6` details.
@@ -182,11 +204,11 @@ fn many<'a>(
 }
 
 pub fn inserts<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, INSERT_MANY, "customer.create", rows, by)
+    many(db, &insert_many_sql(), "customer.create", rows, by)
 }
 
 pub fn updates<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, UPDATE_MANY, "customer.update", rows, by)
+    many(db, &update_many_sql(), "customer.update", rows, by)
 }
 
 #[cfg(test)]
@@ -219,7 +241,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             row,
-            json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"]])
+            json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"], "ada"])
         );
     }
 

@@ -3,23 +3,33 @@ use serde::{Deserialize, Serialize};
 use worker::D1Database;
 
 use super::audit::{self, AuditEntry};
+use super::customers;
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::handle::Handle;
 use crate::domain::interaction::PublicInteraction;
 
 /// Finds the live customer with the email or creates a visitor, in one statement guarded by the
 /// live-email unique index, so simultaneous first requests create exactly one customer. Only
-/// empty name and phone are filled; `last_seen_at` always moves forward.
-const UPSERT_VISITOR: &str = "INSERT INTO customers (id, name, email, email_normalized, phone, attributes, kind, source, \
-    created_at, updated_at, last_seen_at, version) \
-    VALUES (?1, ?2, ?3, ?4, ?5, '{}', 'visitor', ?6, ?7, ?7, ?7, 1) \
+/// empty name and phone are filled; `last_seen_at` always moves forward. A name, new or filled
+/// in, brings a handle derived from its stem `?8`.
+fn upsert_visitor_sql() -> String {
+    format!(
+        "INSERT INTO customers (id, name, email, email_normalized, phone, attributes, kind, source, \
+    created_at, updated_at, last_seen_at, handle, version) \
+    VALUES (?1, ?2, ?3, ?4, ?5, '{{}}', 'visitor', ?6, ?7, ?7, ?7, {new_handle}, 1) \
     ON CONFLICT (email_normalized) WHERE deleted_at IS NULL DO UPDATE SET \
+      handle = CASE WHEN customers.handle IS NULL AND customers.name IS NULL THEN {filled_handle} ELSE customers.handle END, \
       name = coalesce(customers.name, excluded.name), \
       phone = coalesce(customers.phone, excluded.phone), \
       last_seen_at = max(coalesce(customers.last_seen_at, ''), excluded.last_seen_at), \
       version = customers.version + ((customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL)), \
       updated_at = CASE WHEN (customers.name IS NULL AND excluded.name IS NOT NULL) OR (customers.phone IS NULL AND excluded.phone IS NOT NULL) \
-                   THEN excluded.updated_at ELSE customers.updated_at END";
+                   THEN excluded.updated_at ELSE customers.updated_at END",
+        new_handle = customers::derived_handle("?8", "1", "?1"),
+        filled_handle = customers::derived_handle("?8", "1", "customers.id"),
+    )
+}
 
 /// The audit row of a fill-in, written before the upsert in the same batch: it reads the state the
 /// upsert is about to change, so it names exactly the empty fields this request fills (`?8`
@@ -66,9 +76,10 @@ pub async fn record(
             text(&i.phone),
         ],
     )?;
+    let stem = i.name.as_deref().and_then(Handle::stem).map(|h| Scalar::Text(h.as_str().into()));
     let upsert = statement(
         db,
-        UPSERT_VISITOR,
+        &upsert_visitor_sql(),
         &[
             Scalar::Text(customer_id.into()),
             text(&i.name),
@@ -77,6 +88,7 @@ pub async fn record(
             text(&i.phone),
             Scalar::Text(i.kind.source().as_str().into()),
             Scalar::Text(now.into()),
+            stem.unwrap_or(Scalar::Null),
         ],
     )?;
     let insert = statement(

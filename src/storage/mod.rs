@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod import;
 pub mod interactions;
 pub mod query;
+pub mod tree;
 
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -32,6 +33,12 @@ pub enum Violation {
     AdminEmail,
     /// Migration 0007's triggers: more than 50 attributes.
     AttributeLimit,
+    /// `customers_handle_live`: a live customer has this handle already.
+    Handle,
+    /// Migration 0010's triggers: the own company cannot be deleted or redacted.
+    Protected,
+    /// Migration 0010's triggers: a live customer's parent must be a live customer.
+    Parent,
     /// Another unique or foreign-key failure: a race with another request's change.
     Raced,
     /// A CHECK or NOT NULL constraint.
@@ -61,6 +68,12 @@ impl DbError {
             Violation::Bookmark
         } else if m.contains("customer_attributes_limit") {
             Violation::AttributeLimit
+        } else if unique && m.contains("customers.handle") {
+            Violation::Handle
+        } else if m.contains("customer_protected") {
+            Violation::Protected
+        } else if m.contains("invalid_parent") {
+            Violation::Parent
         } else if unique || m.contains("foreign key constraint failed") {
             Violation::Raced
         } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {

@@ -77,7 +77,7 @@ impl Builder {
 
 /// The columns every customer read selects, in the shape `storage::customers::Row` expects.
 pub const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.company, c.notes, c.attributes, c.kind, c.source, \
-    c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
+    c.parent_id, c.handle, c.own_company, c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
     (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = c.id) AS group_ids";
 
 fn lower_text(s: &str) -> String {
@@ -118,6 +118,8 @@ fn condition_sql(b: &mut Builder, c: &Condition) -> String {
         Field::Company => ("c.company".into(), true),
         Field::Kind => ("c.kind".into(), false),
         Field::Source => ("c.source".into(), false),
+        Field::ParentId => ("c.parent_id".into(), false),
+        Field::Handle => ("c.handle".into(), false),
         Field::CreatedAt => ("c.created_at".into(), false),
         Field::UpdatedAt => ("c.updated_at".into(), false),
         Field::LastSeenAt => ("c.last_seen_at".into(), false),
@@ -203,8 +205,8 @@ impl CustomerQuery {
     fn where_sql(&self, b: &mut Builder, after: Option<&After>, plan: Plan) -> String {
         let mut parts = vec![self.status.sql().to_string()];
         if let Some(q) = &self.search {
-            // What a search means, in every plan: the text is a substring of name, email, phone
-            // or company, ASCII letters compared case-insensitively (SQLite's `lower`).
+            // What a search means, in every plan: the text is a substring of name, email, phone,
+            // company or handle, ASCII letters compared case-insensitively (SQLite's `lower`).
             let p = b.bind(Scalar::Text(lower_text(q)));
             if plan == Plan::Candidates && q.chars().count() >= 3 {
                 // The trigram index narrows the rows to test to those it matches, a superset of
@@ -215,7 +217,8 @@ impl CustomerQuery {
             }
             parts.push(format!(
                 "(instr(lower(coalesce(c.name, '')), {p}) > 0 OR instr(coalesce(c.email_normalized, ''), {p}) > 0 \
-                 OR instr(lower(coalesce(c.phone, '')), {p}) > 0 OR instr(lower(coalesce(c.company, '')), {p}) > 0)"
+                 OR instr(lower(coalesce(c.phone, '')), {p}) > 0 OR instr(lower(coalesce(c.company, '')), {p}) > 0 \
+                 OR instr(coalesce(c.handle, ''), {p}) > 0)"
             ));
         }
         for c in &self.required {

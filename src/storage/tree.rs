@@ -1,0 +1,181 @@
+//! SQL for the customer tree (sub-customers) and the own company. Walks are recursive CTEs
+//! bounded a few levels past `MAX_DEPTH`, so even a tree that broke the rules could not loop.
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::customers::{derived_handle, Row};
+use super::query::{Scalar, CUSTOMER_COLUMNS};
+use super::{statement, DbResult};
+use crate::domain::customer::Customer;
+use crate::domain::hierarchy::{Ancestor, Lineage, MAX_DEPTH};
+
+/// Walks stop here: deeper than any valid tree.
+const WALK_LIMIT: usize = MAX_DEPTH + 2;
+
+fn ids_json(ids: &[String]) -> Scalar {
+    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+}
+
+fn ancestors_sql() -> String {
+    format!(
+        "WITH RECURSIVE up(id, parent_id, live, n) AS ( \
+           SELECT id, parent_id, deleted_at IS NULL, 1 FROM customers WHERE id = ?1 \
+           UNION ALL SELECT c.id, c.parent_id, c.deleted_at IS NULL, up.n + 1 \
+           FROM customers c JOIN up ON c.id = up.parent_id WHERE up.n < {WALK_LIMIT}) \
+         SELECT id, live FROM up ORDER BY n"
+    )
+}
+
+fn height_sql() -> String {
+    format!(
+        "WITH RECURSIVE down(id, n) AS (SELECT ?1, 0 \
+           UNION ALL SELECT c.id, down.n + 1 FROM customers c JOIN down ON c.parent_id = down.id WHERE down.n < {WALK_LIMIT}) \
+         SELECT max(n) AS height FROM down"
+    )
+}
+
+/// What the rules need to place `customer` (None: a new one) under `parent_id`: the parent's
+/// chain upwards, and how many levels the customer's own subtree (deleted members too, which a
+/// restore could bring back) goes down. One round trip.
+pub async fn lineage(db: &D1Database, parent_id: &str, customer: Option<&str>) -> DbResult<Lineage> {
+    #[derive(Deserialize)]
+    struct Up {
+        id: String,
+        live: f64,
+    }
+    #[derive(Deserialize)]
+    struct Height {
+        height: Option<f64>,
+    }
+    let mut batch = vec![statement(db, &ancestors_sql(), &[Scalar::Text(parent_id.into())])?];
+    if let Some(me) = customer {
+        batch.push(statement(db, &height_sql(), &[Scalar::Text(me.into())])?);
+    }
+    let results = db.batch(batch).await?;
+    let ancestors = match results.first() {
+        Some(r) => r.results::<Up>()?.into_iter().map(|u| Ancestor { id: u.id, live: u.live != 0.0 }).collect(),
+        None => vec![],
+    };
+    let height = match results.get(1) {
+        Some(r) => r.results::<Height>()?.pop().and_then(|h| h.height).unwrap_or(0.0) as usize,
+        None => 0,
+    };
+    Ok(Lineage { ancestors, height })
+}
+
+/// The guard a parent change carries in its WHERE, checked by the database as it writes: the
+/// new parent's chain does not pass through `me` (no circle, even when two customers are moved
+/// under each other at the same moment) and leaves room for `height` levels below `me`.
+pub fn parent_guard(parent: &str, me: &str, height: usize) -> String {
+    let room = MAX_DEPTH.saturating_sub(1 + height);
+    format!(
+        "(WITH RECURSIVE up(id, n) AS (SELECT {parent}, 1 \
+           UNION ALL SELECT c2.parent_id, up.n + 1 FROM customers c2 JOIN up ON c2.id = up.id \
+           WHERE c2.parent_id IS NOT NULL AND up.n < {WALK_LIMIT}) \
+         SELECT count(*) <= {room} AND sum(up.id = {me}) = 0 FROM up)"
+    )
+}
+
+/// One customer of a subtree: how far below the root it is and whether it is soft-deleted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub depth: f64,
+    pub deleted_at: Option<String>,
+    pub own_company: f64,
+}
+
+/// The subtrees of `roots`, the roots included (depth 0), at most `limit` customers: the caller
+/// asks for one more than it accepts, to know when a subtree is too large.
+pub async fn subtree(db: &D1Database, roots: &[String], limit: usize) -> DbResult<Vec<Member>> {
+    let sql = format!(
+        "WITH RECURSIVE down(id, n) AS (SELECT value, 0 FROM json_each(?1) \
+           UNION ALL SELECT c.id, down.n + 1 FROM customers c JOIN down ON c.parent_id = down.id WHERE down.n < {WALK_LIMIT}) \
+         SELECT DISTINCT d.id, c.parent_id, d.n AS depth, c.deleted_at, c.own_company FROM down d JOIN customers c ON c.id = d.id ORDER BY d.n LIMIT ?2"
+    );
+    Ok(statement(db, &sql, &[ids_json(roots), Scalar::Int(limit as i64)])?.all().await?.results::<Member>()?)
+}
+
+/// Which of the live customers `ids` have a live sub-customer outside `ids`: deleting them alone
+/// would leave that sub-customer under a deleted parent.
+pub async fn with_children_outside(db: &D1Database, ids: &[String]) -> DbResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Parent {
+        parent_id: String,
+    }
+    let rows = statement(
+        db,
+        "SELECT DISTINCT k.parent_id FROM customers k WHERE k.parent_id IN (SELECT value FROM json_each(?1)) \
+         AND k.deleted_at IS NULL AND k.id NOT IN (SELECT value FROM json_each(?1))",
+        &[ids_json(ids)],
+    )?
+    .all()
+    .await?
+    .results::<Parent>()?;
+    Ok(rows.into_iter().map(|r| r.parent_id).collect())
+}
+
+/// Restores the customers `ids` (one level of a subtree: run the levels parent first, so each
+/// finds its parent live). A handle another live customer took meanwhile gets the next number.
+pub fn restore_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
+    let handle = derived_handle("customers.handle", "1", "customers.id");
+    statement(
+        db,
+        &format!(
+            "UPDATE customers SET deleted_at = NULL, handle = {handle}, updated_at = ?1, version = version + 1 \
+             WHERE id IN (SELECT value FROM json_each(?2)) AND deleted_at IS NOT NULL"
+        ),
+        &[Scalar::Text(now.into()), ids_json(ids)],
+    )
+}
+
+/// The own company, if one is marked.
+pub async fn own_company(db: &D1Database) -> DbResult<Option<Customer>> {
+    let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.own_company = 1");
+    let row: Option<Row> = statement(db, &sql, &[])?.first(None).await?;
+    Ok(row.map(Row::into_customer))
+}
+
+/// Unmarks the current own company other than `id` (if any); run before `mark_own_company`.
+pub fn unmark_own_company(db: &D1Database, except: Option<&str>, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET own_company = 0, updated_at = ?1, version = version + 1 WHERE own_company = 1 AND id IS NOT ?2",
+        &[Scalar::Text(now.into()), except.map(|e| Scalar::Text(e.into())).unwrap_or(Scalar::Null)],
+    )
+}
+
+/// Marks the live customer `id` as the own company; changes nothing if it already is one.
+pub fn mark_own_company(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET own_company = 1, updated_at = ?1, version = version + 1 \
+         WHERE id = ?2 AND deleted_at IS NULL AND own_company = 0",
+        &[Scalar::Text(now.into()), Scalar::Text(id.into())],
+    )
+}
+
+/// Orphans left by a subtree force-deleted while a sub-customer was being added under it move to
+/// the top level rather than point at nothing.
+pub fn detach_children_of(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
+    statement(db, "UPDATE customers SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parent_guard_leaves_room_for_the_moved_subtree() {
+        let g = parent_guard("?1", "?2", 2);
+        assert!(g.contains("count(*) <= 2"), "{g}");
+        assert!(g.contains("sum(up.id = ?2) = 0"));
+    }
+
+    #[test]
+    fn walks_are_bounded() {
+        assert!(ancestors_sql().contains(&format!("up.n < {WALK_LIMIT}")));
+        assert!(height_sql().contains(&format!("down.n < {WALK_LIMIT}")));
+    }
+}
