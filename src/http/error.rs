@@ -83,6 +83,10 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A single-use link that was used, revoked or has expired.
+    LinkExpired,
+    /// A feature that needs a setting the deployment lacks (the variable's name).
+    NotConfigured(&'static str),
     /// A D1 hiccup the client may retry.
     Unavailable(String),
     /// Anything else: the cause is logged, never shown.
@@ -112,7 +116,8 @@ impl ApiError {
             CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } => 409,
             VersionMismatch { .. } => 412,
             RateLimited { .. } => 429,
-            Unavailable(_) => 503,
+            LinkExpired => 410,
+            Unavailable(_) | NotConfigured(_) => 503,
             Internal(_) => 500,
         }
     }
@@ -141,6 +146,8 @@ impl ApiError {
             InvalidEncoding(_) => "invalid_encoding",
             TooManyRows { .. } => "too_many_rows",
             Conflict { code, .. } => code,
+            LinkExpired => "link_expired",
+            NotConfigured(_) => "not_configured",
             Unavailable(_) => "service_unavailable",
             Internal(_) => "internal_error",
         }
@@ -178,6 +185,8 @@ impl ApiError {
             InvalidCsv(m) | InvalidEncoding(m) => m.clone(),
             TooManyRows { limit } => format!("the file has more than {limit} rows"),
             Conflict { message, .. } => message.clone(),
+            LinkExpired => "this link was used already, replaced by a newer one or has expired; ask for a new one".into(),
+            NotConfigured(var) => format!("this needs a valid `{var}` setting, which this deployment lacks; ask its operator"),
             Unavailable(_) => "the database is busy; retry shortly".into(),
             Internal(_) => "internal error".into(),
         }
@@ -198,6 +207,7 @@ impl ApiError {
     pub fn log_cause(&self) -> Option<&str> {
         match self {
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => Some(cause),
+            ApiError::NotConfigured(var) => Some(var),
             _ => None,
         }
     }
@@ -410,6 +420,19 @@ mod tests {
             "contact_exists"
         );
         assert_eq!(db("D1_ERROR: UNIQUE constraint failed: customers.email_normalized").code(), "customer_exists");
+    }
+
+    #[test]
+    fn a_spent_link_is_gone() {
+        assert_eq!((ApiError::LinkExpired.status(), ApiError::LinkExpired.code()), (410, "link_expired"));
+    }
+
+    #[test]
+    fn a_missing_setting_is_named_and_not_worth_retrying() {
+        let e = ApiError::NotConfigured("ACTIVATION_URL_BASE");
+        assert_eq!((e.status(), e.code()), (503, "not_configured"));
+        assert!(e.message().contains("ACTIVATION_URL_BASE"));
+        assert!(e.headers().is_empty(), "no Retry-After: waiting does not configure it");
     }
 
     #[test]
