@@ -1,24 +1,25 @@
-//! `/v1/customers/{id}/contacts`: the people who act for an organisation customer.
-//! A soft-deleted customer's contacts can be read and removed, not added or changed.
+//! `/v1/customers/{id}/contacts`: the people who act for an organisation customer (customer
+//! users). A soft-deleted customer's contacts can be read and removed, not added or changed.
+//! Activation links are in `api::activation`.
 use serde_json::json;
 use worker::Response;
 
 use super::audit_entry;
-use crate::domain::contact::{Contact, ContactPatch, NewContact};
+use crate::domain::contact::{Contact, ContactPatch, ContactStatus, NewContact};
 use crate::domain::customer::Customer;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::contacts;
-use crate::storage::run_with_audit;
+use crate::storage::{activation, rows_changed, run_with_audit};
 
 async fn load_customer(cx: &Ctx) -> ApiResult<Customer> {
     super::customers::load(cx, cx.param("id")).await
 }
 
 /// The customer, refused with 409 `customer_deleted` when it is soft-deleted.
-async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
+pub(super) async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
     let customer = load_customer(cx).await?;
     if customer.deleted_at.is_some() {
         return Err(ApiError::CustomerDeleted);
@@ -26,7 +27,7 @@ async fn load_live_customer(cx: &Ctx) -> ApiResult<Customer> {
     Ok(customer)
 }
 
-async fn load_contact(cx: &Ctx, customer_id: &str) -> ApiResult<Contact> {
+pub(super) async fn load_contact(cx: &Ctx, customer_id: &str) -> ApiResult<Contact> {
     let id = cx.param("contact_id");
     super::uuid_or_404(id, "contact")?;
     contacts::get(&cx.db()?, customer_id, id).await?.ok_or(ApiError::NotFound("contact"))
@@ -79,6 +80,8 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         first_name: new.first_name,
         last_name: new.last_name,
         phone: new.phone,
+        status: ContactStatus::Pending,
+        activated_at: None,
         created_at: now.clone(),
         updated_at: now.clone(),
     };
@@ -102,7 +105,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let customer = load_live_customer(cx).await?;
     let current = load_contact(cx, &customer.id).await?;
     let patch = ContactPatch::parse(&body).map_err(ApiError::Validation)?;
-    let (change, changed) = patch.changes_to(&current);
+    let (change, changed) = patch.changes_to(&current).map_err(|e| ApiError::Validation(vec![e]))?;
     if changed.is_empty() {
         return Answer::json(200, &current)?.into_response();
     }
@@ -110,12 +113,13 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let mut entry = audit_entry(cx, "contact.update", "contact", Some(&current.id), changed);
     entry.details = json!({ "customer_id": customer.id });
-    let updated = run_with_audit(
-        &db,
-        contacts::update(&db, &customer.id, &current.id, &change, &now)?,
-        audit::insert_if_changed(&db, &entry, &now)?,
-    )
-    .await?;
+    let mut batch =
+        vec![contacts::update(&db, &customer.id, &current.id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?];
+    // A link sent to the old address, or to someone being turned off, must not work any more.
+    if change.revokes_links() {
+        batch.push(activation::revoke_open(&db, &customer.id, &current.id, &now)?);
+    }
+    let updated = db.batch(batch).await?.first().map(rows_changed).unwrap_or(0);
     if updated == 0 {
         return Err(explain_no_change(cx, true).await);
     }

@@ -17,8 +17,9 @@ use crate::storage::interactions;
 const RATE_LIMITER: &str = "PUBLIC_RATE_LIMITER";
 
 /// Counts the request against the caller's address; fails open (and logs) if the limiter
-/// itself is unavailable, so a limiter outage never takes the public pages down.
-async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
+/// itself is unavailable, so a limiter outage never takes the public pages down. Every public
+/// endpoint shares it (one budget per address).
+pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
     let client = cx.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let limiter = match cx.env.rate_limiter(RATE_LIMITER) {
         Ok(l) => l,

@@ -22,7 +22,7 @@ mod tests {
     use super::DOCUMENT;
     use crate::domain::customer::{self, Kind, Source};
     use crate::domain::permission::Permission;
-    use crate::domain::{api_key, bulk, contact, email, fields, filter, group, interaction, query};
+    use crate::domain::{activation, api_key, bulk, contact, email, fields, filter, group, interaction, query};
     use crate::http::error::MAX_LISTED_FIELDS;
 
     fn doc() -> Value {
@@ -60,6 +60,9 @@ mod tests {
             assert_eq!(at(&d, &format!("{p}/email/maxLength")), json!(email::MAX_EMAIL_LEN), "{schema}.email");
         }
         assert_eq!(at(&d, "/components/schemas/ApiKeyCreate/properties/name/maxLength"), json!(api_key::MAX_NAME_LEN));
+        let token = "/components/schemas/ContactActivation/properties/token";
+        assert_eq!(at(&d, &format!("{token}/minLength")), json!(activation::TOKEN_LEN));
+        assert_eq!(at(&d, &format!("{token}/maxLength")), json!(activation::TOKEN_LEN));
         let public = "/components/schemas/PublicInteraction/properties";
         assert_eq!(at(&d, &format!("{public}/resource_id/maxLength")), json!(interaction::MAX_RESOURCE_ID_LEN));
         assert_eq!(at(&d, &format!("{public}/name/maxLength")), json!(customer::MAX_NAME_LEN));
@@ -95,6 +98,7 @@ mod tests {
         assert_eq!(at(&d, "/components/schemas/CustomerSource/enum"), json!(Source::ALL));
         assert_eq!(at(&d, "/components/schemas/InteractionType/enum"), json!(interaction::InteractionType::ALL));
         assert_eq!(at(&d, "/components/schemas/Permission/enum"), json!(Permission::ALL.map(|p| p.as_str())));
+        assert_eq!(at(&d, "/components/schemas/ContactStatus/enum"), json!(contact::ContactStatus::ALL));
         assert_eq!(at(&d, "/components/schemas/ListSort/enum"), words(query::Sort::ALLOWED));
         assert_eq!(at(&d, "/components/schemas/FilterCondition/properties/op/enum"), words(query::Op::ALLOWED));
     }

@@ -1,6 +1,8 @@
-//! Contacts: the people who act for an organisation customer, and the rules for adding and
-//! changing one. A contact's email is required and unique per customer, case-insensitively.
-use serde::Serialize;
+//! Contacts: the people who act for an organisation customer (its customer users), and the rules
+//! for adding and changing one. A contact's email is required and unique per customer,
+//! case-insensitively. A contact starts `pending` and becomes `active` only through its activation
+//! link (`domain::activation`); an admin can disable it and enable it again.
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::email::Email;
@@ -9,7 +11,82 @@ use super::validation::{finish, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 200;
 
-const READ_ONLY: [&str; 4] = ["id", "customer_id", "created_at", "updated_at"];
+const READ_ONLY: [&str; 5] = ["id", "customer_id", "created_at", "updated_at", "activated_at"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactStatus {
+    /// Never activated: waiting for the person to open an activation link.
+    Pending,
+    /// Activated through a link (`activated_at` says when).
+    Active,
+    /// Turned off by an admin; keeps `activated_at`, so enabling restores what it was.
+    Disabled,
+}
+
+/// Why a contact cannot get an activation link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoLink {
+    AlreadyActive,
+    Disabled,
+}
+
+impl ContactStatus {
+    pub const ALL: [&'static str; 3] = ["pending", "active", "disabled"];
+
+    pub fn parse(s: &str) -> Option<ContactStatus> {
+        serde_json::from_value(Value::String(s.to_string())).ok()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactStatus::Pending => "pending",
+            ContactStatus::Active => "active",
+            ContactStatus::Disabled => "disabled",
+        }
+    }
+
+    /// The status an enabled contact has: active once it has activated, else pending.
+    pub fn enabled(activated: bool) -> ContactStatus {
+        if activated {
+            ContactStatus::Active
+        } else {
+            ContactStatus::Pending
+        }
+    }
+
+    /// Whether an activation link may be issued: only a pending contact has anything to activate.
+    pub fn may_get_link(self) -> Result<(), NoLink> {
+        match self {
+            ContactStatus::Pending => Ok(()),
+            ContactStatus::Active => Err(NoLink::AlreadyActive),
+            ContactStatus::Disabled => Err(NoLink::Disabled),
+        }
+    }
+
+    /// What a PATCH asking for `to` does to a contact now `self` (`activated`: it has activated
+    /// once): `None` when it is that already. `disabled` is always allowed; enabling names the
+    /// status the contact returns to, since activation itself is by link only.
+    pub fn patched_to(self, activated: bool, to: ContactStatus) -> Result<Option<ContactStatus>, FieldError> {
+        let enabled = ContactStatus::enabled(activated);
+        if to != ContactStatus::Disabled && to != enabled {
+            return Err(if activated {
+                FieldError::new(
+                    "status",
+                    "already_activated",
+                    "this contact has activated: it is `active` or `disabled`, never `pending` again",
+                )
+            } else {
+                FieldError::new(
+                    "status",
+                    "activation_required",
+                    "a contact becomes active only through its activation link; send `pending` to enable one that has not activated",
+                )
+            });
+        }
+        Ok((to != self).then_some(to))
+    }
+}
 
 /// A contact as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,6 +97,8 @@ pub struct Contact {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub phone: Option<String>,
+    pub status: ContactStatus,
+    pub activated_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -34,13 +113,22 @@ pub struct NewContact {
 }
 
 /// A validated merge patch for a contact: `None` leaves a field alone, `Some(None)` clears it.
-/// The email cannot be cleared. After `changes_to`, it holds only what differs.
+/// The email and the status cannot be cleared. After `changes_to`, it holds only what differs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContactPatch {
     pub email: Option<Email>,
     pub first_name: Option<Option<String>>,
     pub last_name: Option<Option<String>>,
     pub phone: Option<Option<String>>,
+    pub status: Option<ContactStatus>,
+}
+
+fn status(errors: &mut Vec<FieldError>, value: &Value) -> Option<ContactStatus> {
+    let parsed = value.as_str().and_then(ContactStatus::parse);
+    if parsed.is_none() {
+        errors.push(FieldError::new("status", "invalid", format!("status is one of {}", ContactStatus::ALL.join(", "))));
+    }
+    parsed
 }
 
 /// The email wherever it is given: null or blank is `required`, not a clearing.
@@ -64,8 +152,14 @@ fn email(errors: &mut Vec<FieldError>, value: &Value) -> Option<Email> {
     }
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Body {
+    Create,
+    Patch,
+}
+
 /// Parses every field of a body into a patch, collecting all errors at once.
-fn fields(map: &Map<String, Value>) -> Result<ContactPatch, Vec<FieldError>> {
+fn fields(map: &Map<String, Value>, body: Body) -> Result<ContactPatch, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut patch = ContactPatch::default();
     for (key, value) in map {
@@ -74,6 +168,13 @@ fn fields(map: &Map<String, Value>) -> Result<ContactPatch, Vec<FieldError>> {
             "first_name" => patch.first_name = Some(text(&mut errors, "first_name", value, MAX_NAME_LEN, Lines::Single)),
             "last_name" => patch.last_name = Some(text(&mut errors, "last_name", value, MAX_NAME_LEN, Lines::Single)),
             "phone" => patch.phone = Some(phone(&mut errors, value)),
+            // A new contact is always pending: it activates through its link, not by an admin's word.
+            "status" if body == Body::Create => errors.push(FieldError::new(
+                "status",
+                "read_only",
+                "a new contact starts pending and activates through its activation link",
+            )),
+            "status" => patch.status = status(&mut errors, value),
             k => errors.push(not_accepted(k, &READ_ONLY)),
         }
     }
@@ -84,7 +185,7 @@ impl NewContact {
     /// Validates a create body; unknown and read-only fields are errors.
     pub fn parse(body: &Value) -> Result<NewContact, Vec<FieldError>> {
         let map = object(body)?;
-        let parsed = fields(map);
+        let parsed = fields(map, Body::Create);
         let missing_email = !map.contains_key("email");
         match parsed {
             Ok(p) if !missing_email => Ok(NewContact {
@@ -106,12 +207,17 @@ impl NewContact {
 
 impl ContactPatch {
     pub fn parse(body: &Value) -> Result<ContactPatch, Vec<FieldError>> {
-        fields(object(body)?)
+        fields(object(body)?, Body::Patch)
     }
 
-    /// The part of this patch that differs from `current`, and the names of those fields.
-    /// An email that differs only in case is a change (it is shown as entered).
-    pub fn changes_to(&self, current: &Contact) -> (ContactPatch, Vec<&'static str>) {
+    /// The part of this patch that differs from `current`, and the names of those fields; a status
+    /// the contact cannot move to is the error. An email that differs only in case is a change
+    /// (it is shown as entered).
+    pub fn changes_to(&self, current: &Contact) -> Result<(ContactPatch, Vec<&'static str>), FieldError> {
+        let status = match self.status {
+            Some(to) => current.status.patched_to(current.activated_at.is_some(), to)?,
+            None => None,
+        };
         let mut changed = Vec::new();
         let email = self.email.clone().filter(|e| e.as_str() != current.email);
         if email.is_some() {
@@ -127,7 +233,16 @@ impl ContactPatch {
         let first_name = differs("first_name", &self.first_name, &current.first_name);
         let last_name = differs("last_name", &self.last_name, &current.last_name);
         let phone = differs("phone", &self.phone, &current.phone);
-        (ContactPatch { email, first_name, last_name, phone }, changed)
+        if status.is_some() {
+            changed.push("status");
+        }
+        Ok((ContactPatch { email, first_name, last_name, phone, status }, changed))
+    }
+
+    /// Whether an open activation link must stop working: it was handed out for another address,
+    /// or the contact is being turned off.
+    pub fn revokes_links(&self) -> bool {
+        self.email.is_some() || self.status == Some(ContactStatus::Disabled)
     }
 }
 
@@ -148,6 +263,8 @@ mod tests {
             first_name: Some("Grace".into()),
             last_name: None,
             phone: None,
+            status: ContactStatus::Pending,
+            activated_at: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
         }
@@ -242,7 +359,7 @@ mod tests {
 
     #[test]
     fn patch_null_clears_a_name() {
-        let (change, changed) = ContactPatch::parse(&json!({"first_name": null})).unwrap().changes_to(&contact());
+        let (change, changed) = ContactPatch::parse(&json!({"first_name": null})).unwrap().changes_to(&contact()).unwrap();
         assert_eq!(change.first_name, Some(None));
         assert_eq!(changed, vec!["first_name"]);
     }
@@ -252,14 +369,16 @@ mod tests {
         let (change, changed) =
             ContactPatch::parse(&json!({"email": "grace@example.com", "first_name": "Grace", "phone": "555 0100"}))
                 .unwrap()
-                .changes_to(&contact());
+                .changes_to(&contact())
+                .unwrap();
         assert_eq!(change, ContactPatch { phone: Some(Some("555 0100".into())), ..Default::default() });
         assert_eq!(changed, vec!["phone"]);
     }
 
     #[test]
     fn patch_with_an_email_in_another_case_is_a_change() {
-        let (change, changed) = ContactPatch::parse(&json!({"email": "Grace@Example.com"})).unwrap().changes_to(&contact());
+        let (change, changed) =
+            ContactPatch::parse(&json!({"email": "Grace@Example.com"})).unwrap().changes_to(&contact()).unwrap();
         assert_eq!(change.email.map(|e| e.as_str().to_string()).as_deref(), Some("Grace@Example.com"));
         assert_eq!(changed, vec!["email"]);
     }
@@ -270,5 +389,98 @@ mod tests {
             codes(ContactPatch::parse(&json!({"nickname": "G"})).unwrap_err()),
             vec![("nickname".into(), "unknown_field".into())]
         );
+    }
+
+    fn activated(status: ContactStatus) -> Contact {
+        Contact { status, activated_at: Some("2026-01-02T00:00:00.000Z".into()), ..contact() }
+    }
+
+    fn patch_status(current: &Contact, to: &str) -> Result<Option<ContactStatus>, FieldError> {
+        ContactPatch::parse(&json!({ "status": to })).unwrap().changes_to(current).map(|(change, _)| change.status)
+    }
+
+    #[test]
+    fn a_new_contact_cannot_be_given_a_status() {
+        let errs = NewContact::parse(&json!({"email": "g@example.com", "status": "active"})).unwrap_err();
+        assert_eq!(codes(errs), vec![("status".into(), "read_only".into())]);
+    }
+
+    #[test]
+    fn activated_at_is_read_only() {
+        let errs = ContactPatch::parse(&json!({"activated_at": "2026-01-01T00:00:00.000Z"})).unwrap_err();
+        assert_eq!(codes(errs), vec![("activated_at".into(), "read_only".into())]);
+    }
+
+    #[test]
+    fn an_unknown_status_is_invalid() {
+        for bad in [json!("enabled"), json!(null), json!(1)] {
+            let errs = ContactPatch::parse(&json!({ "status": bad })).unwrap_err();
+            assert_eq!(codes(errs), vec![("status".into(), "invalid".into())], "{bad}");
+        }
+    }
+
+    #[test]
+    fn any_contact_can_be_disabled() {
+        assert_eq!(patch_status(&contact(), "disabled"), Ok(Some(ContactStatus::Disabled)));
+        assert_eq!(patch_status(&activated(ContactStatus::Active), "disabled"), Ok(Some(ContactStatus::Disabled)));
+    }
+
+    #[test]
+    fn disabling_a_disabled_contact_changes_nothing() {
+        let c = Contact { status: ContactStatus::Disabled, ..contact() };
+        assert_eq!(patch_status(&c, "disabled"), Ok(None));
+    }
+
+    #[test]
+    fn a_disabled_contact_that_never_activated_is_enabled_back_to_pending() {
+        let c = Contact { status: ContactStatus::Disabled, ..contact() };
+        assert_eq!(patch_status(&c, "pending"), Ok(Some(ContactStatus::Pending)));
+    }
+
+    #[test]
+    fn a_disabled_contact_that_activated_is_enabled_back_to_active() {
+        assert_eq!(patch_status(&activated(ContactStatus::Disabled), "active"), Ok(Some(ContactStatus::Active)));
+    }
+
+    #[test]
+    fn a_patch_cannot_activate_a_contact() {
+        assert_eq!(patch_status(&contact(), "active").unwrap_err().code, "activation_required");
+        let disabled = Contact { status: ContactStatus::Disabled, ..contact() };
+        assert_eq!(patch_status(&disabled, "active").unwrap_err().code, "activation_required");
+    }
+
+    #[test]
+    fn an_activated_contact_never_returns_to_pending() {
+        assert_eq!(patch_status(&activated(ContactStatus::Active), "pending").unwrap_err().code, "already_activated");
+        assert_eq!(patch_status(&activated(ContactStatus::Disabled), "pending").unwrap_err().code, "already_activated");
+    }
+
+    #[test]
+    fn asking_for_the_status_a_contact_has_changes_nothing() {
+        assert_eq!(patch_status(&contact(), "pending"), Ok(None));
+        assert_eq!(patch_status(&activated(ContactStatus::Active), "active"), Ok(None));
+    }
+
+    #[test]
+    fn a_status_change_is_named_among_the_changed_fields() {
+        let (_, changed) = ContactPatch::parse(&json!({"status": "disabled"})).unwrap().changes_to(&contact()).unwrap();
+        assert_eq!(changed, vec!["status"]);
+    }
+
+    #[test]
+    fn only_a_pending_contact_may_get_an_activation_link() {
+        assert_eq!(ContactStatus::Pending.may_get_link(), Ok(()));
+        assert_eq!(ContactStatus::Active.may_get_link(), Err(NoLink::AlreadyActive));
+        assert_eq!(ContactStatus::Disabled.may_get_link(), Err(NoLink::Disabled));
+    }
+
+    #[test]
+    fn a_new_email_or_disabling_revokes_open_links_and_other_changes_do_not() {
+        let c = contact();
+        let change = |body| ContactPatch::parse(&body).unwrap().changes_to(&c).unwrap().0;
+        assert!(change(json!({"email": "other@example.com"})).revokes_links());
+        assert!(change(json!({"status": "disabled"})).revokes_links());
+        assert!(!change(json!({"first_name": "G", "phone": "555 0100"})).revokes_links());
+        assert!(!change(json!({"email": "grace@example.com"})).revokes_links(), "the same email is no change");
     }
 }

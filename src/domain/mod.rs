@@ -1,4 +1,5 @@
 //! Domain types and rules. Nothing here performs I/O or knows about the `worker` crate.
+pub mod activation;
 pub mod admin;
 pub mod api_key;
 pub mod bulk;

@@ -91,6 +91,10 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A single-use link that was used, revoked or has expired.
+    LinkExpired,
+    /// A feature that needs a setting the deployment lacks (the variable's name).
+    NotConfigured(&'static str),
     /// A D1 hiccup the client may retry.
     Unavailable(String),
     /// Anything else: the cause is logged, never shown.
@@ -120,7 +124,8 @@ impl ApiError {
             CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } | Protected => 409,
             VersionMismatch { .. } => 412,
             RateLimited { .. } => 429,
-            Unavailable(_) => 503,
+            LinkExpired => 410,
+            Unavailable(_) | NotConfigured(_) => 503,
             Internal(_) => 500,
         }
     }
@@ -150,6 +155,8 @@ impl ApiError {
             TooManyRows { .. } => "too_many_rows",
             Conflict { code, .. } | Unprocessable { code, .. } => code,
             Protected => "customer_protected",
+            LinkExpired => "link_expired",
+            NotConfigured(_) => "not_configured",
             Unavailable(_) => "service_unavailable",
             Internal(_) => "internal_error",
         }
@@ -189,6 +196,8 @@ impl ApiError {
             Conflict { message, .. } => message.clone(),
             Protected => "this is the own company: it cannot be deleted, merged away or redacted".into(),
             Unprocessable { fields, .. } => fields.first().map(|f| f.message.clone()).unwrap_or_default(),
+            LinkExpired => "this link was used already, replaced by a newer one or has expired; ask for a new one".into(),
+            NotConfigured(var) => format!("this needs a valid `{var}` setting, which this deployment lacks; ask its operator"),
             Unavailable(_) => "the database is busy; retry shortly".into(),
             Internal(_) => "internal error".into(),
         }
@@ -209,6 +218,7 @@ impl ApiError {
     pub fn log_cause(&self) -> Option<&str> {
         match self {
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => Some(cause),
+            ApiError::NotConfigured(var) => Some(var),
             _ => None,
         }
     }
@@ -427,6 +437,19 @@ mod tests {
             "contact_exists"
         );
         assert_eq!(db("D1_ERROR: UNIQUE constraint failed: customers.email_normalized").code(), "customer_exists");
+    }
+
+    #[test]
+    fn a_spent_link_is_gone() {
+        assert_eq!((ApiError::LinkExpired.status(), ApiError::LinkExpired.code()), (410, "link_expired"));
+    }
+
+    #[test]
+    fn a_missing_setting_is_named_and_not_worth_retrying() {
+        let e = ApiError::NotConfigured("ACTIVATION_URL_BASE");
+        assert_eq!((e.status(), e.code()), (503, "not_configured"));
+        assert!(e.message().contains("ACTIVATION_URL_BASE"));
+        assert!(e.headers().is_empty(), "no Retry-After: waiting does not configure it");
     }
 
     #[test]

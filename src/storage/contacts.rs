@@ -6,7 +6,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::customers::text;
 use super::query::Scalar;
 use super::{statement, DbResult};
-use crate::domain::contact::{Contact, ContactPatch};
+use crate::domain::contact::{Contact, ContactPatch, ContactStatus};
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -16,6 +16,8 @@ struct Row {
     first_name: Option<String>,
     last_name: Option<String>,
     phone: Option<String>,
+    status: ContactStatus,
+    activated_at: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -29,13 +31,15 @@ impl Row {
             first_name: self.first_name,
             last_name: self.last_name,
             phone: self.phone,
+            status: self.status,
+            activated_at: self.activated_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
     }
 }
 
-const COLUMNS: &str = "id, customer_id, email, first_name, last_name, phone, created_at, updated_at";
+const COLUMNS: &str = "id, customer_id, email, first_name, last_name, phone, status, activated_at, created_at, updated_at";
 
 fn flag(b: bool) -> Scalar {
     Scalar::Int(b as i64)
@@ -76,7 +80,9 @@ pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<
     )
 }
 
-/// Writes only the fields the patch holds, while the customer is not soft-deleted.
+/// Writes only the fields the patch holds, while the customer is not soft-deleted. Enabling
+/// writes what the contact returns to from its own row (active once activated, else pending), so
+/// the status always agrees with `activated_at` whatever happened since it was read.
 pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatch, now: &str) -> DbResult<D1PreparedStatement> {
     let email = change.email.as_ref().map(|e| e.as_str().to_string());
     let normalized = change.email.as_ref().map(|e| e.normalized());
@@ -88,6 +94,8 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
          first_name = CASE WHEN ?4 THEN ?5 ELSE first_name END, \
          last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
          phone = CASE WHEN ?8 THEN ?9 ELSE phone END, \
+         status = CASE WHEN ?13 IS NULL THEN status WHEN ?13 = 'disabled' THEN 'disabled' \
+                       WHEN activated_at IS NULL THEN 'pending' ELSE 'active' END, \
          updated_at = ?10 \
          WHERE id = ?11 AND customer_id = ?12 \
          AND EXISTS (SELECT 1 FROM customers WHERE id = ?12 AND deleted_at IS NULL)",
@@ -104,6 +112,7 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
             Scalar::Text(now.into()),
             Scalar::Text(id.into()),
             Scalar::Text(customer_id.into()),
+            change.status.map(|s| Scalar::Text(s.as_str().into())).unwrap_or(Scalar::Null),
         ],
     )
 }

@@ -457,9 +457,16 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
             "UPDATE contacts SET first_name = ?1, last_name = ?1, phone = NULL, \
              email = 'redacted-' || id || '@redacted.invalid', email_normalized = 'redacted-' || id || '@redacted.invalid', \
              updated_at = ?2 WHERE customer_id = ?3",
-            &[marker, now, id.clone()],
+            &[marker, now.clone(), id.clone()],
         )?,
-        statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", &[id])?,
+        statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", &[id.clone()])?,
+        // A link sent to an address that no longer exists here must not activate anyone.
+        statement(
+            db,
+            "UPDATE contact_activation_links SET revoked_at = ?2 WHERE used_at IS NULL AND revoked_at IS NULL \
+             AND contact_id IN (SELECT c.id FROM contacts c WHERE c.customer_id = ?1)",
+            &[id, now],
+        )?,
     ])
 }
 

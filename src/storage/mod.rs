@@ -1,4 +1,5 @@
 //! The storage layer: every SQL string of the service lives below this module, next to its binds.
+pub mod activation;
 pub mod admins;
 pub mod api_keys;
 pub mod audit;

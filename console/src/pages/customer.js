@@ -1,6 +1,7 @@
 // A customer's own page (#/customers/<id>/<section>): details with edit (confirmed before
 // saving, If-Match, recovery from a conflicting change), delete/undo/restore, permanent delete
-// with its counts, redact; and the sub-resources: interactions, contacts, groups, activity.
+// with its counts, redact; and the sub-resources: interactions, contacts (customer users, with
+// their status, activation links and disable/enable), groups, activity.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, can, get, loadGroups, post } from "../api.js";
@@ -129,11 +130,35 @@ function ContactForm({ initial = {}, onSave, onCancel, submitLabel }) {
   </form>`;
 }
 
+const CONTACT_STATUS = { pending: "Pending", active: "Active", disabled: "Disabled" };
+
+// The link is in this dialog's state only: once closed it cannot be shown again (the API keeps
+// only its hash), so the admin copies it here.
+function ActivationLinkDialog({ contact, link, onClose }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try { await navigator.clipboard.writeText(link.url); setCopied(true); } catch { setCopied(false); }
+  };
+  return html`<${Dialog} title=${`Activation link for ${contact.email}`} onClose=${onClose}>
+    <div class="dialog-body">
+      <p><strong>Copy the link now: it is shown only this once.</strong> Send it to ${contact.email}: opening it activates
+        the contact, once. Any earlier link for this contact no longer works.</p>
+      <div class="field"><label for="activation-link">Activation link</label>
+        <input id="activation-link" class="mono" readonly value=${link.url} onFocus=${(e) => e.currentTarget.select()} /></div>
+      <p>Expires <time datetime=${link.expires_at}>${dateTime(link.expires_at)}</time>.</p>
+      <p role="status">${copied ? "Copied to the clipboard." : ""}</p>
+    </div>
+    <div class="dialog-actions"><button type="button" onClick=${copy}>Copy link</button>
+      <button type="button" class="primary" onClick=${onClose}>Done</button></div>
+  <//>`;
+}
+
 function Contacts({ customer }) {
   const id = customer.id;
   const list = useAsync(() => get(`/v1/customers/${id}/contacts`), [id]);
   const [editing, setEditing] = useState(null);
   const [error, setError] = useState(null);
+  const [issued, setIssued] = useState(null);
   const contacts = list.data?.data || [];
   const add = async (f) => {
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v.trim()));
@@ -155,21 +180,45 @@ function Contacts({ customer }) {
     if (!await ask({ title: "Remove contact?", body: html`<p>Remove ${c.email} from ${displayName(customer)}?</p>`, confirm: "Remove contact", danger: true })) return;
     try { await api("DELETE", `/v1/customers/${id}/contacts/${c.id}`); toast(`Removed ${c.email}.`); list.reload(); } catch (err) { setError(err); }
   };
+  const createLink = async (c) => {
+    setError(null);
+    try { setIssued({ contact: c, link: await post(`/v1/customers/${id}/contacts/${c.id}/activation-link`) }); } catch (err) { setError(err); }
+  };
+  const setStatus = async (c, status, done) => {
+    setError(null);
+    try { await api("PATCH", `/v1/customers/${id}/contacts/${c.id}`, { json: { status } }); toast(done); list.reload(); } catch (err) { setError(err); }
+  };
+  const disable = async (c) => {
+    if (!await ask({ title: "Disable contact?", danger: true, confirm: "Disable contact",
+      body: html`<p>${c.email} can no longer act for ${displayName(customer)}, and an unused activation link stops working. You can enable the contact again.</p>` })) return;
+    await setStatus(c, "disabled", `Disabled ${c.email}.`);
+  };
+  // Enabling returns a contact to what it was: active once it has activated, else pending.
+  const enable = (c) => setStatus(c, c.activated_at ? "active" : "pending", `Enabled ${c.email}.`);
   const who = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ");
+  const writable = !customer.deleted_at && can("customers:update");
   return html`<section aria-labelledby="contacts-h"><h2 id="contacts-h">Contacts</h2>
     <p class="muted">People who act for this customer (customer users).</p>
     <${ErrorAlert} error=${list.error || error} />
     ${list.loading ? html`<${Loading} />` : contacts.length === 0 ? html`<p class="empty">No contacts yet.</p>` : html`
     <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table>
-      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-      <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td><td>${dateTime(c.created_at)}</td>
-        <td class="actions">${can("customers:update") && html`${!customer.deleted_at && html`<button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
-          <button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button>`}</td></tr>`)}</tbody>
+      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Status</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td>
+        <td><span class=${`badge cs-${c.status}`}>${CONTACT_STATUS[c.status] || c.status}</span>${c.status === "active" && c.activated_at
+          && html` <span class="muted">since <time datetime=${c.activated_at}>${dateTime(c.activated_at)}</time></span>`}</td>
+        <td>${dateTime(c.created_at)}</td>
+        <td class="actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Create activation link for ${c.email}`} onClick=${() => createLink(c)}>Create activation link</button>`}
+          ${c.status === "disabled"
+            ? html`<button type="button" aria-label=${`Enable contact ${c.email}`} onClick=${() => enable(c)}>Enable</button>`
+            : html`<button type="button" aria-label=${`Disable contact ${c.email}`} onClick=${() => disable(c)}>Disable</button>`}
+          <button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
+          ${can("customers:update") && html`<button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button>`}</td></tr>`)}</tbody>
     </table></div>`}
     ${!customer.deleted_at && can("customers:update") && html`<h3>Add a contact</h3><${ContactForm} submitLabel="Add contact" onSave=${add} />`}
     ${editing && html`<${Dialog} title=${`Edit contact ${editing.email}`} onClose=${() => setEditing(null)}>
       <${ContactForm} initial=${editing} submitLabel="Save contact" onSave=${update} onCancel=${() => setEditing(null)} />
     <//>`}
+    ${issued && html`<${ActivationLinkDialog} contact=${issued.contact} link=${issued.link} onClose=${() => { setIssued(null); toast(`The link for ${issued.contact.email} is ready to send.`); }} />`}
   </section>`;
 }
 
