@@ -459,7 +459,7 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
              updated_at = ?2 WHERE customer_id = ?3",
             &[marker, now.clone(), id.clone()],
         )?,
-        statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", &[id.clone()])?,
+        statement(db, "UPDATE interactions SET details = '{}' WHERE customer_id = ?1", std::slice::from_ref(&id))?,
         // A link sent to an address that no longer exists here must not activate anyone.
         statement(
             db,
