@@ -31,6 +31,7 @@ pub static ROUTES: &Routes = &[
     route!(Delete, "/v1/customers/{id}", RequiresOneOf(CustomersDelete, CustomersForceDelete), api::customers::delete),
     route!(Post, "/v1/customers/{id}/restore", Requires(CustomersDelete), api::customers::restore),
     route!(Post, "/v1/customers/{id}/redact", Requires(CustomersUpdate), api::customers::redact),
+    route!(Post, "/v1/customers/{id}/merge", Requires(CustomersUpdate), api::merge::merge),
     route!(Get, "/v1/customers/{id}/interactions", Requires(CustomersRead), api::interactions::history),
     route!(Get, "/v1/customers/{id}/contacts", Requires(CustomersRead), api::contacts::list),
     route!(Post, "/v1/customers/{id}/contacts", Requires(CustomersUpdate), api::contacts::create),

@@ -51,7 +51,12 @@ pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
     let mut created = audit_entry(cx, "customer.create", "customer", Some(&customer_id), interaction.given_fields());
     created.details = json!({ "source": interaction.kind.source().as_str() });
     let interaction_id = new_id();
-    interactions::record(&cx.db()?, &interaction, &customer_id, &interaction_id, &created, &new_id(), &time::now()).await?;
+    let ids = interactions::NewIds { customer: &customer_id, interaction: &interaction_id, fill_in_audit: &new_id() };
+    let db = cx.db()?;
+    interactions::record(&db, &interaction, &ids, &created, &time::now()).await?;
+    if let (Some(email), Some(visitor)) = (&interaction.email, &interaction.visitor_id) {
+        super::merge::visitor_into_email_customer(cx, &db, visitor.as_str(), &email.normalized()).await?;
+    }
     // The same answer, from the same statements, for a new and a known customer: no customer id
     // (a time-ordered uuid would tell since when the email is known), nothing about who exists.
     Answer::json(201, &json!({ "interaction_id": interaction_id }))?.into_response()

@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod import_export;
 pub mod interactions;
+pub mod merge;
 pub mod openapi;
 pub mod own_company;
 pub mod test_support;

@@ -90,6 +90,8 @@ mod tests {
             parent_id: None,
             handle: None,
             own_company: false,
+            merged_into: None,
+            anonymous: false,
             children_count: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-02T00:00:00.000Z".into(),

@@ -81,6 +81,10 @@ pub struct Customer {
     pub handle: Option<String>,
     /// The one customer that is the company running this service: never deleted or redacted.
     pub own_company: bool,
+    /// The customer a merge folded this one into (this one is then soft-deleted).
+    pub merged_into: Option<String>,
+    /// The name is a placeholder ("Visitor 3f2a9c1e") until the visitor gives theirs.
+    pub anonymous: bool,
     /// Live sub-customers; only single-customer answers count them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub children_count: Option<u64>,
@@ -114,8 +118,19 @@ pub struct NewCustomer {
     pub handle: Option<Handle>,
 }
 
-const READ_ONLY: [&str; 9] =
-    ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids", "own_company", "children_count"];
+const READ_ONLY: [&str; 11] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "last_seen_at",
+    "deleted_at",
+    "version",
+    "group_ids",
+    "own_company",
+    "children_count",
+    "merged_into",
+    "anonymous",
+];
 
 /// A `parent_id` value: a customer id or null (top level). Whether that customer exists, is live
 /// and keeps the tree within its rules is storage's and `hierarchy`'s to say.
@@ -151,7 +166,7 @@ fn handle(errors: &mut Errors, value: &Value) -> Option<Handle> {
     }
 }
 
-fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
+pub(super) fn email(errors: &mut Errors, value: &Value) -> Option<Email> {
     match value {
         Value::Null => None,
         Value::String(s) => email_str(errors, s),
@@ -552,6 +567,8 @@ mod tests {
             parent_id: None,
             handle: None,
             own_company: false,
+            merged_into: None,
+            anonymous: false,
             children_count: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),

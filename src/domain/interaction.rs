@@ -3,7 +3,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::customer::Source;
+use super::customer::MAX_NAME_LEN;
 use super::email::Email;
+use super::fields::{phone, text, Lines};
 use super::validation::{not_accepted, object, FieldError};
 
 pub const MAX_DETAILS_BYTES: usize = 4096;
@@ -47,7 +49,9 @@ impl InteractionType {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicInteraction {
-    pub email: Email,
+    /// The person, by email, by the browser the page knows them by, or both (at least one).
+    pub email: Option<Email>,
+    pub visitor_id: Option<VisitorId>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub kind: InteractionType,
@@ -55,10 +59,34 @@ pub struct PublicInteraction {
     pub details: Map<String, Value>,
 }
 
+/// The id a public page keeps for an anonymous visitor (a cookie's or local storage's value):
+/// 8 to 64 of `A-Z a-z 0-9 _ -`, so it can never carry markup, spaces or personal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorId(String);
+
+impl VisitorId {
+    pub fn parse(s: &str) -> Option<VisitorId> {
+        let ok = (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        ok.then(|| VisitorId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name an anonymous visitor's customer shows until they give theirs ("Visitor 3f2a9c1e").
+    pub fn placeholder_name(&self) -> String {
+        format!("Visitor {}", &self.0[..8])
+    }
+}
+
 impl PublicInteraction {
     /// The names of the customer fields this interaction carries, for an audit row.
     pub fn given_fields(&self) -> Vec<&'static str> {
-        let mut names = vec!["email"];
+        let mut names = vec![];
+        if self.email.is_some() {
+            names.push("email");
+        }
         if self.name.is_some() {
             names.push("name");
         }
@@ -73,23 +101,27 @@ impl PublicInteraction {
     pub fn parse(body: &Value) -> Result<PublicInteraction, Vec<FieldError>> {
         let map = object(body)?;
         let mut errors = Vec::new();
-        // Name and phone follow the same rules as an admin-created customer.
-        let mut person = Map::new();
-        for key in ["email", "name", "phone"] {
-            if let Some(v) = map.get(key) {
-                person.insert(key.into(), v.clone());
-            }
-        }
-        let fields = match super::customer::NewCustomer::parse(&Value::Object(person)) {
-            Ok(new) => Some(new.fields),
-            Err(errs) => {
-                errors.extend(errs.into_iter().filter(|e| e.field != "name" || e.code != "required"));
-                None
+        // Name, email and phone follow the same rules as an admin-created customer's, without
+        // its need for a name or an email: a visitor may be anonymous.
+        let mut person = super::validation::Errors::default();
+        let name = map.get("name").and_then(|v| text(&mut person.0, "name", v, MAX_NAME_LEN, Lines::Single));
+        let phone = map.get("phone").and_then(|v| phone(&mut person.0, v));
+        let email = map.get("email").and_then(|v| super::customer::email(&mut person, v));
+        let fields = person.0.is_empty().then_some((name, phone));
+        errors.extend(person.0);
+        let visitor_id = match map.get("visitor_id") {
+            None | Some(Value::Null) => None,
+            Some(v) => {
+                let id = v.as_str().and_then(VisitorId::parse);
+                if id.is_none() {
+                    errors.push(FieldError::new("visitor_id", "invalid", "visitor_id is 8 to 64 letters, digits, `_` or `-`"));
+                }
+                id
             }
         };
-        let email = fields.as_ref().and_then(|f| f.email.clone());
-        if email.is_none() && !errors.iter().any(|e: &FieldError| e.field == "email") {
-            errors.push(FieldError::new("email", "required", "email is required"));
+        let named_person = errors.iter().any(|e: &FieldError| e.field == "email" || e.field == "visitor_id");
+        if email.is_none() && visitor_id.is_none() && !named_person {
+            errors.push(FieldError::new("email", "required", "an email or a visitor_id is required"));
         }
         let kind = match map.get("type").and_then(Value::as_str) {
             Some(t) => InteractionType::parse(t),
@@ -126,13 +158,13 @@ impl PublicInteraction {
             }
         };
         for key in map.keys() {
-            if !["email", "name", "phone", "type", "resource_id", "details"].contains(&key.as_str()) {
+            if !["email", "visitor_id", "name", "phone", "type", "resource_id", "details"].contains(&key.as_str()) {
                 errors.push(not_accepted(key, &[]));
             }
         }
-        match (errors.is_empty(), email, kind, resource_id, fields) {
-            (true, Some(email), Some(kind), Some(resource_id), Some(fields)) => {
-                Ok(PublicInteraction { email, name: fields.name, phone: fields.phone, kind, resource_id, details })
+        match (errors.is_empty(), kind, resource_id, fields) {
+            (true, Some(kind), Some(resource_id), Some((name, phone))) => {
+                Ok(PublicInteraction { email, visitor_id, name, phone, kind, resource_id, details })
             }
             _ => Err(errors),
         }
@@ -177,11 +209,36 @@ mod tests {
     }
 
     #[test]
-    fn email_is_required() {
+    fn an_email_or_a_visitor_id_is_required() {
         assert_eq!(
             codes(json!({"name": "V", "type": "chat_started", "resource_id": "r"})),
             vec![("email".into(), "required".into())]
         );
+    }
+
+    #[test]
+    fn a_visitor_id_alone_names_the_person() {
+        let i =
+            PublicInteraction::parse(&json!({"visitor_id": "v_1234-abcd", "type": "chat_started", "resource_id": "r"})).unwrap();
+        assert_eq!(i.visitor_id.as_ref().map(VisitorId::as_str), Some("v_1234-abcd"));
+        assert_eq!(i.email, None);
+        assert!(i.given_fields().is_empty());
+    }
+
+    #[test]
+    fn visitor_ids_are_8_to_64_safe_characters() {
+        assert!(VisitorId::parse("abcdefgh").is_some());
+        assert!(VisitorId::parse(&"a".repeat(64)).is_some());
+        for bad in ["abcdefg", &"a".repeat(65), "abcd efgh", "abcd<efgh>", "abcdéfgh", "abcd.efgh"] {
+            assert!(VisitorId::parse(bad).is_none(), "{bad}");
+            let c = codes(json!({"visitor_id": bad, "type": "chat_started", "resource_id": "r"}));
+            assert_eq!(c, vec![("visitor_id".into(), "invalid".into())], "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_placeholder_name_shows_the_first_eight_characters() {
+        assert_eq!(VisitorId::parse("3f2a9c1e77").unwrap().placeholder_name(), "Visitor 3f2a9c1e");
     }
 
     #[test]

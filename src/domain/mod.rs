@@ -17,6 +17,7 @@ pub mod hierarchy;
 pub mod id;
 pub mod import;
 pub mod interaction;
+pub mod merge;
 pub mod permission;
 pub mod query;
 pub mod time;

@@ -24,6 +24,8 @@ pub struct Row {
     pub parent_id: Option<String>,
     pub handle: Option<String>,
     pub own_company: f64,
+    pub merged_into: Option<String>,
+    pub anonymous: f64,
     #[serde(default)]
     pub children_count: Option<f64>,
     pub created_at: String,
@@ -55,6 +57,8 @@ impl Row {
             parent_id: self.parent_id,
             handle: self.handle,
             own_company: self.own_company != 0.0,
+            merged_into: self.merged_into,
+            anonymous: self.anonymous != 0.0,
             children_count: self.children_count.map(|n| n as u64),
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -151,6 +155,8 @@ pub fn new_customer(id: String, fields: CustomerFields, kind: Kind, source: Sour
         parent_id: None,
         handle: None,
         own_company: false,
+        merged_into: None,
+        anonymous: false,
         children_count: None,
         created_at: now.to_string(),
         updated_at: now.to_string(),
@@ -340,6 +346,8 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
             let p = b.bind(text(v));
             sets.push(format!("{column} = {p}"));
             if column == "name" {
+                // A name someone chose replaces a visitor's placeholder for good.
+                sets.push("anonymous = 0".into());
                 new_name = p;
             }
         }

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod idempotency;
 pub mod import;
 pub mod interactions;
+pub mod merge;
 pub mod query;
 pub mod tree;
 

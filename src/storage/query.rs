@@ -77,7 +77,7 @@ impl Builder {
 
 /// The columns every customer read selects, in the shape `storage::customers::Row` expects.
 pub const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.company, c.notes, c.attributes, c.kind, c.source, \
-    c.parent_id, c.handle, c.own_company, c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
+    c.parent_id, c.handle, c.own_company, c.merged_into, c.anonymous, c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
     (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = c.id) AS group_ids";
 
 fn lower_text(s: &str) -> String {

@@ -1,0 +1,162 @@
+//! SQL for merging customers: everything the sources have moves to the target in one batch (one
+//! transaction), then the sources are soft-deleted pointing at the target, then the target takes
+//! the fields it lacked. The order matters: a source's email and handle are free for the target
+//! only once the source is no longer live.
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, D1PreparedStatement};
+
+use super::query::Scalar;
+use super::{statement, DbError, DbResult};
+use crate::domain::email::normalize_email;
+use crate::domain::merge::Fill;
+
+/// What a merge moves to the target, counted.
+#[derive(Debug, Deserialize, Serialize, Default, Clone, Copy, PartialEq)]
+pub struct MergeCounts {
+    #[serde(deserialize_with = "super::whole_number")]
+    pub interactions: u64,
+    /// Contacts moved; one whose email the target already has as a contact stays with its source.
+    #[serde(deserialize_with = "super::whole_number")]
+    pub contacts: u64,
+    /// Group memberships the target gains.
+    #[serde(deserialize_with = "super::whole_number")]
+    pub group_memberships: u64,
+    /// Sub-customers that move under the target.
+    #[serde(deserialize_with = "super::whole_number")]
+    pub children: u64,
+    /// Browser ids (visitor ids) the target is known by from now on.
+    #[serde(deserialize_with = "super::whole_number")]
+    pub visitors: u64,
+}
+
+const SOURCES: &str = "SELECT value FROM json_each(?1)";
+
+fn count_sql() -> String {
+    format!(
+        "SELECT \
+         (SELECT count(*) FROM interactions WHERE customer_id IN ({SOURCES})) AS interactions, \
+         (SELECT count(DISTINCT s.email_normalized) FROM contacts s WHERE s.customer_id IN ({SOURCES}) \
+            AND NOT EXISTS (SELECT 1 FROM contacts t WHERE t.customer_id = ?2 AND t.email_normalized = s.email_normalized)) AS contacts, \
+         (SELECT count(DISTINCT gm.group_id) FROM group_members gm WHERE gm.customer_id IN ({SOURCES}) \
+            AND NOT EXISTS (SELECT 1 FROM group_members t WHERE t.customer_id = ?2 AND t.group_id = gm.group_id)) AS group_memberships, \
+         (SELECT count(*) FROM customers k WHERE k.parent_id IN ({SOURCES})) AS children, \
+         (SELECT count(*) FROM visitors v WHERE v.customer_id IN ({SOURCES})) AS visitors"
+    )
+}
+
+fn ids_json(ids: &[String]) -> Scalar {
+    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
+}
+
+fn text(v: &Option<String>) -> Scalar {
+    v.clone().map(Scalar::Text).unwrap_or(Scalar::Null)
+}
+
+/// What merging `sources` into `target` would move, as the merge itself counts it.
+pub async fn count(db: &D1Database, target: &str, sources: &[String]) -> DbResult<MergeCounts> {
+    let counts: Option<MergeCounts> =
+        statement(db, &count_sql(), &[ids_json(sources), Scalar::Text(target.into())])?.first(None).await?;
+    Ok(counts.unwrap_or_default())
+}
+
+/// Runs the merge: `audit` (rows naming the sources and the target, written first while the
+/// sources are still live), the moves, the sources' soft delete and the target's fill, in one
+/// batch. Returns the counts read inside the batch, before anything moved.
+pub async fn run(
+    db: &D1Database,
+    target: &str,
+    sources: &[String],
+    fill: &Fill,
+    audit: Vec<D1PreparedStatement>,
+    now: &str,
+) -> DbResult<MergeCounts> {
+    let (s, t, at) = (ids_json(sources), Scalar::Text(target.into()), Scalar::Text(now.into()));
+    // `?1` the sources (JSON), then the target and the time where a statement needs them.
+    let with = |sql: &str, rest: &[&Scalar]| {
+        let mut binds = vec![s.clone()];
+        binds.extend(rest.iter().map(|b| (*b).clone()));
+        statement(db, &sql.replace("{SOURCES}", SOURCES), &binds)
+    };
+    let mut batch = vec![statement(db, &count_sql(), &[s.clone(), t.clone()])?];
+    batch.extend(audit);
+    batch.extend([
+        with("UPDATE interactions SET customer_id = ?2 WHERE customer_id IN ({SOURCES})", &[&t])?,
+        with("UPDATE OR IGNORE contacts SET customer_id = ?2, updated_at = ?3 WHERE customer_id IN ({SOURCES})", &[&t, &at])?,
+        with(
+            "INSERT OR IGNORE INTO group_members (group_id, customer_id, added_at) \
+             SELECT group_id, ?2, ?3 FROM group_members WHERE customer_id IN ({SOURCES})",
+            &[&t, &at],
+        )?,
+        with("DELETE FROM group_members WHERE customer_id IN ({SOURCES})", &[])?,
+        with(
+            "UPDATE customers SET parent_id = ?2, updated_at = ?3, version = version + 1 WHERE parent_id IN ({SOURCES})",
+            &[&t, &at],
+        )?,
+        with("UPDATE visitors SET customer_id = ?2 WHERE customer_id IN ({SOURCES})", &[&t])?,
+        // Customers merged into a source earlier now point at where their history went.
+        with("UPDATE customers SET merged_into = ?2 WHERE merged_into IN ({SOURCES})", &[&t])?,
+        with(
+            "UPDATE customers SET deleted_at = ?3, merged_into = ?2, updated_at = ?3, version = version + 1 \
+             WHERE id IN ({SOURCES}) AND deleted_at IS NULL",
+            &[&t, &at],
+        )?,
+        fill_target(db, target, fill, now)?,
+    ]);
+    let results = db.batch(batch).await?;
+    results
+        .first()
+        .and_then(|r| r.results::<MergeCounts>().ok())
+        .and_then(|mut v| v.pop())
+        .ok_or_else(|| DbError("merge returned no counts".into()))
+}
+
+/// The target takes what it lacked; a placeholder name gives way to a real one.
+fn fill_target(db: &D1Database, target: &str, fill: &Fill, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE customers SET \
+           name = CASE WHEN (name IS NULL OR anonymous = 1) AND ?2 IS NOT NULL THEN ?2 ELSE name END, \
+           anonymous = CASE WHEN ?2 IS NOT NULL THEN 0 ELSE anonymous END, \
+           email = coalesce(email, ?3), email_normalized = coalesce(email_normalized, ?4), \
+           phone = coalesce(phone, ?5), company = coalesce(company, ?6), notes = coalesce(notes, ?7), \
+           handle = coalesce(handle, ?8), attributes = json_patch(?9, attributes), \
+           kind = CASE WHEN ?10 THEN 'registered' ELSE kind END, \
+           last_seen_at = (SELECT max(s.last_seen_at) FROM customers s WHERE s.id = ?1 OR s.merged_into = ?1), \
+           updated_at = ?11, version = version + 1 \
+         WHERE id = ?1 AND deleted_at IS NULL",
+        &[
+            Scalar::Text(target.into()),
+            text(&fill.name),
+            text(&fill.email),
+            text(&fill.email.as_deref().map(normalize_email)),
+            text(&fill.phone),
+            text(&fill.company),
+            text(&fill.notes),
+            text(&fill.handle),
+            Scalar::Text(serde_json::Value::Object(fill.attributes.clone()).to_string()),
+            Scalar::Int(fill.registered as i64),
+            Scalar::Text(now.into()),
+        ],
+    )
+}
+
+/// The anonymous visitor customer to fold into the email's customer when a public request names
+/// both: the live customer the browser id belongs to, if it has no email of its own (one with
+/// another email is another person as far as anyone can tell) and is not the email's customer.
+pub async fn visitor_to_merge(db: &D1Database, visitor_id: &str, email_normalized: &str) -> DbResult<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct Pair {
+        source: String,
+        target: String,
+    }
+    let pair: Option<Pair> = statement(
+        db,
+        "SELECT s.id AS source, e.id AS target FROM visitors v JOIN customers s ON s.id = v.customer_id \
+         JOIN customers e ON e.email_normalized = ?2 AND e.deleted_at IS NULL \
+         WHERE v.visitor_id = ?1 AND s.deleted_at IS NULL AND s.email IS NULL AND s.own_company = 0 AND s.id <> e.id",
+        &[Scalar::Text(visitor_id.into()), Scalar::Text(email_normalized.into())],
+    )?
+    .first(None)
+    .await?;
+    Ok(pair.map(|p| (p.source, p.target)))
+}
