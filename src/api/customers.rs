@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
-use super::{audit_entry, idempotency, new_id};
+use super::{audit_entry, groups, idempotency, new_id};
 use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
@@ -15,7 +15,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage::run_with_audit;
+use crate::storage::{run_with_audit, DbError};
 
 /// A single-customer answer always carries its version as the ETag.
 pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
@@ -35,14 +35,17 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
 async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let new = NewCustomer::parse(&parse_json(bytes)?).map_err(ApiError::Validation)?;
     let db = cx.db()?;
+    groups::check_ids(&db, &new.group_ids).await?;
     let now = time::now();
     let given = new.fields.given();
-    let customer = customers::new_customer(new_id(), new.fields, new.kind, new.source, &now);
+    let mut customer = customers::new_customer(new_id(), new.fields, new.kind, new.source, &now);
     let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
-    let result = run_with_audit(&db, customers::insert(&db, &customer)?, audit::insert(&db, &entry, &now)?).await;
-    if let Err(e) = result {
+    let batch = groups::insert_with_memberships(&db, customers::insert(&db, &customer)?, entry, &new.group_ids, &now)?;
+    if let Err(e) = db.batch(batch).await.map_err(DbError::from) {
+        let e = groups::explain_failure(&db, &new.group_ids, e).await?;
         return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await);
     }
+    customer.group_ids = groups::sorted(new.group_ids);
     Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
 }
 

@@ -100,6 +100,8 @@ pub struct NewCustomer {
     pub fields: CustomerFields,
     pub kind: Kind,
     pub source: Source,
+    /// Stored groups to put the customer in (checked against the stored groups by the caller).
+    pub group_ids: Vec<String>,
 }
 
 const READ_ONLY: [&str; 7] = ["id", "created_at", "updated_at", "last_seen_at", "deleted_at", "version", "group_ids"];
@@ -315,8 +317,10 @@ impl NewCustomer {
         let mut fields = CustomerFields::default();
         let mut kind = Kind::Registered;
         let mut source = Source::Admin;
+        let mut group_ids = Vec::new();
         for (key, value) in map {
             match key.as_str() {
+                "group_ids" => group_ids = super::group::member_of(&mut errors.0, value),
                 "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Single),
                 "email" => fields.email = email(&mut errors, value),
                 "phone" => fields.phone = phone(&mut errors.0, value),
@@ -335,7 +339,7 @@ impl NewCustomer {
             }
         }
         require_name_or_email(&mut errors, &fields);
-        errors.into_result(NewCustomer { fields, kind, source })
+        errors.into_result(NewCustomer { fields, kind, source, group_ids })
     }
 }
 
@@ -525,6 +529,18 @@ mod tests {
     fn server_fields_are_read_only() {
         let errs = NewCustomer::parse(&json!({"name": "Ada", "id": "x"})).unwrap_err();
         assert_eq!(fields_of(errs), vec![("id".into(), "read_only".into())]);
+    }
+
+    #[test]
+    fn a_create_body_names_the_groups_of_the_new_customer() {
+        let c = NewCustomer::parse(&json!({"name": "Ada", "group_ids": ["g2", "g1", "g2"]})).unwrap();
+        assert_eq!(c.group_ids, vec!["g2", "g1"]);
+    }
+
+    #[test]
+    fn a_patch_cannot_set_group_ids() {
+        let errs = CustomerPatch::parse(&json!({"group_ids": ["g1"]})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("group_ids".into(), "read_only".into())]);
     }
 
     #[test]
