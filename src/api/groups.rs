@@ -124,7 +124,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
 /// group, 422 naming each unknown (or, when adding, soft-deleted) customer.
 async fn members_request(cx: &mut Ctx, adding: bool) -> ApiResult<(String, MemberIds)> {
     let id = cx.param("id").to_string();
-    refuse_builtin(&id, if adding { "given members" } else { "left by its members" })?;
+    refuse_builtin(&id, if adding { "given members" } else { "relieved of members" })?;
     let ids = MemberIds::parse(&cx.json_body().await?).map_err(ApiError::Validation)?;
     load(cx, &id).await?;
     let found = existing(&cx.db()?, &ids.0).await?;
