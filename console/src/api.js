@@ -79,12 +79,27 @@ export function qs(params) {
   return s ? `?${s}` : "";
 }
 
+// Every group, the built-in All first, following the list's pages.
+async function everyGroup() {
+  const groups = [];
+  let cursor = "";
+  do {
+    const r = await get(`/v1/groups?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    groups.push(...r.data);
+    cursor = r.has_more ? r.next_cursor : "";
+  } while (cursor);
+  return groups;
+}
+
+// Groups that customers can be put in: every group but the built-in All (every live customer).
+export const joinable = (groups) => groups.filter((g) => !g.builtin);
+
 // Groups are named everywhere the console shows them; one cached list serves every screen.
 let groupsPromise = null;
 const groupListeners = new Set();
 export function loadGroups(force = false) {
   if (force || !groupsPromise) {
-    groupsPromise = get("/v1/groups").then((r) => r.data).catch((e) => { groupsPromise = null; throw e; });
+    groupsPromise = everyGroup().catch((e) => { groupsPromise = null; throw e; });
     groupsPromise.then((g) => groupListeners.forEach((fn) => fn(g)), () => {});
   }
   return groupsPromise;

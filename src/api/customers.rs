@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
-use super::{audit_entry, idempotency, new_id};
+use super::{audit_entry, groups, idempotency, new_id};
 use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
@@ -38,6 +38,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
 async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let new = NewCustomer::parse(&parse_json(bytes)?).map_err(ApiError::Validation)?;
     let db = cx.db()?;
+    groups::check_ids(&db, &new.group_ids).await?;
     if let Some(parent) = &new.parent_id {
         placed_under(&db, None, parent).await?;
     }
@@ -45,12 +46,18 @@ async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let mut given = new.fields.given();
     given.extend(new.parent_id.as_ref().map(|_| "parent_id"));
     given.extend(new.handle.as_ref().map(|_| "handle"));
+    let group_ids = new.group_ids.clone();
     let mut customer = customers::from_request(new_id(), new, &now);
     let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
-    match customers::create(&db, &customer, audit::insert(&db, &entry, &now)?).await {
+    let batch = groups::insert_with_memberships(&db, customers::insert(&db, &customer)?, entry, &group_ids, &now)?;
+    match customers::create(&db, batch).await {
         Ok(handle) => customer.handle = handle,
-        Err(e) => return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await),
+        Err(e) => {
+            let e = groups::explain_failure(&db, &group_ids, e).await?;
+            return Err(exists_or(&db, customers::normalized_email(&customer).as_deref(), e).await);
+        }
     }
+    customer.group_ids = groups::sorted(group_ids);
     customer.children_count = Some(0);
     Ok(customer_answer(201, &customer)?.with_header("Location", format!("/v1/customers/{}", customer.id)))
 }

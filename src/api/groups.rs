@@ -1,25 +1,62 @@
 //! `/v1/groups`: customer groups and their members. Deleting a group keeps its customers.
+//! The built-in All (id `all`) lists first; its members are every live customer, so it cannot
+//! be renamed, deleted or given members (409 `group_builtin`).
 use serde_json::json;
-use worker::Response;
+use worker::{D1Database, D1PreparedStatement, Response};
 
 use super::audit_entry;
-use crate::domain::group::{Group, GroupPatch, MemberIds, NewGroup};
+use crate::domain::cursor::{self, Page};
+use crate::domain::filter::limit_param;
+use crate::domain::group::{self, Group, GroupPatch, ListStart, MemberIds, NewGroup, ALL_NAME, LIST_CURSOR_SORT};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::audit;
+use crate::storage::audit::{self, AuditEntry};
 use crate::storage::customers::existing;
 use crate::storage::groups;
-use crate::storage::run_with_audit;
+use crate::storage::{run_with_audit, DbError, Violation};
 
 async fn load(cx: &Ctx, id: &str) -> ApiResult<Group> {
+    if group::is_builtin(id) {
+        return Ok(Group::all(groups::live_customers(&cx.db()?).await?));
+    }
     super::uuid_or_404(id, "group")?;
     groups::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("group"))
 }
 
+/// 409 for a change to All, whose name and members are not the caller's to choose.
+fn refuse_builtin(id: &str, what: &str) -> ApiResult<()> {
+    if group::is_builtin(id) {
+        return Err(ApiError::Conflict {
+            code: group::BUILTIN_CODE,
+            message: format!("{ALL_NAME} is the built-in group of every live customer; it cannot be {what}"),
+        });
+    }
+    Ok(())
+}
+
+/// One page of groups: All first, then the stored groups by name. A cursor names the last row
+/// of the page before, All included, so every group is listed exactly once.
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
-    let data = groups::list(&cx.db()?).await?;
-    Answer::json(200, &json!({ "data": data }))?.into_response()
+    let q = &cx.query;
+    q.allow_only(&["limit", "cursor"])?;
+    let limit = q.get("limit").map(limit_param).transpose()?.unwrap_or(group::DEFAULT_LIST_LIMIT);
+    let start = match q.get("cursor") {
+        None => ListStart::First,
+        Some(c) => {
+            let (key, id) = cursor::decode(c, LIST_CURSOR_SORT).map_err(|m| ApiError::invalid_parameter("cursor", m))?;
+            ListStart::from_cursor(key, id)
+        }
+    };
+    let db = cx.db()?;
+    let mut rows = Vec::with_capacity(limit + 1);
+    if start.includes_all() {
+        rows.push((Group::all(groups::live_customers(&db).await?), String::new()));
+    }
+    let wanted = limit + 1 - rows.len();
+    rows.extend(groups::page(&db, &start, wanted).await?);
+    let page = Page::cut(rows, limit, |(g, key)| cursor::encode(LIST_CURSOR_SORT, key, &g.id)).map(|(g, _)| g);
+    Answer::json(200, &page)?.into_response()
 }
 
 pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
@@ -35,9 +72,10 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         id: super::new_id(),
         name: new.name,
         description: new.description,
+        builtin: false,
         member_count: 0,
-        created_at: now.clone(),
-        updated_at: now.clone(),
+        created_at: Some(now.clone()),
+        updated_at: Some(now.clone()),
     };
     let mut changed = vec!["name"];
     if group.description.is_some() {
@@ -50,6 +88,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
+    refuse_builtin(&id, "renamed or described")?;
     let patch = GroupPatch::parse(&cx.json_body().await?).map_err(ApiError::Validation)?;
     let current = load(cx, &id).await?;
     let (change, changed) = patch.changes_to(&current);
@@ -69,6 +108,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
+    refuse_builtin(&id, "deleted")?;
     super::uuid_or_404(&id, "group")?;
     let db = cx.db()?;
     let now = time::now();
@@ -84,6 +124,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
 /// group, 422 naming each unknown (or, when adding, soft-deleted) customer.
 async fn members_request(cx: &mut Ctx, adding: bool) -> ApiResult<(String, MemberIds)> {
     let id = cx.param("id").to_string();
+    refuse_builtin(&id, if adding { "given members" } else { "relieved of members" })?;
     let ids = MemberIds::parse(&cx.json_body().await?).map_err(ApiError::Validation)?;
     load(cx, &id).await?;
     let found = existing(&cx.db()?, &ids.0).await?;
@@ -120,4 +161,53 @@ pub async fn remove_members(cx: &mut Ctx) -> ApiResult<Response> {
     let removed =
         run_with_audit(&db, groups::remove_members(&db, &id, &ids.0)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     Answer::json(200, &json!({ "group_id": id, "removed": removed }))?.into_response()
+}
+
+/// 422 naming each of `ids` that no stored group has (none for an empty list): the check of a
+/// new customer's `group_ids` before it is written.
+pub async fn check_ids(db: &D1Database, ids: &[String]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let problems = group::unknown_ids(ids, &groups::existing_ids(db, ids).await?);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(problems))
+    }
+}
+
+/// The batch that creates a customer: its insert, its memberships of `group_ids` (named in
+/// its audit row's changed fields and details) and its audit row, landing together or not at all.
+pub fn insert_with_memberships(
+    db: &D1Database,
+    insert: D1PreparedStatement,
+    mut entry: AuditEntry,
+    group_ids: &[String],
+    now: &str,
+) -> ApiResult<Vec<D1PreparedStatement>> {
+    let customer_id = entry.target_id.clone().unwrap_or_default();
+    let mut batch = vec![insert];
+    if let Some(join) = groups::join_new_customer(db, &customer_id, group_ids, now)? {
+        batch.push(join);
+        entry.changed_fields.push("group_ids");
+        entry.details = json!({ "group_ids": group_ids });
+    }
+    batch.push(audit::insert(db, &entry, now)?);
+    Ok(batch)
+}
+
+/// Group ids in the order a customer shows them (as read back from storage).
+pub fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// A write that put a customer in `ids` failed: when a group was deleted meanwhile (its foreign
+/// key failed), the same 422 as an unknown id; any other failure as it is.
+pub async fn explain_failure(db: &D1Database, ids: &[String], e: DbError) -> ApiResult<DbError> {
+    if !ids.is_empty() && e.violation() == Some(Violation::Raced) {
+        check_ids(db, ids).await?;
+    }
+    Ok(e)
 }

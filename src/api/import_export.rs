@@ -9,7 +9,7 @@ use super::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::{parse_csv, ParsedCsv};
 use crate::domain::filter::{self, PageRequest};
-use crate::domain::import::{self, Mode, Plan, RowReport, RowStatus, Write};
+use crate::domain::import::{self, GroupNames, Mode, Plan, RowReport, RowStatus, Write};
 use crate::domain::permission::Permission;
 use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
@@ -54,18 +54,25 @@ struct ImportOptions {
     mode: Mode,
     dry_run: bool,
     atomic: bool,
+    /// A group name no group has creates that group (else it fails its row).
+    create_groups: bool,
 }
 
 fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
     let q = &cx.query;
-    q.allow_only(&["mode", "dry_run", "atomic"])?;
+    q.allow_only(&["mode", "dry_run", "atomic", "create_groups"])?;
     let mode = match q.get("mode") {
         None => Mode::Create,
         Some(m) => Mode::parse(m).ok_or_else(|| ApiError::invalid_parameter("mode", "must be create, upsert or skip"))?,
     };
     // `atomic` defaults to true: only an explicit `atomic=false` writes a file's good rows alone.
     let atomic = q.get("atomic").is_none() || q.flag("atomic")?;
-    Ok(ImportOptions { mode, dry_run: q.flag("dry_run")?, atomic })
+    let create_groups = q.flag("create_groups")?;
+    // Creating groups is managing groups, whoever imports.
+    if create_groups {
+        cx.require(Permission::GroupsManage)?;
+    }
+    Ok(ImportOptions { mode, dry_run: q.flag("dry_run")?, atomic, create_groups })
 }
 
 pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
@@ -73,14 +80,17 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     let parsed = read_file(cx).await?;
     let db = cx.db()?;
     let live = storage::import::live_by_email(&db, &import::emails(&parsed)).await?;
+    let names = import::group_names(&parsed);
+    let known = if names.is_empty() { Default::default() } else { storage::groups::ids_by_name(&db, &names).await? };
+    let groups = GroupNames { known, create_missing: opts.create_groups };
     // A customer id and an audit entry id for every row at most, from one call to the host.
     let mut ids = super::new_ids(2 * parsed.records.len())?.into_iter();
-    let mut plan = import::plan(&parsed, opts.mode, &live, || ids.next().unwrap_or_else(new_id));
+    let mut plan = import::plan(&parsed, opts.mode, &live, &groups, || ids.next().unwrap_or_else(new_id));
     let failed = plan.failed();
     // An atomic import with a failed row writes nothing; a dry run never writes.
     if !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty() {
         let audit_ids: Vec<String> = plan.writes.iter().map(|_| ids.next().unwrap_or_else(new_id)).collect();
-        write(cx, &db, &plan, &audit_ids, opts.mode).await?;
+        plan.new_groups = write(cx, &db, &plan, &audit_ids, opts.mode).await?;
     } else {
         plan.mark_unwritten();
     }
@@ -97,6 +107,7 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
         valid: plan.count(RowStatus::Valid),
         dry_run: opts.dry_run,
         atomic: opts.atomic,
+        new_groups: &plan.new_groups,
         rows: &plan.rows,
         error: None,
     };
@@ -133,16 +144,17 @@ async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
     Ok(parsed)
 }
 
-/// Writes the plan's rows, each with its audit row, and the import's summary row, in one batch
-/// (one transaction): the file's good rows land together or not at all.
-async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mode: Mode) -> ApiResult<()> {
+/// Writes the groups the plan creates, the plan's rows with their memberships, each with its
+/// audit row, and the import's summary row, in one batch (one transaction): the file's good rows
+/// land together or not at all. Returns the names of the groups it created.
+async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mode: Mode) -> ApiResult<Vec<String>> {
     let rows = |create: bool| {
         plan.writes.iter().zip(audit_ids).filter_map(move |(w, audit_id)| match w {
-            Write::Create { id, fields, changed, .. } if create => {
-                Some(storage::import::RowWrite { id, fields, audit_id, changed })
+            Write::Create { id, fields, groups, changed, .. } if create => {
+                Some(storage::import::RowWrite { id, fields, groups, audit_id, changed })
             }
-            Write::Update { id, fields, changed, .. } if !create => {
-                Some(storage::import::RowWrite { id, fields, audit_id, changed })
+            Write::Update { id, fields, groups, changed, .. } if !create => {
+                Some(storage::import::RowWrite { id, fields, groups, audit_id, changed })
             }
             _ => None,
         })
@@ -150,7 +162,17 @@ async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mod
     let now = time::now();
     let actor = cx.actor.label();
     let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
-    let mut batch = storage::import::inserts(db, rows(true), &by)?;
+    // Two ids per new group (the group's and its audit row's), from one call to the host.
+    let group_ids = super::new_ids(2 * plan.new_groups.len())?;
+    let new_groups: Vec<storage::import::NewGroupRow> = plan
+        .new_groups
+        .iter()
+        .zip(group_ids.chunks(2))
+        .map(|(name, ids)| storage::import::NewGroupRow(&ids[0], name, &ids[1]))
+        .collect();
+    let mut batch = storage::import::create_groups(db, &new_groups, &by)?;
+    let group_statements = batch.len();
+    batch.extend(storage::import::inserts(db, rows(true), &by)?);
     batch.extend(storage::import::updates(db, rows(false), &by)?);
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
@@ -159,7 +181,7 @@ async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mod
     });
     batch.push(audit::insert(db, &summary, &now)?);
     match db.batch(batch).await.map_err(DbError::from) {
-        Ok(_) => Ok(()),
+        Ok(results) => Ok(storage::import::created_group_names(&results, group_statements)),
         Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {
             code: "customer_exists",
             message: "a customer with an email in this file was created meanwhile; nothing was written, retry the import".into(),
@@ -179,6 +201,9 @@ struct ImportReport<'a> {
     valid: usize,
     dry_run: bool,
     atomic: bool,
+    /// The groups the import created (`create_groups=true`); on a dry run or an atomic import
+    /// that failed, the ones it would create.
+    new_groups: &'a [String],
     rows: &'a [RowReport],
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<serde_json::Value>,

@@ -87,6 +87,12 @@ mod tests {
         assert_eq!(at(&d, "/components/parameters/Q/schema/maxLength"), json!(filter::MAX_SEARCH_LEN));
         assert_eq!(at(&d, "/components/schemas/BulkDeleteBody/properties/ids/maxItems"), json!(bulk::MAX_IDS));
         assert_eq!(at(&d, "/components/schemas/GroupMembers/properties/customer_ids/maxItems"), json!(group::MAX_MEMBER_IDS));
+        assert_eq!(
+            at(&d, "/components/schemas/CustomerCreate/properties/group_ids/maxItems"),
+            json!(group::MAX_GROUPS_PER_CUSTOMER)
+        );
+        assert_eq!(at(&d, "/components/parameters/GroupListLimit/schema/default"), json!(group::DEFAULT_LIST_LIMIT));
+        assert_eq!(at(&d, "/components/parameters/GroupListLimit/schema/maximum"), json!(filter::MAX_LIMIT));
         assert_eq!(at(&d, "/components/schemas/FilterCriteria/properties/conditions/maxItems"), json!(filter::MAX_CONDITIONS));
         assert_eq!(at(&d, "/components/schemas/Error/properties/error/properties/fields/maxItems"), json!(MAX_LISTED_FIELDS));
     }

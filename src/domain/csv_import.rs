@@ -19,6 +19,8 @@ pub enum Column {
     Phone,
     Company,
     Notes,
+    /// Names of groups to put the customer in, separated by `;` (`group::names_in_cell`).
+    Groups,
     /// Any other header, kept as written (trimmed) so the attribute key matches the file.
     Attribute(String),
 }
@@ -31,6 +33,7 @@ impl Column {
             "phone" => Column::Phone,
             "company" => Column::Company,
             "notes" => Column::Notes,
+            "groups" => Column::Groups,
             _ => Column::Attribute(trimmed.to_string()),
         }
     }
@@ -43,6 +46,7 @@ impl Column {
             Column::Phone => "phone",
             Column::Company => "company",
             Column::Notes => "notes",
+            Column::Groups => "groups",
             Column::Attribute(key) => key,
         }
     }
@@ -113,12 +117,18 @@ impl CsvRecord {
     pub fn customer_fields(&self, columns: &[Column]) -> Result<CustomerFields, Vec<FieldError>> {
         let cells = || columns.iter().zip(&self.values);
         CustomerFields::from_row(
-            cells().filter(|(c, _)| !matches!(c, Column::Attribute(_))).map(|(c, v)| (c.key(), v.as_str())),
+            cells().filter(|(c, _)| !matches!(c, Column::Attribute(_) | Column::Groups)).map(|(c, v)| (c.key(), v.as_str())),
             cells().filter_map(|(c, v)| match c {
                 Column::Attribute(key) => Some((key.as_str(), v.as_str())),
                 _ => None,
             }),
         )
+    }
+
+    /// The record's `groups` cell, if the file has that column.
+    pub fn groups_cell<'a>(&'a self, columns: &[Column]) -> Option<&'a str> {
+        let at = columns.iter().position(|c| *c == Column::Groups)?;
+        self.values.get(at).map(String::as_str)
     }
 }
 
@@ -333,6 +343,21 @@ mod tests {
     fn known_headers_are_matched_case_insensitively_after_trimming() {
         let parsed = parse(" Name ,EMAIL,Phone,  company,NoTeS\n");
         assert_eq!(parsed.columns, vec![Column::Name, Column::Email, Column::Phone, Column::Company, Column::Notes]);
+    }
+
+    #[test]
+    fn a_groups_column_is_matched_case_insensitively_and_is_no_attribute() {
+        let parsed = parse("name, Groups \nAda,VIP;Partners\n");
+        assert_eq!(parsed.columns, vec![Column::Name, Column::Groups]);
+        let record = &parsed.records[0];
+        assert_eq!(record.groups_cell(&parsed.columns), Some("VIP;Partners"));
+        assert!(record.customer_fields(&parsed.columns).unwrap().attributes.is_empty());
+    }
+
+    #[test]
+    fn a_file_without_a_groups_column_has_no_groups_cell() {
+        let parsed = parse("name\nAda\n");
+        assert_eq!(parsed.records[0].groups_cell(&parsed.columns), None);
     }
 
     #[test]

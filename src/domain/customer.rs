@@ -116,6 +116,8 @@ pub struct NewCustomer {
     pub parent_id: Option<String>,
     /// Given by the client; otherwise storage derives one from the name.
     pub handle: Option<Handle>,
+    /// Stored groups to put the customer in (checked against the stored groups by the caller).
+    pub group_ids: Vec<String>,
 }
 
 const READ_ONLY: [&str; 11] = [
@@ -379,8 +381,10 @@ impl NewCustomer {
         let mut source = Source::Admin;
         let mut parent_id = None;
         let mut given_handle = None;
+        let mut group_ids = Vec::new();
         for (key, value) in map {
             match key.as_str() {
+                "group_ids" => group_ids = super::group::member_of(&mut errors.0, value),
                 "name" => fields.name = text(&mut errors.0, "name", value, MAX_NAME_LEN, Lines::Single),
                 "email" => fields.email = email(&mut errors, value),
                 "phone" => fields.phone = phone(&mut errors.0, value),
@@ -401,7 +405,7 @@ impl NewCustomer {
             }
         }
         require_name_or_email(&mut errors, &fields);
-        errors.into_result(NewCustomer { fields, kind, source, parent_id, handle: given_handle })
+        errors.into_result(NewCustomer { fields, kind, source, parent_id, handle: given_handle, group_ids })
     }
 }
 
@@ -613,6 +617,18 @@ mod tests {
     fn server_fields_are_read_only() {
         let errs = NewCustomer::parse(&json!({"name": "Ada", "id": "x"})).unwrap_err();
         assert_eq!(fields_of(errs), vec![("id".into(), "read_only".into())]);
+    }
+
+    #[test]
+    fn a_create_body_names_the_groups_of_the_new_customer() {
+        let c = NewCustomer::parse(&json!({"name": "Ada", "group_ids": ["g2", "g1", "g2"]})).unwrap();
+        assert_eq!(c.group_ids, vec!["g2", "g1"]);
+    }
+
+    #[test]
+    fn a_patch_cannot_set_group_ids() {
+        let errs = CustomerPatch::parse(&json!({"group_ids": ["g1"]})).unwrap_err();
+        assert_eq!(fields_of(errs), vec![("group_ids".into(), "read_only".into())]);
     }
 
     #[test]

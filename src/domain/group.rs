@@ -1,28 +1,114 @@
-//! Customer groups: the rules for creating and renaming one and for the member lists that
-//! add customers to it or remove them.
+//! Customer groups: the rules for creating and renaming one, for the member lists that add
+//! customers to it or remove them, and for naming groups where a customer is created (the
+//! `group_ids` of a create body, the `groups` cell of an import row). Beside the stored groups
+//! there is one built-in group, All, whose members are every live customer.
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
-use super::fields::{text, Lines};
+use super::fields::{text, text_str, Lines};
 use super::validation::{finish, id_list, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1_000;
 /// Customer ids one members request may carry.
 pub const MAX_MEMBER_IDS: usize = 100;
+/// Groups one new customer may be put in (`group_ids` on create, the `groups` cell of an import).
+pub const MAX_GROUPS_PER_CUSTOMER: usize = 100;
+/// `GET /v1/groups` answers this many groups unless `limit` says otherwise: most accounts have
+/// fewer, so one page holds them all.
+pub const DEFAULT_LIST_LIMIT: usize = 100;
 
-const READ_ONLY: [&str; 4] = ["id", "member_count", "created_at", "updated_at"];
+/// The built-in group of every live customer. Its id is not a uuid, so no stored group has it.
+pub const ALL_ID: &str = "all";
+pub const ALL_NAME: &str = "All";
+const ALL_DESCRIPTION: &str = "Every customer that is not deleted";
+/// The error code of an attempt to rename, delete or give members to All.
+pub const BUILTIN_CODE: &str = "group_builtin";
+/// Separates group names in an import's `groups` cell.
+pub const NAME_SEPARATOR: char = ';';
+
+const READ_ONLY: [&str; 5] = ["id", "member_count", "created_at", "updated_at", "builtin"];
 
 /// A group as the API shows it. `member_count` counts members that are not soft-deleted,
-/// the customers `GET /v1/customers?group_id=` lists by default.
+/// the customers `GET /v1/customers?group_id=` lists by default. The built-in All has no
+/// creation time (`created_at` and `updated_at` are null).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Group {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    pub builtin: bool,
     pub member_count: u64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+impl Group {
+    /// The built-in All, with `live` customers as its members.
+    pub fn all(live: u64) -> Group {
+        Group {
+            id: ALL_ID.into(),
+            name: ALL_NAME.into(),
+            description: Some(ALL_DESCRIPTION.into()),
+            builtin: true,
+            member_count: live,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+/// Whether `id` names the built-in All.
+pub fn is_builtin(id: &str) -> bool {
+    id == ALL_ID
+}
+
+/// The key two group names share when they name the same group: stored names are unique by
+/// SQLite's `lower()`, which folds ASCII letters only.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase()
+}
+
+/// Whether `name` is All's: no stored group may take it, so a name always means one group.
+pub fn is_builtin_name(name: &str) -> bool {
+    name_key(name) == ALL_NAME.to_ascii_lowercase()
+}
+
+fn builtin_member_error(field: &str) -> FieldError {
+    FieldError::new(field, BUILTIN_CODE, format!("{ALL_NAME} holds every live customer already; it takes no members"))
+}
+
+/// Where a page of `GET /v1/groups` starts. All comes first, then the stored groups by name; a
+/// cursor names the last row of the page before, which may be All.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListStart {
+    /// The first page: All, then the stored groups from the start.
+    First,
+    /// After All: the stored groups from the start.
+    AfterAll,
+    /// After the stored group with this sort key (its lowered name) and id.
+    After { key: String, id: String },
+}
+
+/// The sort name in the list's cursors.
+pub const LIST_CURSOR_SORT: &str = "groups";
+
+impl ListStart {
+    /// Reads a decoded cursor's key and id; All's cursor carries its id and no key.
+    pub fn from_cursor(key: String, id: String) -> ListStart {
+        if id == ALL_ID {
+            ListStart::AfterAll
+        } else {
+            ListStart::After { key, id }
+        }
+    }
+
+    /// Whether a page read from here begins with All.
+    pub fn includes_all(&self) -> bool {
+        *self == ListStart::First
+    }
 }
 
 /// A validated request to create a group.
@@ -40,12 +126,17 @@ pub struct GroupPatch {
     pub description: Option<Option<String>>,
 }
 
-/// A name is required wherever it is given: null or blank is an error, not a clearing.
+/// A name is required wherever it is given: null or blank is an error, not a clearing. All's
+/// name is taken by the built-in group.
 fn name(errors: &mut Vec<FieldError>, value: &Value) -> Option<String> {
     let before = errors.len();
     let name = text(errors, "name", value, MAX_NAME_LEN, Lines::Single);
     if name.is_none() && errors.len() == before {
         errors.push(FieldError::new("name", "required", "a group needs a name"));
+    }
+    if name.as_deref().is_some_and(is_builtin_name) {
+        errors.push(FieldError::new("name", "reserved", format!("{ALL_NAME} is the built-in group of every customer")));
+        return None;
     }
     name
 }
@@ -144,6 +235,67 @@ impl MemberIds {
     }
 }
 
+/// The `group_ids` of a create body: a list of at most `MAX_GROUPS_PER_CUSTOMER` ids (empty
+/// is fine), duplicates dropped and first-seen order kept. All cannot be named: its members
+/// are every live customer already.
+pub fn member_of(errors: &mut Vec<FieldError>, value: &Value) -> Vec<String> {
+    let Value::Array(list) = value else {
+        errors.push(FieldError::new("group_ids", "invalid_type", "group_ids must be a list of group ids"));
+        return vec![];
+    };
+    if list.len() > MAX_GROUPS_PER_CUSTOMER {
+        errors.push(FieldError::new(
+            "group_ids",
+            "invalid",
+            format!("a customer is put in at most {MAX_GROUPS_PER_CUSTOMER} groups at once"),
+        ));
+        return vec![];
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        match v.as_str() {
+            Some(id) if is_builtin(id) => errors.push(builtin_member_error(&format!("group_ids[{i}]"))),
+            Some(id) if !ids.iter().any(|seen| seen == id) => ids.push(id.to_string()),
+            Some(_) => {}
+            None => errors.push(FieldError::new(format!("group_ids[{i}]"), "invalid_type", "group ids are strings")),
+        }
+    }
+    ids
+}
+
+/// One `group_ids` error per id that no stored group has, each message naming the id.
+pub fn unknown_ids(ids: &[String], found: &[String]) -> Vec<FieldError> {
+    ids.iter()
+        .filter(|id| !found.contains(id))
+        .map(|id| FieldError::new("group_ids", "not_found", format!("no group has the id {id}")))
+        .collect()
+}
+
+/// The group names of an import's `groups` cell: separated by `;`, each trimmed, empty parts
+/// ignored, the same name twice (in any case) kept once in its first spelling. Each name
+/// follows the rules of a group's name; All cannot be named. Errors are under `groups`.
+pub fn names_in_cell(cell: &str) -> Result<Vec<String>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for part in cell.split(NAME_SEPARATOR) {
+        let Some(name) = text_str(&mut errors, "groups", part, MAX_NAME_LEN, Lines::Single) else { continue };
+        if is_builtin_name(&name) {
+            errors.push(builtin_member_error("groups"));
+        } else if seen.insert(name_key(&name)) {
+            names.push(name);
+        }
+    }
+    if names.len() > MAX_GROUPS_PER_CUSTOMER {
+        errors.push(FieldError::new(
+            "groups",
+            "invalid",
+            format!("a customer is put in at most {MAX_GROUPS_PER_CUSTOMER} groups at once"),
+        ));
+    }
+    finish(errors, names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,9 +310,10 @@ mod tests {
             id: "g1".into(),
             name: "VIP".into(),
             description: Some("big spenders".into()),
+            builtin: false,
             member_count: 0,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            created_at: Some("2026-01-01T00:00:00.000Z".into()),
+            updated_at: Some("2026-01-01T00:00:00.000Z".into()),
         }
     }
 
@@ -329,5 +482,134 @@ mod tests {
     fn deleted_customers_may_be_removed() {
         let ids = MemberIds(vec!["a".into()]);
         assert!(ids.problems(&[("a".into(), true)], false).is_empty());
+    }
+
+    #[test]
+    fn all_is_builtin_with_the_live_customers_as_members() {
+        let all = Group::all(7);
+        assert_eq!((all.id.as_str(), all.name.as_str(), all.builtin, all.member_count), ("all", "All", true, 7));
+        assert_eq!((all.created_at, all.updated_at), (None, None));
+    }
+
+    #[test]
+    fn only_the_id_all_is_builtin() {
+        assert!(is_builtin("all"));
+        assert!(!is_builtin("ALL"));
+        assert!(!is_builtin("0193a0e0-0000-7000-8000-000000000000"));
+    }
+
+    #[test]
+    fn a_stored_group_cannot_be_named_all_in_any_case() {
+        assert_eq!(codes(NewGroup::parse(&json!({"name": " aLL "})).unwrap_err()), vec![("name".into(), "reserved".into())]);
+        assert_eq!(codes(GroupPatch::parse(&json!({"name": "All"})).unwrap_err()), vec![("name".into(), "reserved".into())]);
+        assert!(NewGroup::parse(&json!({"name": "All customers"})).is_ok());
+    }
+
+    #[test]
+    fn the_first_page_of_the_list_begins_with_all() {
+        assert!(ListStart::First.includes_all());
+        assert!(!ListStart::AfterAll.includes_all());
+    }
+
+    #[test]
+    fn a_cursor_on_all_continues_with_the_first_stored_group() {
+        assert_eq!(ListStart::from_cursor(String::new(), "all".into()), ListStart::AfterAll);
+    }
+
+    #[test]
+    fn a_cursor_on_a_stored_group_continues_after_it() {
+        assert_eq!(ListStart::from_cursor("vip".into(), "g1".into()), ListStart::After { key: "vip".into(), id: "g1".into() });
+    }
+
+    #[test]
+    fn group_ids_may_be_empty() {
+        let mut errors = Vec::new();
+        assert!(member_of(&mut errors, &json!([])).is_empty());
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn duplicate_group_ids_collapse_in_first_seen_order() {
+        let mut errors = Vec::new();
+        assert_eq!(member_of(&mut errors, &json!(["b", "a", "b"])), vec!["b", "a"]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn group_ids_must_be_a_list_of_strings() {
+        let mut errors = Vec::new();
+        member_of(&mut errors, &json!("g1"));
+        member_of(&mut errors, &json!(["g1", 2]));
+        assert_eq!(
+            codes(errors),
+            vec![("group_ids".into(), "invalid_type".into()), ("group_ids[1]".into(), "invalid_type".into())]
+        );
+    }
+
+    #[test]
+    fn group_ids_cannot_name_all() {
+        let mut errors = Vec::new();
+        assert_eq!(member_of(&mut errors, &json!(["g1", "all"])), vec!["g1"]);
+        assert_eq!(codes(errors), vec![("group_ids[1]".into(), "group_builtin".into())]);
+    }
+
+    #[test]
+    fn at_most_100_group_ids_are_accepted() {
+        let ids: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+        let mut errors = Vec::new();
+        member_of(&mut errors, &json!(ids));
+        assert_eq!(codes(errors), vec![("group_ids".into(), "invalid".into())]);
+    }
+
+    #[test]
+    fn unknown_group_ids_are_named_one_by_one() {
+        let errs = unknown_ids(&["a".into(), "x".into(), "y".into()], &["a".into()]);
+        assert_eq!(codes(errs.clone()), vec![("group_ids".into(), "not_found".into()), ("group_ids".into(), "not_found".into())]);
+        assert!(errs[0].message.contains('x') && errs[1].message.contains('y'));
+    }
+
+    #[test]
+    fn a_groups_cell_splits_on_semicolons_and_trims() {
+        assert_eq!(names_in_cell(" VIP ;Partners").unwrap(), vec!["VIP", "Partners"]);
+    }
+
+    #[test]
+    fn empty_parts_of_a_groups_cell_are_ignored() {
+        assert_eq!(names_in_cell(";VIP;; ;").unwrap(), vec!["VIP"]);
+        assert!(names_in_cell("  ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_name_twice_in_a_cell_is_kept_once_in_its_first_spelling() {
+        assert_eq!(names_in_cell("VIP;vip;Vip").unwrap(), vec!["VIP"]);
+    }
+
+    #[test]
+    fn names_that_differ_beyond_ascii_case_are_two_groups() {
+        assert_eq!(names_in_cell("Äpfel;äpfel").unwrap(), vec!["Äpfel", "äpfel"]);
+    }
+
+    #[test]
+    fn a_name_in_a_cell_follows_the_group_name_rules() {
+        let long = format!("ok;{}", "x".repeat(101));
+        assert_eq!(codes(names_in_cell(&long).unwrap_err()), vec![("groups".into(), "too_long".into())]);
+        assert_eq!(codes(names_in_cell("a\u{7}b").unwrap_err()), vec![("groups".into(), "invalid".into())]);
+    }
+
+    #[test]
+    fn a_groups_cell_cannot_name_all() {
+        assert_eq!(codes(names_in_cell("VIP; all").unwrap_err()), vec![("groups".into(), "group_builtin".into())]);
+    }
+
+    #[test]
+    fn a_groups_cell_names_at_most_100_groups() {
+        let cell: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+        assert_eq!(codes(names_in_cell(&cell.join(";")).unwrap_err()), vec![("groups".into(), "invalid".into())]);
+    }
+
+    #[test]
+    fn name_keys_fold_ascii_case_only() {
+        assert_eq!(name_key(" VIP "), "vip");
+        assert_eq!(name_key("Äpfel"), "Äpfel");
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::csv_import::{Column, ParsedCsv};
 use super::customer::{is_valid_attribute_key, CustomerFields};
+use super::group::{self, name_key};
 use super::validation::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,14 +55,38 @@ pub struct RowReport {
 pub struct Existing {
     pub id: String,
     pub fields: CustomerFields,
+    /// The stored groups it is in.
+    pub group_ids: Vec<String>,
+}
+
+/// How the names of a file's `groups` column resolve: the stored groups found by name (keyed by
+/// `group::name_key`), and whether a name no group has creates that group (`create_groups`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupNames {
+    pub known: HashMap<String, String>,
+    pub create_missing: bool,
+}
+
+/// The groups one row puts its customer in: stored groups by id, and groups the import creates,
+/// by name (the write finds them by name, whoever created them first).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowGroups {
+    pub ids: Vec<String>,
+    pub new: Vec<String>,
+}
+
+impl RowGroups {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.new.is_empty()
+    }
 }
 
 /// What one good row will write. `fields` are the row's own cells (an update lays them over the
 /// stored row when it runs); `changed` names the fields it changes, for the row's audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Create { index: usize, id: String, fields: CustomerFields, changed: Vec<&'static str> },
-    Update { index: usize, id: String, fields: CustomerFields, changed: Vec<&'static str> },
+    Create { index: usize, id: String, fields: CustomerFields, groups: RowGroups, changed: Vec<&'static str> },
+    Update { index: usize, id: String, fields: CustomerFields, groups: RowGroups, changed: Vec<&'static str> },
 }
 
 impl Write {
@@ -70,12 +95,21 @@ impl Write {
             Write::Create { index, .. } | Write::Update { index, .. } => *index,
         }
     }
+
+    pub fn groups(&self) -> &RowGroups {
+        match self {
+            Write::Create { groups, .. } | Write::Update { groups, .. } => groups,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub rows: Vec<RowReport>,
     pub writes: Vec<Write>,
+    /// The groups the written rows name that no group has yet, each once in its first
+    /// spelling: what `create_groups=true` creates.
+    pub new_groups: Vec<String>,
 }
 
 impl Plan {
@@ -119,6 +153,62 @@ pub fn invalid_attribute_columns(parsed: &ParsedCsv) -> Vec<String> {
         .collect()
 }
 
+/// Every group name of the file's `groups` column, once each (by `group::name_key`), for looking
+/// up the stored groups in one query. Cells that break the name rules are left to the row.
+pub fn group_names(parsed: &ParsedCsv) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    parsed
+        .records
+        .iter()
+        .filter_map(|r| r.groups_cell(&parsed.columns))
+        .filter_map(|cell| group::names_in_cell(cell).ok())
+        .flatten()
+        .filter(|name| seen.insert(name_key(name)))
+        .collect()
+}
+
+/// The groups a row's names resolve to; a name no group has is the row's error unless missing
+/// groups are created.
+fn resolve(names: Vec<String>, lookup: &GroupNames) -> Result<RowGroups, Vec<FieldError>> {
+    let mut groups = RowGroups::default();
+    let mut errors = Vec::new();
+    for name in names {
+        match lookup.known.get(&name_key(&name)) {
+            Some(id) => groups.ids.push(id.clone()),
+            None if lookup.create_missing => groups.new.push(name),
+            None => errors.push(FieldError::new(
+                "groups",
+                "not_found",
+                format!("no group is named \"{name}\"; create it first, or import with create_groups=true"),
+            )),
+        }
+    }
+    super::validation::finish(errors, groups)
+}
+
+/// A row's customer fields and groups, or every error of both.
+fn row_content(
+    parsed: &ParsedCsv,
+    record: &super::csv_import::CsvRecord,
+    lookup: &GroupNames,
+) -> Result<(CustomerFields, RowGroups), Vec<FieldError>> {
+    let fields = record.customer_fields(&parsed.columns);
+    let groups = match record.groups_cell(&parsed.columns) {
+        None => Ok(RowGroups::default()),
+        Some(cell) => group::names_in_cell(cell).and_then(|names| resolve(names, lookup)),
+    };
+    match (fields, groups) {
+        (Ok(fields), Ok(groups)) => Ok((fields, groups)),
+        (fields, groups) => Err(fields.err().into_iter().chain(groups.err()).flatten().collect()),
+    }
+}
+
+/// The groups the writes create, once each by name key, in the order rows name them.
+fn new_groups(writes: &[Write]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    writes.iter().flat_map(|w| w.groups().new.iter()).filter(|n| seen.insert(name_key(n))).cloned().collect()
+}
+
 /// The normalised emails of the file, for looking up live customers in one query.
 pub fn emails(parsed: &ParsedCsv) -> Vec<String> {
     let Some(col) = parsed.columns.iter().position(|c| *c == Column::Email) else { return vec![] };
@@ -131,18 +221,25 @@ pub fn emails(parsed: &ParsedCsv) -> Vec<String> {
         .collect()
 }
 
-/// `new_id` gives ids for created rows; `live` maps normalised emails to the live customers.
-/// An upserted row must leave its customer valid by the update rules (e.g. at most 50
-/// attributes once merged); one that would change nothing writes nothing.
-pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, Existing>, mut new_id: impl FnMut() -> String) -> Plan {
+/// `new_id` gives ids for created rows; `live` maps normalised emails to the live customers;
+/// `groups` resolves the names of the `groups` column. An upserted row must leave its customer
+/// valid by the update rules (e.g. at most 50 attributes once merged); one that would change
+/// nothing (fields or groups) writes nothing. An upsert only adds groups, never removes any.
+pub fn plan(
+    parsed: &ParsedCsv,
+    mode: Mode,
+    live: &HashMap<String, Existing>,
+    groups: &GroupNames,
+    mut new_id: impl FnMut() -> String,
+) -> Plan {
     let mut rows = Vec::with_capacity(parsed.records.len());
     let mut writes = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for record in &parsed.records {
         let line = record.line;
         let fail = |errors: Vec<FieldError>| RowReport { row: line, status: RowStatus::Failed, id: None, errors: Some(errors) };
-        let fields = match record.customer_fields(&parsed.columns) {
-            Ok(fields) => fields,
+        let (fields, row_groups) = match row_content(parsed, record, groups) {
+            Ok(content) => content,
             Err(errors) => {
                 rows.push(fail(errors));
                 continue;
@@ -161,8 +258,11 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, Existing>, mu
         let report = match (existing, mode) {
             (None, _) => {
                 let id = new_id();
-                let changed = fields.given();
-                writes.push(Write::Create { index, id: id.clone(), fields, changed });
+                let mut changed = fields.given();
+                if !row_groups.is_empty() {
+                    changed.push("group_ids");
+                }
+                writes.push(Write::Create { index, id: id.clone(), fields, groups: row_groups, changed });
                 RowReport { row: line, status: RowStatus::Created, id: Some(id), errors: None }
             }
             (Some(c), Mode::Create) => RowReport {
@@ -172,9 +272,12 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, Existing>, mu
             (Some(c), Mode::Skip) => RowReport { row: line, status: RowStatus::Skipped, id: Some(c.id.clone()), errors: None },
             (Some(c), Mode::Upsert) => match c.fields.upserted_with(&fields) {
                 Err(errors) => RowReport { id: Some(c.id.clone()), ..fail(errors) },
-                Ok((_, changed)) => {
+                Ok((_, mut changed)) => {
+                    if !row_groups.new.is_empty() || row_groups.ids.iter().any(|g| !c.group_ids.contains(g)) {
+                        changed.push("group_ids");
+                    }
                     if !changed.is_empty() {
-                        writes.push(Write::Update { index, id: c.id.clone(), fields, changed });
+                        writes.push(Write::Update { index, id: c.id.clone(), fields, groups: row_groups, changed });
                     }
                     RowReport { row: line, status: RowStatus::Updated, id: Some(c.id.clone()), errors: None }
                 }
@@ -182,7 +285,8 @@ pub fn plan(parsed: &ParsedCsv, mode: Mode, live: &HashMap<String, Existing>, mu
         };
         rows.push(report);
     }
-    Plan { rows, writes }
+    let new_groups = new_groups(&writes);
+    Plan { rows, writes, new_groups }
 }
 
 #[cfg(test)]
@@ -192,7 +296,7 @@ mod tests {
 
     fn live(email: &str, id: &str) -> HashMap<String, Existing> {
         let fields = CustomerFields { email: Some(crate::domain::email::Email::parse(email).unwrap()), ..Default::default() };
-        HashMap::from([(email.to_string(), Existing { id: id.to_string(), fields })])
+        HashMap::from([(email.to_string(), Existing { id: id.to_string(), fields, group_ids: vec![] })])
     }
 
     fn ids() -> impl FnMut() -> String {
@@ -210,7 +314,7 @@ mod tests {
     #[test]
     fn new_rows_are_created_with_their_line_numbers() {
         let parsed = parse_csv(b"name,email\nAda,ada@example.com\nBob,\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), ids());
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Created, RowStatus::Created]);
         assert_eq!(p.rows[1].row, 3);
         assert_eq!(p.writes.len(), 2);
@@ -219,7 +323,7 @@ mod tests {
     #[test]
     fn the_same_email_twice_fails_the_later_row() {
         let parsed = parse_csv(b"email\nada@example.com\nADA@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), ids());
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Created, RowStatus::Failed]);
         assert_eq!(p.rows[1].errors.as_ref().unwrap()[0].code, "duplicate_in_file");
     }
@@ -227,7 +331,7 @@ mod tests {
     #[test]
     fn live_emails_fail_in_create_mode() {
         let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &live("ada@example.com", "c1"), ids());
+        let p = plan(&parsed, Mode::Create, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "customer_exists");
         assert!(!p.rows[0].errors.as_ref().unwrap()[0].message.contains("c1"), "ids travel in `id`, never in messages");
         assert!(p.writes.is_empty());
@@ -236,7 +340,7 @@ mod tests {
     #[test]
     fn live_emails_are_updated_in_upsert_mode() {
         let parsed = parse_csv(b"email,company\nada@example.com,ACME\n").unwrap();
-        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
+        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].id.as_deref(), Some("c1"));
         assert!(matches!(&p.writes[0], Write::Update { id, changed, .. } if id == "c1" && changed == &vec!["company"]));
     }
@@ -249,7 +353,7 @@ mod tests {
         let mut stored = live("ada@example.com", "c1");
         stored.get_mut("ada@example.com").unwrap().fields.attributes =
             (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
-        let p = plan(&parsed, Mode::Upsert, &stored, ids());
+        let p = plan(&parsed, Mode::Upsert, &stored, &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Failed]);
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "too_many");
         assert!(p.writes.is_empty());
@@ -258,7 +362,7 @@ mod tests {
     #[test]
     fn an_upsert_that_changes_nothing_writes_nothing() {
         let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
+        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Updated]);
         assert!(p.writes.is_empty());
     }
@@ -266,7 +370,7 @@ mod tests {
     #[test]
     fn live_emails_are_left_alone_in_skip_mode() {
         let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), ids());
+        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Skipped]);
         assert!(p.writes.is_empty());
     }
@@ -274,7 +378,7 @@ mod tests {
     #[test]
     fn invalid_rows_carry_field_errors() {
         let parsed = parse_csv(b"name,email\n,not-an-email\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), ids());
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].field, "email");
     }
 
@@ -287,13 +391,107 @@ mod tests {
     #[test]
     fn an_unwritten_plan_reports_valid_rows_without_new_ids() {
         let parsed = parse_csv(b"email\nnew@example.com\nada@example.com\n").unwrap();
-        let mut p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), ids());
-        p.writes.push(Write::Update { index: 1, id: "c1".into(), fields: CustomerFields::default(), changed: vec!["name"] });
+        let mut p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        p.writes.push(Write::Update {
+            index: 1,
+            id: "c1".into(),
+            fields: CustomerFields::default(),
+            groups: RowGroups::default(),
+            changed: vec!["name"],
+        });
         p.mark_unwritten();
         assert_eq!(statuses(&p), vec![RowStatus::Valid, RowStatus::Valid]);
         assert_eq!((p.rows[0].id.as_deref(), p.rows[1].id.as_deref()), (None, Some("c1")));
         p.forget_ids();
         assert_eq!(p.rows[1].id, None);
+    }
+
+    fn known(pairs: &[(&str, &str)], create_missing: bool) -> GroupNames {
+        GroupNames { known: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), create_missing }
+    }
+
+    fn errors_of(p: &Plan, row: usize) -> Vec<(String, String)> {
+        p.rows[row].errors.clone().unwrap_or_default().into_iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    #[test]
+    fn the_file_s_group_names_are_listed_once_each() {
+        let parsed = parse_csv(b"name,groups\nA,VIP;Partners\nB,vip; New \nC,\n").unwrap();
+        assert_eq!(group_names(&parsed), vec!["VIP", "Partners", "New"]);
+    }
+
+    #[test]
+    fn a_created_row_joins_the_stored_groups_it_names() {
+        let parsed = parse_csv(b"name,groups\nAda,vip;Partners\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[("vip", "g1"), ("partners", "g2")], false), ids());
+        assert!(matches!(&p.writes[0], Write::Create { groups, changed, .. }
+            if groups.ids == vec!["g1", "g2"] && groups.new.is_empty() && changed == &vec!["name", "group_ids"]));
+        assert!(p.new_groups.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_group_name_fails_the_row_without_create_groups() {
+        let parsed = parse_csv(b"name,groups\nAda,Nowhere\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        assert_eq!(errors_of(&p, 0), vec![("groups".into(), "not_found".into())]);
+        assert!(p.rows[0].errors.as_ref().unwrap()[0].message.contains("Nowhere"));
+        assert!(p.writes.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_group_name_is_created_once_for_every_row_naming_it() {
+        let parsed = parse_csv(b"name,groups\nAda,New\nBob,NEW;new\nCy,new\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        assert_eq!(statuses(&p), vec![RowStatus::Created; 3]);
+        assert_eq!(p.new_groups, vec!["New"]);
+        assert!(p.writes.iter().all(|w| w.groups().new.len() == 1));
+    }
+
+    #[test]
+    fn groups_named_only_by_failed_rows_are_not_created() {
+        let parsed = parse_csv(b"name,email,groups\nAda,bad-email,Lonely\nBob,,Shared\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        assert_eq!(p.new_groups, vec!["Shared"]);
+    }
+
+    #[test]
+    fn a_row_reports_its_field_and_group_errors_together() {
+        let parsed = parse_csv(b"name,email,groups\nAda,bad-email,Nowhere\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        assert_eq!(errors_of(&p, 0), vec![("email".into(), "invalid".into()), ("groups".into(), "not_found".into())]);
+    }
+
+    #[test]
+    fn a_groups_cell_naming_all_fails_the_row() {
+        let parsed = parse_csv(b"name,groups\nAda,All\n").unwrap();
+        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        assert_eq!(errors_of(&p, 0), vec![("groups".into(), "group_builtin".into())]);
+        assert!(p.new_groups.is_empty());
+    }
+
+    #[test]
+    fn an_upsert_that_only_adds_a_group_is_a_change_of_group_ids() {
+        let parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
+        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &known(&[("vip", "g1")], false), ids());
+        assert!(matches!(&p.writes[0], Write::Update { changed, .. } if changed == &vec!["group_ids"]));
+    }
+
+    #[test]
+    fn an_upsert_naming_groups_the_customer_is_in_changes_nothing() {
+        let parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
+        let mut stored = live("ada@example.com", "c1");
+        stored.get_mut("ada@example.com").unwrap().group_ids = vec!["g1".into()];
+        let p = plan(&parsed, Mode::Upsert, &stored, &known(&[("vip", "g1")], false), ids());
+        assert_eq!(statuses(&p), vec![RowStatus::Updated]);
+        assert!(p.writes.is_empty());
+    }
+
+    #[test]
+    fn a_skipped_row_joins_no_group() {
+        let parsed = parse_csv(b"email,groups\nada@example.com,New\n").unwrap();
+        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), &known(&[], true), ids());
+        assert!(p.writes.is_empty());
+        assert!(p.new_groups.is_empty());
     }
 
     #[test]

@@ -175,14 +175,15 @@ pub fn insert(db: &D1Database, c: &Customer) -> DbResult<D1PreparedStatement> {
     statement(db, &insert_sql(), &insert_binds(c, normalized_email(c)))
 }
 
-/// Inserts `c` and its audit row in one batch; returns the handle the customer got (the one it
-/// asked for, or the one derived as it was written).
-pub async fn create(db: &D1Database, c: &Customer, audit: D1PreparedStatement) -> DbResult<Option<String>> {
+/// Runs a batch whose first statement is `insert` (with the customer's audit row and whatever
+/// else belongs with it); returns the handle the customer got (the one it asked for, or the one
+/// derived as it was written).
+pub async fn create(db: &D1Database, batch: Vec<D1PreparedStatement>) -> DbResult<Option<String>> {
     #[derive(Deserialize)]
     struct Written {
         handle: Option<String>,
     }
-    let results = db.batch(vec![insert(db, c)?, audit]).await?;
+    let results = db.batch(batch).await?;
     let written = results.first().map(|r| r.results::<Written>()).transpose()?;
     Ok(written.and_then(|mut w| w.pop()).and_then(|w| w.handle))
 }

@@ -1,12 +1,14 @@
 //! SQL for groups and their members. Memberships go with a deleted group or customer through
-//! ON DELETE CASCADE.
+//! ON DELETE CASCADE. The built-in All is no row: its member count is kept by migration 0012.
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
 use super::query::Scalar;
 use super::{statement, DbResult};
-use crate::domain::group::{Group, GroupPatch};
+use crate::domain::group::{name_key, Group, GroupPatch, ListStart};
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -16,6 +18,8 @@ struct Row {
     member_count: f64,
     created_at: String,
     updated_at: String,
+    #[serde(default)]
+    sort_key: Option<String>,
 }
 
 impl Row {
@@ -24,9 +28,10 @@ impl Row {
             id: self.id,
             name: self.name,
             description: self.description,
+            builtin: false,
             member_count: self.member_count as u64,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            created_at: Some(self.created_at),
+            updated_at: Some(self.updated_at),
         }
     }
 }
@@ -44,11 +49,34 @@ fn flag(b: bool) -> Scalar {
     Scalar::Int(b as i64)
 }
 
-/// Every group, by name.
-pub async fn list(db: &D1Database) -> DbResult<Vec<Group>> {
-    let sql = format!("SELECT {COLUMNS} FROM groups g ORDER BY lower(g.name), g.id");
-    let rows = statement(db, &sql, &[])?.all().await?.results::<Row>()?;
-    Ok(rows.into_iter().map(Row::into_group).collect())
+/// Up to `limit` stored groups by name from `start`, each with its sort key for the next
+/// cursor. `lower(name)` is unique (the `groups_name` index), so it alone orders the groups and
+/// a page walks that index from the cursor on.
+pub async fn page(db: &D1Database, start: &ListStart, limit: usize) -> DbResult<Vec<(Group, String)>> {
+    let (after, key) = match start {
+        ListStart::After { key, .. } => ("WHERE lower(g.name) > ?1", Scalar::Text(key.clone())),
+        _ => ("", Scalar::Null),
+    };
+    let sql = format!("SELECT {COLUMNS}, lower(g.name) AS sort_key FROM groups g {after} ORDER BY lower(g.name) LIMIT ?2");
+    let rows = statement(db, &sql, &[key, Scalar::Int(limit as i64)])?.all().await?.results::<Row>()?;
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            let key = r.sort_key.take().unwrap_or_default();
+            (r.into_group(), key)
+        })
+        .collect())
+}
+
+/// How many customers are live: the members of All, counted by migration 0012's triggers.
+pub async fn live_customers(db: &D1Database) -> DbResult<u64> {
+    #[derive(Deserialize)]
+    struct Count {
+        #[serde(deserialize_with = "super::whole_number")]
+        live: u64,
+    }
+    let row: Option<Count> = statement(db, "SELECT live FROM customer_counts WHERE id = 1", &[])?.first(None).await?;
+    Ok(row.map_or(0, |c| c.live))
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Group>> {
@@ -65,8 +93,8 @@ pub fn insert(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
             Scalar::Text(g.id.clone()),
             Scalar::Text(g.name.clone()),
             text(&g.description),
-            Scalar::Text(g.created_at.clone()),
-            Scalar::Text(g.updated_at.clone()),
+            text(&g.created_at),
+            text(&g.updated_at),
         ],
     )
 }
@@ -104,6 +132,63 @@ pub fn add_members(db: &D1Database, group_id: &str, ids: &[String], now: &str) -
          AND EXISTS (SELECT 1 FROM groups WHERE id = ?1)",
         &[Scalar::Text(group_id.into()), Scalar::Text(now.into()), ids_json(ids)],
     )
+}
+
+/// Which of `ids` stored groups have.
+pub async fn existing_ids(db: &D1Database, ids: &[String]) -> DbResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct IdRow {
+        id: String,
+    }
+    let rows = statement(db, "SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?
+        .all()
+        .await?
+        .results::<IdRow>()?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The stored groups `names` name, as `group::name_key` of the name -> the group's id. Matched
+/// by the `groups_name` index's own `lower()`, so a name finds the group its uniqueness guards.
+pub async fn ids_by_name(db: &D1Database, names: &[String]) -> DbResult<HashMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Found {
+        asked: String,
+        id: String,
+    }
+    let mut out = HashMap::new();
+    // Names are at most 100 characters: a chunk stays far under D1's 2 MB per bound value.
+    for chunk in names.chunks(2_000) {
+        let rows = statement(
+            db,
+            "SELECT j.value AS asked, g.id FROM json_each(?1) j JOIN groups g ON lower(g.name) = lower(j.value)",
+            &[ids_json(chunk)],
+        )?
+        .all()
+        .await?
+        .results::<Found>()?;
+        out.extend(rows.into_iter().map(|r| (name_key(&r.asked), r.id)));
+    }
+    Ok(out)
+}
+
+/// The memberships of a customer being created, for the batch that inserts it (after the
+/// insert): none when `group_ids` is empty. A group deleted meanwhile fails the batch on its
+/// foreign key, so the customer is never created without a group it was promised.
+pub fn join_new_customer(
+    db: &D1Database,
+    customer_id: &str,
+    group_ids: &[String],
+    now: &str,
+) -> DbResult<Option<D1PreparedStatement>> {
+    if group_ids.is_empty() {
+        return Ok(None);
+    }
+    statement(
+        db,
+        "INSERT INTO group_members (group_id, customer_id, added_at) SELECT value, ?1, ?2 FROM json_each(?3)",
+        &[Scalar::Text(customer_id.into()), Scalar::Text(now.into()), ids_json(group_ids)],
+    )
+    .map(Some)
 }
 
 /// Removes the memberships of `ids` in the group; changes() is the number removed.

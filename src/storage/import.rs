@@ -12,7 +12,7 @@ use super::{statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
-use crate::domain::import::Existing;
+use crate::domain::import::{Existing, RowGroups};
 
 /// D1 takes at most 2 MB per bound value; stay well under it.
 const MAX_CHUNK_BYTES: usize = 1_500_000;
@@ -29,13 +29,15 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
         company: Option<String>,
         notes: Option<String>,
         attributes: String,
+        group_ids: String,
     }
     let mut out = HashMap::new();
     for chunk in emails.chunks(20_000) {
         let rows = statement(
             db,
-            "SELECT id, email_normalized, name, email, phone, company, notes, attributes FROM customers \
-             WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
+            "SELECT id, email_normalized, name, email, phone, company, notes, attributes, \
+             (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = customers.id) AS group_ids \
+             FROM customers WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
             &[Scalar::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
         )?
         .all()
@@ -50,16 +52,18 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
                 notes: r.notes,
                 attributes: serde_json::from_str(&r.attributes).unwrap_or_default(),
             };
-            (r.email_normalized, Existing { id: r.id, fields })
+            let group_ids = serde_json::from_str(&r.group_ids).unwrap_or_default();
+            (r.email_normalized, Existing { id: r.id, fields, group_ids })
         }));
     }
     Ok(out)
 }
 
-/// One row as `INSERT_MANY`, `UPDATE_MANY` and `AUDIT_MANY` read it: a JSON array, positions as
-/// in their `value ->> n`. Arrays rather than objects: a third smaller, and no key to look up
-/// per cell. Then the row's audit entry (its id and the names of changed fields) and the stem of
-/// the handle its name gives.
+/// One row as `INSERT_MANY`, `UPDATE_MANY`, `MEMBERS_MANY` and `AUDIT_MANY` read it: a JSON
+/// array, positions as in their `value ->> n`. Arrays rather than objects: a third smaller, and
+/// no key to look up per cell. Positions 8 and 9 are the row's audit entry (its id and the names
+/// of changed fields), 10 and 11 its groups (stored ones by id, created ones by name), 12 the
+/// stem of the handle its name gives.
 #[derive(Serialize)]
 struct RowJson<'a>(
     &'a str,
@@ -72,13 +76,17 @@ struct RowJson<'a>(
     &'a Map<String, Value>,
     &'a str,
     &'a [&'a str],
+    &'a [String],
+    &'a [String],
     Option<Handle>,
 );
 
-/// A row to write: the customer's id, its cells, its audit entry's id and changed fields.
+/// A row to write: the customer's id, its cells, its groups, its audit entry's id and changed
+/// fields.
 pub struct RowWrite<'a> {
     pub id: &'a str,
     pub fields: &'a CustomerFields,
+    pub groups: &'a RowGroups,
     pub audit_id: &'a str,
     pub changed: &'a [&'static str],
 }
@@ -96,6 +104,8 @@ fn row_json<'a>(w: &RowWrite<'a>) -> RowJson<'a> {
         &f.attributes,
         w.audit_id,
         w.changed,
+        &w.groups.ids,
+        &w.groups.new,
         f.name.as_deref().and_then(Handle::stem),
     )
 }
@@ -128,8 +138,8 @@ fn close(mut array: Vec<u8>) -> String {
 
 /// The rows of one chunk, each with its place among the chunk's rows of the same handle stem, so
 /// that rows named alike get different numbers (`customers::derived_handle`).
-const CHUNK_ROWS: &str = "SELECT value, value ->> 0 AS id, value ->> 10 AS stem, \
-    row_number() OVER (PARTITION BY value ->> 10 ORDER BY key) AS rank FROM json_each(?1)";
+const CHUNK_ROWS: &str = "SELECT value, value ->> 0 AS id, value ->> 12 AS stem, \
+    row_number() OVER (PARTITION BY value ->> 12 ORDER BY key) AS rank FROM json_each(?1)";
 
 fn insert_many_sql() -> String {
     format!(
@@ -143,7 +153,8 @@ fn insert_many_sql() -> String {
 }
 
 /// Non-empty cells overwrite, empty ones keep what is stored; attributes are merged. A customer
-/// without a handle gets one when the row gives it a name.
+/// without a handle gets one when the row gives it a name. A row that only adds groups leaves
+/// the customer's row (and its version) alone, as the members endpoint does.
 fn update_many_sql() -> String {
     format!(
         "UPDATE customers SET \
@@ -153,17 +164,51 @@ fn update_many_sql() -> String {
       handle = coalesce(customers.handle, {}), \
       updated_at = ?2, version = customers.version + 1 \
     FROM (SELECT id, stem, rank, value ->> 1 AS name, value ->> 2 AS email, value ->> 4 AS phone, \
-                 value ->> 5 AS company, value ->> 6 AS notes, value ->> 7 AS attributes FROM ({CHUNK_ROWS})) AS j \
-    WHERE customers.id = j.id AND customers.deleted_at IS NULL",
+                 value ->> 5 AS company, value ->> 6 AS notes, value ->> 7 AS attributes, value -> 9 AS changed \
+          FROM ({CHUNK_ROWS})) AS j \
+    WHERE customers.id = j.id AND customers.deleted_at IS NULL \
+      AND EXISTS (SELECT 1 FROM json_each(j.changed) WHERE value <> 'group_ids')",
         derived_handle("j.stem", "j.rank", "customers.id")
     )
 }
 
+/// Each row's memberships, after its write: stored groups by id (one deleted meanwhile fails the
+/// batch on its foreign key), created ones by name, found whoever created them (`groups_many`
+/// ran first in the batch, so every name has its group). Only live customers join; a membership
+/// that exists already stays as it is (an upsert only adds).
+const MEMBERS_MANY: &str = "INSERT INTO group_members (group_id, customer_id, added_at) \
+    SELECT m.group_id, m.customer_id, ?2 FROM ( \
+      SELECT g.value AS group_id, r.value ->> 0 AS customer_id FROM json_each(?1) r, json_each(r.value -> 10) g \
+      UNION ALL \
+      SELECT (SELECT id FROM groups WHERE lower(name) = lower(n.value)), r.value ->> 0 \
+      FROM json_each(?1) r, json_each(r.value -> 11) n) m \
+    WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = m.customer_id AND c.deleted_at IS NULL) \
+    ON CONFLICT (group_id, customer_id) DO NOTHING";
+
 /// Each row's own audit entry, read from the same JSON as its write: `?2` time, `?3` actor,
-/// `?4` action, `?5` request id, `?6` details.
+/// `?4` action, `?5` request id, `?6` details. A row that named groups records the groups its
+/// customer is in once the batch's memberships are written (ids, no names).
 const AUDIT_MANY: &str =
     "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
-    SELECT value ->> 8, ?2, ?3, ?4, 'customer', value ->> 0, ?5, value -> 9, ?6 FROM json_each(?1)";
+    SELECT value ->> 8, ?2, ?3, ?4, 'customer', value ->> 0, ?5, value -> 9, \
+      CASE WHEN json_array_length(value -> 10) + json_array_length(value -> 11) > 0 \
+        THEN json_object('via', 'import', 'group_ids', \
+          json((SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = value ->> 0))) \
+        ELSE ?6 END \
+    FROM json_each(?1)";
+
+/// The groups an import creates, from a JSON array of `[id, name, audit id]`: a name some group
+/// took meanwhile (another request, in any case) is left to that group, which the rows then join.
+/// Returns the names of the groups it created.
+const GROUPS_MANY: &str = "INSERT OR IGNORE INTO groups (id, name, description, created_at, updated_at) \
+    SELECT value ->> 0, value ->> 1, NULL, ?2, ?2 FROM json_each(?1) RETURNING name";
+
+/// A `group.create` audit row for each group `GROUPS_MANY` did create: `?2` time, `?3` actor,
+/// `?4` request id.
+const GROUPS_AUDIT_MANY: &str =
+    "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+    SELECT j.value ->> 2, ?2, ?3, 'group.create', 'group', j.value ->> 0, ?4, '[\"name\"]', '{\"via\":\"import\"}' \
+    FROM json_each(?1) j WHERE EXISTS (SELECT 1 FROM groups g WHERE g.id = j.value ->> 0)";
 
 /// Who writes, for the audit rows of an import.
 pub struct Writer<'a> {
@@ -173,7 +218,8 @@ pub struct Writer<'a> {
 }
 
 /// The statements that write `rows` with `sql` and audit each of them as `action`: per chunk of
-/// rows, the write and then its audit rows, all meant for one batch.
+/// rows, the write, the memberships (when some row names groups) and then its audit rows, all
+/// meant for one batch.
 fn many<'a>(
     db: &D1Database,
     sql: &str,
@@ -181,12 +227,17 @@ fn many<'a>(
     rows: impl Iterator<Item = RowWrite<'a>>,
     by: &Writer,
 ) -> DbResult<Vec<D1PreparedStatement>> {
-    let parts = chunks(rows.map(|w| row_json(&w))).map_err(|e| DbError(format!("import rows: {e}")))?;
+    let rows: Vec<RowWrite> = rows.collect();
+    let grouped = rows.iter().any(|r| !r.groups.is_empty());
+    let parts = chunks(rows.iter().map(row_json)).map_err(|e| DbError(format!("import rows: {e}")))?;
     let details = Scalar::Text(r#"{"via":"import"}"#.into());
-    let mut out = Vec::with_capacity(parts.len() * 2);
+    let mut out = Vec::with_capacity(parts.len() * 3);
     for c in parts {
         let rows = Scalar::Text(c);
         out.push(statement(db, sql, &[rows.clone(), Scalar::Text(by.now.into())])?);
+        if grouped {
+            out.push(statement(db, MEMBERS_MANY, &[rows.clone(), Scalar::Text(by.now.into())])?);
+        }
         out.push(statement(
             db,
             AUDIT_MANY,
@@ -209,6 +260,37 @@ pub fn inserts<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by
 
 pub fn updates<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
     many(db, &update_many_sql(), "customer.update", rows, by)
+}
+
+/// A group the import creates: its id, its name and its audit entry's id.
+#[derive(Serialize)]
+pub struct NewGroupRow<'a>(pub &'a str, pub &'a str, pub &'a str);
+
+/// The statements that create `groups` and audit each created one, to run first in the
+/// import's batch; the first answers the names it created (see `created_group_names`).
+pub fn create_groups(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
+    let parts = chunks(groups.iter()).map_err(|e| DbError(format!("import groups: {e}")))?;
+    let mut out = Vec::with_capacity(parts.len() * 2);
+    for c in parts {
+        let rows = Scalar::Text(c);
+        out.push(statement(db, GROUPS_MANY, &[rows.clone(), Scalar::Text(by.now.into())])?);
+        out.push(statement(
+            db,
+            GROUPS_AUDIT_MANY,
+            &[rows, Scalar::Text(by.now.into()), Scalar::Text(by.actor.into()), Scalar::Text(by.request_id.into())],
+        )?);
+    }
+    Ok(out)
+}
+
+/// The names the `create_groups` statements created, from their results in the batch (the
+/// first `2 * chunks` results, every other one).
+pub fn created_group_names(results: &[worker::D1Result], statements: usize) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Created {
+        name: String,
+    }
+    results.iter().take(statements).step_by(2).filter_map(|r| r.results::<Created>().ok()).flatten().map(|c| c.name).collect()
 }
 
 #[cfg(test)]
@@ -236,12 +318,33 @@ mod tests {
             email: Some(crate::domain::email::Email::parse("Ada@Example.com").unwrap()),
             ..Default::default()
         };
-        let changed = ["name", "email"];
-        let row = serde_json::to_value(row_json(&RowWrite { id: "id-1", fields: &fields, audit_id: "a-1", changed: &changed }))
-            .unwrap();
+        let changed = ["name", "email", "group_ids"];
+        let groups = RowGroups { ids: vec!["g1".into()], new: vec!["New".into()] };
+        let row = serde_json::to_value(row_json(&RowWrite {
+            id: "id-1",
+            fields: &fields,
+            groups: &groups,
+            audit_id: "a-1",
+            changed: &changed,
+        }))
+        .unwrap();
         assert_eq!(
             row,
-            json!(["id-1", "Ada", "Ada@Example.com", "ada@example.com", null, null, null, {}, "a-1", ["name", "email"], "ada"])
+            json!([
+                "id-1",
+                "Ada",
+                "Ada@Example.com",
+                "ada@example.com",
+                null,
+                null,
+                null,
+                {},
+                "a-1",
+                ["name", "email", "group_ids"],
+                ["g1"],
+                ["New"],
+                "ada"
+            ])
         );
     }
 

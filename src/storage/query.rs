@@ -2,6 +2,7 @@
 //! exporting and bulk-deleting customers. Field and sort names map to fixed SQL fragments from
 //! allow-lists; every value is a bound parameter (`?N`), never text in the SQL. Pure: no D1
 //! here, so it is unit-tested.
+use crate::domain::group::is_builtin;
 pub use crate::domain::query::Scalar;
 use crate::domain::query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 
@@ -94,14 +95,23 @@ fn text_of(v: &Scalar) -> Option<&str> {
 
 fn condition_sql(b: &mut Builder, c: &Condition) -> String {
     // Group membership lives in another table: conditions on it are (NOT) EXISTS sub-queries.
+    // The built-in All has no rows there: its members are the live customers.
     if c.field == Field::GroupId {
         let members = "SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id";
+        let all = |v: &Scalar| text_of(v).is_some_and(is_builtin);
         return match (&c.op, &c.operand) {
+            (Op::Eq, Operand::One(v)) if all(v) => "c.deleted_at IS NULL".into(),
+            (Op::Neq, Operand::One(v)) if all(v) => "c.deleted_at IS NOT NULL".into(),
             (Op::Eq, Operand::One(v)) => format!("EXISTS ({members} AND gm.group_id = {})", b.bind(v.clone())),
             (Op::Neq, Operand::One(v)) => format!("NOT EXISTS ({members} AND gm.group_id = {})", b.bind(v.clone())),
             (Op::In, Operand::Many(vs)) => {
-                let list: Vec<String> = vs.iter().map(|v| b.bind(v.clone())).collect();
-                format!("EXISTS ({members} AND gm.group_id IN ({}))", list.join(", "))
+                let list: Vec<String> = vs.iter().filter(|v| !all(v)).map(|v| b.bind(v.clone())).collect();
+                let stored = format!("EXISTS ({members} AND gm.group_id IN ({}))", list.join(", "));
+                match (vs.iter().any(all), list.is_empty()) {
+                    (false, _) => stored,
+                    (true, true) => "c.deleted_at IS NULL".into(),
+                    (true, false) => format!("(c.deleted_at IS NULL OR {stored})"),
+                }
             }
             (Op::IsNull, _) => format!("NOT EXISTS ({members})"),
             (Op::IsNotNull, _) => format!("EXISTS ({members})"),
@@ -503,6 +513,34 @@ mod tests {
             .unwrap()
             .text
             .contains("EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id = ?1)"));
+    }
+
+    #[test]
+    fn group_all_selects_the_live_customers() {
+        let q = CustomerQuery { status: Status::All, required: vec![cond("group_id", "eq", json!("all"))], ..Default::default() };
+        let sql = q.count_sql().unwrap();
+        assert!(sql.text.contains("c.deleted_at IS NULL"), "{}", sql.text);
+        assert!(!sql.text.contains("group_members"), "{}", sql.text);
+        assert!(sql.binds.is_empty());
+    }
+
+    #[test]
+    fn not_in_group_all_selects_the_deleted_customers() {
+        let q =
+            CustomerQuery { status: Status::All, required: vec![cond("group_id", "neq", json!("all"))], ..Default::default() };
+        assert!(q.count_sql().unwrap().text.contains("c.deleted_at IS NOT NULL"));
+    }
+
+    #[test]
+    fn group_all_among_others_selects_the_live_customers_or_the_members() {
+        let q = CustomerQuery { required: vec![cond("group_id", "in", json!(["g1", "all"]))], ..Default::default() };
+        let sql = q.count_sql().unwrap();
+        assert!(
+            sql.text.contains("(c.deleted_at IS NULL OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id IN (?1)))"),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.binds, vec![Scalar::Text("g1".into())]);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 // The customer form, for create (a dialog on the list) and edit (the customer page). Each
 // server field error is shown once, under its field; attributes are edited as name/value rows.
+// On create, the groups to put the customer in are ticked (later changes go through its Groups tab).
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { KINDS } from "../format.js";
-import { Field, Select } from "../ui.js";
+import { Checkbox, Field, Select, useId } from "../ui.js";
 
 export const TEXT_FIELDS = ["name", "email", "phone", "company", "notes"];
 
@@ -11,6 +12,7 @@ export function formFrom(c = {}) {
   return {
     name: c.name || "", email: c.email || "", phone: c.phone || "", company: c.company || "", notes: c.notes || "",
     kind: c.kind || "registered",
+    group_ids: [],
     attributes: Object.entries(c.attributes || {}).map(([key, value]) => ({ key, value: String(value), original: value })),
   };
 }
@@ -35,6 +37,7 @@ export function createBody(form) {
   if (form.kind !== "registered") body.kind = form.kind;
   const attrs = attributesOf(form);
   if (Object.keys(attrs).length) body.attributes = attrs;
+  if (form.group_ids.length) body.group_ids = form.group_ids;
   return body;
 }
 
@@ -55,9 +58,22 @@ export function patchBody(form, customer) {
   return patch;
 }
 
-export const FIELD_LABELS = { name: "Name", email: "Email", phone: "Phone", company: "Company", notes: "Notes", kind: "Kind", attributes: "Attributes" };
+export const FIELD_LABELS = { name: "Name", email: "Email", phone: "Phone", company: "Company", notes: "Notes", kind: "Kind", attributes: "Attributes", group_ids: "Groups" };
 
-export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError }) {
+// One checkbox per group; errors on `group_ids` (or one of its items) show under the list.
+function GroupPicker({ groups, chosen, onChange, errors }) {
+  const messages = Object.entries(errors).filter(([k]) => k === "group_ids" || k.startsWith("group_ids[")).map(([, m]) => m);
+  const errId = useId("groups-err");
+  const toggle = (id, on) => onChange(on ? [...chosen, id] : chosen.filter((g) => g !== id));
+  return html`<fieldset class="groups-pick" aria-describedby=${messages.length ? errId : undefined}>
+    <legend>Groups</legend>
+    ${groups.length === 0 ? html`<p class="muted small">No groups yet: create them on the Groups screen.</p>`
+      : groups.map((g) => html`<${Checkbox} label=${g.name} checked=${chosen.includes(g.id)} onChange=${(on) => toggle(g.id, on)} />`)}
+    ${messages.length > 0 && html`<div id=${errId}>${messages.map((m) => html`<p class="field-error">${m}</p>`)}</div>`}
+  </fieldset>`;
+}
+
+export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError, groups }) {
   const [form, setForm] = useState(() => formFrom(initial));
   const set = (k) => (v) => setForm({ ...form, [k]: v });
   const setAttr = (i, patch) => setForm({ ...form, attributes: form.attributes.map((r, j) => (i === j ? { ...r, ...patch } : r)) });
@@ -86,6 +102,7 @@ export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitL
       ${otherAttrErrors.map(([k, m]) => html`<p class="field-error">${k}: ${m}</p>`)}
       <button type="button" onClick=${() => setForm({ ...form, attributes: [...form.attributes, { key: "", value: "" }] })}>Add attribute</button>
     </fieldset>
+    ${groups && html`<${GroupPicker} groups=${groups} chosen=${form.group_ids} onChange=${set("group_ids")} errors=${errors} />`}
     <div class="dialog-actions">
       ${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
       <button type="submit" class="primary" disabled=${busy}>${submitLabel}</button>

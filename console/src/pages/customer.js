@@ -4,7 +4,7 @@
 // their status, activation links and disable/enable), groups, activity.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, can, get, loadGroups, post } from "../api.js";
+import { api, can, get, joinable, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";
 import { ask, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
@@ -227,7 +227,7 @@ function Groups({ customer, reload }) {
   const [choice, setChoice] = useState("");
   const [error, setError] = useState(null);
   const mine = groups.filter((g) => (customer.group_ids || []).includes(g.id));
-  const others = groups.filter((g) => !(customer.group_ids || []).includes(g.id));
+  const others = joinable(groups).filter((g) => !(customer.group_ids || []).includes(g.id));
   const change = async (groupId, add) => {
     setError(null);
     try {

@@ -2,7 +2,7 @@
 // selection with bulk actions, create and export. All of the view's state is in the address.
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, can, loadGroups, onGroups, post, saveBlob } from "../api.js";
+import { api, can, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { href, listAddress, navigate } from "../router.js";
 import { ask, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
@@ -85,7 +85,7 @@ function Tabs({ tab, onSelect }) {
   </div>`;
 }
 
-function CreateDialog({ onClose }) {
+function CreateDialog({ onClose, groups }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const idem = useRef(crypto.randomUUID());
@@ -106,7 +106,7 @@ function CreateDialog({ onClose }) {
   const errors = fieldErrors(error);
   const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
   return html`<${Dialog} title="New customer" onClose=${onClose} wide>
-    <${CustomerForm} errors=${errors} busy=${busy} submitLabel="Create customer" onCancel=${onClose} onSubmit=${submit}
+    <${CustomerForm} errors=${errors} busy=${busy} submitLabel="Create customer" onCancel=${onClose} onSubmit=${submit} groups=${joinable(groups)}
       formError=${error && html`<${ErrorAlert} error=${error} fieldsShown />
         ${existing && html`<p><a href=${`#/customers/${existing}`} onClick=${onClose}>Open the existing customer</a></p>`}`} />
   <//>`;
@@ -234,7 +234,7 @@ export function CustomersPage({ params }) {
       ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
       ${can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
         <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
-          <option value="">Choose a group…</option>${groups.map((g) => html`<option value=${g.id}>${g.name}</option>`)}
+          <option value="">Choose a group…</option>${joinable(groups).map((g) => html`<option value=${g.id}>${g.name}</option>`)}
         </select></span>
       <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
       <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
@@ -280,6 +280,6 @@ export function CustomersPage({ params }) {
         navigate(address({ ...state, cursor: list.data.next_cursor }));
       }}>Next page</button>
     </div>
-    ${creating && html`<${CreateDialog} onClose=${() => setCreating(false)} />`}
+    ${creating && html`<${CreateDialog} groups=${groups} onClose=${() => setCreating(false)} />`}
   </section>`;
 }

@@ -1,5 +1,6 @@
 // Groups (#/groups) and a group's page (#/groups/<id>): create, rename (confirmed), delete,
-// and members shown by name, added by searching customers, removed one by one.
+// and members shown by name, added by searching customers, removed one by one. The built-in
+// All (every live customer) lists first and offers none of those changes.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, can, get, loadGroups, post } from "../api.js";
@@ -36,9 +37,12 @@ function GroupForm({ initial = {}, submitLabel, onSave, onCancel, confirmFirst }
   </form>`;
 }
 
+const BuiltIn = () => html`<span class="badge builtin">Built-in</span>`;
+
 export function GroupsPage() {
   const list = useAsync(() => loadGroups(true), []);
   const groups = list.data || [];
+  const own = groups.filter((g) => !g.builtin);
   const create = async ({ name, description }) => {
     const g = await post("/v1/groups", description.trim() ? { name, description } : { name });
     toast(`Created group ${g.name}.`);
@@ -47,12 +51,13 @@ export function GroupsPage() {
   return html`<section class="page">
     <div class="page-head"><${PageHeading} focusKey="groups">Groups<//></div>
     <${ErrorAlert} error=${list.error} />
-    ${list.loading && !list.data ? html`<${Loading} />` : groups.length === 0 ? html`<p class="empty">No groups yet.</p>` : html`
+    ${list.loading && !list.data ? html`<${Loading} />` : html`
     <div class="tablewrap" tabindex="0" role="region" aria-label="Groups"><table>
       <thead><tr><th scope="col">Name</th><th scope="col">Description</th><th scope="col">Members</th><th scope="col">Created</th></tr></thead>
-      <tbody>${groups.map((g) => html`<tr><td><a href=${`#/groups/${g.id}`}>${g.name}</a></td><td>${g.description}</td>
-        <td>${g.member_count}</td><td>${dateTime(g.created_at)}</td></tr>`)}</tbody>
-    </table></div>`}
+      <tbody>${groups.map((g) => html`<tr class=${g.builtin ? "builtin" : ""}><td><a href=${`#/groups/${g.id}`}>${g.name}</a>${g.builtin && html` <${BuiltIn} />`}</td>
+        <td>${g.description}</td><td>${g.member_count}</td><td>${dateTime(g.created_at)}</td></tr>`)}</tbody>
+    </table></div>
+    ${own.length === 0 && html`<p class="empty">No groups of your own yet.</p>`}`}
     ${can("groups:manage") && html`<h2>New group</h2>
     <${GroupForm} submitLabel="Create group" onSave=${create} />`}
   </section>`;
@@ -82,8 +87,8 @@ function AddMembers({ group, onAdded }) {
 }
 
 export function GroupPage({ id }) {
-  const group = useAsync(() => get(`/v1/groups/${id}`), [id]);
-  const members = useAsync(() => get(`/v1/customers?group_id=${id}&limit=100&sort=name`), [id]);
+  const group = useAsync(() => get(`/v1/groups/${encodeURIComponent(id)}`), [id]);
+  const members = useAsync(() => get(`/v1/customers?group_id=${encodeURIComponent(id)}&limit=100&sort=name`), [id]);
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState(null);
   const g = group.data;
@@ -107,12 +112,17 @@ export function GroupPage({ id }) {
   if (group.loading && !g) return html`<${Loading} what="Loading the group" />`;
   if (group.error) return html`<p><a href="#/groups">← Groups</a></p><${PageHeading}>Group<//><${ErrorAlert} error=${group.error} />`;
   const rows = members.data?.data || [];
+  // All's members are every live customer: nothing here changes them, or its name.
+  const manage = can("groups:manage") && !g.builtin;
+  const everyMember = g.builtin ? "#/customers"
+    : `#/customers?f=${encodeURIComponent(JSON.stringify({ match: "all", conditions: [{ field: "group_id", op: "eq", value: id }] }))}`;
   return html`<article class="page">
     <p class="crumbs"><a href="#/groups">← Groups</a></p>
-    <div class="page-head"><${PageHeading} focusKey=${id}>${g.name}<//><span class="grow"></span>
-      ${can("groups:manage") && html`<button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing ? "true" : "false"}>Rename or describe</button>
+    <div class="page-head"><${PageHeading} focusKey=${id}>${g.name}<//>${g.builtin && html`<${BuiltIn} />`}<span class="grow"></span>
+      ${manage && html`<button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing ? "true" : "false"}>Rename or describe</button>
       <button type="button" class="danger" onClick=${remove}>Delete group</button>`}</div>
     ${g.description && html`<p>${g.description}</p>`}
+    ${g.builtin && html`<p class="muted">Every customer that is not deleted is in ${g.name}, and leaves it only by being deleted. It cannot be renamed or deleted, and takes no members by hand.</p>`}
     <${ErrorAlert} error=${error} />
     ${editing && html`<${GroupForm} initial=${g} submitLabel="Save group" onSave=${rename} onCancel=${() => setEditing(false)}
       confirmFirst=${() => ask({ title: "Save group?", body: html`<p>Save the changes to ${g.name}?</p>`, confirm: "Save changes" })} />`}
@@ -121,10 +131,10 @@ export function GroupPage({ id }) {
       ${rows.length === 0 ? html`<p class="empty">No members yet.</p>` : html`<div class="tablewrap" tabindex="0" role="region" aria-label="Members"><table>
         <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Company</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${rows.map((c) => html`<tr><td><a href=${`#/customers/${c.id}`}>${displayName(c)}</a></td><td>${c.email}</td><td>${c.company}</td>
-          <td class="actions">${can("groups:manage") && html`<button type="button" class="danger" aria-label=${`Remove ${displayName(c)} from the group`} onClick=${() => removeMember(c)}>Remove</button>`}</td></tr>`)}</tbody>
+          <td class="actions">${manage && html`<button type="button" class="danger" aria-label=${`Remove ${displayName(c)} from the group`} onClick=${() => removeMember(c)}>Remove</button>`}</td></tr>`)}</tbody>
       </table></div>`}
-      ${members.data?.has_more && html`<p><a href=${`#/customers?f=${encodeURIComponent(JSON.stringify({ match: "all", conditions: [{ field: "group_id", op: "eq", value: id }] }))}`}>See every member in the customer list</a></p>`}
+      ${members.data?.has_more && html`<p><a href=${everyMember}>See every member in the customer list</a></p>`}
     </section>
-    ${can("groups:manage") && html`<${AddMembers} group=${g} onAdded=${refresh} />`}
+    ${manage && html`<${AddMembers} group=${g} onAdded=${refresh} />`}
   </article>`;
 }
