@@ -199,8 +199,17 @@ describe("sub-customers, handles and the own company in the console", () => {
     // The list shows the badge too.
     await page.goto(`${w.url}/admin#/customers?q=our msp ${t}`);
     await page.getByRole("row").filter({ hasText: `Our MSP ${t}` }).getByText("Own company").waitFor();
+    // A customer above it cannot be deleted with it, and the console says which customer is in the way.
+    const holder = await customer(`Holder MSP ${t}`);
+    assert.equal((await w.patch(`/v1/customers/${ours.id}`, { parent_id: holder.id })).status, 200);
+    await page.goto(`${w.url}/admin#/customers/${holder.id}`);
+    await page.getByRole("heading", { name: "Sub-customers (1)" }).waitFor();
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await confirmDialog(page, `Delete Holder MSP ${t}?`, "Delete with sub-customers");
+    await page.getByRole("alert").getByText(/one of its sub-customers is your own company/).waitFor();
+    assert.equal((await fetched(holder.id)).deleted_at, null);
     // Unmarked, it is an ordinary customer again.
-    await page.getByRole("link", { name: `Our MSP ${t}` }).click();
+    await subList(page).getByRole("link", { name: `Our MSP ${t}` }).click();
     await page.getByRole("button", { name: "Unmark own company" }).click();
     await confirmDialog(page, `Unmark Our MSP ${t}?`, "Unmark");
     await page.getByRole("button", { name: "Delete", exact: true }).waitFor();

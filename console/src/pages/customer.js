@@ -253,7 +253,7 @@ export function CustomerPage({ id, section }) {
   });
   const restore = () => act(async () => { const c = await post(`/v1/customers/${id}/restore`); setCustomer(c); toast(`Restored ${displayName(c)}.`); });
   const forceDelete = () => act(async () => {
-    const dry = await api("DELETE", `/v1/customers/${id}?permanent=true&dry_run=true`);
+    const dry = await api("DELETE", `/v1/customers/${id}?permanent=true&dry_run=true`).catch((err) => { throw protectedBelow(err); });
     const d = dry.deleted;
     if (!await ask({ title: `Delete ${displayName(customer)} permanently?`, danger: true, confirm: "Delete permanently",
       body: html`<p>This removes for ever:</p><ul><li>${plural(d.customers, "customer")}${d.customers > 1

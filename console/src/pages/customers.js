@@ -248,7 +248,11 @@ export function CustomersPage({ params }) {
     setKept([]);
     const own = rows.find((r) => selected.has(r.id) && r.own_company);
     if (own) throw { message: `${displayName(own)} is your own company, which cannot be deleted: unselect it first` };
-    const done = await deleteIds([...selected], permanent, list.reload);
+    const done = await deleteIds([...selected], permanent, list.reload).catch((err) => {
+      // The own company is not on this page but below a selected customer.
+      if (err.code === "customer_protected") err.message = "your own company is a sub-customer of one of the selected customers and cannot be deleted; move it out first, or leave that customer out";
+      throw err;
+    });
     if (!done) return;
     const nameOf = Object.fromEntries(rows.map((r) => [r.id, displayName(r)]));
     const left = done.results.filter((r) => r.status === "has_children");
