@@ -5,13 +5,14 @@ import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { KINDS } from "../format.js";
 import { Checkbox, Field, Select, useId } from "../ui.js";
+import { ParentPicker } from "./parent-picker.js";
 
 export const TEXT_FIELDS = ["name", "email", "phone", "company", "notes"];
 
 export function formFrom(c = {}) {
   return {
     name: c.name || "", email: c.email || "", phone: c.phone || "", company: c.company || "", notes: c.notes || "",
-    kind: c.kind || "registered",
+    kind: c.kind || "registered", handle: c.handle || "", parent_id: c.parent_id || null,
     group_ids: [],
     attributes: Object.entries(c.attributes || {}).map(([key, value]) => ({ key, value: String(value), original: value })),
   };
@@ -35,6 +36,8 @@ export function createBody(form) {
   const body = {};
   for (const f of TEXT_FIELDS) if (form[f].trim()) body[f] = form[f];
   if (form.kind !== "registered") body.kind = form.kind;
+  if (form.handle.trim()) body.handle = form.handle.trim();
+  if (form.parent_id) body.parent_id = form.parent_id;
   const attrs = attributesOf(form);
   if (Object.keys(attrs).length) body.attributes = attrs;
   if (form.group_ids.length) body.group_ids = form.group_ids;
@@ -49,6 +52,9 @@ export function patchBody(form, customer) {
     if (form[f] !== before) patch[f] = form[f].trim() === "" ? null : form[f];
   }
   if (form.kind !== customer.kind) patch.kind = form.kind;
+  // An emptied handle is null: the server derives it from the name again.
+  if (form.handle.trim() !== (customer.handle || "")) patch.handle = form.handle.trim() || null;
+  if (form.parent_id !== (customer.parent_id || null)) patch.parent_id = form.parent_id;
   const now = attributesOf(form);
   const was = customer.attributes || {};
   const attrs = {};
@@ -58,7 +64,8 @@ export function patchBody(form, customer) {
   return patch;
 }
 
-export const FIELD_LABELS = { name: "Name", email: "Email", phone: "Phone", company: "Company", notes: "Notes", kind: "Kind", attributes: "Attributes", group_ids: "Groups" };
+export const FIELD_LABELS = { name: "Name", email: "Email", phone: "Phone", company: "Company", notes: "Notes", kind: "Kind", attributes: "Attributes",
+  group_ids: "Groups", handle: "Handle", parent_id: "Belongs to" };
 
 // One checkbox per group; errors on `group_ids` (or one of its items) show under the list.
 function GroupPicker({ groups, chosen, onChange, errors }) {
@@ -73,7 +80,17 @@ function GroupPicker({ groups, chosen, onChange, errors }) {
   </fieldset>`;
 }
 
-export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError, groups }) {
+// Conflicts that concern one field are shown next to that field.
+const CONFLICT_FIELDS = { customer_exists: ["email", "a customer with this email exists already"], handle_taken: ["handle", "another live customer has this handle"] };
+export function withConflictField(err) {
+  const f = CONFLICT_FIELDS[err?.code];
+  if (f && !err.fields.length) err.fields = [{ field: f[0], message: f[1] }];
+  return err;
+}
+
+// `parent`: the parent customer when known already (a sub-customer created from its parent's page).
+// `groups`: the groups a new customer may join (the picker shows only when given).
+export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError, groups, parent }) {
   const [form, setForm] = useState(() => formFrom(initial));
   const set = (k) => (v) => setForm({ ...form, [k]: v });
   const setAttr = (i, patch) => setForm({ ...form, attributes: form.attributes.map((r, j) => (i === j ? { ...r, ...patch } : r)) });
@@ -89,7 +106,10 @@ export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitL
       <${Field} label="Phone" type="tel" value=${form.phone} onInput=${set("phone")} error=${errors.phone} />
       <${Field} label="Company" value=${form.company} onInput=${set("company")} error=${errors.company} />
       <${Select} label="Kind" value=${form.kind} onChange=${set("kind")} options=${KINDS} error=${errors.kind} />
+      <${Field} label="Handle" value=${form.handle} onInput=${set("handle")} error=${errors.handle} maxlength="64" spellcheck="false"
+        hint="Lowercase letters, digits and single hyphens. Left empty, it is made from the name." />
     </div>
+    <${ParentPicker} value=${form.parent_id} onChange=${set("parent_id")} self=${initial?.id} known=${parent} error=${errors.parent_id} />
     <${Field} label="Notes" multiline value=${form.notes} onInput=${set("notes")} error=${errors.notes} />
     <fieldset class="attrs">
       <legend>Attributes</legend>

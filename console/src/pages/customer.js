@@ -1,15 +1,17 @@
 // A customer's own page (#/customers/<id>/<section>): details with edit (confirmed before
 // saving, If-Match, recovery from a conflicting change), delete/undo/restore, permanent delete
-// with its counts, redact; and the sub-resources: interactions, contacts (customer users, with
-// their status, activation links and disable/enable), groups, activity.
+// with its counts, redact; its parent and sub-customers, the own company mark; and the
+// sub-resources: interactions, contacts (customer users, with their status, activation links and
+// disable/enable), groups, activity.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";
 import { ask, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
-import { CustomerForm, FIELD_LABELS, patchBody } from "./customer-form.js";
+import { CustomerForm, FIELD_LABELS, patchBody, withConflictField } from "./customer-form.js";
 import { useGroups } from "./customers.js";
+import { SubCustomers } from "./sub-customers.js";
 import { AuditTable } from "./audit.js";
 
 const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"]];
@@ -37,7 +39,7 @@ function Details({ customer, setCustomer }) {
         const latest = await get(`/v1/customers/${customer.id}`);
         const theirs = Object.keys(FIELD_LABELS).filter((k) => JSON.stringify(latest[k] ?? null) !== JSON.stringify(base[k] ?? null));
         setConflict({ latest, patch, theirs });
-      } else setError(err);
+      } else setError(withConflictField(err));
     } finally { setBusy(false); }
   };
   const submit = (form) => {
@@ -68,7 +70,7 @@ function Details({ customer, setCustomer }) {
     <div class="section-head"><h2 id="details-h">Details</h2>
       ${!deleted && can("customers:update") && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
     <dl class="details">
-      ${row("Name", customer.name)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
+      ${row("Name", customer.name)}${row("Handle", customer.handle && html`<code>${customer.handle}</code>`)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
       ${row("Kind", customer.kind)}${row("Source", label(customer.source))}
       ${row("Groups", (customer.group_ids || []).map((g) => groupName[g] || "…").join(", "))}
       ${row("Created", dateTime(customer.created_at))}${row("Updated", dateTime(customer.updated_at))}
@@ -260,29 +262,53 @@ function Activity({ id }) {
     ${page.loading ? html`<${Loading} />` : page.data && html`<${AuditTable} entries=${page.data.data} />`}</section>`;
 }
 
+// Deleting under the own company is refused for the own company's sake: say whose.
+function protectedBelow(err) {
+  if (err.code === "customer_protected") err.message = "one of its sub-customers is your own company, which cannot be deleted; move it out first";
+  return err;
+}
+
 export function CustomerPage({ id, section }) {
   const res = useAsync(() => get(`/v1/customers/${id}`), [id]);
   const [error, setError] = useState(null);
   const customer = res.data;
   const setCustomer = (c) => res.setData(c);
+  const parentId = customer?.id === id ? customer.parent_id : null;
+  const parent = useAsync(() => (parentId ? get(`/v1/customers/${parentId}`) : Promise.resolve(null)), [parentId, customer?.deleted_at]);
   useEffect(() => setError(null), [id]);
 
   const act = async (fn) => { setError(null); try { await fn(); } catch (err) { setError(err); } };
+  const undoDelete = (c) => act(async () => { setCustomer(await post(`/v1/customers/${id}/restore`)); toast(`Restored ${displayName(c)}.`); });
   const softDelete = () => act(async () => {
-    if (!await ask({ title: `Delete ${displayName(customer)}?`, danger: true, confirm: "Delete",
-      body: html`<p>The customer moves to Deleted. You can undo this or restore them later.</p>` })) return;
-    const c = await api("DELETE", `/v1/customers/${id}`);
+    const n = customer.children_count || 0;
+    const kids = n ? (await get(`/v1/customers?parent_id=${id}&limit=5&sort=name`)).data : [];
+    if (!await ask({ title: `Delete ${displayName(customer)}?`, danger: true, confirm: n ? "Delete with sub-customers" : "Delete",
+      body: n ? html`<p><strong>It has ${plural(n, "sub-customer")}</strong>: ${kids.map(displayName).join(", ")}${n > kids.length ? ", …" : ""}.</p>
+        <p>They move to Deleted with it, and so do their own sub-customers. Undo, or restoring ${displayName(customer)} later, brings them all back.</p>
+        <p class="muted">To keep them, move them to another customer first (Edit, on their pages).</p>`
+        : html`<p>The customer moves to Deleted. You can undo this or restore them later.</p>` })) return;
+    let c;
+    try {
+      c = await api("DELETE", `/v1/customers/${id}${n ? "?cascade=true" : ""}`);
+    } catch (err) {
+      if (err.code === "has_children") {
+        res.reload();
+        err.message = "it has sub-customers now that were added after this page opened; press Delete again to see them";
+      }
+      throw protectedBelow(err);
+    }
     setCustomer(c);
-    toast(`Deleted ${displayName(c)}.`, { action: { label: "Undo", run: () => act(async () => { setCustomer(await post(`/v1/customers/${id}/restore`)); toast(`Restored ${displayName(c)}.`); }) } });
+    toast(n ? `Deleted ${displayName(c)} and its sub-customers.` : `Deleted ${displayName(c)}.`, { action: { label: "Undo", run: () => undoDelete(c) } });
   });
   const restore = () => act(async () => { const c = await post(`/v1/customers/${id}/restore`); setCustomer(c); toast(`Restored ${displayName(c)}.`); });
   const forceDelete = () => act(async () => {
-    const dry = await api("DELETE", `/v1/customers/${id}?permanent=true&dry_run=true`);
+    const dry = await api("DELETE", `/v1/customers/${id}?permanent=true&dry_run=true`).catch((err) => { throw protectedBelow(err); });
     const d = dry.deleted;
     if (!await ask({ title: `Delete ${displayName(customer)} permanently?`, danger: true, confirm: "Delete permanently",
-      body: html`<p>This removes for ever:</p><ul><li>${plural(d.customers, "customer")}</li><li>${plural(d.interactions, "interaction")}</li>
+      body: html`<p>This removes for ever:</p><ul><li>${plural(d.customers, "customer")}${d.customers > 1
+        ? html`: this one and <strong>${plural(d.customers - 1, "sub-customer")}</strong> below it` : ""}</li><li>${plural(d.interactions, "interaction")}</li>
         <li>${plural(d.group_memberships, "group membership")}</li><li>${plural(d.contacts, "contact")}</li></ul><p><strong>This cannot be undone.</strong></p>` })) return;
-    await api("DELETE", `/v1/customers/${id}?permanent=true`);
+    try { await api("DELETE", `/v1/customers/${id}?permanent=true`); } catch (err) { throw protectedBelow(err); }
     toast(`Deleted ${displayName(customer)} permanently.`);
     loadGroups(true);
     navigate(listAddress.get());
@@ -294,31 +320,62 @@ export function CustomerPage({ id, section }) {
     setCustomer(await post(`/v1/customers/${id}/redact`));
     toast("Customer redacted.");
   });
+  const markOwn = () => act(async () => {
+    const now = await get("/v1/own-company").catch((err) => { if (err.status === 404) return null; throw err; });
+    if (!await ask({ title: `Make ${displayName(customer)} your own company?`, confirm: "Make it our own company",
+      body: html`<p>The own company is the company that runs this service. It stays listed like any customer, but it cannot be deleted or redacted.</p>
+        ${now && html`<p><strong>${displayName(now)}</strong> is your own company now and stops being it.</p>`}` })) return;
+    setCustomer(await api("PUT", "/v1/own-company", { json: { customer_id: id } }));
+    toast(`${displayName(customer)} is now your own company.`);
+  });
+  const unmarkOwn = () => act(async () => {
+    if (!await ask({ title: `Unmark ${displayName(customer)}?`, confirm: "Unmark",
+      body: html`<p>${displayName(customer)} stops being your own company: it can then be deleted and redacted like any customer. No customer is the own company until you mark one.</p>` })) return;
+    // The mark may have moved since this page opened; unmark only this customer.
+    const now = await get("/v1/own-company").catch((err) => { if (err.status === 404) return null; throw err; });
+    if (now?.id === id) await api("DELETE", "/v1/own-company");
+    setCustomer(await get(`/v1/customers/${id}`));
+    toast(`${displayName(customer)} is no longer your own company.`);
+  });
 
   if (res.loading && !customer) return html`<${Loading} what="Loading the customer" />`;
   if (res.error) return html`<p><a href=${listAddress.get()}>← Customers</a></p><${PageHeading}>Customer<//><${ErrorAlert} error=${res.error} />`;
   const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
+  const p = parent.data;
+  const own = customer.own_company;
   return html`<article class="page customer">
     <p class="crumbs"><a href=${listAddress.get()}>← Customers</a></p>
     <div class="page-head">
       <${PageHeading} focusKey=${id}>${displayName(customer)}<//>
       <span class=${`badge ${customer.kind}`}>${customer.kind}</span>
+      ${own && html`<span class="badge own">Own company</span>`}
       ${customer.deleted_at && html`<span class="badge del">Deleted</span>`}
     </div>
+    ${(customer.handle || customer.parent_id) && html`<p class="subline">
+      ${customer.handle && html`<span>Handle <code>${customer.handle}</code></span>`}
+      ${customer.parent_id && html`<span>Belongs to <a href=${`#/customers/${customer.parent_id}`}>${p ? displayName(p) : "its parent customer"}</a>${p?.deleted_at && html` <span class="badge del">Deleted</span>`}</span>`}
+    </p>`}
     <${ErrorAlert} error=${error} />
     ${existing && html`<p><a href=${`#/customers/${existing}`}>Open the customer who has this email now</a></p>`}
+    ${error?.code === "parent_deleted" && html`<p><a href=${`#/customers/${customer.parent_id}`}>Open ${p ? displayName(p) : "the parent customer"} to restore it</a></p>`}
     ${customer.deleted_at && html`<div class="alert info" role="status">Deleted on ${dateTime(customer.deleted_at)}. Restore the customer to edit them.</div>`}
     <div class="actions-bar" role="group" aria-label="Customer actions">
       ${customer.deleted_at
         ? can("customers:delete") && html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
-        : html`${can("customers:delete") && html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>`}
+        : !own && html`${can("customers:delete") && html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>`}
                ${can("customers:update") && html`<button type="button" onClick=${redact}>Redact</button>`}`}
-      ${can("customers:force_delete") && html`<button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>`}
+      ${!own && can("customers:force_delete") && html`<button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>`}
+      ${can("admins:manage") && !customer.deleted_at && (own
+        ? html`<button type="button" onClick=${unmarkOwn}>Unmark own company</button>`
+        : html`<button type="button" onClick=${markOwn}>Make this our own company</button>`)}
     </div>
+    ${own && html`<p class="muted protected" id="own-note">This is your own company: it cannot be deleted or redacted, so those actions are not offered${
+      can("admins:manage") ? ". Unmark it first to delete it" : ""}.</p>`}
     <nav aria-label="Customer sections" class="subnav"><ul>
       ${SECTIONS.filter(([, , perm]) => !perm || can(perm)).map(([s, name]) => html`<li><a href=${`#/customers/${id}${s === "details" ? "" : `/${s}`}`} aria-current=${section === s ? "page" : undefined}>${name}</a></li>`)}
     </ul></nav>
-    ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />`}
+    ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />
+      <${SubCustomers} customer=${customer} onChanged=${res.reload} />`}
     ${section === "interactions" && html`<${Interactions} id=${id} />`}
     ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
     ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}

@@ -2,11 +2,11 @@
 // selection with bulk actions, create and export. All of the view's state is in the address.
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, can, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
+import { api, can, get, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { href, listAddress, navigate } from "../router.js";
-import { ask, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
-import { CustomerForm, createBody } from "./customer-form.js";
+import { ask, Checkbox, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
+import { CustomerForm, createBody, withConflictField } from "./customer-form.js";
 import { FilterBuilder } from "./filter-builder.js";
 
 const TABS = [["active", "Active"], ["deleted", "Deleted"], ["all", "All"]];
@@ -27,20 +27,33 @@ function readState(params) {
   return {
     q: params.get("q") || "", tab: params.get("tab") || "active", sort: params.get("sort") || "-created_at",
     filter, cursor: params.get("cursor") || "", limit: Number(params.get("limit")) || 25,
+    // "none": top-level customers only; a customer id: that customer's direct sub-customers.
+    parent: params.get("parent") || "",
   };
 }
 
 function address(state) {
   return href("/customers", {
     q: state.q, tab: state.tab === "active" ? "" : state.tab, sort: state.sort === "-created_at" ? "" : state.sort,
-    f: state.filter?.conditions?.length ? JSON.stringify(state.filter) : "", cursor: state.cursor, limit: state.limit === 25 ? "" : state.limit,
+    f: state.filter?.conditions?.length ? JSON.stringify(state.filter) : "", parent: state.parent,
+    cursor: state.cursor, limit: state.limit === 25 ? "" : state.limit,
   });
+}
+
+// The filter body has no top-level parent key, so the parent filter is one more condition; with
+// "any" that would widen the list instead of narrowing it, so it is left out (parentConflict).
+export const parentConflict = (state) => Boolean(state.parent) && state.filter?.match === "any" && (state.filter?.conditions?.length || 0) > 1;
+function parentCondition(parent) {
+  return parent === "none" ? { field: "parent_id", op: "is_null" } : { field: "parent_id", op: "eq", value: parent };
 }
 
 export function criteria(state) {
   const body = { status: state.tab, sort: state.sort };
   if (state.q) body.q = state.q;
-  if (state.filter?.conditions?.length) { body.match = state.filter.match || "all"; body.conditions = state.filter.conditions; }
+  const conditions = [...(state.filter?.conditions || [])];
+  const narrowed = Boolean(state.parent) && !parentConflict(state);
+  if (narrowed) conditions.push(parentCondition(state.parent));
+  if (conditions.length) { body.match = narrowed ? "all" : state.filter?.match || "all"; body.conditions = conditions; }
   return body;
 }
 
@@ -85,7 +98,9 @@ function Tabs({ tab, onSelect }) {
   </div>`;
 }
 
-function CreateDialog({ onClose, groups }) {
+// `parent`: create a sub-customer of it (the form starts with that parent); `onCreated` replaces
+// opening the new customer's page; `groups`: what the new customer may join.
+export function CreateDialog({ onClose, groups, parent, onCreated }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const idem = useRef(crypto.randomUUID());
@@ -94,45 +109,86 @@ function CreateDialog({ onClose, groups }) {
     try {
       const body = createBody(form);
       const created = await api("POST", "/v1/customers", { json: body, headers: { "idempotency-key": idem.current } });
-      toast(`Created ${displayName(created)}.`);
       onClose();
-      navigate(`#/customers/${created.id}`);
+      if (onCreated) onCreated(created);
+      else { toast(`Created ${displayName(created)}.`); navigate(`#/customers/${created.id}`); }
     } catch (err) {
       idem.current = crypto.randomUUID();
-      if (err.code === "customer_exists") err.fields = [{ field: "email", message: "a customer with this email exists already" }];
-      setError(err);
+      setError(withConflictField(err));
     } finally { setBusy(false); }
   };
   const errors = fieldErrors(error);
   const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
-  return html`<${Dialog} title="New customer" onClose=${onClose} wide>
-    <${CustomerForm} errors=${errors} busy=${busy} submitLabel="Create customer" onCancel=${onClose} onSubmit=${submit} groups=${joinable(groups)}
+  return html`<${Dialog} title=${parent ? `New sub-customer of ${displayName(parent)}` : "New customer"} onClose=${onClose} wide>
+    <${CustomerForm} initial=${parent ? { parent_id: parent.id } : undefined} parent=${parent} groups=${groups && joinable(groups)}
+      errors=${errors} busy=${busy} submitLabel="Create customer" onCancel=${onClose} onSubmit=${submit}
       formError=${error && html`<${ErrorAlert} error=${error} fieldsShown />
         ${existing && html`<p><a href=${`#/customers/${existing}`} onClick=${onClose}>Open the existing customer</a></p>`}`} />
   <//>`;
 }
 
+const subsOf = (c) => plural(c.children_count || 0, "sub-customer");
+
+// The soft delete's question: how many go, and, when some selected customers have sub-customers
+// that are not selected, the choice to delete those too (read from `choice` on confirming).
+function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
+  const [cascade, setCascade] = useState(false);
+  const toggle = (v) => { setCascade(v); choice.cascade = v; };
+  const one = blockedCount === 1;
+  return html`<p>${plural(cascade ? count + blockedCount : count, "customer")}${cascade ? ", with their sub-customers," : ""} will move to Deleted. You can undo this.</p>
+    ${blockedCount > 0 && html`<div class="alert warn">
+      <p class="tight">${one ? "One selected customer has" : `${blockedCount} selected customers have`} sub-customers that are not selected.
+        ${cascade ? `${one ? "It goes" : "They go"} with them:` : `${one ? "It stays" : "They stay"} unless you include them:`}</p>
+      <ul class="tight">${blocked.map((c) => html`<li>${displayName(c)}: ${subsOf(c)}</li>`)}${blockedCount > blocked.length && html`<li>and ${blockedCount - blocked.length} more</li>`}</ul>
+      <${Checkbox} label="Include sub-customers (delete them too)" checked=${cascade} onChange=${toggle} />
+    </div>`}`;
+}
+
+// Asks, deletes, offers Undo; answers the bulk delete's results (null when not confirmed).
 async function deleteIds(ids, permanent, refresh) {
   const dry = await post("/v1/customers/bulk-delete", { ids, permanent, dry_run: true });
   const c = dry.counts;
-  const body = permanent
-    ? html`<p>This removes for ever ${plural(dry.matched, "customer")}, and with them:</p>
+  const choice = { cascade: false };
+  let body;
+  if (permanent) {
+    const all = c.customers ?? dry.matched;
+    body = html`<p>This removes for ever ${plural(all, "customer")}${all > dry.matched ? html` (the ${plural(dry.matched, "selected customer")} and <strong>${plural(all - dry.matched, "sub-customer")}</strong> below them)` : ""}, and with them:</p>
       <ul><li>${plural(c.interactions, "interaction")}</li><li>${plural(c.group_memberships, "group membership")}</li><li>${plural(c.contacts, "contact")}</li></ul>
-      <p><strong>This cannot be undone.</strong></p>`
-    : html`<p>${plural(dry.results.filter((r) => r.status === "would_delete").length, "customer")} will move to Deleted. You can undo this.</p>`;
+      <p><strong>This cannot be undone.</strong></p>`;
+  } else {
+    const blockedIds = dry.results.filter((r) => r.status === "has_children").map((r) => r.id);
+    const blocked = await Promise.all(blockedIds.slice(0, 10).map((id) => get(`/v1/customers/${id}`)));
+    body = html`<${SoftDeleteBody} count=${dry.results.filter((r) => r.status === "would_delete").length}
+      blockedCount=${blockedIds.length} blocked=${blocked} choice=${choice} />`;
+  }
   const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true,
     confirm: permanent ? "Delete permanently" : "Delete" });
-  if (!ok) return false;
-  const done = await post("/v1/customers/bulk-delete", { ids, permanent });
+  if (!ok) return null;
+  const done = await post("/v1/customers/bulk-delete", { ids, permanent, ...(choice.cascade ? { cascade: true } : {}) });
   const removed = done.results.filter((r) => r.status === "deleted").map((r) => r.id);
   toast(`${plural(done.deleted, "customer")} ${permanent ? "deleted permanently" : "deleted"}.`, permanent ? {} : {
     action: { label: "Undo", run: async () => {
-      for (const id of removed) await post(`/v1/customers/${id}/restore`).catch(() => {});
+      // A restore brings back what its cascade took; a sub-customer tried before its parent is
+      // refused (parent_deleted) and is back once the parent is.
+      const failed = [];
+      for (const id of removed) await post(`/v1/customers/${id}/restore`).catch(() => failed.push(id));
+      for (const id of failed) await post(`/v1/customers/${id}/restore`).catch(() => {});
       toast(`Restored ${plural(removed.length, "customer")}.`);
       refresh();
     } },
   });
-  return true;
+  return done;
+}
+
+// Why some selected customers were not deleted: they have sub-customers that were not selected.
+function KeptNotice({ kept, onClose }) {
+  return html`<div class="alert warn" role="status">
+    <p class="tight"><strong>${kept.length === 1 ? "One customer was not deleted" : `${kept.length} customers were not deleted`}</strong> because
+      ${kept.length === 1 ? "it has" : "they have"} sub-customers that were not selected: ${kept.map((k, i) => html`${i ? ", " : ""}<a href=${`#/customers/${k.id}`}>${k.name}</a>`)}.
+      ${kept.length === 1 ? "It stays" : "They stay"} selected: to delete ${kept.length === 1 ? "it" : "them"} too, choose Delete selected again and
+      “Include sub-customers”, or move the sub-customers first.</p>
+    <button type="button" class="ghost" onClick=${onClose}>Dismiss</button>
+  </div>`;
 }
 
 export function CustomersPage({ params }) {
@@ -149,7 +205,10 @@ export function CustomersPage({ params }) {
   const [actionError, setActionError] = useState(null);
   const [stack] = useState(() => new Map());
   const [addTo, setAddTo] = useState("");
+  const [kept, setKept] = useState([]);
   const go = (patch, opts) => navigate(address({ ...state, cursor: "", ...patch }), opts);
+  const under = state.parent && state.parent !== "none" ? state.parent : "";
+  const parentOf = useAsync(() => (under ? get(`/v1/customers/${under}`) : Promise.resolve(null)), [under]);
 
   useEffect(() => { if (text !== state.q) setText(state.q); }, [state.q]);
   // "/" jumps to the search box, as in most admin panels (not while typing elsewhere).
@@ -185,7 +244,22 @@ export function CustomersPage({ params }) {
     setBusy(true); setActionError(null);
     try { await fn(); } catch (err) { setActionError(err); } finally { setBusy(false); }
   };
-  const bulkDelete = (permanent) => run(async () => { if (await deleteIds([...selected], permanent, list.reload)) list.reload(); });
+  const bulkDelete = (permanent) => run(async () => {
+    setKept([]);
+    const own = rows.find((r) => selected.has(r.id) && r.own_company);
+    if (own) throw { message: `${displayName(own)} is your own company, which cannot be deleted: unselect it first` };
+    const done = await deleteIds([...selected], permanent, list.reload).catch((err) => {
+      // The own company is not on this page but below a selected customer.
+      if (err.code === "customer_protected") err.message = "your own company is a sub-customer of one of the selected customers and cannot be deleted; move it out first, or leave that customer out";
+      throw err;
+    });
+    if (!done) return;
+    const nameOf = Object.fromEntries(rows.map((r) => [r.id, displayName(r)]));
+    const left = done.results.filter((r) => r.status === "has_children");
+    setKept(left.map((r) => ({ id: r.id, name: nameOf[r.id] || "a customer" })));
+    await list.reload();
+    setSelected(new Set(left.map((r) => r.id)));
+  });
   const bulkAddToGroup = () => run(async () => {
     if (!addTo) return;
     const r = await post(`/v1/groups/${addTo}/members`, { customer_ids: [...selected] });
@@ -216,9 +290,10 @@ export function CustomersPage({ params }) {
       <${Tabs} tab=${state.tab} onSelect=${(tab) => go({ tab })} />
       <form role="search" class="search" onSubmit=${(e) => { e.preventDefault(); go({ q: text }); }}>
         <label for="q" class="sr-only">Search customers</label>
-        <input id="q" type="search" placeholder="Search name, email, phone, company" value=${text} maxlength="200"
+        <input id="q" type="search" placeholder="Search name, email, phone, company, handle" value=${text} maxlength="200"
           onInput=${(e) => setText(e.currentTarget.value)} />
       </form>
+      <${Checkbox} label="Top level only" checked=${state.parent === "none"} onChange=${(on) => go({ parent: on ? "none" : "" })} />
       <button type="button" aria-expanded=${showFilters ? "true" : "false"} aria-controls="filter-panel" onClick=${() => setShowFilters(!showFilters)}>
         Filters${state.filter?.conditions?.length ? ` (${state.filter.conditions.length})` : ""}</button>
     </div>
@@ -226,7 +301,12 @@ export function CustomersPage({ params }) {
       ${showFilters && html`<${FilterBuilder} filter=${state.filter} groups=${groups} errors=${filterErrors}
         onApply=${(filter) => go({ filter })} onClear=${() => go({ filter: null })} />`}
     </div>
+    ${under && html`<div class="alert info scope" role="status"><span>Showing the sub-customers of ${parentOf.data ? html`<a href=${`#/customers/${under}`}>${displayName(parentOf.data)}</a>` : "a customer"}.</span>
+      <button type="button" onClick=${() => go({ parent: "" })}>Show all customers</button></div>`}
+    ${parentConflict(state) && html`<div class="alert warn" role="status">The ${under ? "sub-customer" : "top level"} filter is not applied:
+      it cannot be combined with conditions joined by “any”. Join them by “all”, or clear it.</div>`}
     <${ErrorAlert} error=${actionError} />
+    ${kept.length > 0 && html`<${KeptNotice} kept=${kept} onClose=${() => setKept([])} />`}
     <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
     ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
       <strong>${plural(selected.size, "selected customer")}</strong>
@@ -255,7 +335,8 @@ export function CustomersPage({ params }) {
           }}>
             <td class="chk"><label class="hit"><input type="checkbox" checked=${selected.has(c.id)} aria-label=${`Select ${displayName(c)}`}
               onChange=${(e) => toggle(c.id, e.currentTarget.checked)} /></label></td>
-            <td class="c-name"><a href=${`#/customers/${c.id}`}>${displayName(c)}</a>${c.deleted_at && html` <span class="badge del">Deleted</span>`}</td>
+            <td class="c-name"><a href=${`#/customers/${c.id}`}>${displayName(c)}</a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">Deleted</span>`}
+              ${c.handle && html`<span class="handle" title="Handle">${c.handle}</span>`}</td>
             <td>${c.email}</td><td>${c.phone}</td><td>${c.company}</td>
             <td><span class=${`badge ${c.kind}`}>${c.kind}</span></td><td>${label(c.source)}</td>
             <td>${(c.group_ids || []).map((g) => groupName[g] || "…").join(", ")}</td>

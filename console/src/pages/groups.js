@@ -58,8 +58,8 @@ export function GroupsPage() {
         <td>${g.description}</td><td>${g.member_count}</td><td>${dateTime(g.created_at)}</td></tr>`)}</tbody>
     </table></div>
     ${own.length === 0 && html`<p class="empty">No groups of your own yet.</p>`}`}
-    ${can("groups:manage") && html`<h2>New group</h2>
-    <${GroupForm} submitLabel="Create group" onSave=${create} />`}
+    ${can("groups:manage") && html`<section aria-labelledby="new-group-h"><h2 id="new-group-h">New group</h2>
+    <${GroupForm} submitLabel="Create group" onSave=${create} /></section>`}
   </section>`;
 }
 
