@@ -20,11 +20,16 @@ use crate::storage::{activation, audit, rows_changed};
 const URL_BASE: &str = "ACTIVATION_URL_BASE";
 
 fn refused(reason: NoLink) -> ApiError {
-    let (code, message) = match reason {
-        NoLink::AlreadyActive => ("contact_already_active", "this contact has activated already; it needs no link"),
-        NoLink::Disabled => ("contact_disabled", "this contact is disabled; enable it before sending it a link"),
-    };
-    ApiError::Conflict { code, message: message.into() }
+    match reason {
+        NoLink::AlreadyActive => ApiError::Conflict {
+            code: "contact_already_active",
+            message: "this contact has activated already; it needs no link".into(),
+        },
+        NoLink::Disabled => ApiError::Conflict {
+            code: "contact_disabled",
+            message: "this contact is disabled; enable it before sending it a link".into(),
+        },
+    }
 }
 
 pub async fn issue(cx: &mut Ctx) -> ApiResult<Response> {

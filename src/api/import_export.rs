@@ -39,7 +39,9 @@ async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
             let bytes = match form.get("file") {
                 Some(worker::FormEntry::File(f)) => f.bytes().await.map_err(|e| ApiError::Internal(e.to_string()))?,
                 Some(worker::FormEntry::Field(text)) => text.into_bytes(),
-                None => return Err(ApiError::field("file", "required", "the form needs the CSV in a field named `file`")),
+                // A form without the file is a malformed upload, like an unreadable one: the
+                // 422 of an import is its report, which needs a file to exist.
+                None => return Err(ApiError::InvalidCsv("the form needs the CSV in a field named `file`".into())),
             };
             if bytes.len() > CSV_BODY_LIMIT {
                 return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });

@@ -23,7 +23,8 @@ mod tests {
     use crate::domain::customer::{self, Kind, Source};
     use crate::domain::permission::Permission;
     use crate::domain::{activation, api_key, bulk, contact, email, fields, filter, group, interaction, query};
-    use crate::http::error::MAX_LISTED_FIELDS;
+    use crate::domain::import::{Mode, RowStatus};
+    use crate::http::error::{CODES, MAX_LISTED_FIELDS};
 
     fn doc() -> Value {
         serde_json::from_str(DOCUMENT).unwrap()
@@ -94,7 +95,7 @@ mod tests {
         assert_eq!(at(&d, "/components/parameters/GroupListLimit/schema/default"), json!(group::DEFAULT_LIST_LIMIT));
         assert_eq!(at(&d, "/components/parameters/GroupListLimit/schema/maximum"), json!(filter::MAX_LIMIT));
         assert_eq!(at(&d, "/components/schemas/FilterCriteria/properties/conditions/maxItems"), json!(filter::MAX_CONDITIONS));
-        assert_eq!(at(&d, "/components/schemas/Error/properties/error/properties/fields/maxItems"), json!(MAX_LISTED_FIELDS));
+        assert_eq!(at(&d, "/components/schemas/ErrorDetail/properties/fields/maxItems"), json!(MAX_LISTED_FIELDS));
     }
 
     #[test]
@@ -106,6 +107,89 @@ mod tests {
         assert_eq!(at(&d, "/components/schemas/Permission/enum"), json!(Permission::ALL.map(|p| p.as_str())));
         assert_eq!(at(&d, "/components/schemas/ContactStatus/enum"), json!(contact::ContactStatus::ALL));
         assert_eq!(at(&d, "/components/schemas/ListSort/enum"), words(query::Sort::ALLOWED));
-        assert_eq!(at(&d, "/components/schemas/FilterCondition/properties/op/enum"), words(query::Op::ALLOWED));
+        assert_eq!(at(&d, "/components/schemas/FilterOperator/enum"), words(query::Op::ALLOWED));
+        assert_eq!(at(&d, "/components/schemas/ErrorCode/enum"), json!(CODES));
+        let statuses = [RowStatus::Created, RowStatus::Updated, RowStatus::Skipped, RowStatus::Failed, RowStatus::Valid];
+        assert_eq!(at(&d, "/components/schemas/ImportRowStatus/enum"), json!(statuses));
+        for mode in at(&d, "/components/schemas/ImportMode/enum").as_array().unwrap() {
+            assert!(Mode::parse(mode.as_str().unwrap()).is_some(), "{mode} is no import mode");
+        }
+    }
+
+    /// The code lines (comments cut) of every Rust file under `src/<dirs>`.
+    fn source_lines(dirs: &[&str]) -> Vec<(String, String)> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut lines = vec![];
+        for dir in dirs {
+            for entry in std::fs::read_dir(src.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                // These tests themselves name the markers they look for.
+                if path.ends_with("api/openapi.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
+                for (i, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("").to_string();
+                    lines.push((format!("{name}:{}", i + 1), code));
+                }
+            }
+        }
+        lines
+    }
+
+    /// The string literals (quoted with `quote`) that follow each `marker` on `line`.
+    fn literals_after(line: &str, marker: &str, quote: char) -> Vec<String> {
+        line.match_indices(marker)
+            .filter_map(|(at, _)| {
+                let rest = line[at + marker.len()..].strip_prefix(quote)?;
+                rest.find(quote).map(|end| rest[..end].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_error_code_the_handlers_give_is_in_the_document() {
+        let mut missing = vec![];
+        for (at, line) in source_lines(&["api", "http", "storage"]) {
+            for marker in ["code: ", "conflict("] {
+                for code in literals_after(&line, marker, '"') {
+                    if !CODES.contains(&code.as_str()) {
+                        missing.push(format!("{at}: {code}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "error codes missing from http::error::CODES (and ErrorCode): {missing:?}");
+    }
+
+    #[test]
+    fn the_audit_actions_are_the_ones_the_code_writes() {
+        let d = doc();
+        let types = at(&d, "/components/schemas/AuditTargetType/enum");
+        let types: Vec<&str> = types.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let mut written = std::collections::BTreeSet::new();
+        for (_, line) in source_lines(&["api", "storage"]) {
+            for quote in ['"', '\''] {
+                for (i, _) in line.match_indices(quote) {
+                    let rest = &line[i + 1..];
+                    let Some(end) = rest.find(quote) else { continue };
+                    let literal = &rest[..end];
+                    let action = literal.split_once('.').filter(|(kind, verb)| {
+                        types.contains(kind) && !verb.is_empty() && verb.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                    });
+                    if action.is_some() {
+                        written.insert(literal.to_string());
+                    }
+                }
+            }
+        }
+        let documented: std::collections::BTreeSet<String> = at(&d, "/components/schemas/AuditAction/enum")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(written, documented, "AuditAction in openapi.json and the actions the code writes");
     }
 }

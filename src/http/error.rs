@@ -35,6 +35,51 @@ impl FieldError {
     }
 }
 
+/// Every `error.code` an answer can carry: the fixed codes of the variants below and the codes
+/// handlers give `Conflict` and `Unprocessable`. The OpenAPI document's `ErrorCode` enum is this
+/// list (checked in `api::openapi`), so a generated client can branch on it: a code added to the
+/// code and not here fails `make unit`.
+pub const CODES: &[&str] = &[
+    "not_found",
+    "method_not_allowed",
+    "invalid_json",
+    "invalid_parameter",
+    "invalid_header",
+    "invalid_csv",
+    "invalid_encoding",
+    "unauthorized",
+    "forbidden",
+    "not_an_admin",
+    "last_owner",
+    "admin_exists",
+    "customer_exists",
+    "customer_deleted",
+    "customer_protected",
+    "handle_taken",
+    "has_children",
+    "parent_deleted",
+    "subtree_too_large",
+    "contact_exists",
+    "contact_already_active",
+    "contact_disabled",
+    "group_exists",
+    crate::domain::group::BUILTIN_CODE,
+    "conflict",
+    "version_mismatch",
+    "payload_too_large",
+    "too_many_rows",
+    "unsupported_media_type",
+    "validation_failed",
+    hierarchy::CODE,
+    "idempotency_key_reused",
+    "idempotency_key_in_use",
+    "rate_limited",
+    "link_expired",
+    "not_configured",
+    "service_unavailable",
+    "internal_error",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     NotFound(&'static str),
@@ -450,6 +495,58 @@ mod tests {
         assert_eq!((e.status(), e.code()), (503, "not_configured"));
         assert!(e.message().contains("ACTIVATION_URL_BASE"));
         assert!(e.headers().is_empty(), "no Retry-After: waiting does not configure it");
+    }
+
+    #[test]
+    fn every_fixed_code_is_in_the_list_of_codes() {
+        let variants = [
+            ApiError::NotFound("x"),
+            ApiError::MethodNotAllowed { allow: vec![] },
+            ApiError::InvalidJson(String::new()),
+            ApiError::UnsupportedMediaType("x"),
+            ApiError::PayloadTooLarge { limit_bytes: 1 },
+            ApiError::Validation(vec![]),
+            ApiError::invalid_parameter("x", "y"),
+            ApiError::InvalidHeader { name: "x", message: String::new() },
+            ApiError::Unauthorized,
+            ApiError::Forbidden { permission: "x" },
+            ApiError::NotAnAdmin,
+            ApiError::CustomerExists { existing_id: String::new() },
+            ApiError::CustomerDeleted,
+            ApiError::VersionMismatch { current: 1 },
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInProgress,
+            ApiError::RateLimited { retry_after_secs: 1 },
+            ApiError::InvalidCsv(String::new()),
+            ApiError::InvalidEncoding(String::new()),
+            ApiError::TooManyRows { limit: 1 },
+            ApiError::Protected,
+            ApiError::LinkExpired,
+            ApiError::NotConfigured("x"),
+            ApiError::Unavailable(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        for e in variants {
+            assert!(CODES.contains(&e.code()), "{} is missing from CODES", e.code());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        assert!(CODES.iter().all(|c| seen.insert(*c)), "CODES lists a code twice");
+    }
+
+    #[test]
+    fn database_rules_answer_listed_codes() {
+        let messages = [
+            "D1_ERROR: UNIQUE constraint failed: customers.email_normalized",
+            "D1_ERROR: UNIQUE constraint failed: contacts.customer_id, contacts.email_normalized",
+            "D1_ERROR: UNIQUE constraint failed: index 'groups_name': SQLITE_CONSTRAINT",
+            "D1_ERROR: UNIQUE constraint failed: admins.email_normalized",
+            "D1_ERROR: UNIQUE constraint failed: customers.handle",
+            "D1_ERROR: FOREIGN KEY constraint failed: SQLITE_CONSTRAINT",
+        ];
+        for m in messages {
+            let code = db(m).code();
+            assert!(CODES.contains(&code), "{code} is missing from CODES");
+        }
     }
 
     #[test]
