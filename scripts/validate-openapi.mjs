@@ -8,8 +8,43 @@
 //   - every schema is a valid JSON Schema 2020-12 (the OpenAPI meta-schema does not look inside
 //     schemas), compiled with the Ajv the parser itself depends on, and every example given next
 //     to a schema (`examples` in a schema, `example`/`examples` of a media type, parameter or
-//     header) is valid against it.
+//     header) is valid against it;
+//   - the rules below that keep generated clients clean (openapi-python-client and
+//     openapi-typescript + openapi-fetch, checked for real by scripts/clients.sh).
 // Exits non-zero on any error; prints "openapi: valid (N paths, M operations)" on success.
+//
+// How to document a route (each rule is checked here, so a new route that breaks one fails
+// `make e2e`; tests/openapi_answers.test.mjs then checks the real answers against the document):
+//   1. The operation: operationId (camelCase verb + noun), one tag, summary, description (the
+//      permission it needs and every error code it can answer, with its status), and
+//      `x-required-permission` when it needs one. Responses $ref the shared error responses
+//      (`#/components/responses/...`); every answer lists `X-Request-Id`.
+//   2. Bodies and answers are named component schemas (`{"$ref": "#/components/schemas/X"}`),
+//      never inline objects: a generator names an inline object after where it sits
+//      (`ErrorError`). Inside a component, an object with properties is a component of its own.
+//      Text answers (`text/csv`, `text/html`) may be an inline `{"type": "string"}`.
+//   3. One media type per request body; media type keys carry no parameters (`text/csv`, not
+//      `text/csv; charset=utf-8`: say the charset in the description). A merge patch is
+//      `application/merge-patch+json` (the server takes `application/json` too); a file upload
+//      is `multipart/form-data` with a `format: binary` field.
+//   4. Every component schema, property, parameter and header has a `description`. A property
+//      that is only a `$ref` borrows the description of the component it names.
+//   5. Objects are flat: no `anyOf`/`oneOf`/`allOf` of objects; a rule across fields ("name or
+//      email") is said in the description and enforced by the server. Allowed: `anyOf: [{$ref},
+//      {"type": "null"}]` for a nullable component, `allOf` of `if`/`then` conditions, and a
+//      response's top-level `oneOf` of component $refs that each have a required property the
+//      others lack (a client tells them apart by it).
+//   6. Every object schema says `additionalProperties`: `false` for one with `properties` (the
+//      server refuses unknown members in bodies and sends none it does not declare), a schema or
+//      `true` for a map or free-form object.
+//   7. Closed sets are `enum`s, and every enum is a named component (`"$ref":
+//      "#/components/schemas/ErrorCode"`), declared once; an open set (field error codes) is a
+//      string whose description lists the known values.
+//   8. No `default` on a property: openapi-typescript makes such a property required in request
+//      bodies. Say it in the description instead ("Left out: `false`."). Parameters may have one.
+//   9. A response header declared through `$ref` is one the answer always carries (the
+//      component says `"required": true`; generated types treat it as present); a header sent
+//      only sometimes is declared inline without `required`.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
@@ -174,6 +209,111 @@ walkDocument(doc.paths ?? {}, ["paths"]);
 for (const section of ["parameters", "headers", "responses", "requestBodies"]) {
   walkDocument(doc.components?.[section] ?? {}, ["components", section]);
 }
+checkClientRules(doc, problems);
 if (problems.length) fail(`\n  ${problems.join("\n  ")}`);
 
 console.log(`openapi: valid (${paths.length} paths, ${operations} operations)`);
+
+/** The rules of "How to document a route" above (2 to 9). */
+function checkClientRules(doc, problems) {
+  const schemas = doc.components?.schemas ?? {};
+  const named = (r) => typeof r === "string" && r.startsWith(COMPONENT_REF) ? schemas[r.slice(COMPONENT_REF.length)] : undefined;
+  const isNullableRef = (list) =>
+    Array.isArray(list) && list.length === 2 && list.some((s) => s.$ref) && list.some((s) => s.type === "null" && Object.keys(s).length === 1);
+  const isObject = (s) => s && (s.type === "object" || (Array.isArray(s.type) && s.type.includes("object")) || s.properties);
+
+  // Walks a schema inside a component; `top` is true for the component itself.
+  function walk(schema, where, top) {
+    if (!schema || typeof schema !== "object") return;
+    if (!top && schema.properties) problems.push(`${where}: an inline object with properties; make it a component schema (rule 2)`);
+    if (!top && schema.enum) problems.push(`${where}: an inline enum; make it a component schema and $ref it (rule 7)`);
+    for (const key of ["anyOf", "oneOf"]) {
+      if (schema[key] && !isNullableRef(schema[key])) problems.push(`${where}: ${key} (rule 5: flat objects; only anyOf [$ref, null])`);
+    }
+    if (schema.allOf && schema.allOf.some((s) => !s.if)) problems.push(`${where}: allOf other than if/then conditions (rule 5)`);
+    if (isObject(schema) && !("additionalProperties" in schema)) problems.push(`${where}: no additionalProperties (rule 6)`);
+    if (schema.properties && schema.additionalProperties !== false) problems.push(`${where}: additionalProperties must be false next to properties (rule 6)`);
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      const at = `${where}/properties/${name}`;
+      const borrowed = prop.$ref && Object.keys(prop).length === 1 && named(prop.$ref)?.description;
+      if (!prop.description && !borrowed) problems.push(`${at}: no description (rule 4)`);
+      if ("default" in prop) problems.push(`${at}: a default on a property; say it in the description (rule 8)`);
+      walk(prop, at, false);
+    }
+    if (schema.items) walk(schema.items, `${where}/items`, false);
+    if (schema.additionalProperties && typeof schema.additionalProperties === "object") walk(schema.additionalProperties, `${where}/additionalProperties`, false);
+    for (const key of ["anyOf", "oneOf", "allOf"]) (schema[key] ?? []).forEach((s, i) => walk(s, `${where}/${key}/${i}`, false));
+  }
+  for (const [name, schema] of Object.entries(schemas)) {
+    const where = `#/components/schemas/${name}`;
+    if (!schema.description) problems.push(`${where}: no description (rule 4)`);
+    walk(schema, where, true);
+  }
+
+  // A body or answer schema: a component $ref, a nullable one, a string, or (answers) a
+  // oneOf of component $refs that each have a required property the others lack.
+  function bodySchema(schema, where, answer) {
+    if (schema.$ref) return;
+    if (schema.type === "string") return walk(schema, where, false);
+    if (answer && Array.isArray(schema.oneOf) && schema.oneOf.every((s) => s.$ref && named(s.$ref))) {
+      const variants = schema.oneOf.map((s) => named(s.$ref));
+      variants.forEach((v, i) => {
+        const others = variants.filter((_, j) => j !== i);
+        const own = (v.required ?? []).filter((p) => others.every((o) => !(o.properties ?? {})[p]));
+        if (!own.length) problems.push(`${where}: variant ${schema.oneOf[i].$ref} has no required property the others lack (rule 5)`);
+      });
+      return;
+    }
+    problems.push(`${where}: make the schema a component and $ref it (rule 2)`);
+  }
+  const mediaKey = (key, where) => {
+    if (key.includes(";")) problems.push(`${where}: media type key with parameters (rule 3)`);
+  };
+  function checkHeaders(headers, where) {
+    for (const [name, h] of Object.entries(headers ?? {})) {
+      const at = `${where}/headers/${name}`;
+      if (h.$ref) {
+        const target = doc.components?.headers?.[h.$ref.split("/").pop()];
+        if (!target?.required) problems.push(`${at}: $ref to a header that is not \`required: true\` (rule 9)`);
+      } else if (!h.description) {
+        problems.push(`${at}: no description (rule 4)`);
+      }
+    }
+  }
+  function checkResponse(r, where) {
+    if (r.$ref) return;
+    checkHeaders(r.headers, where);
+    for (const [key, media] of Object.entries(r.content ?? {})) {
+      mediaKey(key, `${where}/content/${key}`);
+      if (media.schema) bodySchema(media.schema, `${where}/content/${key}/schema`, true);
+    }
+  }
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const where = `${method.toUpperCase()} ${path}`;
+      if (!op.summary) problems.push(`${where}: no summary (rule 1)`);
+      if (!op.description) problems.push(`${where}: no description (rule 1)`);
+      for (const p of op.parameters ?? []) if (!p.$ref && !p.description) problems.push(`${where}: parameter ${p.name}: no description (rule 4)`);
+      if (op.requestBody) {
+        const content = Object.entries(op.requestBody.content ?? {});
+        if (!op.requestBody.description) problems.push(`${where}: request body: no description (rule 1)`);
+        if (content.length !== 1) problems.push(`${where}: request body: ${content.length} media types; declare one (rule 3)`);
+        for (const [key, media] of content) {
+          mediaKey(key, `${where} request body ${key}`);
+          if (media.schema) bodySchema(media.schema, `${where} request body ${key}`, false);
+        }
+      }
+      for (const [status, r] of Object.entries(op.responses ?? {})) checkResponse(r, `${where} ${status}`);
+    }
+  }
+  for (const [name, r] of Object.entries(doc.components?.responses ?? {})) checkResponse(r, `#/components/responses/${name}`);
+  for (const [name, p] of Object.entries(doc.components?.parameters ?? {})) {
+    if (!p.description) problems.push(`#/components/parameters/${name}: no description (rule 4)`);
+    if (p.schema?.enum) problems.push(`#/components/parameters/${name}: an inline enum; $ref a component schema (rule 7)`);
+  }
+  for (const [name, h] of Object.entries(doc.components?.headers ?? {})) {
+    if (!h.description) problems.push(`#/components/headers/${name}: no description (rule 4)`);
+  }
+}
