@@ -40,8 +40,10 @@ if ! have_version "$cargo_bin/wasm-bindgen" "$bindgen_version"; then
 fi
 
 # 3. npm packages into the project (wrangler, Node 22 for it, esbuild, binaryen, miniflare; the
-#    console's preact and htm; playwright-core and axe-core for the browser tests).
+#    console's preact and htm; playwright-core and axe-core for the browser tests; openapi-typescript,
+#    openapi-fetch and typescript for the generated-client checks).
 if [ ! -x node_modules/.bin/wrangler ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/preact ] \
+   || [ ! -d node_modules/openapi-typescript ] || [ ! -d node_modules/openapi-fetch ] || [ ! -x node_modules/.bin/tsc ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm install, from package-lock.json)"
   # Not `npm ci`: npm 11 rejects this lock file in ci mode (it wants the other platforms'
