@@ -36,6 +36,11 @@ describe("sub-customers", () => {
     assert.deepEqual(top.body.data.map((c) => c.id), [], "children are not at the top level");
     const filtered = await w.post("/v1/customers/filter", { conditions: [{ field: "parent_id", op: "eq", value: parent.id }] });
     assert.equal(filtered.body.data.length, 2, filtered.text);
+    // A parent scope in the body is AND-ed with the conditions even when they are OR-ed.
+    const scoped = await w.post("/v1/customers/filter", {
+      parent_id: parent.id, match: "any",
+      conditions: [{ field: "name", op: "eq", value: "Child A" }, { field: "name", op: "eq", value: "Parent Co" }] });
+    assert.deepEqual(scoped.body.data.map((c) => c.id), [a.id], scoped.text);
   });
 
   it("refuses an unknown, deleted or malformed parent with 422 invalid_parent", async () => {
@@ -266,7 +271,9 @@ describe("the own company", () => {
     // A parent whose subtree holds the own company cannot be deleted with it.
     const holder = await named("Holder");
     assert.equal((await w.patch(`/v1/customers/${own.id}`, { parent_id: holder.id })).status, 200);
-    assertError(assert, await w.delete(`/v1/customers/${holder.id}?cascade=true`), 409, "customer_protected");
+    const blocked = await w.delete(`/v1/customers/${holder.id}?cascade=true`);
+    assertError(assert, blocked, 409, "customer_protected");
+    assert.match(blocked.body.error.message, /sub-customer/, "the message says the own company is below, not the target itself");
     assertError(assert, await w.delete(`/v1/customers/${holder.id}?permanent=true`), 409, "customer_protected");
     assert.equal((await w.get(`/v1/customers/${own.id}`)).status, 200);
     // Editing is allowed.

@@ -82,8 +82,14 @@ async fn subtrees(db: &D1Database, roots: &[String]) -> ApiResult<Vec<Member>> {
             ),
         });
     }
-    if members.iter().any(|m| m.own_company != 0.0) {
-        return Err(ApiError::Protected);
+    if let Some(own) = members.iter().find(|m| m.own_company != 0.0) {
+        if roots.contains(&own.id) {
+            return Err(ApiError::Protected);
+        }
+        return Err(ApiError::Conflict {
+            code: "customer_protected",
+            message: format!("the own company ({}) is a sub-customer here and cannot be deleted; move it out first", own.id),
+        });
     }
     Ok(members)
 }

@@ -192,6 +192,14 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
                 Some(b) => include_total = b,
                 None => errors.push(path("include_total"), "invalid", "include_total must be a boolean"),
             },
+            // Like `q`, always AND-ed, whatever `match` says: a scope, not one more condition.
+            "parent_id" => match value.as_str().map(str::trim) {
+                Some("none") => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
+                Some(id) if uuid::Uuid::parse_str(id).is_ok() => {
+                    query.required.push(eq(Field::ParentId, id.to_ascii_lowercase()))
+                }
+                _ => errors.push(path("parent_id"), "invalid", "parent_id must be a customer id or \"none\""),
+            },
             "conditions" => match value.as_array() {
                 Some(list) if list.len() > MAX_CONDITIONS => {
                     errors.push(path("conditions"), "too_many", format!("at most {MAX_CONDITIONS} conditions"))
@@ -374,6 +382,21 @@ pub(crate) mod tests {
             FilterError::Fields(f) => assert_eq!(f[0].field, "conditions[1].field"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_parent_scope_in_a_filter_body_is_anded_even_under_match_any() {
+        let id = "0193aaaa-0000-7000-8000-000000000001";
+        let p = from_filter_body(
+            &json!({"match": "any", "parent_id": id, "conditions": [{"field": "name", "op": "eq", "value": "a"}, {"field": "company", "op": "eq", "value": "b"}]}),
+            true,
+        )
+        .unwrap();
+        assert_eq!(p.query.required, vec![eq(Field::ParentId, id.into())]);
+        assert_eq!(p.query.conditions.len(), 2);
+        let top = from_filter_body(&json!({"parent_id": "none"}), true).unwrap();
+        assert_eq!(top.query.required[0].op, Op::IsNull);
+        assert!(from_filter_body(&json!({"parent_id": "x"}), true).is_err());
     }
 
     #[test]
