@@ -19,10 +19,11 @@
 # the script warns when that happened.
 #
 # Operations and what limits them (nothing is left out silently; see also the probe below):
-# - POST /v1/customers/import: text/csv bodies are plain strings to schemathesis, and the
-#   multipart `file` field is a generated string; almost every generated file is refused as
-#   invalid CSV (400) or has failing rows (422), so this mostly checks the error paths, not the
-#   import itself (tests/*.test.mjs cover real files). It is still run.
+# - POST /v1/customers/import: the document declares the multipart form with a binary `file`
+#   (the raw text/csv body the server also takes is not declared), so schemathesis sends generated
+#   bytes; almost every generated file is refused as invalid CSV (400) or has failing rows (422),
+#   so this mostly checks the error paths, not the import itself (tests/*.test.mjs and the
+#   generated clients' smoke scripts cover real files). It is still run.
 # - POST /v1/public/interactions: rate-limited per client address (120/min in wrangler.toml);
 #   a 429 is a documented answer, so a run that trips the limiter still passes.
 # - Destructive operations (DELETE ?permanent=true, bulk-delete, redact) run against the

@@ -29,9 +29,9 @@
 //      is `multipart/form-data` with a `format: binary` field.
 //   4. Every component schema, property, parameter and header has a `description`. A property
 //      that is only a `$ref` borrows the description of the component it names.
-//   5. Objects are flat: no `anyOf`/`oneOf`/`allOf` of objects; a rule across fields ("name or
-//      email") is said in the description and enforced by the server. Allowed: `anyOf: [{$ref},
-//      {"type": "null"}]` for a nullable component, `allOf` of `if`/`then` conditions, and a
+//   5. Objects are flat: no `anyOf`/`oneOf`/`allOf`, no `if`/`then`; a rule across fields ("name
+//      or email", "value unless op is is_null") is said in the description and enforced by the
+//      server. Allowed: `anyOf: [{$ref}, {"type": "null"}]` for a nullable component, and a
 //      response's top-level `oneOf` of component $refs that each have a required property the
 //      others lack (a client tells them apart by it).
 //   6. Every object schema says `additionalProperties`: `false` for one with `properties` (the
@@ -230,7 +230,7 @@ function checkClientRules(doc, problems) {
     for (const key of ["anyOf", "oneOf"]) {
       if (schema[key] && !isNullableRef(schema[key])) problems.push(`${where}: ${key} (rule 5: flat objects; only anyOf [$ref, null])`);
     }
-    if (schema.allOf && schema.allOf.some((s) => !s.if)) problems.push(`${where}: allOf other than if/then conditions (rule 5)`);
+    for (const key of ["allOf", "if", "then", "else"]) if (key in schema) problems.push(`${where}: ${key} (rule 5: flat objects)`);
     if (isObject(schema) && !("additionalProperties" in schema)) problems.push(`${where}: no additionalProperties (rule 6)`);
     if (schema.properties && schema.additionalProperties !== false) problems.push(`${where}: additionalProperties must be false next to properties (rule 6)`);
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
