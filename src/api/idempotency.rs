@@ -25,7 +25,7 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::field(HEADER, "invalid", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
     }
-    let scope = format!("{}|{}|{}", cx.actor.label(), cx.url.path(), key);
+    let scope = format!("{}|{}|{}", cx.actor.label(), cx.path, key);
     let hash = sha256_hex(&String::from_utf8_lossy(body));
     let expired_before = time::format_time(Utc::now() - Duration::hours(24));
     match idempotency::claim(&cx.db()?, &scope, &hash, &time::now(), &expired_before).await? {
