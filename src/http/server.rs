@@ -153,7 +153,8 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         Access::RequiresOneOf(..) | Access::Authenticated => authenticate(&req, &env).await?,
     };
     outcome.actor = actor.kind();
-    let query = Query::parse(form_urlencoded::parse(query_of(&raw_url).as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())))?;
+    let pairs = form_urlencoded::parse(query_of(&raw_url).as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()));
+    let query = Query::parse(pairs)?;
     let session_start = match req.headers().get("x-d1-bookmark").ok().flatten() {
         Some(raw) => SessionStart::Bookmark(parse_bookmark(&raw)?),
         None if route.method == Method::Get => SessionStart::AnyReplica,
