@@ -41,6 +41,8 @@ describe("sub-customers", () => {
       parent_id: parent.id, match: "any",
       conditions: [{ field: "name", op: "eq", value: "Child A" }, { field: "name", op: "eq", value: "Parent Co" }] });
     assert.deepEqual(scoped.body.data.map((c) => c.id), [a.id], scoped.text);
+    const kinds = await w.post("/v1/customers/filter", { parent_id: parent.id, kind: "visitor" });
+    assert.deepEqual(kinds.body.data, [], "kind is a scope too");
   });
 
   it("refuses an unknown, deleted or malformed parent with 422 invalid_parent", async () => {

@@ -192,6 +192,8 @@ describe("POST /v1/customers/{id}/merge", () => {
       assert.ok(s.deleted_at);
       assert.ok((await w.auditOf(id)).some((e) => e.action === "customer.merge"));
     }
+    assertError(assert, await w.post(`/v1/customers/${sources[0]}/restore`), 409, "customer_merged");
+    assert.deepEqual(dry.body.filled, ["name", "company", "handle", "attributes"], "the dry run names the fields the target takes");
     const targetAudit = (await w.auditOf(target.id)).find((e) => e.action === "customer.merge");
     assert.ok(targetAudit.changed_fields.includes("name"));
   });

@@ -2,10 +2,12 @@
 // JSON in and out, and every non-2xx answer thrown as an ApiError with the contract's fields.
 const KEY = "customers-admin-token";
 
+// Counts sign-ins and sign-outs: an answer to a request of an earlier session leaves no trace.
+let generation = 0;
 export const session = {
   get: () => sessionStorage.getItem(KEY),
-  set: (token) => sessionStorage.setItem(KEY, token),
-  clear: () => { sessionStorage.removeItem(KEY); sessionStorage.removeItem("customers-admin-d1-bookmark"); },
+  set: (token) => { generation += 1; sessionStorage.setItem(KEY, token); },
+  clear: () => { generation += 1; sessionStorage.removeItem(KEY); sessionStorage.removeItem("customers-admin-d1-bookmark"); },
 };
 
 // Who is signed in (GET /v1/me): screens offer only the actions the caller's permissions allow.
@@ -42,6 +44,7 @@ export async function api(method, path, { json, body, headers = {}, raw = false 
   // Behind Cloudflare Access the browser's CF_Authorization cookie signs requests in; a pasted
   // token (the admin token or an API key) is sent as a bearer token instead.
   const token = session.get();
+  const started = generation;
   const bookmark = sessionStorage.getItem(BOOKMARK);
   const h = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(bookmark ? { "x-d1-bookmark": bookmark } : {}), ...headers };
   if (json !== undefined) {
@@ -54,7 +57,9 @@ export async function api(method, path, { json, body, headers = {}, raw = false 
   } catch {
     throw new ApiError(0, { error: { code: "network", message: "the server could not be reached; check your connection and try again" } });
   }
-  rememberBookmark(res);
+  // A request still under way when its session ended (signed out) must not store its bookmark
+  // in the tab after the sign-out cleared it.
+  if (started === generation) rememberBookmark(res);
   if (!res.ok) {
     let parsed;
     try { parsed = await res.json(); } catch { parsed = undefined; }

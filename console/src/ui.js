@@ -3,6 +3,7 @@
 // shown once next to the field, and error alerts quoting the request id.
 import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { displayName } from "./format.js";
 
 let uid = 0;
 export const useId = (prefix = "f") => useRef(`${prefix}-${++uid}`).current;
@@ -139,4 +140,11 @@ export function useAsync(fn, deps, initial) {
   };
   useEffect(() => { if (skip.current) { skip.current = false; return; } run(); }, deps);
   return { ...state, reload: run, setData: (data) => setState((s) => ({ ...s, data })) };
+}
+
+// A customer's name as shown: an anonymous visitor's placeholder ("Visitor 3f2a9c1e") is no real
+// name, so it is set apart (muted, and "anonymous" for screen readers).
+export function CustomerName({ customer }) {
+  if (!customer?.anonymous) return displayName(customer);
+  return html`<span class="anon">${displayName(customer)}</span><span class="sr-only"> (anonymous)</span>`;
 }

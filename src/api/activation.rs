@@ -11,7 +11,7 @@ use super::interactions::check_rate_limit;
 use super::test_support;
 use crate::domain::activation::{expires_at, link_url, parse_request, token_from_bytes, token_hash, TOKEN_BYTES};
 use crate::domain::contact::{ContactStatus, NoLink};
-use crate::domain::time::format_time;
+use crate::domain::time::format_ms;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::{activation, audit, rows_changed};
@@ -42,7 +42,7 @@ pub async fn issue(cx: &mut Ctx) -> ApiResult<Response> {
     // Checked before anything is written: a link nobody can be sent is no use.
     let url = cx.var(URL_BASE).and_then(|base| link_url(&base, &token)).ok_or(ApiError::NotConfigured(URL_BASE))?;
     let issued = test_support::now(cx)?;
-    let (now, expires) = (format_time(issued), expires_at(issued));
+    let (now, expires) = (format_ms(issued), expires_at(issued));
     let db = cx.db()?;
     let mut entry = audit_entry(cx, "contact.issue_activation_link", "contact", Some(&contact.id), vec![]);
     entry.details = json!({ "customer_id": customer.id, "expires_at": expires });
@@ -70,7 +70,7 @@ pub async fn activate(cx: &mut Ctx) -> ApiResult<Response> {
     let body = cx.json_body().await?;
     let token = parse_request(&body).map_err(ApiError::Validation)?;
     let hash = token_hash(&token);
-    let now = format_time(test_support::now(cx)?);
+    let now = format_ms(test_support::now(cx)?);
     let db = cx.db()?;
     let link = activation::find(&db, &hash).await?.ok_or(ApiError::NotFound("activation link"))?;
     link.stored().check(&now).map_err(|_| ApiError::LinkExpired)?;

@@ -322,6 +322,14 @@ pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     let Some(deleted_at) = current.deleted_at.clone() else {
         return customer_answer(200, &current)?.into_response();
     };
+    // Its history moved to the customer it was merged into: bringing back the empty record
+    // would make two customers of one person again.
+    if let Some(target) = &current.merged_into {
+        return Err(ApiError::Conflict {
+            code: "customer_merged",
+            message: format!("this customer was merged into {target}, which holds its history; it cannot be restored"),
+        });
+    }
     let db = cx.db()?;
     if let Some(parent) = &current.parent_id {
         if customers::get(&db, parent).await?.is_none_or(|p| p.deleted_at.is_some()) {

@@ -1,6 +1,5 @@
 //! `Idempotency-Key` for POST endpoints: the same key and body within 24 h replays the first
 //! answer; the same key with another body is refused; a key still running is refused (409).
-use chrono::{Duration, Utc};
 
 use crate::domain::time;
 use crate::http::auth::sha256_hex;
@@ -25,9 +24,9 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::field(HEADER, "invalid", "Idempotency-Key must be 1 to 255 visible ASCII characters"));
     }
-    let scope = format!("{}|{}|{}", cx.actor.label(), cx.url.path(), key);
+    let scope = format!("{}|{}|{}", cx.actor.label(), cx.path, key);
     let hash = sha256_hex(&String::from_utf8_lossy(body));
-    let expired_before = time::format_time(Utc::now() - Duration::hours(24));
+    let expired_before = time::format_ms(time::now_ms() - 24 * 3_600_000);
     match idempotency::claim(&cx.db()?, &scope, &hash, &time::now(), &expired_before).await? {
         Claim::Claimed => Ok(Start::Run { scope }),
         Claim::Taken(stored) if stored.body_hash != hash => Err(ApiError::IdempotencyKeyReused),

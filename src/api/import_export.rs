@@ -179,7 +179,7 @@ async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mod
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
         "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
-        "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_lowercase(),
+        "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_ascii_lowercase(),
     });
     batch.push(audit::insert(db, &summary, &now)?);
     match db.batch(batch).await.map_err(DbError::from) {

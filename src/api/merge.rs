@@ -43,8 +43,10 @@ pub async fn merge(cx: &mut Ctx) -> ApiResult<Response> {
         run(cx, &db, &target, &request.source_ids, &fill).await?
     };
     let merged = load(cx, &id).await?;
-    Answer::json(200, &json!({ "customer": merged, "merged": request.source_ids, "dry_run": request.dry_run, "moved": counts }))?
-        .into_response()
+    let answer = json!({
+        "customer": merged, "merged": request.source_ids, "dry_run": request.dry_run, "moved": counts, "filled": fill.changed,
+    });
+    Answer::json(200, &answer)?.into_response()
 }
 
 /// The sources' sub-customers move under the target: the target must not be inside a source's

@@ -19,7 +19,7 @@ pub mod test_support;
 
 use serde_json::Value;
 
-use crate::domain::id;
+use crate::domain::{id, time};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::Ctx;
 use crate::storage::audit::AuditEntry;
@@ -58,5 +58,5 @@ pub fn new_id() -> String {
 pub fn new_ids(n: usize) -> ApiResult<Vec<String>> {
     let mut random = vec![0u8; n * id::RANDOM_BYTES_PER_ID];
     getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
-    Ok(id::v7_ids(chrono::Utc::now().timestamp_millis().max(0) as u64, &random).collect())
+    Ok(id::v7_ids(time::now_ms().max(0) as u64, &random).collect())
 }

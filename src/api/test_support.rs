@@ -1,7 +1,6 @@
 //! Routes that exist only when `ENABLE_TEST_ROUTES=true` (the end-to-end tests set it; no
 //! deployed configuration does). They let tests provoke failures that real input cannot, and
 //! move the clock of the one rule that needs days to observe (activation links' expiry).
-use chrono::{DateTime, Utc};
 use worker::Response;
 
 use crate::http::error::{ApiError, ApiResult};
@@ -20,12 +19,12 @@ fn enabled(cx: &Ctx) -> ApiResult<()> {
 }
 
 /// The time a request acts at: the real clock, or in test mode the `X-Test-Now` header's
-/// RFC 3339 time when one is sent. Outside test mode the header is ignored.
-pub fn now(cx: &Ctx) -> ApiResult<DateTime<Utc>> {
-    let Some(raw) = cx.header("x-test-now").filter(|_| test_mode(cx)) else { return Ok(Utc::now()) };
-    DateTime::parse_from_rfc3339(raw.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::InvalidHeader { name: "X-Test-Now", message: "must be an RFC 3339 time".into() })
+/// RFC 3339 time when one is sent, in milliseconds since the epoch. Outside test mode the header
+/// is ignored.
+pub fn now(cx: &Ctx) -> ApiResult<i64> {
+    let Some(raw) = cx.header("x-test-now").filter(|_| test_mode(cx)) else { return Ok(crate::domain::time::now_ms()) };
+    crate::domain::time::parse_ms(&raw)
+        .ok_or(ApiError::InvalidHeader { name: "X-Test-Now", message: "must be an RFC 3339 time".into() })
 }
 
 pub async fn panic(cx: &mut Ctx) -> ApiResult<Response> {

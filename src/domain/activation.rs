@@ -2,12 +2,11 @@
 //! long a link lives and when a stored link still activates its contact.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::contact::ContactStatus;
-use super::time::format_time;
+use super::time::format_ms;
 use super::validation::{not_accepted, object, FieldError};
 
 /// 256 bits from the platform's CSPRNG: far past guessing, even at the public rate limit.
@@ -32,9 +31,9 @@ pub fn is_token(s: &str) -> bool {
     s.len() == TOKEN_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// When a link issued at `issued` stops working.
-pub fn expires_at(issued: DateTime<Utc>) -> String {
-    format_time(issued + Duration::hours(LIFETIME_HOURS))
+/// When a link issued at `issued_ms` (milliseconds since the epoch) stops working.
+pub fn expires_at(issued_ms: i64) -> String {
+    format_ms(issued_ms + LIFETIME_HOURS * 3_600_000)
 }
 
 /// The link handed to the person: the configured base with the token appended, so the operator
@@ -112,8 +111,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    fn at(s: &str) -> i64 {
+        crate::domain::time::parse_ms(s).unwrap()
     }
 
     fn link() -> StoredLink {

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::customer::CustomerFields;
+use super::unicode::lowercase;
 use super::validation::FieldError;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -27,7 +28,7 @@ pub enum Column {
 
 impl Column {
     fn from_header(trimmed: &str) -> Column {
-        match trimmed.to_lowercase().as_str() {
+        match trimmed.to_ascii_lowercase().as_str() {
             "name" => Column::Name,
             "email" => Column::Email,
             "phone" => Column::Phone,
@@ -161,7 +162,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedCsv, CsvError> {
         if trimmed.is_empty() {
             continue;
         }
-        if !seen.insert(trimmed.to_lowercase()) {
+        if !seen.insert(lowercase(trimmed)) {
             return Err(CsvError::DuplicateColumn(trimmed.to_string()));
         }
         cells.push(i);

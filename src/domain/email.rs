@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::fields::is_format_char;
-use super::unicode::nfc;
+use super::unicode::{lowercase, nfc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -93,7 +93,7 @@ impl Email {
 /// Trims, composes (NFC) and lower-cases a raw address the same way stored ones are, for
 /// uniqueness and exact-match filters.
 pub fn normalize_email(raw: &str) -> String {
-    nfc(raw.trim()).to_lowercase()
+    lowercase(&nfc(raw.trim()))
 }
 
 impl fmt::Display for Email {

@@ -192,7 +192,11 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
                 Some(b) => include_total = b,
                 None => errors.push(path("include_total"), "invalid", "include_total must be a boolean"),
             },
-            // Like `q`, always AND-ed, whatever `match` says: a scope, not one more condition.
+            // Like `q`, always AND-ed, whatever `match` says: scopes, not more conditions.
+            "kind" => match value.as_str().and_then(super::customer::Kind::parse) {
+                Some(k) => query.required.push(eq(Field::Kind, k.as_str().to_string())),
+                None => errors.push(path("kind"), "invalid", "kind must be registered or visitor"),
+            },
             "parent_id" => match value.as_str().map(str::trim) {
                 Some("none") => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
                 Some(id) if uuid::Uuid::parse_str(id).is_ok() => {
@@ -394,6 +398,9 @@ pub(crate) mod tests {
         .unwrap();
         assert_eq!(p.query.required, vec![eq(Field::ParentId, id.into())]);
         assert_eq!(p.query.conditions.len(), 2);
+        let visitors = from_filter_body(&json!({"kind": "visitor", "match": "any"}), true).unwrap();
+        assert_eq!(visitors.query.required, vec![eq(Field::Kind, "visitor".into())]);
+        assert!(from_filter_body(&json!({"kind": "vip"}), true).is_err());
         let top = from_filter_body(&json!({"parent_id": "none"}), true).unwrap();
         assert_eq!(top.query.required[0].op, Op::IsNull);
         assert!(from_filter_body(&json!({"parent_id": "x"}), true).is_err());

@@ -219,7 +219,7 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
     if needs_none {
         return match value {
             None | Some(Value::Null) => Ok(Operand::None),
-            Some(_) => Err(format!("{op:?} takes no value").to_lowercase()),
+            Some(_) => Err(format!("{op:?} takes no value").to_ascii_lowercase()),
         };
     }
     if *field == Field::GroupId && !matches!(op, Op::Eq | Op::Neq | Op::In) {

@@ -10,7 +10,7 @@ use worker::js_sys::{self, Array, Object, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
-use worker::{Env, Fetch, Url};
+use worker::{Env, Fetch, Method, Request};
 
 use super::jwt::{self, Refusal};
 
@@ -71,8 +71,10 @@ async fn import(subtle: &SubtleCrypto, jwk: &Value) -> Result<CryptoKey, Refusal
 }
 
 async fn fetch_keys(team_domain: &str) -> Result<Vec<(String, CryptoKey)>, Refusal> {
-    let url = Url::parse(&format!("{team_domain}/cdn-cgi/access/certs")).map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
-    let mut resp = Fetch::Url(url).send().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    // The runtime's `Request` parses the URL (and refuses a malformed team domain).
+    let req = Request::new(&format!("{team_domain}/cdn-cgi/access/certs"), Method::Get)
+        .map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    let mut resp = Fetch::Request(req).send().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
     if resp.status_code() != 200 {
         return Err(Refusal::KeysUnavailable(format!("certs answered {}", resp.status_code())));
     }

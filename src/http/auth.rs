@@ -1,6 +1,5 @@
 //! Bearer-token authentication. Secrets are compared through their SHA-256 digests in constant
 //! time, so neither content nor length leaks through timing.
-use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 use worker::D1Database;
 
@@ -21,7 +20,7 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
 /// Last use older than this is written again: at most once a minute per key or admin, so a busy
 /// credential does not write on every request.
 fn last_use_before() -> String {
-    time::format_time(Utc::now() - Duration::minutes(1))
+    time::format_ms(time::now_ms() - 60_000)
 }
 
 /// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a

@@ -55,6 +55,7 @@ pub const CODES: &[&str] = &[
     "customer_exists",
     "customer_deleted",
     "customer_protected",
+    "customer_merged",
     "handle_taken",
     "has_children",
     "parent_deleted",

@@ -72,7 +72,8 @@ pub struct Ctx {
     pub params: Params,
     pub request_id: String,
     pub actor: Actor,
-    pub url: worker::Url,
+    /// The URL's path, as the runtime serialised it (percent-encoded).
+    pub path: String,
     /// The query string, already checked for repeats and control characters.
     pub query: query::Query,
     /// Where this request's D1 session starts: the client's bookmark, or by the kind of request.

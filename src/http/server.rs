@@ -34,6 +34,13 @@ macro_rules! route {
     }};
 }
 
+/// The query string of a serialised URL: after the first `?` (a path serialises its own `?` as
+/// `%3F`), before any fragment.
+fn query_of(url: &str) -> &str {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    query.split_once('#').map_or(query, |(q, _)| q)
+}
+
 fn request_id(req: &Request) -> String {
     req.headers()
         .get("cf-ray")
@@ -118,10 +125,13 @@ pub async fn handle(req: Request, env: Env, routes: &Routes) -> Response {
 }
 
 async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcome: &mut Outcome) -> ApiResult<Response> {
-    let url = req.url().map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The runtime hands the URL over already parsed and serialised (WHATWG): the path and the
+    // query are read off it as they stand, without a second URL parser in the wasm.
+    let path = req.path();
+    let raw_url = req.inner().url();
     // The raw method: worker's `Method` maps any method it does not know to GET.
     let method = Method::parse(&req.inner().method());
-    let (route, params) = match resolve(routes, method, url.path()) {
+    let (route, params) = match resolve(routes, method, &path) {
         Resolution::Found(route, params) => {
             outcome.route = route.pattern;
             (route, params)
@@ -143,7 +153,8 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         Access::RequiresOneOf(..) | Access::Authenticated => authenticate(&req, &env).await?,
     };
     outcome.actor = actor.kind();
-    let query = Query::parse(url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())))?;
+    let pairs = form_urlencoded::parse(query_of(&raw_url).as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()));
+    let query = Query::parse(pairs)?;
     let session_start = match req.headers().get("x-d1-bookmark").ok().flatten() {
         Some(raw) => SessionStart::Bookmark(parse_bookmark(&raw)?),
         None if route.method == Method::Get => SessionStart::AnyReplica,
@@ -155,7 +166,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         params,
         request_id: request_id.to_string(),
         actor,
-        url,
+        path,
         query,
         session_start,
         session: Default::default(),
@@ -164,4 +175,26 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     outcome.bookmark = cx.bookmark();
     outcome.rows = cx.rows();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_of;
+
+    #[test]
+    fn the_query_is_what_follows_the_first_question_mark() {
+        assert_eq!(query_of("https://h.example/v1/customers?q=a%3Fb&limit=5"), "q=a%3Fb&limit=5");
+        assert_eq!(query_of("https://h.example/v1/customers?q=a?b"), "q=a?b");
+    }
+
+    #[test]
+    fn no_question_mark_is_an_empty_query() {
+        assert_eq!(query_of("https://h.example/v1/customers"), "");
+        assert_eq!(query_of("https://h.example/v1/customers?"), "");
+    }
+
+    #[test]
+    fn a_fragment_is_not_part_of_the_query() {
+        assert_eq!(query_of("https://h.example/x?a=1#top"), "a=1");
+    }
 }

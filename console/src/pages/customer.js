@@ -2,16 +2,17 @@
 // saving, If-Match, recovery from a conflicting change), delete/undo/restore, permanent delete
 // with its counts, redact; its parent and sub-customers, the own company mark; and the
 // sub-resources: interactions, contacts (customer users, with their status, activation links and
-// disable/enable), groups, activity.
+// disable/enable), groups, activity; possible duplicates with merge, and where a merged customer went.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";
-import { ask, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
+import { ask, CustomerName, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
 import { CustomerForm, FIELD_LABELS, patchBody, withConflictField } from "./customer-form.js";
 import { useGroups } from "./customers.js";
 import { SubCustomers } from "./sub-customers.js";
+import { listOf, MergedNotice, PossibleDuplicates } from "./merge.js";
 import { AuditTable } from "./audit.js";
 
 const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"]];
@@ -70,7 +71,7 @@ function Details({ customer, setCustomer }) {
     <div class="section-head"><h2 id="details-h">Details</h2>
       ${!deleted && can("customers:update") && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
     <dl class="details">
-      ${row("Name", customer.name)}${row("Handle", customer.handle && html`<code>${customer.handle}</code>`)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
+      ${row("Name", customer.anonymous ? html`<${CustomerName} customer=${customer} /> <span class="muted small">(a placeholder: this visitor has not given a name yet)</span>` : customer.name)}${row("Handle", customer.handle && html`<code>${customer.handle}</code>`)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
       ${row("Kind", customer.kind)}${row("Source", label(customer.source))}
       ${row("Groups", (customer.group_ids || []).map((g) => groupName[g] || "…").join(", "))}
       ${row("Created", dateTime(customer.created_at))}${row("Updated", dateTime(customer.updated_at))}
@@ -343,10 +344,19 @@ export function CustomerPage({ id, section }) {
   const existing = error?.code === "customer_exists" ? error.body?.error?.existing_id : null;
   const p = parent.data;
   const own = customer.own_company;
+  // A merged customer's history is on the customer it was merged into: restoring it would bring
+  // back an empty record, so its page leads there instead.
+  const merged = Boolean(customer.deleted_at && customer.merged_into);
+  const afterMerge = (done, target, sources) => {
+    toast(`Merged ${listOf(sources.map(displayName))} into ${displayName(target)}.`);
+    setCustomer(done.customer);
+    loadGroups(true);
+    res.reload();
+  };
   return html`<article class="page customer">
     <p class="crumbs"><a href=${listAddress.get()}>← Customers</a></p>
     <div class="page-head">
-      <${PageHeading} focusKey=${id}>${displayName(customer)}<//>
+      <${PageHeading} focusKey=${id}><${CustomerName} customer=${customer} /><//>
       <span class=${`badge ${customer.kind}`}>${customer.kind}</span>
       ${own && html`<span class="badge own">Own company</span>`}
       ${customer.deleted_at && html`<span class="badge del">Deleted</span>`}
@@ -358,10 +368,11 @@ export function CustomerPage({ id, section }) {
     <${ErrorAlert} error=${error} />
     ${existing && html`<p><a href=${`#/customers/${existing}`}>Open the customer who has this email now</a></p>`}
     ${error?.code === "parent_deleted" && html`<p><a href=${`#/customers/${customer.parent_id}`}>Open ${p ? displayName(p) : "the parent customer"} to restore it</a></p>`}
-    ${customer.deleted_at && html`<div class="alert info" role="status">Deleted on ${dateTime(customer.deleted_at)}. Restore the customer to edit them.</div>`}
+    ${merged ? html`<${MergedNotice} customer=${customer} />`
+      : customer.deleted_at && html`<div class="alert info" role="status">Deleted on ${dateTime(customer.deleted_at)}. Restore the customer to edit them.</div>`}
     <div class="actions-bar" role="group" aria-label="Customer actions">
       ${customer.deleted_at
-        ? can("customers:delete") && html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
+        ? can("customers:delete") && !merged && html`<button type="button" class="primary" onClick=${restore}>Restore</button>`
         : !own && html`${can("customers:delete") && html`<button type="button" class="danger" onClick=${softDelete}>Delete</button>`}
                ${can("customers:update") && html`<button type="button" onClick=${redact}>Redact</button>`}`}
       ${!own && can("customers:force_delete") && html`<button type="button" class="danger" onClick=${forceDelete}>Delete permanently</button>`}
@@ -375,7 +386,8 @@ export function CustomerPage({ id, section }) {
       ${SECTIONS.filter(([, , perm]) => !perm || can(perm)).map(([s, name]) => html`<li><a href=${`#/customers/${id}${s === "details" ? "" : `/${s}`}`} aria-current=${section === s ? "page" : undefined}>${name}</a></li>`)}
     </ul></nav>
     ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />
-      <${SubCustomers} customer=${customer} onChanged=${res.reload} />`}
+      <${SubCustomers} customer=${customer} onChanged=${res.reload} />
+      ${!customer.deleted_at && html`<${PossibleDuplicates} customer=${customer} onMerged=${afterMerge} />`}`}
     ${section === "interactions" && html`<${Interactions} id=${id} />`}
     ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
     ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}

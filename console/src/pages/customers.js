@@ -1,15 +1,19 @@
-// The customer list: tabs (active, deleted, all), search, the filter builder, sort, paging,
+// The customer list: tabs (active, registered, visitors, deleted, all), search, the filter builder, sort, paging,
 // selection with bulk actions, create and export. All of the view's state is in the address.
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { href, listAddress, navigate } from "../router.js";
-import { ask, Checkbox, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
+import { ask, Checkbox, CustomerName, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
 import { CustomerForm, createBody, withConflictField } from "./customer-form.js";
 import { FilterBuilder } from "./filter-builder.js";
+import { canMerge, listOf, MergeDialog } from "./merge.js";
 
-const TABS = [["active", "Active"], ["deleted", "Deleted"], ["all", "All"]];
+// Registered and Visitors are the live customers of each kind (BeDesk: registered customers, and
+// the website visitors known from the live chat and other public pages).
+const TABS = [["active", "Active"], ["registered", "Registered"], ["visitors", "Visitors"], ["deleted", "Deleted"], ["all", "All"]];
+const TAB_KIND = { registered: "registered", visitors: "visitor" };
 const COLUMNS = [
   ["name", "Name", "name"], ["email", "Email", "email"], ["phone", "Phone"], ["company", "Company"], ["kind", "Kind"],
   ["source", "Source"], ["groups", "Groups"], ["created_at", "Created", "created_at"], ["last_seen_at", "Last seen", "last_seen_at"],
@@ -25,7 +29,7 @@ function readState(params) {
   let filter = null;
   try { filter = params.get("f") ? JSON.parse(params.get("f")) : null; } catch { filter = null; }
   return {
-    q: params.get("q") || "", tab: params.get("tab") || "active", sort: params.get("sort") || "-created_at",
+    q: params.get("q") || "", tab: TABS.some(([t]) => t === params.get("tab")) ? params.get("tab") : "active", sort: params.get("sort") || "-created_at",
     filter, cursor: params.get("cursor") || "", limit: Number(params.get("limit")) || 25,
     // "none": top-level customers only; a customer id: that customer's direct sub-customers.
     parent: params.get("parent") || "",
@@ -40,20 +44,25 @@ function address(state) {
   });
 }
 
-// The filter body has no top-level parent key, so the parent filter is one more condition; with
-// "any" that would widen the list instead of narrowing it, so it is left out (parentConflict).
-export const parentConflict = (state) => Boolean(state.parent) && state.filter?.match === "any" && (state.filter?.conditions?.length || 0) > 1;
+// The filter body has no top-level parent or kind key, so the parent filter and the kind of the
+// Registered and Visitors tabs are more conditions; with "any" they would widen the list instead
+// of narrowing it, so they are left out (scopeConflict) and the list says so.
+const anyOfMany = (state) => state.filter?.match === "any" && (state.filter?.conditions?.length || 0) > 1;
+export const parentConflict = (state) => Boolean(state.parent) && anyOfMany(state);
+export const kindConflict = (state) => Boolean(TAB_KIND[state.tab]) && anyOfMany(state);
 function parentCondition(parent) {
   return parent === "none" ? { field: "parent_id", op: "is_null" } : { field: "parent_id", op: "eq", value: parent };
 }
 
 export function criteria(state) {
-  const body = { status: state.tab, sort: state.sort };
+  const kind = TAB_KIND[state.tab];
+  const body = { status: kind ? "active" : state.tab, sort: state.sort };
   if (state.q) body.q = state.q;
   const conditions = [...(state.filter?.conditions || [])];
-  const narrowed = Boolean(state.parent) && !parentConflict(state);
-  if (narrowed) conditions.push(parentCondition(state.parent));
-  if (conditions.length) { body.match = narrowed ? "all" : state.filter?.match || "all"; body.conditions = conditions; }
+  const scoped = (Boolean(state.parent) || Boolean(kind)) && !anyOfMany(state);
+  if (scoped && state.parent) conditions.push(parentCondition(state.parent));
+  if (scoped && kind) conditions.push({ field: "kind", op: "eq", value: kind });
+  if (conditions.length) { body.match = scoped ? "all" : state.filter?.match || "all"; body.conditions = conditions; }
   return body;
 }
 
@@ -206,6 +215,7 @@ export function CustomersPage({ params }) {
   const [stack] = useState(() => new Map());
   const [addTo, setAddTo] = useState("");
   const [kept, setKept] = useState([]);
+  const [merging, setMerging] = useState(null);
   const go = (patch, opts) => navigate(address({ ...state, cursor: "", ...patch }), opts);
   const under = state.parent && state.parent !== "none" ? state.parent : "";
   const parentOf = useAsync(() => (under ? get(`/v1/customers/${under}`) : Promise.resolve(null)), [under]);
@@ -267,6 +277,12 @@ export function CustomersPage({ params }) {
     await loadGroups(true);
     list.reload();
   });
+  const merged = (done, target, sources) => {
+    toast(`Merged ${listOf(sources.map(displayName))} into ${displayName(target)}.`, { action: { label: "Open", run: () => navigate(`#/customers/${target.id}`) } });
+    setSelected(new Set());
+    loadGroups(true);
+    list.reload();
+  };
   const exportView = () => run(async () => {
     const res = await api("POST", "/v1/customers/export", { json: criteria(state), raw: true });
     const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") || "")?.[1] || "customers.csv";
@@ -305,11 +321,15 @@ export function CustomersPage({ params }) {
       <button type="button" onClick=${() => go({ parent: "" })}>Show all customers</button></div>`}
     ${parentConflict(state) && html`<div class="alert warn" role="status">The ${under ? "sub-customer" : "top level"} filter is not applied:
       it cannot be combined with conditions joined by “any”. Join them by “all”, or clear it.</div>`}
+    ${kindConflict(state) && html`<div class="alert warn" role="status">This list is not limited to ${state.tab === "visitors" ? "visitors" : "registered customers"}:
+      the tab cannot be combined with conditions joined by “any”. Join them by “all”, or add a Kind condition instead.</div>`}
     <${ErrorAlert} error=${actionError} />
     ${kept.length > 0 && html`<${KeptNotice} kept=${kept} onClose=${() => setKept([])} />`}
     <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
     ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
       <strong>${plural(selected.size, "selected customer")}</strong>
+      ${state.tab !== "deleted" && selected.size >= 2 && canMerge() && html`<button type="button" disabled=${busy}
+        onClick=${() => setMerging(rows.filter((r) => selected.has(r.id)))}>Merge…</button>`}
       ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
       ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
       ${can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
@@ -335,7 +355,7 @@ export function CustomersPage({ params }) {
           }}>
             <td class="chk"><label class="hit"><input type="checkbox" checked=${selected.has(c.id)} aria-label=${`Select ${displayName(c)}`}
               onChange=${(e) => toggle(c.id, e.currentTarget.checked)} /></label></td>
-            <td class="c-name"><a href=${`#/customers/${c.id}`}>${displayName(c)}</a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">Deleted</span>`}
+            <td class="c-name"><a href=${`#/customers/${c.id}`}><${CustomerName} customer=${c} /></a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">${c.merged_into ? "Merged" : "Deleted"}</span>`}
               ${c.handle && html`<span class="handle" title="Handle">${c.handle}</span>`}</td>
             <td>${c.email}</td><td>${c.phone}</td><td>${c.company}</td>
             <td><span class=${`badge ${c.kind}`}>${c.kind}</span></td><td>${label(c.source)}</td>
@@ -362,5 +382,6 @@ export function CustomersPage({ params }) {
       }}>Next page</button>
     </div>
     ${creating && html`<${CreateDialog} groups=${groups} onClose=${() => setCreating(false)} />`}
+    ${merging && html`<${MergeDialog} choices=${merging} onClose=${() => setMerging(null)} onMerged=${merged} />`}
   </section>`;
 }
