@@ -36,13 +36,44 @@ pub const MAX_DESCRIPTION_LEN: usize = 500;
 pub const ALL_TYPES: &str = "*";
 
 /// What travels on the webhooks queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum QueueMessage {
     /// Events were committed: fan the undispatched ones out to their webhooks.
     Dispatch,
     /// One event for one webhook: an attempt (the queue retries it with growing delays).
     Deliver { webhook_id: String, event_id: String },
+}
+
+/// A queue message as JSON: `{"kind": "dispatch"}` or `{"kind": "deliver", "webhook_id", "event_id"}`.
+/// Flat rather than serde's tagged enum, whose buffering costs the wasm a few KiB.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    webhook_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event_id: Option<String>,
+}
+
+impl QueueMessage {
+    pub fn to_json(&self) -> String {
+        let wire = match self {
+            QueueMessage::Dispatch => Wire { kind: "dispatch".into(), webhook_id: None, event_id: None },
+            QueueMessage::Deliver { webhook_id, event_id } => {
+                Wire { kind: "deliver".into(), webhook_id: Some(webhook_id.clone()), event_id: Some(event_id.clone()) }
+            }
+        };
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Option<QueueMessage> {
+        let wire: Wire = serde_json::from_str(text).ok()?;
+        match (wire.kind.as_str(), wire.webhook_id, wire.event_id) {
+            ("dispatch", _, _) => Some(QueueMessage::Dispatch),
+            ("deliver", Some(webhook_id), Some(event_id)) => Some(QueueMessage::Deliver { webhook_id, event_id }),
+            _ => None,
+        }
+    }
 }
 
 /// Why an address may not receive events.
@@ -454,9 +485,18 @@ mod tests {
 
     #[test]
     fn queue_messages_say_what_they_are() {
-        assert_eq!(serde_json::to_value(QueueMessage::Dispatch).unwrap(), json!({"kind": "dispatch"}));
+        assert_eq!(QueueMessage::Dispatch.to_json(), r#"{"kind":"dispatch"}"#);
         let deliver = QueueMessage::Deliver { webhook_id: "w".into(), event_id: "e".into() };
-        assert_eq!(serde_json::to_value(&deliver).unwrap(), json!({"kind": "deliver", "webhook_id": "w", "event_id": "e"}));
+        assert_eq!(deliver.to_json(), r#"{"kind":"deliver","webhook_id":"w","event_id":"e"}"#);
+        assert_eq!(QueueMessage::from_json(&deliver.to_json()), Some(deliver));
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"dispatch"}"#), Some(QueueMessage::Dispatch));
+    }
+
+    #[test]
+    fn a_queue_message_of_another_shape_is_none() {
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"deliver","webhook_id":"w"}"#), None);
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"explode"}"#), None);
+        assert_eq!(QueueMessage::from_json("[]"), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ fn js_text(e: JsValue) -> String {
 pub async fn send(queue: &Queue, messages: &[QueueMessage]) -> Result<(), String> {
     let batch = Array::new();
     for m in messages {
-        let body = JSON::parse(&serde_json::to_string(m).map_err(|e| e.to_string())?).map_err(js_text)?;
+        let body = JSON::parse(&m.to_json()).map_err(js_text)?;
         let item = Object::new();
         Reflect::set(&item, &"body".into(), &body).map_err(js_text)?;
         Reflect::set(&item, &"contentType".into(), &"json".into()).map_err(js_text)?;
@@ -30,6 +30,5 @@ pub async fn send(queue: &Queue, messages: &[QueueMessage]) -> Result<(), String
 
 /// A message's body, or `None` for one of another shape.
 pub fn parse(m: &RawMessage) -> Option<QueueMessage> {
-    let text = JSON::stringify(&m.body()).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    QueueMessage::from_json(&JSON::stringify(&m.body()).ok()?.as_string()?)
 }
