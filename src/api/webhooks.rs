@@ -70,6 +70,9 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let mut entry = audit_entry(cx, "webhook.create", "webhook", Some(&id), vec!["url", "event_types", "enabled"]);
     entry.details = json!({ "event_types": new.event_types });
     run_with_audit(&db, webhooks::insert(&db, &id, &new, &secret, &now)?, audit::insert(&db, &entry, &now)?).await?;
+    if new.enabled {
+        crate::http::server::webhook_enabled();
+    }
     let mut answer = view(&webhooks::get(&db, &id).await?.ok_or(ApiError::NotFound("webhook"))?);
     answer["secret"] = json!(secret);
     Answer::json(201, &answer)?.with_header("Location", format!("/v1/webhooks/{id}")).into_response()
@@ -84,6 +87,9 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let entry = audit_entry(cx, "webhook.update", "webhook", Some(&id), patch.given());
     run_with_audit(&db, webhooks::update(&db, &id, &patch, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    if patch.enabled == Some(true) {
+        crate::http::server::webhook_enabled();
+    }
     Answer::json(200, &view(&load(cx, &id).await?))?.into_response()
 }
 

@@ -56,6 +56,12 @@ pub async fn count(db: &D1Database) -> DbResult<u64> {
     Ok(row.and_then(|r| r.a).unwrap_or(0.0) as u64)
 }
 
+/// Whether any webhook is turned on (wants events dispatched).
+pub async fn any_enabled(db: &D1Database) -> DbResult<bool> {
+    let row = numbers(db, "SELECT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1) AS a", &[]).await?;
+    Ok(row.and_then(|r| r.a) == Some(1.0))
+}
+
 pub async fn list(db: &D1Database) -> DbResult<Vec<WebhookRow>> {
     Ok(statement(db, &format!("SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"), &[])?.all().await?.results()?)
 }
