@@ -145,6 +145,17 @@ describe("every change produces its event", () => {
     assert.deepEqual(events[2].data, { customer_id: c.id, contact_id: contact.id });
   });
 
+  it("customer.updated (own_company) for marking the own company, for the one marked and the one unmarked", async () => {
+    const a = await w.createCustomer({ name: "Own A" });
+    const b = await w.createCustomer({ name: "Own B" });
+    assert.equal((await w.call("PUT", "/v1/own-company", { json: { customer_id: a.id } })).status, 200);
+    assert.equal((await w.call("PUT", "/v1/own-company", { json: { customer_id: b.id } })).status, 200);
+    assert.deepEqual((await w.eventsOf(a.id)).map((e) => [e.type, e.data.changed_fields]),
+      [["customer.created", ["name"]], ["customer.updated", ["own_company"]], ["customer.updated", ["own_company"]]]);
+    assert.deepEqual((await w.eventsOf(b.id)).map((e) => e.type), ["customer.created", "customer.updated"]);
+    assert.equal((await w.delete("/v1/own-company")).status, 200);
+  });
+
   it("import.completed once per import, with its counts and no event per row", async () => {
     const before = await mark();
     const tag = Math.random().toString(36).slice(2, 8);
