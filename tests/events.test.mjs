@@ -197,6 +197,24 @@ describe("only committed changes produce events", () => {
   });
 });
 
+describe("retention", () => {
+  it("the cron purges events older than 30 days, keeping the newest whatever its age", async () => {
+    const old = new Date(Date.now() - 31 * 86400 * 1000).toISOString();
+    const c = await w.createCustomer({ name: "Old news" });
+    const last = await w.createCustomer({ name: "Last news" });
+    await w.db.prepare("UPDATE events SET created_at = ?1").bind(old).run();
+    const newest = (await eventsSince(null)).at(-1);
+    assert.equal(newest.data.customer_id, last.id);
+    await w.cron();
+    const left = await eventsSince(null);
+    assert.deepEqual(left.map((e) => e.id), [newest.id]);
+    assert.deepEqual(await w.eventsOf(c.id), []);
+    const next = await w.createCustomer({ name: "Fresh news" });
+    assert.deepEqual(types(await eventsSince(newest.id)), ["customer.created"]);
+    assert.equal((await w.eventsOf(next.id)).length, 1);
+  });
+});
+
 describe("GET /v1/events", () => {
   it("pages oldest first from `after`, filtered by type", async () => {
     const before = await mark();

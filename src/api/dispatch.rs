@@ -109,6 +109,9 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
 /// many deliveries it queued.
 pub async fn dispatch(env: &Env, db: &D1Database) -> Result<usize, String> {
     let Ok(queue) = env.queue(QUEUE_BINDING) else { return Ok(0) };
+    if events::skip_without_webhooks(db).await.map_err(|e| e.0)? {
+        return Ok(0);
+    }
     let mut queued = 0;
     for _ in 0..DISPATCH_ROUNDS {
         let Some((after, up_to)) = events::undispatched(db, DISPATCH_CHUNK).await.map_err(|e| e.0)? else { break };
