@@ -31,6 +31,8 @@
 # - Operations whose route the worker does not serve yet (the probe below finds them: a request
 #   without credentials gets 404/405 from the router instead of 401/2xx/4xx from a handler) are
 #   excluded with a printed note; they are not counted as passed.
+# - POST /v1/webhooks is excluded too (see below): it would make the dev server send requests
+#   to generated addresses.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -112,6 +114,11 @@ while IFS=$'\t' read -r method path op; do
     say "NOTE: excluded $op ($method $path): the worker answers $code, its route is not implemented yet"
   fi
 done < "$WORK/operations.tsv"
+# POST /v1/webhooks would subscribe generated public addresses, and the dev server's queue
+# consumer would then send them events: requests to hosts off this machine. It is left out (its
+# input rules are tested in tests/webhooks.test.mjs); the other webhook operations still run.
+excluded+=("createWebhook")
+say "NOTE: excluded createWebhook (POST /v1/webhooks): a subscribed address would receive requests from the dev server"
 filter=()
 if ((${#excluded[@]})); then
   filter=(--exclude-operation-id-regex "^($(IFS='|'; echo "${excluded[*]}"))\$")
@@ -151,6 +158,6 @@ elif [ "$rc" != 0 ]; then
   cmd="$(printf '%q ' "${st_args[@]}")"
   say "the whole run again: .venv/bin/schemathesis ${cmd//$TOKEN/\$ADMIN_TOKEN}"
 else
-  say "passed: $((total - ${#excluded[@]})) operations fuzzed in ${elapsed} s, ${#excluded[@]} excluded as not implemented${excluded:+ (${excluded[*]})}"
+  say "passed: $((total - ${#excluded[@]})) operations fuzzed in ${elapsed} s, ${#excluded[@]} excluded${excluded:+ (${excluded[*]})}"
 fi
 exit "$rc"

@@ -52,17 +52,35 @@ globalThis.__customersCountD1 = (session) => {
   session.__usage = usage;
 };
 
+// Runs `work`, failing it at once if the instance dies under it (else it would never settle).
+async function guarded(work) {
+  let fail;
+  const aborted = new Promise((_, reject) => { fail = reject; });
+  inFlight.add(fail);
+  try {
+    return await Promise.race([work(), aborted]);
+  } finally {
+    inFlight.delete(fail);
+  }
+}
+
 export default class extends RustWorker {
   async fetch(request) {
-    let fail;
-    const aborted = new Promise((_, reject) => { fail = reject; });
-    inFlight.add(fail);
     try {
-      return await Promise.race([super.fetch(request), aborted]);
+      return await guarded(() => super.fetch(request));
     } catch (err) {
       return internalError(request, err);
-    } finally {
-      inFlight.delete(fail);
     }
+  }
+
+  // The webhooks queue and its dead-letter queue (src/api/dispatch.rs). A failure leaves the
+  // messages not yet acknowledged to the queue, which retries them.
+  async queue(batch) {
+    return guarded(() => super.queue(batch));
+  }
+
+  // The cron trigger: its next run does what this one could not.
+  async scheduled(controller) {
+    return guarded(() => super.scheduled(controller));
   }
 }

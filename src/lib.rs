@@ -10,7 +10,7 @@ pub mod storage;
 use domain::permission::Permission::*;
 use http::routing::Access::{Authenticated, Public, Requires, RequiresOneOf};
 use http::server::Routes;
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 /// Literal paths come before placeholder paths that would also match them.
 pub static ROUTES: &Routes = &[
@@ -51,6 +51,15 @@ pub static ROUTES: &Routes = &[
     route!(Post, "/v1/api-keys", Requires(KeysManage), api::api_keys::create),
     route!(Delete, "/v1/api-keys/{id}", Requires(KeysManage), api::api_keys::revoke),
     route!(Get, "/v1/audit-log", Requires(AuditRead), api::audit::list),
+    route!(Get, "/v1/events", Requires(EventsRead), api::events::list),
+    route!(Get, "/v1/webhooks", Requires(WebhooksManage), api::webhooks::list),
+    route!(Post, "/v1/webhooks", Requires(WebhooksManage), api::webhooks::create),
+    route!(Get, "/v1/webhooks/{id}", Requires(WebhooksManage), api::webhooks::get),
+    route!(Patch, "/v1/webhooks/{id}", Requires(WebhooksManage), api::webhooks::update),
+    route!(Delete, "/v1/webhooks/{id}", Requires(WebhooksManage), api::webhooks::delete),
+    route!(Post, "/v1/webhooks/{id}/rotate-secret", Requires(WebhooksManage), api::webhooks::rotate_secret),
+    route!(Post, "/v1/webhooks/{id}/test", Requires(WebhooksManage), api::webhooks::test),
+    route!(Get, "/v1/webhooks/{id}/deliveries", Requires(WebhooksManage), api::webhooks::deliveries),
     route!(Get, "/v1/own-company", Requires(CustomersRead), api::own_company::get),
     route!(Put, "/v1/own-company", Requires(AdminsManage), api::own_company::set),
     route!(Delete, "/v1/own-company", Requires(AdminsManage), api::own_company::unset),
@@ -67,8 +76,21 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(http::server::handle(req, env, ROUTES).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(http::server::handle(req, env, &ctx, ROUTES).await)
+}
+
+/// The webhooks queue and its dead-letter queue: dispatch and delivery (`api::dispatch`).
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    api::dispatch::consume(batch, env).await
+}
+
+/// The cron trigger: dispatch what no queue message announced, re-send what never went out,
+/// purge what is older than 30 days.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    api::dispatch::cron(env).await
 }
 
 #[cfg(test)]

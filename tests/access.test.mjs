@@ -133,13 +133,15 @@ describe("roles", () => {
     "keys:manage": () => w.get("/v1/api-keys", CURRENT),
     "audit:read": () => w.get("/v1/audit-log", CURRENT),
     "admins:manage": () => w.get("/v1/admins", CURRENT),
+    "events:read": () => w.get("/v1/events", CURRENT),
+    "webhooks:manage": () => w.get("/v1/webhooks", CURRENT),
   };
   const ROLES = {
     owner: Object.keys(PROBES),
     admin: Object.keys(PROBES).filter((p) => p !== "admins:manage"),
     editor: ["customers:read", "customers:create", "customers:update", "customers:delete", "customers:import", "customers:export", "groups:manage"],
     viewer: ["customers:read", "customers:export"],
-    auditor: ["customers:read", "audit:read"],
+    auditor: ["customers:read", "audit:read", "events:read"],
   };
   let CURRENT;
   for (const [role, allowed] of Object.entries(ROLES)) {

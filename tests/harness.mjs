@@ -41,8 +41,10 @@ export const ASSETS_DIR = join(ROOT, "console/dist");
 
 // `listen: true` also serves over a real loopback port (for the browser tests): `worker.url`.
 // `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
-// Miniflare's `outboundService`.
-export async function startWorker({ vars = {}, rateLimit = 10000, listen = false, outbound } = {}) {
+// Miniflare's `outboundService`. `queues: true` binds the webhooks queue and its dead-letter
+// queue as wrangler.toml does (with `maxRetries` as given), consumed at once rather than in
+// batches a second apart.
+export async function startWorker({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7 } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
@@ -71,6 +73,13 @@ export async function startWorker({ vars = {}, rateLimit = 10000, listen = false
       ...vars,
     },
     ratelimits: { PUBLIC_RATE_LIMITER: { simple: { limit: rateLimit, period: 60 } } },
+    ...(queues ? {
+      queueProducers: { WEBHOOKS: { queueName: "customers-webhooks" } },
+      queueConsumers: {
+        "customers-webhooks": { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries, deadLetterQueue: "customers-webhooks-dlq" },
+        "customers-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0 },
+      },
+    } : {}),
   });
   const db = await mf.getD1Database("DB");
   const dir = join(ROOT, "migrations");
@@ -180,6 +189,19 @@ class Worker {
   // The audit entries for one target id (up to 100, newest first); expects 200.
   async auditOf(targetId) {
     const res = await this.get(`/v1/audit-log?target_id=${targetId}&limit=100`);
+    assert.equal(res.status, 200, res.text);
+    return res.body.data;
+  }
+
+  // Runs the worker's cron trigger once, as Cloudflare does every minute.
+  async cron() {
+    const worker = await this.mf.getWorker();
+    return worker.scheduled({ cron: "* * * * *" });
+  }
+
+  // The change events of one customer (oldest first, up to 100); expects 200.
+  async eventsOf(customerId) {
+    const res = await this.get(`/v1/events?customer_id=${customerId}&limit=100`);
     assert.equal(res.status, 200, res.text);
     return res.body.data;
   }

@@ -98,7 +98,7 @@ async function call(method, template, { params = {}, query = "", ...opts } = {})
 const mergePatch = { "content-type": "application/merge-patch+json" };
 
 before(async () => {
-  w = await startWorker({ vars: { ACTIVATION_URL_BASE: ACTIVATION_BASE } });
+  w = await startWorker({ vars: { ACTIVATION_URL_BASE: ACTIVATION_BASE }, queues: true });
   const res = await w.get("/openapi.json", { token: null });
   assert.equal(res.status, 200);
   contract = new Contract(res.body);
@@ -225,6 +225,22 @@ describe("answers match the served OpenAPI document", () => {
     const builtin = await call("DELETE", "/v1/groups/{id}", { params: { id: "all" } });
     assert.equal(builtin.status, 409);
     await call("DELETE", "/v1/groups/{id}", { params });
+  });
+
+  it("events and webhooks", async () => {
+    await w.createCustomer({ name: "Eventful" });
+    const events = await call("GET", "/v1/events", { query: "?limit=5" });
+    assert.ok(events.body.data.length > 0);
+    const hook = await call("POST", "/v1/webhooks", { json: { url: "https://hooks.example.com/in", event_types: ["customer.created"] } });
+    assert.equal(hook.status, 201, hook.text);
+    const params = { id: hook.body.id };
+    await call("GET", "/v1/webhooks");
+    await call("GET", "/v1/webhooks/{id}", { params });
+    await call("PATCH", "/v1/webhooks/{id}", { params, json: { enabled: false }, headers: mergePatch });
+    await call("POST", "/v1/webhooks/{id}/rotate-secret", { params });
+    await call("POST", "/v1/webhooks/{id}/test", { params });
+    await call("GET", "/v1/webhooks/{id}/deliveries", { params });
+    await call("DELETE", "/v1/webhooks/{id}", { params });
   });
 
   it("API keys, the audit log, the caller, admins", async () => {

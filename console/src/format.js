@@ -17,10 +17,16 @@ export const KINDS = ["registered", "visitor"];
 export const PERMISSIONS = [
   "customers:read", "customers:create", "customers:update", "customers:delete", "customers:force_delete",
   "customers:import", "customers:export", "groups:manage", "keys:manage", "audit:read", "admins:manage",
+  "events:read", "webhooks:manage",
+];
+// The change events a customer's changes produce (GET /v1/events, webhooks).
+export const EVENT_TYPES = [
+  "customer.created", "customer.updated", "customer.deleted", "customer.restored", "customer.force_deleted",
+  "customer.redacted", "customer.merged", "interaction.recorded", "contact.activated", "import.completed",
 ];
 export const ROLES = [
   ["owner", "Owner: every permission"], ["admin", "Admin: all but managing admins"],
   ["editor", "Editor: customers, import, export, groups"], ["viewer", "Viewer: read and export customers"],
-  ["auditor", "Auditor: read customers and the audit log"],
+  ["auditor", "Auditor: read customers, the audit log and the change events"],
 ];
 export const label = (s) => (s || "").replace(/_/g, " ");

@@ -12,6 +12,7 @@ import { ImportPage } from "./pages/import.js";
 import { KeysPage } from "./pages/keys.js";
 import { AuditPage } from "./pages/audit.js";
 import { AdminsPage } from "./pages/admins.js";
+import { WebhookPage, WebhooksPage } from "./pages/webhooks.js";
 
 // Each screen and the permission it needs; the navigation shows what the caller may use.
 const NAV = [
@@ -21,6 +22,7 @@ const NAV = [
   ["/keys", "API keys", "keys:manage"],
   ["/audit", "Audit log", "audit:read"],
   ["/admins", "Admins", "admins:manage"],
+  ["/webhooks", "Webhooks", "webhooks:manage"],
 ];
 
 const whoLabel = (me) => (me.who.kind === "admin" ? `${me.who.email} (${me.who.role})` : me.who.kind === "api_key" ? `API key ${me.who.id?.slice(-8) || ""}` : "admin token");
@@ -69,6 +71,8 @@ function Screen({ route, me }) {
   if (first === "keys") return html`<${KeysPage} />`;
   if (first === "audit") return html`<${AuditPage} params=${route.params} />`;
   if (first === "admins") return html`<${AdminsPage} me=${me} />`;
+  if (first === "webhooks" && second) return html`<${WebhookPage} id=${second} />`;
+  if (first === "webhooks") return html`<${WebhooksPage} />`;
   return html`<${NotFound} />`;
 }
 

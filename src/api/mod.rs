@@ -7,6 +7,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
+pub mod dispatch;
+pub mod events;
 pub mod groups;
 pub mod health;
 pub mod idempotency;
@@ -16,6 +18,7 @@ pub mod merge;
 pub mod openapi;
 pub mod own_company;
 pub mod test_support;
+pub mod webhooks;
 
 use serde_json::Value;
 

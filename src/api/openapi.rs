@@ -110,6 +110,10 @@ mod tests {
         assert_eq!(at(&d, "/components/schemas/InteractionType/enum"), json!(interaction::InteractionType::ALL));
         assert_eq!(at(&d, "/components/schemas/Permission/enum"), json!(Permission::ALL.map(|p| p.as_str())));
         assert_eq!(at(&d, "/components/schemas/ContactStatus/enum"), json!(contact::ContactStatus::ALL));
+        assert_eq!(at(&d, "/components/schemas/EventType/enum"), json!(crate::domain::event::TYPES));
+        let subscribable = at(&d, "/components/schemas/WebhookEventType/enum");
+        assert_eq!(subscribable[0], json!(crate::domain::webhook::ALL_TYPES));
+        assert_eq!(subscribable.as_array().unwrap()[1..], json!(crate::domain::event::TYPES).as_array().unwrap()[..]);
         assert_eq!(at(&d, "/components/schemas/ListSort/enum"), words(query::Sort::ALLOWED));
         assert_eq!(at(&d, "/components/schemas/FilterOperator/enum"), words(query::Op::ALLOWED));
         assert_eq!(at(&d, "/components/schemas/ErrorCode/enum"), json!(CODES));

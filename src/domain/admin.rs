@@ -33,7 +33,8 @@ impl Role {
         }
     }
 
-    /// The contract's role table: owners hold everything, admins all but managing admins.
+    /// The contract's role table: owners hold everything, admins all but managing admins. The
+    /// table predates events and webhooks: owners and admins hold both, auditors read events.
     pub fn permissions(self) -> Vec<Permission> {
         match self {
             Role::Owner => Permission::ALL.to_vec(),
@@ -48,7 +49,7 @@ impl Role {
                 GroupsManage,
             ],
             Role::Viewer => vec![CustomersRead, CustomersExport],
-            Role::Auditor => vec![CustomersRead, AuditRead],
+            Role::Auditor => vec![CustomersRead, AuditRead, EventsRead],
         }
     }
 }
@@ -182,7 +183,7 @@ mod tests {
             ]
         );
         assert_eq!(names(Role::Viewer), vec!["customers:read", "customers:export"]);
-        assert_eq!(names(Role::Auditor), vec!["customers:read", "audit:read"]);
+        assert_eq!(names(Role::Auditor), vec!["customers:read", "audit:read", "events:read"]);
     }
 
     #[test]

@@ -12,10 +12,12 @@ pub enum Permission {
     KeysManage,
     AuditRead,
     AdminsManage,
+    EventsRead,
+    WebhooksManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::CustomersRead,
         Permission::CustomersCreate,
         Permission::CustomersUpdate,
@@ -27,6 +29,8 @@ impl Permission {
         Permission::KeysManage,
         Permission::AuditRead,
         Permission::AdminsManage,
+        Permission::EventsRead,
+        Permission::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,8 @@ impl Permission {
             Permission::KeysManage => "keys:manage",
             Permission::AuditRead => "audit:read",
             Permission::AdminsManage => "admins:manage",
+            Permission::EventsRead => "events:read",
+            Permission::WebhooksManage => "webhooks:manage",
         }
     }
 

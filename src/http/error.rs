@@ -79,6 +79,7 @@ pub const CODES: &[&str] = &[
     "not_configured",
     "service_unavailable",
     "internal_error",
+    "webhook_limit",
 ];
 
 #[derive(Debug, Clone, PartialEq)]

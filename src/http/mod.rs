@@ -5,7 +5,9 @@ pub mod auth;
 pub mod cors;
 pub mod error;
 pub mod jwt;
+pub mod outbound;
 pub mod query;
+pub mod queue;
 pub mod routing;
 pub mod server;
 

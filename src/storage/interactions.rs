@@ -144,8 +144,10 @@ fn by_email(
             &[Scalar::Text(v.as_str().into()), Scalar::Text(normalized.clone()), Scalar::Text(now.into())],
         )?);
     }
-    batch.push(statement(db, INSERT_INTERACTION, &interaction_binds(i, ids, now, &normalized))?);
+    // The creation's audit row (and so its event) before the interaction's: a receiver hears of
+    // the customer before what they did.
     batch.push(audit::insert_if_customer_exists(db, created, now)?);
+    batch.push(statement(db, INSERT_INTERACTION, &interaction_binds(i, ids, now, &normalized))?);
     Ok(batch)
 }
 
@@ -176,8 +178,8 @@ fn by_visitor(
         )?,
         statement(db, LINK_NEW_VISITOR, &[vid.clone(), id.clone(), at.clone()])?,
         statement(db, &fill_visitor_sql(), &[id, text(&i.name), text(&i.phone), at, stem_of(i), vid])?,
-        statement(db, INSERT_VISITOR_INTERACTION, &interaction_binds(i, ids, now, visitor.as_str()))?,
         audit::insert_if_customer_exists(db, created, now)?,
+        statement(db, INSERT_VISITOR_INTERACTION, &interaction_binds(i, ids, now, visitor.as_str()))?,
     ])
 }
 

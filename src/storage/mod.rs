@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
+pub mod events;
 pub mod groups;
 pub mod idempotency;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod interactions;
 pub mod merge;
 pub mod query;
 pub mod tree;
+pub mod webhooks;
 
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};

@@ -15,7 +15,8 @@ import { SubCustomers } from "./sub-customers.js";
 import { listOf, MergedNotice, PossibleDuplicates } from "./merge.js";
 import { AuditTable } from "./audit.js";
 
-const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"]];
+const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
+  ["events", "Events", "events:read"]];
 
 function Details({ customer, setCustomer }) {
   const [editing, setEditing] = useState(false);
@@ -263,6 +264,29 @@ function Activity({ id }) {
     ${page.loading ? html`<${Loading} />` : page.data && html`<${AuditTable} entries=${page.data.data} />`}</section>`;
 }
 
+// The change events about this customer, oldest first (what webhooks received), a page at a time.
+const EVENT_DETAIL_KEYS = ["changed_fields", "contact_id", "cascade_from", "merged_into", "merged_ids", "interaction_type", "interaction_id"];
+function Events({ id }) {
+  const [after, setAfter] = useState("");
+  const page = useAsync(() => get(`/v1/events?customer_id=${id}&limit=50${after ? `&after=${after}` : ""}`), [id, after]);
+  const rows = page.data?.data || [];
+  const detail = (d) => EVENT_DETAIL_KEYS.filter((k) => d[k] !== undefined)
+    .map((k) => `${label(k)}: ${Array.isArray(d[k]) ? d[k].join(", ") : d[k]}`).join("; ");
+  return html`<section aria-labelledby="ev-h"><h2 id="ev-h">Events</h2>
+    <p class="muted">Each committed change, as webhooks and <code>GET /v1/events</code> see it: ids and field names, no values.</p>
+    <${ErrorAlert} error=${page.error} />
+    ${page.loading && !page.data ? html`<${Loading} />` : rows.length === 0 ? html`<p class="empty">No events.</p>` : html`
+    <div class="tablewrap" tabindex="0" role="region" aria-label="Change events"><table>
+      <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th><th scope="col">Event id</th></tr></thead>
+      <tbody>${rows.map((e) => html`<tr><td><time datetime=${e.created_at} title=${e.created_at}>${dateTime(e.created_at)}</time></td>
+        <td>${e.type}</td><td class="wrap">${detail(e.data)}</td><td class="mono small">${e.id}</td></tr>`)}</tbody>
+    </table></div>`}
+    <div class="foot"><span class="grow"></span>
+      ${after && html`<button type="button" onClick=${() => setAfter("")}>First page</button>`}
+      <button type="button" disabled=${!page.data?.has_more} onClick=${() => setAfter(page.data.next_cursor)}>Next page</button>
+    </div></section>`;
+}
+
 // Deleting under the own company is refused for the own company's sake: say whose.
 function protectedBelow(err) {
   if (err.code === "customer_protected") err.message = "one of its sub-customers is your own company, which cannot be deleted; move it out first";
@@ -392,5 +416,6 @@ export function CustomerPage({ id, section }) {
     ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
     ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}
     ${section === "activity" && html`<${Activity} id=${id} />`}
+    ${section === "events" && html`<${Events} id=${id} />`}
   </article>`;
 }

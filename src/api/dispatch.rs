@@ -1,0 +1,224 @@
+//! The webhooks queue's consumer and the cron trigger: events are fanned out to the webhooks
+//! that want them, each delivery is a queue message attempted (and retried with growing delays
+//! by the queue) until a 2xx, and given up through the dead-letter queue.
+use serde_json::Value;
+use worker::js_sys::{Array, Promise};
+use worker::wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
+use worker::{D1Database, Env, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder, RawMessage};
+
+use super::webhooks::allow_local;
+use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
+use crate::domain::time;
+use crate::domain::webhook::{is_success, parse_schedule, retry_delay, signature_header, QueueMessage, RETRY_DELAYS_SECS};
+use crate::http::server::QUEUE_BINDING;
+use crate::http::{outbound, queue};
+use crate::storage::events::{self, DeliveryKey};
+use crate::storage::webhooks::{self, Attempt};
+use crate::storage::DbError;
+
+/// Events fanned out per round, and rounds per wake-up (the rest waits for the next one).
+const DISPATCH_CHUNK: usize = 500;
+const DISPATCH_ROUNDS: usize = 20;
+/// A delivery not attempted this long after it was queued is queued again by the cron.
+const UNSENT_AFTER_MINUTES: i64 = 10;
+/// Rows of each kind the cron purges per run.
+const PURGE_CHUNK: usize = 5000;
+
+fn log(what: &str, e: impl std::fmt::Debug) {
+    worker::console_error!("webhooks: {what}: {e:?}");
+}
+
+fn database(env: &Env) -> worker::Result<D1Database> {
+    env.d1("DB")
+}
+
+/// One batch from the webhooks queue or from its dead-letter queue (named `...-dlq`).
+pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()> {
+    let dead_letters = batch.queue().ends_with("-dlq");
+    let db = database(&env)?;
+    let mut deliveries = Vec::new();
+    let mut dispatches = Vec::new();
+    for m in batch.raw_iter() {
+        match queue::parse(&m) {
+            Some(QueueMessage::Deliver { webhook_id, event_id }) => deliveries.push((m, DeliveryKey { webhook_id, event_id })),
+            Some(QueueMessage::Dispatch) => dispatches.push(m),
+            None => {
+                log("a message of an unknown shape was dropped", m.id());
+                m.ack();
+            }
+        }
+    }
+    if dead_letters {
+        // A dispatch that kept failing is left to the cron; a delivery is given up and counted.
+        dispatches.iter().for_each(|m| m.ack());
+        for (m, key) in deliveries {
+            match webhooks::give_up(&db, &key, &time::now()).await {
+                Ok(disabled) => {
+                    if disabled {
+                        worker::console_warn!("webhooks: webhook {} turned off after repeated failures", key.webhook_id);
+                    }
+                    m.ack();
+                }
+                Err(e) => {
+                    log("a dead letter was not recorded", e);
+                    m.retry();
+                }
+            }
+        }
+        return Ok(());
+    }
+    if !dispatches.is_empty() {
+        // One run dispatches everything pending, whatever the number of wake-ups in the batch.
+        match dispatch(&env, &db).await {
+            Ok(_) => dispatches.iter().for_each(|m| m.ack()),
+            Err(e) => {
+                log("dispatch failed (retried)", e);
+                dispatches.iter().for_each(|m| m.retry());
+            }
+        }
+    }
+    let schedule = env
+        .var("WEBHOOK_RETRY_DELAYS")
+        .ok()
+        .and_then(|v| parse_schedule(&v.to_string()))
+        .unwrap_or_else(|| RETRY_DELAYS_SECS.to_vec());
+    let local = allow_local(env.var("ALLOW_LOCAL_WEBHOOKS").ok().map(|v| v.to_string()));
+    // The batch's deliveries at once (`max_batch_size` bounds them to the six connections a
+    // Worker may open at a time), through the host's promises rather than a Rust executor.
+    let all = Array::new();
+    for (m, key) in deliveries {
+        let (env, schedule) = (env.clone(), schedule.clone());
+        all.push(&future_to_promise(async move {
+            match database(&env) {
+                Ok(db) => deliver(&db, &m, &key, &schedule, local).await,
+                Err(e) => {
+                    log("no D1 binding", e);
+                    m.retry();
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        }));
+    }
+    let _ = JsFuture::from(Promise::all(&all)).await;
+    Ok(())
+}
+
+/// Fans out every event not dispatched yet and puts its deliveries on the queue. Returns how
+/// many deliveries it queued.
+pub async fn dispatch(env: &Env, db: &D1Database) -> Result<usize, String> {
+    let Ok(queue) = env.queue(QUEUE_BINDING) else { return Ok(0) };
+    if events::skip_without_webhooks(db).await.map_err(|e| e.0)? {
+        return Ok(0);
+    }
+    let mut queued = 0;
+    for _ in 0..DISPATCH_ROUNDS {
+        let Some((after, up_to)) = events::undispatched(db, DISPATCH_CHUNK).await.map_err(|e| e.0)? else { break };
+        let keys = events::fan_out(db, after, up_to, &time::now()).await.map_err(|e| e.0)?;
+        // Deliveries stored but not sent (a failure here) are sent again by the cron.
+        send(&queue, &keys).await?;
+        queued += keys.len();
+    }
+    Ok(queued)
+}
+
+async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
+    for chunk in keys.chunks(100) {
+        let messages: Vec<QueueMessage> = chunk
+            .iter()
+            .map(|k| QueueMessage::Deliver { webhook_id: k.webhook_id.clone(), event_id: k.event_id.clone() })
+            .collect();
+        queue::send(queue, &messages).await.map_err(|e| format!("queue send: {e}"))?;
+    }
+    Ok(())
+}
+
+/// One attempt of one delivery. A message for a delivery that is settled (received, given up,
+/// or gone with its webhook) is acknowledged without sending: receivers get a delivery again
+/// only when it failed (at least once; `webhook-id` tells repeats apart).
+async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &[u32], local: bool) {
+    let job = match webhooks::job(db, key).await {
+        Ok(Some(job)) if job.status == "pending" => job,
+        Ok(_) => return m.ack(),
+        Err(e) => {
+            log("a delivery could not be read (retried)", e);
+            return m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(schedule, 1)).build());
+        }
+    };
+    if job.enabled == 0 && job.event_type != TEST_TYPE {
+        if let Ok(s) = webhooks::skip(db, key) {
+            let _ = s.run().await;
+        }
+        return m.ack();
+    }
+    let now = time::now();
+    let timestamp = time::now_ms() / 1000;
+    let mut secrets = vec![job.secret.as_str()];
+    if let (Some(previous), Some(until)) = (&job.previous_secret, &job.previous_secret_until) {
+        if until.as_str() > now.as_str() {
+            secrets.push(previous);
+        }
+    }
+    let headers = [
+        ("webhook-id", key.event_id.clone()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature_header(&secrets, &key.event_id, timestamp, &job.payload)),
+    ];
+    let outcome = outbound::post(&job.url, &headers, &job.payload, local).await;
+    let succeeded = outcome.status.is_some_and(is_success);
+    let attempt = job.attempts + 1;
+    let error = match (succeeded, outcome.error, outcome.status) {
+        (true, _, _) => None,
+        (false, Some(e), _) => Some(e),
+        (false, None, Some(status)) => Some(format!("answered {status}")),
+        (false, None, None) => Some("no answer".into()),
+    };
+    let record = Attempt {
+        id: &super::new_id(),
+        attempt,
+        at: &now,
+        succeeded,
+        response_status: outcome.status,
+        duration_ms: outcome.duration_ms,
+        error,
+        excerpt: outcome.excerpt,
+    };
+    if let Err(e) = webhooks::record_attempt(db, key, &record).await {
+        log("an attempt was not recorded", e);
+    }
+    if succeeded {
+        m.ack();
+    } else {
+        // Past the queue's max_retries the message goes to the dead-letter queue instead.
+        m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(schedule, attempt as u32)).build());
+    }
+}
+
+/// Every minute: dispatch events no queue message announced (a crash between a commit and its
+/// send), queue again deliveries whose message never went out, purge what is past its days.
+pub async fn cron(env: Env) {
+    let Ok(db) = database(&env) else { return log("no D1 binding", "DB") };
+    match dispatch(&env, &db).await {
+        Ok(0) => {}
+        Ok(n) => worker::console_log!("webhooks: the cron dispatched {n} deliveries"),
+        Err(e) => log("the cron's dispatch failed", e),
+    }
+    let now = time::now_ms();
+    let before = time::format_ms(now - UNSENT_AFTER_MINUTES * 60_000);
+    match events::unsent_deliveries(&db, &before, &time::format_ms(now), 500).await {
+        Ok(keys) if !keys.is_empty() => match env.queue(QUEUE_BINDING) {
+            Ok(queue) => {
+                if let Err(e) = send(&queue, &keys).await {
+                    log("unsent deliveries were not queued again", e);
+                }
+            }
+            Err(e) => log("no queue binding", e),
+        },
+        Ok(_) => {}
+        Err(e) => log("unsent deliveries were not read", e),
+    }
+    let cutoff = time::format_ms(now - RETENTION_DAYS * 86_400_000);
+    if let Err(DbError(e)) = events::purge(&db, &cutoff, PURGE_CHUNK).await {
+        log("the purge failed", e);
+    }
+}

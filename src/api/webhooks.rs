@@ -1,0 +1,161 @@
+//! `/v1/webhooks`: subscriptions to change events, their signing secrets (shown on create and
+//! rotation only), a test send, and the deliveries log.
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::{audit_entry, new_id, uuid_or_404};
+use crate::domain::cursor::{self, Page};
+use crate::domain::event::TEST_TYPE;
+use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::time;
+use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::server::QUEUE_BINDING;
+use crate::http::{Answer, Ctx};
+use crate::storage::audit;
+use crate::storage::events::DeliveryKey;
+use crate::storage::run_with_audit;
+use crate::storage::webhooks::{self, AttemptRow, WebhookRow};
+
+/// At most this many webhooks: each committed change is fanned out to every one of them.
+pub const MAX_WEBHOOKS: u64 = 50;
+
+/// Whether webhooks may point at local and private addresses (development and tests only).
+pub fn allow_local(var: Option<String>) -> bool {
+    var.as_deref() == Some("true")
+}
+
+fn view(w: &WebhookRow) -> Value {
+    json!({
+        "id": w.id, "url": w.url, "description": w.description,
+        "event_types": serde_json::from_str::<Value>(&w.event_types).unwrap_or(json!(["*"])),
+        "enabled": w.enabled == 1, "failure_count": w.failure_count, "disabled_reason": w.disabled_reason,
+        "created_at": w.created_at, "updated_at": w.updated_at,
+    })
+}
+
+fn new_secret() -> ApiResult<String> {
+    let mut bytes = [0u8; SECRET_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
+    Ok(secret_from_bytes(&bytes))
+}
+
+async fn load(cx: &Ctx, id: &str) -> ApiResult<WebhookRow> {
+    uuid_or_404(id, "webhook")?;
+    webhooks::get(&cx.db()?, id).await?.ok_or(ApiError::NotFound("webhook"))
+}
+
+pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
+    let rows = webhooks::list(&cx.db()?).await?;
+    Answer::json(200, &json!({ "data": rows.iter().map(view).collect::<Vec<_>>() }))?.into_response()
+}
+
+pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    Answer::json(200, &view(&load(cx, &id).await?))?.into_response()
+}
+
+pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
+    let body = cx.json_body().await?;
+    let new = NewWebhook::parse(&body, allow_local(cx.var("ALLOW_LOCAL_WEBHOOKS"))).map_err(ApiError::Validation)?;
+    let db = cx.db()?;
+    if webhooks::count(&db).await? >= MAX_WEBHOOKS {
+        return Err(ApiError::Conflict {
+            code: "webhook_limit",
+            message: format!("at most {MAX_WEBHOOKS} webhooks; delete one first (one webhook can take every event type)"),
+        });
+    }
+    let (id, secret, now) = (new_id(), new_secret()?, time::now());
+    let mut entry = audit_entry(cx, "webhook.create", "webhook", Some(&id), vec!["url", "event_types", "enabled"]);
+    entry.details = json!({ "event_types": new.event_types });
+    run_with_audit(&db, webhooks::insert(&db, &id, &new, &secret, &now)?, audit::insert(&db, &entry, &now)?).await?;
+    if new.enabled {
+        crate::http::server::webhook_enabled();
+    }
+    let mut answer = view(&webhooks::get(&db, &id).await?.ok_or(ApiError::NotFound("webhook"))?);
+    answer["secret"] = json!(secret);
+    Answer::json(201, &answer)?.with_header("Location", format!("/v1/webhooks/{id}")).into_response()
+}
+
+pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let body = cx.json_body().await?;
+    let patch = WebhookPatch::parse(&body, allow_local(cx.var("ALLOW_LOCAL_WEBHOOKS"))).map_err(ApiError::Validation)?;
+    load(cx, &id).await?;
+    let db = cx.db()?;
+    let now = time::now();
+    let entry = audit_entry(cx, "webhook.update", "webhook", Some(&id), patch.given());
+    run_with_audit(&db, webhooks::update(&db, &id, &patch, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    if patch.enabled == Some(true) {
+        crate::http::server::webhook_enabled();
+    }
+    Answer::json(200, &view(&load(cx, &id).await?))?.into_response()
+}
+
+pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    load(cx, &id).await?;
+    let db = cx.db()?;
+    let now = time::now();
+    let entry = audit_entry(cx, "webhook.delete", "webhook", Some(&id), vec![]);
+    run_with_audit(&db, webhooks::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// A new secret, shown this once; the previous one keeps signing for a day beside it, so
+/// receivers can switch without losing an event.
+pub async fn rotate_secret(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    load(cx, &id).await?;
+    let db = cx.db()?;
+    let (secret, now) = (new_secret()?, time::now());
+    let until = time::format_ms(time::now_ms() + PREVIOUS_SECRET_HOURS * 3_600_000);
+    let entry = audit_entry(cx, "webhook.rotate_secret", "webhook", Some(&id), vec!["secret"]);
+    run_with_audit(&db, webhooks::rotate(&db, &id, &secret, &until, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let mut answer = view(&load(cx, &id).await?);
+    answer["secret"] = json!(secret);
+    answer["previous_secret_expires_at"] = json!(until);
+    Answer::json(200, &answer)?.into_response()
+}
+
+/// Sends a `webhook.test` event to this webhook alone, through the queue like any event
+/// (also to a disabled one: that is how a fixed receiver is checked before turning it on).
+pub async fn test(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    load(cx, &id).await?;
+    let queue = cx.env.queue(QUEUE_BINDING).map_err(|_| ApiError::NotConfigured(QUEUE_BINDING))?;
+    let db = cx.db()?;
+    let (event_id, now) = (new_id(), time::now());
+    let payload = json!({ "id": event_id, "type": TEST_TYPE, "created_at": now, "data": { "webhook_id": id } }).to_string();
+    let key = DeliveryKey { webhook_id: id.clone(), event_id: event_id.clone() };
+    webhooks::insert_delivery(&db, &key, TEST_TYPE, &payload, &now)?.run().await.map_err(crate::storage::DbError::from)?;
+    let message = QueueMessage::Deliver { webhook_id: id, event_id: event_id.clone() };
+    crate::http::queue::send(&queue, &[message])
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("the webhooks queue refused the message: {e}")))?;
+    Answer::json(202, &json!({ "event_id": event_id, "type": TEST_TYPE, "status": "queued" }))?.into_response()
+}
+
+fn attempt_view(a: AttemptRow) -> Value {
+    json!({
+        "id": a.id, "event_id": a.event_id, "event_type": a.event_type, "attempt": a.attempt, "at": a.at,
+        "status": a.outcome, "response_status": a.response_status.map(|s| s as u16), "duration_ms": a.duration_ms,
+        "error": a.error, "response_excerpt": a.response_excerpt, "delivery_status": a.delivery_status,
+    })
+}
+
+/// The deliveries log: every attempt, newest first.
+pub async fn deliveries(cx: &mut Ctx) -> ApiResult<Response> {
+    cx.query.allow_only(&["limit", "cursor"])?;
+    let id = cx.param("id").to_string();
+    load(cx, &id).await?;
+    let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
+    let after = cx
+        .query
+        .get("cursor")
+        .map(|c| cursor::decode(c, "attempts").map_err(|m| ApiError::invalid_parameter("cursor", m)))
+        .transpose()?;
+    let rows = webhooks::attempts(&cx.db()?, &id, after.as_ref().map(|(a, i)| (a.as_str(), i.as_str())), limit).await?;
+    let page = Page::cut(rows, limit, |r| cursor::encode("attempts", &r.at, &r.id)).map(attempt_view);
+    Answer::json(200, &page)?.into_response()
+}

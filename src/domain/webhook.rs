@@ -1,0 +1,525 @@
+//! Webhooks: which addresses may receive events (public https only), what a subscription may
+//! say, the signing of Standard Webhooks, and the retry schedule.
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::weburl::{self, WebUrl};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+use super::event;
+use super::validation::{not_accepted, object, Errors, FieldError};
+
+/// Secrets look like Standard Webhooks' (`whsec_` + base64 of the key), so its libraries take them as they are.
+pub const SECRET_PREFIX: &str = "whsec_";
+/// Random bytes in a secret (the specification asks for 24 to 64).
+pub const SECRET_BYTES: usize = 32;
+/// After a rotation the previous secret also signs for this long, so receivers can switch over.
+pub const PREVIOUS_SECRET_HOURS: i64 = 24;
+/// A receiver has this long to answer 2xx, redirects included.
+pub const TIMEOUT_MS: u32 = 10_000;
+/// Redirects followed, each to an address the same rules allow.
+pub const MAX_REDIRECTS: usize = 3;
+/// Of a receiver's answer, at most this many characters are kept.
+pub const EXCERPT_CHARS: usize = 200;
+/// Deliveries given up in a row that disable a webhook.
+pub const FAILURE_LIMIT: i64 = 50;
+/// Seconds before each retry (Standard Webhooks' suggested schedule): 8 attempts over about 27
+/// hours; then the delivery is given up. The queue's `max_retries` is this list's length.
+pub const RETRY_DELAYS_SECS: [u32; 7] = [5, 300, 1800, 7200, 18000, 36000, 36000];
+pub const MAX_URL_LEN: usize = 2000;
+pub const MAX_DESCRIPTION_LEN: usize = 500;
+/// `event_types` may name every type at once with this.
+pub const ALL_TYPES: &str = "*";
+
+/// What travels on the webhooks queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueMessage {
+    /// Events were committed: fan the undispatched ones out to their webhooks.
+    Dispatch,
+    /// One event for one webhook: an attempt (the queue retries it with growing delays).
+    Deliver { webhook_id: String, event_id: String },
+}
+
+/// A queue message as JSON: `{"kind": "dispatch"}` or `{"kind": "deliver", "webhook_id", "event_id"}`.
+/// Flat rather than serde's tagged enum, whose buffering costs the wasm a few KiB.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    webhook_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event_id: Option<String>,
+}
+
+impl QueueMessage {
+    pub fn to_json(&self) -> String {
+        let wire = match self {
+            QueueMessage::Dispatch => Wire { kind: "dispatch".into(), webhook_id: None, event_id: None },
+            QueueMessage::Deliver { webhook_id, event_id } => {
+                Wire { kind: "deliver".into(), webhook_id: Some(webhook_id.clone()), event_id: Some(event_id.clone()) }
+            }
+        };
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Option<QueueMessage> {
+        let wire: Wire = serde_json::from_str(text).ok()?;
+        match (wire.kind.as_str(), wire.webhook_id, wire.event_id) {
+            ("dispatch", _, _) => Some(QueueMessage::Dispatch),
+            ("deliver", Some(webhook_id), Some(event_id)) => Some(QueueMessage::Deliver { webhook_id, event_id }),
+            _ => None,
+        }
+    }
+}
+
+/// Why an address may not receive events.
+pub fn check_url(raw: &str, allow_local: bool) -> Result<WebUrl, String> {
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("url is at most {MAX_URL_LEN} characters"));
+    }
+    let url = weburl::parse(raw.trim()).ok_or("url is not an absolute URL")?;
+    check(url, allow_local)
+}
+
+/// The rules for an address already parsed (a stored one, or a redirect's target).
+pub fn check(url: WebUrl, allow_local: bool) -> Result<WebUrl, String> {
+    match url.scheme.as_str() {
+        "https" => {}
+        "http" if allow_local => {}
+        _ => return Err("url must be https".into()),
+    }
+    if url.has_credentials {
+        return Err("url may not carry credentials; receivers verify the signature instead".into());
+    }
+    if allow_local {
+        return Ok(url);
+    }
+    let host = url.host.as_str();
+    if host.is_empty() {
+        return Err("url needs a host".into());
+    }
+    // The parser wrote IP hosts in their one canonical form, so std's strict parsers read them.
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return match v6.parse::<Ipv6Addr>() {
+            Ok(ip) if public_v6(ip) => Ok(url),
+            _ => Err(NOT_PUBLIC.into()),
+        };
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return if public_v4(ip) { Ok(url) } else { Err(NOT_PUBLIC.into()) };
+    }
+    let d = host.trim_end_matches('.').to_ascii_lowercase();
+    if d == "localhost" || d.ends_with(".localhost") || !d.contains('.') {
+        return Err("url must name a public host (not localhost or a single-label name)".into());
+    }
+    Ok(url)
+}
+
+const NOT_PUBLIC: &str = "url may not point at a private, loopback, link-local or reserved address";
+
+fn public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return public_v4(v4);
+    }
+    let s = ip.segments();
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00
+        || (s[0] & 0xffc0) == 0xfe80
+        || (s[0] == 0x2001 && s[1] == 0x0db8)
+        || (s[0] == 0x64 && s[1] == 0xff9b)
+        || s[..6] == [0; 6])
+}
+
+/// A subscription as a create request gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWebhook {
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+}
+
+/// A change to a subscription; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub description: Option<Option<String>>,
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
+const READ_ONLY: [&str; 5] = ["id", "created_at", "failure_count", "secret", "disabled_reason"];
+
+fn url_field(errors: &mut Errors, value: &Value, allow_local: bool) -> Option<String> {
+    match value.as_str().map(|u| check_url(u, allow_local)) {
+        Some(Ok(u)) => Some(u.href),
+        Some(Err(m)) => {
+            errors.push("url", "invalid_url", m);
+            None
+        }
+        None => {
+            errors.push("url", "invalid_type", "url must be a string");
+            None
+        }
+    }
+}
+
+fn types_field(errors: &mut Errors, value: &Value) -> Option<Vec<String>> {
+    let Some(list) = value.as_array().filter(|l| !l.is_empty()) else {
+        errors.push("event_types", "invalid", format!("event_types is a non-empty list of event types, or [\"{ALL_TYPES}\"]"));
+        return None;
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        match v.as_str() {
+            Some(t) if t == ALL_TYPES || event::TYPES.contains(&t) => {
+                if !out.iter().any(|o| o == t) {
+                    out.push(t.to_string());
+                }
+            }
+            _ => errors.push(
+                format!("event_types[{i}]"),
+                "unknown_event_type",
+                format!("{v} is not an event type; one of {}, or \"{ALL_TYPES}\"", event::TYPES.join(", ")),
+            ),
+        }
+    }
+    if out.iter().any(|t| t == ALL_TYPES) {
+        out = vec![ALL_TYPES.to_string()];
+    }
+    Some(out)
+}
+
+fn description_field(errors: &mut Errors, value: &Value) -> Option<Option<String>> {
+    match value {
+        Value::Null => Some(None),
+        Value::String(s) if s.chars().count() <= MAX_DESCRIPTION_LEN => {
+            let s = s.trim();
+            Some((!s.is_empty()).then(|| s.to_string()))
+        }
+        _ => {
+            errors.push(
+                "description",
+                "invalid",
+                format!("description is a string of at most {MAX_DESCRIPTION_LEN} characters, or null"),
+            );
+            None
+        }
+    }
+}
+
+fn enabled_field(errors: &mut Errors, value: &Value) -> Option<bool> {
+    let b = value.as_bool();
+    if b.is_none() {
+        errors.push("enabled", "invalid_type", "enabled must be true or false");
+    }
+    b
+}
+
+impl NewWebhook {
+    pub fn parse(body: &Value, allow_local: bool) -> Result<NewWebhook, Vec<FieldError>> {
+        let map = object(body)?;
+        let mut errors = Errors::default();
+        let url = match map.get("url") {
+            Some(v) => url_field(&mut errors, v, allow_local),
+            None => {
+                errors.push("url", "required", "a webhook needs the https address that receives events");
+                None
+            }
+        };
+        let event_types = map.get("event_types").map_or(Some(vec![ALL_TYPES.to_string()]), |v| types_field(&mut errors, v));
+        let description = map.get("description").map_or(Some(None), |v| description_field(&mut errors, v));
+        let enabled = map.get("enabled").map_or(Some(true), |v| enabled_field(&mut errors, v));
+        unknown_keys(&mut errors, map);
+        match (url, event_types, description, enabled) {
+            (Some(url), Some(event_types), Some(description), Some(enabled)) if errors.0.is_empty() => {
+                Ok(NewWebhook { url, description, event_types, enabled })
+            }
+            _ => Err(errors.0),
+        }
+    }
+}
+
+impl WebhookPatch {
+    pub fn parse(body: &Value, allow_local: bool) -> Result<WebhookPatch, Vec<FieldError>> {
+        let map = object(body)?;
+        let mut errors = Errors::default();
+        let patch = WebhookPatch {
+            url: map.get("url").and_then(|v| url_field(&mut errors, v, allow_local)),
+            description: map.get("description").and_then(|v| description_field(&mut errors, v)),
+            event_types: map.get("event_types").and_then(|v| types_field(&mut errors, v)),
+            enabled: map.get("enabled").and_then(|v| enabled_field(&mut errors, v)),
+        };
+        unknown_keys(&mut errors, map);
+        errors.into_result(patch)
+    }
+
+    /// The names of the fields this patch gives, for the audit row.
+    pub fn given(&self) -> Vec<&'static str> {
+        [
+            ("url", self.url.is_some()),
+            ("description", self.description.is_some()),
+            ("event_types", self.event_types.is_some()),
+            ("enabled", self.enabled.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
+fn unknown_keys(errors: &mut Errors, map: &Map<String, Value>) {
+    for key in map.keys().filter(|k| !["url", "description", "event_types", "enabled"].contains(&k.as_str())) {
+        errors.0.push(not_accepted(key, &READ_ONLY));
+    }
+}
+
+/// A new signing secret from `SECRET_BYTES` random bytes.
+pub fn secret_from_bytes(bytes: &[u8]) -> String {
+    format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
+}
+
+/// Standard Webhooks' signature of one attempt: `v1,` and the base64 HMAC-SHA256, keyed by the
+/// secret's bytes, of `id.timestamp.body`. `None` for a secret that is not one of ours.
+pub fn signature(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Option<String> {
+    let key = STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
+    mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
+    mac.update(body.as_bytes());
+    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+}
+
+/// The `webhook-signature` header: one signature per secret in use, space-separated.
+pub fn signature_header(secrets: &[&str], msg_id: &str, timestamp: i64, body: &str) -> String {
+    secrets.iter().filter_map(|s| signature(s, msg_id, timestamp, body)).collect::<Vec<_>>().join(" ")
+}
+
+/// Seconds to wait after the `attempts`-th failed attempt (1-based) of `schedule`; past its end,
+/// its last delay.
+pub fn retry_delay(schedule: &[u32], attempts: u32) -> u32 {
+    let i = (attempts.max(1) as usize - 1).min(schedule.len().saturating_sub(1));
+    schedule.get(i).copied().unwrap_or(0)
+}
+
+/// A schedule from its configuration (`5,300,1800`: seconds), for development and tests.
+pub fn parse_schedule(raw: &str) -> Option<Vec<u32>> {
+    let list: Option<Vec<u32>> = raw.split(',').map(|s| s.trim().parse::<u32>().ok().filter(|d| *d <= 43_200)).collect();
+    list.filter(|l| !l.is_empty())
+}
+
+/// Whether a receiver's answer status counts as received.
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// The first `EXCERPT_CHARS` characters of a receiver's answer, control characters dropped.
+pub fn excerpt(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).chars().filter(|c| !c.is_control() || *c == ' ').take(EXCERPT_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refused(url: &str) -> bool {
+        check_url(url, false).is_err()
+    }
+
+    #[test]
+    fn a_public_https_address_is_accepted() {
+        assert_eq!(check_url("https://hooks.example.com/in?x=1", false).unwrap().href, "https://hooks.example.com/in?x=1");
+        assert!(!refused("https://8.8.8.8/hook"));
+        assert!(!refused("https://[2606:4700::1111]/hook"));
+    }
+
+    #[test]
+    fn plain_http_is_refused() {
+        assert!(refused("http://hooks.example.com/"));
+        assert!(refused("ftp://hooks.example.com/"));
+    }
+
+    #[test]
+    fn loopback_private_and_link_local_addresses_are_refused() {
+        for url in [
+            "http://127.0.0.1/",
+            "https://127.0.0.1/",
+            "https://10.0.0.1/",
+            "https://172.16.5.4/",
+            "https://192.168.1.1/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://0.0.0.0/",
+            "https://100.64.0.1/",
+            "https://[::1]/",
+            "https://[::]/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(refused(url), "{url} should be refused");
+        }
+    }
+
+    #[test]
+    fn numeric_spellings_of_loopback_are_refused() {
+        assert!(refused("https://2130706433/"));
+        assert!(refused("https://0x7f.1/"));
+        assert!(refused("https://017700000001/"));
+    }
+
+    #[test]
+    fn localhost_and_single_label_hosts_are_refused() {
+        assert!(refused("https://localhost/"));
+        assert!(refused("https://LOCALHOST./"));
+        assert!(refused("https://api.localhost/"));
+        assert!(refused("https://intranet/"));
+    }
+
+    #[test]
+    fn credentials_in_the_address_are_refused() {
+        assert!(refused("https://user:pass@hooks.example.com/"));
+    }
+
+    #[test]
+    fn local_addresses_are_allowed_when_configured() {
+        assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
+        assert!(check_url("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn a_new_webhook_defaults_to_every_type_and_enabled() {
+        let w = NewWebhook::parse(&json!({"url": "https://hooks.example.com/"}), false).unwrap();
+        assert_eq!((w.event_types, w.enabled, w.description), (vec!["*".to_string()], true, None));
+    }
+
+    #[test]
+    fn a_new_webhook_names_every_problem() {
+        let errs = NewWebhook::parse(
+            &json!({"url": "http://x.example/", "event_types": ["customer.created", "nope"], "secret": "s", "x": 1}),
+            false,
+        )
+        .unwrap_err();
+        let got: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("url", "invalid_url"),
+                ("event_types[1]", "unknown_event_type"),
+                ("secret", "read_only"),
+                ("x", "unknown_field")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_star_among_types_means_every_type() {
+        let w =
+            NewWebhook::parse(&json!({"url": "https://h.example/", "event_types": ["customer.created", "*"]}), false).unwrap();
+        assert_eq!(w.event_types, vec!["*"]);
+    }
+
+    #[test]
+    fn a_patch_names_the_fields_it_gives() {
+        let p = WebhookPatch::parse(&json!({"enabled": false, "description": null}), false).unwrap();
+        assert_eq!(p.given(), vec!["description", "enabled"]);
+        assert_eq!(p.description, Some(None));
+    }
+
+    /// The example of the Standard Webhooks specification's reference libraries.
+    #[test]
+    fn the_signature_matches_the_specifications_example() {
+        let sig = signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            r#"{"test": 2432232314}"#,
+        );
+        assert_eq!(sig.as_deref(), Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+    }
+
+    #[test]
+    fn every_secret_in_use_signs() {
+        let a = secret_from_bytes(&[1; SECRET_BYTES]);
+        let b = secret_from_bytes(&[2; SECRET_BYTES]);
+        let header = signature_header(&[&a, &b], "id", 1, "{}");
+        assert_eq!(header.split(' ').count(), 2);
+        assert!(header.split(' ').all(|s| s.starts_with("v1,")));
+    }
+
+    #[test]
+    fn a_secret_is_prefixed_base64_of_its_bytes() {
+        let s = secret_from_bytes(&[0; SECRET_BYTES]);
+        assert!(s.starts_with("whsec_"));
+        assert_eq!(STANDARD.decode(&s[6..]).unwrap().len(), SECRET_BYTES);
+        assert_eq!(signature("not-a-secret", "id", 1, "{}"), None);
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_for_about_a_day() {
+        assert!(RETRY_DELAYS_SECS.windows(2).all(|w| w[0] <= w[1]));
+        let total: u32 = RETRY_DELAYS_SECS.iter().sum();
+        assert!((20 * 3600..30 * 3600).contains(&total), "{total}");
+        assert_eq!(retry_delay(&RETRY_DELAYS_SECS, 1), 5);
+        assert_eq!(retry_delay(&RETRY_DELAYS_SECS, 99), 36000);
+    }
+
+    #[test]
+    fn a_configured_schedule_is_seconds_within_the_queues_limit() {
+        assert_eq!(parse_schedule("1, 2,3"), Some(vec![1, 2, 3]));
+        assert_eq!(parse_schedule("1,x"), None);
+        assert_eq!(parse_schedule("50000"), None);
+    }
+
+    #[test]
+    fn queue_messages_say_what_they_are() {
+        assert_eq!(QueueMessage::Dispatch.to_json(), r#"{"kind":"dispatch"}"#);
+        let deliver = QueueMessage::Deliver { webhook_id: "w".into(), event_id: "e".into() };
+        assert_eq!(deliver.to_json(), r#"{"kind":"deliver","webhook_id":"w","event_id":"e"}"#);
+        assert_eq!(QueueMessage::from_json(&deliver.to_json()), Some(deliver));
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"dispatch"}"#), Some(QueueMessage::Dispatch));
+    }
+
+    #[test]
+    fn a_queue_message_of_another_shape_is_none() {
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"deliver","webhook_id":"w"}"#), None);
+        assert_eq!(QueueMessage::from_json(r#"{"kind":"explode"}"#), None);
+        assert_eq!(QueueMessage::from_json("[]"), None);
+    }
+
+    #[test]
+    fn only_2xx_is_success() {
+        assert!(is_success(200) && is_success(204));
+        assert!(!is_success(301) && !is_success(500) && !is_success(199));
+    }
+
+    #[test]
+    fn an_excerpt_is_short_and_printable() {
+        let long = "a\u{0}b".repeat(500);
+        let e = excerpt(long.as_bytes());
+        assert_eq!(e.chars().count(), EXCERPT_CHARS);
+        assert!(!e.contains('\u{0}'));
+    }
+}

@@ -1,0 +1,167 @@
+//! SQL for change events: the pull API's pages, the dispatcher's fan-out to webhooks and the
+//! purge. Events themselves are written by migration 0014's triggers, beside their change.
+use serde::Deserialize;
+use worker::D1Database;
+
+use super::query::Scalar;
+use super::{statement, DbResult};
+
+#[derive(Debug, Deserialize)]
+pub struct EventRow {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: String,
+    /// JSON object text.
+    pub data: String,
+}
+
+/// What selects events for the pull API.
+#[derive(Debug, Default)]
+pub struct EventFilter<'a> {
+    /// Events after this one (its `seq`), oldest first.
+    pub after_seq: Option<i64>,
+    pub types: Vec<&'a str>,
+    pub customer_id: Option<&'a str>,
+}
+
+/// Up to two numbers read by one query (as `a` and `b`): one row type serves every such read,
+/// since each type D1 rows are read into adds its own deserialiser to the wasm.
+#[derive(Debug, Deserialize)]
+pub struct Numbers {
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+}
+
+pub async fn numbers(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<Option<Numbers>> {
+    Ok(statement(db, sql, binds)?.first::<Numbers>(None).await?)
+}
+
+/// The commit position of an event, to page after it.
+pub async fn seq_of(db: &D1Database, id: &str) -> DbResult<Option<i64>> {
+    let row = numbers(db, "SELECT seq AS a FROM events WHERE id = ?1", &[Scalar::Text(id.into())]).await?;
+    Ok(row.and_then(|r| r.a).map(|s| s as i64))
+}
+
+/// One page, oldest first, with one row more than `limit` when more follow.
+pub async fn page(db: &D1Database, f: &EventFilter<'_>, limit: usize) -> DbResult<Vec<EventRow>> {
+    let mut clauses = vec!["seq > ?1".to_string()];
+    let mut b = vec![Scalar::Int(f.after_seq.unwrap_or(0))];
+    if !f.types.is_empty() {
+        b.push(Scalar::Text(serde_json::to_string(&f.types).unwrap_or_else(|_| "[]".into())));
+        clauses.push(format!("type IN (SELECT value FROM json_each(?{}))", b.len()));
+    }
+    if let Some(c) = f.customer_id {
+        b.push(Scalar::Text(c.into()));
+        clauses.push(format!("customer_id = ?{}", b.len()));
+    }
+    b.push(Scalar::Int(limit as i64 + 1));
+    let sql =
+        format!("SELECT id, type, created_at, data FROM events WHERE {} ORDER BY seq LIMIT ?{}", clauses.join(" AND "), b.len());
+    Ok(statement(db, &sql, &b)?.all().await?.results::<EventRow>()?)
+}
+
+/// Events the dispatcher has not fanned out yet: `(after, up_to]` in commit order, at most
+/// `max` of them; `None` when there are none.
+pub async fn undispatched(db: &D1Database, max: usize) -> DbResult<Option<(i64, i64)>> {
+    let row = numbers(
+        db,
+        "SELECT c.seq AS a, (SELECT max(seq) FROM (SELECT seq FROM events WHERE seq > c.seq ORDER BY seq LIMIT ?1)) AS b \
+         FROM outbox_cursor c WHERE c.id = 1",
+        &[Scalar::Int(max as i64)],
+    )
+    .await?;
+    Ok(row.and_then(|r| Some((r.a? as i64, r.b? as i64))))
+}
+
+/// With no webhook turned on there is nobody to dispatch to: the cursor moves past every event
+/// in one statement (the check and the move together, so a webhook turned on meanwhile stops
+/// it; events before its creation are not its anyway). Returns whether it moved.
+pub async fn skip_without_webhooks(db: &D1Database) -> DbResult<bool> {
+    let result = statement(
+        db,
+        "UPDATE outbox_cursor SET seq = (SELECT max(seq) FROM events) \
+         WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1) \
+           AND (SELECT max(seq) FROM events) > seq",
+        &[],
+    )?
+    .run()
+    .await?;
+    Ok(super::rows_changed(&result) > 0)
+}
+
+/// A delivery to make: one event for one webhook.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct DeliveryKey {
+    pub webhook_id: String,
+    pub event_id: String,
+}
+
+/// Fans the events `(after, up_to]` out to the enabled webhooks that want them (created before
+/// the event) and moves the cursor past them, in one batch. A delivery row is written once
+/// (its primary key), so dispatchers running at once never both send it: each gets back only
+/// the deliveries it created, to put on the queue.
+pub async fn fan_out(db: &D1Database, after: i64, up_to: i64, now: &str) -> DbResult<Vec<DeliveryKey>> {
+    let range = [Scalar::Int(after), Scalar::Int(up_to), Scalar::Text(now.into())];
+    let results = db
+        .batch(vec![
+            statement(
+                db,
+                "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
+                 SELECT w.id, e.id, e.type, \
+                        json_object('id', e.id, 'type', e.type, 'created_at', e.created_at, 'data', json(e.data)), ?3, ?3 \
+                 FROM events e JOIN webhooks w ON w.enabled = 1 AND w.created_at <= e.created_at \
+                   AND EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value IN ('*', e.type)) \
+                 WHERE e.seq > ?1 AND e.seq <= ?2 \
+                 ON CONFLICT DO NOTHING RETURNING webhook_id, event_id",
+                &range,
+            )?,
+            statement(db, "UPDATE outbox_cursor SET seq = max(seq, ?1) WHERE id = 1", &[Scalar::Int(up_to)])?,
+        ])
+        .await?;
+    Ok(results.first().map(|r| r.results::<DeliveryKey>()).transpose()?.unwrap_or_default())
+}
+
+/// Deliveries never attempted although queued before `before`: their queue message was most
+/// likely never sent (a crash after the fan-out). Marked queued again now.
+pub async fn unsent_deliveries(db: &D1Database, before: &str, now: &str, max: usize) -> DbResult<Vec<DeliveryKey>> {
+    Ok(statement(
+        db,
+        "UPDATE webhook_deliveries SET queued_at = ?2 \
+         WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id FROM webhook_deliveries \
+           WHERE status = 'pending' AND attempts = 0 AND queued_at < ?1 ORDER BY queued_at LIMIT ?3) \
+         RETURNING webhook_id, event_id",
+        &[Scalar::Text(before.into()), Scalar::Text(now.into()), Scalar::Int(max as i64)],
+    )?
+    .all()
+    .await?
+    .results::<DeliveryKey>()?)
+}
+
+/// Removes events, deliveries and attempts older than `before`, at most `max` of each per call
+/// (the cron calls it every minute). The newest event stays whatever its age, so `seq` never
+/// starts over.
+pub async fn purge(db: &D1Database, before: &str, max: usize) -> DbResult<()> {
+    let b = [Scalar::Text(before.into()), Scalar::Int(max as i64)];
+    db.batch(vec![
+        statement(
+            db,
+            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < (SELECT max(seq) FROM events) \
+             ORDER BY seq LIMIT ?2) AND created_at < ?1",
+            &b,
+        )?,
+        statement(
+            db,
+            "DELETE FROM webhook_deliveries WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id \
+             FROM webhook_deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+            &b,
+        )?,
+        statement(
+            db,
+            "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM webhook_attempts WHERE at < ?1 ORDER BY at LIMIT ?2)",
+            &b,
+        )?,
+    ])
+    .await?;
+    Ok(())
+}

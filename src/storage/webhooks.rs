@@ -1,0 +1,290 @@
+//! SQL for webhooks: subscriptions (with their signing secrets), deliveries and the attempts log.
+use serde::Deserialize;
+use worker::{D1Database, D1PreparedStatement};
+
+use super::events::{numbers, DeliveryKey, Numbers};
+use super::query::Scalar;
+use super::{statement, whole_number, DbResult};
+use crate::domain::webhook::{NewWebhook, WebhookPatch, FAILURE_LIMIT};
+
+/// A subscription as the API shows it: never its secrets.
+#[derive(Debug, Deserialize)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// JSON array text.
+    pub event_types: String,
+    #[serde(deserialize_with = "whole_number")]
+    pub enabled: u64,
+    #[serde(deserialize_with = "whole_number")]
+    pub failure_count: u64,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, url, description, event_types, enabled, failure_count, disabled_reason, created_at, updated_at";
+
+fn text(v: &Option<String>) -> Scalar {
+    v.clone().map(Scalar::Text).unwrap_or(Scalar::Null)
+}
+
+fn types(list: &[String]) -> Scalar {
+    Scalar::Text(serde_json::to_string(list).unwrap_or_else(|_| "[\"*\"]".into()))
+}
+
+pub fn insert(db: &D1Database, id: &str, new: &NewWebhook, secret: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "INSERT INTO webhooks (id, url, description, event_types, secret, enabled, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        &[
+            Scalar::Text(id.into()),
+            Scalar::Text(new.url.clone()),
+            text(&new.description),
+            types(&new.event_types),
+            Scalar::Text(secret.into()),
+            Scalar::Int(new.enabled as i64),
+            Scalar::Text(now.into()),
+        ],
+    )
+}
+
+pub async fn count(db: &D1Database) -> DbResult<u64> {
+    let row = numbers(db, "SELECT count(*) AS a FROM webhooks", &[]).await?;
+    Ok(row.and_then(|r| r.a).unwrap_or(0.0) as u64)
+}
+
+/// Whether any webhook is turned on (wants events dispatched).
+pub async fn any_enabled(db: &D1Database) -> DbResult<bool> {
+    let row = numbers(db, "SELECT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1) AS a", &[]).await?;
+    Ok(row.and_then(|r| r.a) == Some(1.0))
+}
+
+pub async fn list(db: &D1Database) -> DbResult<Vec<WebhookRow>> {
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"), &[])?.all().await?.results()?)
+}
+
+pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<WebhookRow>> {
+    Ok(statement(db, &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"), &[Scalar::Text(id.into())])?
+        .first::<WebhookRow>(None)
+        .await?)
+}
+
+/// Applies a patch. Turning a webhook on again starts its failure count afresh; any change of
+/// `enabled` by a person clears the reason it was turned off automatically.
+pub fn update(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE webhooks SET url = coalesce(?2, url), \
+           description = CASE WHEN ?3 THEN ?4 ELSE description END, \
+           event_types = coalesce(?5, event_types), \
+           failure_count = CASE WHEN ?6 = 1 AND enabled = 0 THEN 0 ELSE failure_count END, \
+           disabled_reason = CASE WHEN ?6 IS NOT NULL THEN NULL ELSE disabled_reason END, \
+           enabled = coalesce(?6, enabled), updated_at = ?7 \
+         WHERE id = ?1",
+        &[
+            Scalar::Text(id.into()),
+            text(&p.url),
+            Scalar::Int(p.description.is_some() as i64),
+            text(&p.description.clone().flatten()),
+            p.event_types.as_deref().map(types).unwrap_or(Scalar::Null),
+            p.enabled.map(|e| Scalar::Int(e as i64)).unwrap_or(Scalar::Null),
+            Scalar::Text(now.into()),
+        ],
+    )
+}
+
+pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
+    statement(db, "DELETE FROM webhooks WHERE id = ?1", &[Scalar::Text(id.into())])
+}
+
+/// A new secret; the one it replaces keeps signing until `until`.
+pub fn rotate(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?3, secret = ?2, updated_at = ?4 WHERE id = ?1",
+        &[Scalar::Text(id.into()), Scalar::Text(secret.into()), Scalar::Text(until.into()), Scalar::Text(now.into())],
+    )
+}
+
+/// What one delivery attempt needs: the body, where it stands, and the webhook's address and secrets.
+#[derive(Debug, Deserialize)]
+pub struct Job {
+    pub payload: String,
+    pub event_type: String,
+    pub status: String,
+    #[serde(deserialize_with = "whole_number")]
+    pub attempts: u64,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<String>,
+    #[serde(deserialize_with = "whole_number")]
+    pub enabled: u64,
+}
+
+pub async fn job(db: &D1Database, key: &DeliveryKey) -> DbResult<Option<Job>> {
+    Ok(statement(
+        db,
+        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled \
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.webhook_id = ?1 AND d.event_id = ?2",
+        &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
+    )?
+    .first::<Job>(None)
+    .await?)
+}
+
+/// One attempt as the log keeps it.
+pub struct Attempt<'a> {
+    pub id: &'a str,
+    pub attempt: u64,
+    pub at: &'a str,
+    pub succeeded: bool,
+    pub response_status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    pub excerpt: Option<String>,
+}
+
+/// Logs an attempt and moves the delivery on: received, or still pending for the next retry.
+/// A success starts the webhook's count of failures afresh.
+pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>) -> DbResult<()> {
+    let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
+    let mut batch = vec![
+        statement(
+            db,
+            "INSERT INTO webhook_attempts (id, webhook_id, event_id, attempt, at, outcome, response_status, duration_ms, error, response_excerpt) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            &[
+                Scalar::Text(a.id.into()),
+                w.clone(),
+                e.clone(),
+                Scalar::Int(a.attempt as i64),
+                Scalar::Text(a.at.into()),
+                Scalar::Text(if a.succeeded { "succeeded" } else { "failed" }.into()),
+                a.response_status.map(|s| Scalar::Int(s as i64)).unwrap_or(Scalar::Null),
+                Scalar::Int(a.duration_ms as i64),
+                text(&a.error),
+                text(&a.excerpt),
+            ],
+        )?,
+        statement(
+            db,
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = ?3, \
+               status = CASE WHEN ?4 THEN 'succeeded' ELSE status END \
+             WHERE webhook_id = ?1 AND event_id = ?2",
+            &[w.clone(), e, Scalar::Text(a.at.into()), Scalar::Int(a.succeeded as i64)],
+        )?,
+    ];
+    if a.succeeded {
+        batch.push(statement(db, "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0", &[w])?);
+    }
+    db.batch(batch).await?;
+    Ok(())
+}
+
+/// A delivery that will not be attempted: its webhook was turned off or the event is gone.
+pub fn skip(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "UPDATE webhook_deliveries SET status = 'skipped' WHERE webhook_id = ?1 AND event_id = ?2 AND status = 'pending'",
+        &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
+    )
+}
+
+/// Gives a delivery up (its retries are spent: the dead-letter queue) and counts it against
+/// the webhook, which is turned off at the `FAILURE_LIMIT`-th in a row. Returns whether this
+/// call turned it off.
+pub async fn give_up(db: &D1Database, key: &DeliveryKey, now: &str) -> DbResult<bool> {
+    let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
+    let results = db
+        .batch(vec![
+            statement(
+                db,
+                "UPDATE webhook_deliveries SET status = 'failed' WHERE webhook_id = ?1 AND event_id = ?2 AND status = 'pending'",
+                &[w.clone(), e],
+            )?,
+            // Only when the statement before changed the delivery: a dead letter handed over twice counts once.
+            statement(
+                db,
+                &format!(
+                    "UPDATE webhooks SET failure_count = failure_count + 1, \
+                       enabled = CASE WHEN failure_count + 1 >= {FAILURE_LIMIT} THEN 0 ELSE enabled END, \
+                       disabled_reason = CASE WHEN enabled = 1 AND failure_count + 1 >= {FAILURE_LIMIT} THEN 'failures' ELSE disabled_reason END, \
+                       updated_at = ?2 \
+                     WHERE id = ?1 AND changes() > 0 RETURNING enabled AS a, disabled_reason = 'failures' AS b"
+                ),
+                &[w, Scalar::Text(now.into())],
+            )?,
+        ])
+        .await?;
+    let after = results.get(1).map(|r| r.results::<Numbers>()).transpose()?.unwrap_or_default();
+    Ok(after.first().is_some_and(|n| n.a == Some(0.0) && n.b == Some(1.0)))
+}
+
+/// A delivery of an event that is no change (a `webhook.test`), made for one webhook.
+pub fn insert_delivery(
+    db: &D1Database,
+    key: &DeliveryKey,
+    event_type: &str,
+    payload: &str,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
+    statement(
+        db,
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?1)",
+        &[
+            Scalar::Text(key.webhook_id.clone()),
+            Scalar::Text(key.event_id.clone()),
+            Scalar::Text(event_type.into()),
+            Scalar::Text(payload.into()),
+            Scalar::Text(now.into()),
+        ],
+    )
+}
+
+/// One line of the deliveries log: an attempt, with where its delivery stands now.
+#[derive(Debug, Deserialize)]
+pub struct AttemptRow {
+    pub id: String,
+    pub event_id: String,
+    pub event_type: Option<String>,
+    #[serde(deserialize_with = "whole_number")]
+    pub attempt: u64,
+    pub at: String,
+    pub outcome: String,
+    pub response_status: Option<f64>,
+    #[serde(deserialize_with = "whole_number")]
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub delivery_status: Option<String>,
+}
+
+/// A page of a webhook's attempts, newest first; `after` is the (time, id) of the last row of
+/// the page before.
+pub async fn attempts(db: &D1Database, webhook_id: &str, after: Option<(&str, &str)>, limit: usize) -> DbResult<Vec<AttemptRow>> {
+    let mut b = vec![Scalar::Text(webhook_id.into()), Scalar::Int(limit as i64 + 1)];
+    let mut cursor = String::new();
+    if let Some((at, id)) = after {
+        b.push(Scalar::Text(at.into()));
+        b.push(Scalar::Text(id.into()));
+        cursor = " AND (a.at, a.id) < (?3, ?4)".into();
+    }
+    Ok(statement(
+        db,
+        &format!(
+            "SELECT a.id, a.event_id, d.event_type, a.attempt, a.at, a.outcome, a.response_status, a.duration_ms, a.error, \
+               a.response_excerpt, d.status AS delivery_status \
+             FROM webhook_attempts a LEFT JOIN webhook_deliveries d ON d.webhook_id = a.webhook_id AND d.event_id = a.event_id \
+             WHERE a.webhook_id = ?1{cursor} ORDER BY a.at DESC, a.id DESC LIMIT ?2"
+        ),
+        &b,
+    )?
+    .all()
+    .await?
+    .results()?)
+}

@@ -1,0 +1,366 @@
+// Webhooks end to end in workerd: subscriptions (secrets shown once, rotation, the address
+// rules), delivery through Miniflare's local queues to a local HTTP receiver, signatures checked
+// with the `standardwebhooks` package as a real receiver would, retries with delays, the
+// dead-letter path and the failure count, auto-disable, the cron's re-drive, and SSRF refusals
+// (through Miniflare's outbound service, so no request leaves the machine).
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { Webhook } from "standardwebhooks";
+import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A local receiver on 127.0.0.1: records every request; answers the statuses queued with
+// `answer(...)` in order, then `fallback`.
+async function startReceiver() {
+  const hits = [];
+  const plan = [];
+  const r = { hits, fallback: 200, answer: (...statuses) => plan.push(...statuses) };
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      hits.push({ method: req.method, path: req.url, headers: req.headers, body, at: Date.now() });
+      const status = plan.length ? plan.shift() : r.fallback;
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end(status >= 300 ? `nope ${"x".repeat(5000)}` : "ok");
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  r.url = `http://127.0.0.1:${server.address().port}`;
+  r.close = () => new Promise((ok) => server.close(ok));
+  // The requests to `path`, once there are at least `n` (waits up to `ms`).
+  r.waitFor = async (path, n = 1, ms = 8000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const got = hits.filter((h) => h.path === path);
+      if (got.length >= n || Date.now() > end) return got;
+      await sleep(25);
+    }
+  };
+  return r;
+}
+
+let path = 0;
+// A webhook to the receiver at a path of its own; expects 201, returns it with its secret and path.
+async function subscribe(w, receiver, body = {}) {
+  const p = `/hook-${++path}`;
+  const res = await w.post("/v1/webhooks", { url: `${receiver.url}${p}`, ...body });
+  assert.equal(res.status, 201, res.text);
+  return { ...res.body, path: p };
+}
+
+// Waits until `check()` is truthy (up to `ms`), returning its last value.
+async function until(check, ms = 8000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v || Date.now() > end) return v;
+    await sleep(50);
+  }
+}
+
+const verify = (secret, hit) => new Webhook(secret).verify(hit.body, hit.headers);
+
+describe("subscriptions", () => {
+  let w;
+  before(async () => { w = await startWorker(); });
+  after(async () => { await w?.dispose(); });
+
+  it("shows the secret once, on create", async () => {
+    const res = await w.post("/v1/webhooks", { url: "https://hooks.example.com/in", event_types: ["customer.deleted"], description: "CRM sync" });
+    assert.equal(res.status, 201, res.text);
+    assert.match(res.body.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.equal(res.headers.get("location"), `/v1/webhooks/${res.body.id}`);
+    const { secret, ...shown } = res.body;
+    assert.deepEqual(Object.keys(shown).sort(),
+      ["created_at", "description", "disabled_reason", "enabled", "event_types", "failure_count", "id", "updated_at", "url"]);
+    assert.deepEqual([shown.enabled, shown.failure_count, shown.event_types], [true, 0, ["customer.deleted"]]);
+    const got = await w.get(`/v1/webhooks/${res.body.id}`);
+    assert.deepEqual(got.body, shown);
+    const list = await w.get("/v1/webhooks");
+    assert.ok(list.body.data.some((h) => h.id === res.body.id));
+    assert.ok(!list.text.includes(secret) && !got.text.includes("whsec_"));
+    const audit = await w.auditOf(res.body.id);
+    assert.deepEqual(audit.map((a) => a.action), ["webhook.create"]);
+    assert.ok(!JSON.stringify(audit).includes("whsec_"));
+  });
+
+  it("rotates the secret, showing the new one once", async () => {
+    const h = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/rot" })).body;
+    const res = await w.post(`/v1/webhooks/${h.id}/rotate-secret`);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.body.secret, /^whsec_/);
+    assert.notEqual(res.body.secret, h.secret);
+    assert.ok(Date.parse(res.body.previous_secret_expires_at) > Date.now() + 23 * 3600 * 1000);
+  });
+
+  it("updates, disables and deletes", async () => {
+    const h = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/upd" })).body;
+    const res = await w.patch(`/v1/webhooks/${h.id}`, { enabled: false, event_types: ["customer.merged", "customer.redacted"], description: null });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([res.body.enabled, res.body.event_types, res.body.description], [false, ["customer.merged", "customer.redacted"], null]);
+    assert.equal((await w.delete(`/v1/webhooks/${h.id}`)).status, 204);
+    assertError(assert, await w.get(`/v1/webhooks/${h.id}`), 404, "not_found");
+    assertError(assert, await w.delete(`/v1/webhooks/${h.id}`), 404, "not_found");
+    assertError(assert, await w.get("/v1/webhooks/not-an-id"), 404, "not_found");
+  });
+
+  it("refuses loopback, private and link-local addresses, localhost and plain http", async () => {
+    for (const url of ["http://127.0.0.1/hook", "https://127.0.0.1/hook", "https://10.0.0.1/hook", "https://[::1]/hook",
+      "https://192.168.0.10/", "https://169.254.169.254/latest", "https://localhost:8443/", "https://2130706433/",
+      "http://hooks.example.com/", "https://user:pw@hooks.example.com/", "not a url"]) {
+      const res = await w.post("/v1/webhooks", { url });
+      assertError(assert, res, 422, "validation_failed");
+      assert.equal(res.body.error.details?.[0]?.field ?? res.body.error.fields?.[0]?.field ?? "url", "url", res.text);
+      assert.match(res.text, /invalid_url|invalid_type/);
+    }
+    const h = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/p" })).body;
+    assertError(assert, await w.patch(`/v1/webhooks/${h.id}`, { url: "https://[::1]/" }), 422, "validation_failed");
+  });
+
+  it("refuses unknown event types, fields and secrets in the body", async () => {
+    const res = await w.post("/v1/webhooks", { url: "https://hooks.example.com/", event_types: ["customer.exploded"], secret: "whsec_x" });
+    assertError(assert, res, 422, "validation_failed");
+    assert.match(res.text, /unknown_event_type/);
+    assert.match(res.text, /read_only/);
+  });
+
+  it("needs webhooks:manage", async () => {
+    const key = await w.createKey(["customers:read", "events:read"]);
+    assertError(assert, await w.get("/v1/webhooks", { token: key.secret }), 403, "forbidden");
+    assertError(assert, await w.post("/v1/webhooks", { url: "https://hooks.example.com/" }, { token: key.secret }), 403, "forbidden");
+  });
+});
+
+describe("delivery through the queue", () => {
+  let w;
+  let receiver;
+  before(async () => {
+    receiver = await startReceiver();
+    w = await startWorker({ queues: true, vars: { ALLOW_LOCAL_WEBHOOKS: "true", WEBHOOK_RETRY_DELAYS: "1" } });
+  });
+  after(async () => { await w?.dispose(); await receiver?.close(); });
+
+  it("POSTs each event signed per Standard Webhooks, verified by the standardwebhooks package", async () => {
+    const hook = await subscribe(w, receiver);
+    const started = Date.now();
+    const c = await w.createCustomer({ name: "Signed", email: uniqueEmail("signed") });
+    const [hit] = await receiver.waitFor(hook.path);
+    assert.ok(hit, "the receiver got the event");
+    console.log(`# delivery latency (commit answered to receiver): ${hit.at - started} ms`);
+    assert.equal(hit.method, "POST");
+    assert.equal(hit.headers["content-type"], "application/json");
+    const payload = verify(hook.secret, hit);
+    const [event] = await w.eventsOf(c.id);
+    assert.deepEqual(payload, event);
+    assert.equal(hit.headers["webhook-id"], event.id);
+    assert.ok(Math.abs(Number(hit.headers["webhook-timestamp"]) - Date.now() / 1000) < 30);
+    assert.throws(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString("base64")}`).verify(hit.body, hit.headers));
+    assert.throws(() => new Webhook(hook.secret).verify(hit.body.replace("customer.created", "customer.deleted"), hit.headers));
+    const log = await until(async () => {
+      const res = await w.get(`/v1/webhooks/${hook.id}/deliveries`);
+      return res.body.data.length ? res.body : null;
+    });
+    assert.equal(log.data[0].event_id, event.id);
+    assert.deepEqual([log.data[0].attempt, log.data[0].status, log.data[0].response_status, log.data[0].delivery_status, log.data[0].event_type],
+      [1, "succeeded", 200, "succeeded", "customer.created"]);
+    assert.equal(typeof log.data[0].duration_ms, "number");
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("sends only the subscribed types, and nothing while disabled", async () => {
+    const hook = await subscribe(w, receiver, { event_types: ["customer.deleted"] });
+    const c = await w.createCustomer({ name: "Typed" });
+    await w.delete(`/v1/customers/${c.id}`);
+    const hits = await receiver.waitFor(hook.path);
+    await sleep(500);
+    assert.deepEqual(receiver.hits.filter((h) => h.path === hook.path).map((h) => JSON.parse(h.body).type), ["customer.deleted"]);
+    assert.equal(JSON.parse(hits[0].body).data.customer_id, c.id);
+    await w.patch(`/v1/webhooks/${hook.id}`, { enabled: false });
+    await w.post(`/v1/customers/${c.id}/restore`);
+    await w.delete(`/v1/customers/${c.id}`);
+    await sleep(1000);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 1);
+  });
+
+  it("sends a webhook.test event on request", async () => {
+    const hook = await subscribe(w, receiver);
+    const res = await w.post(`/v1/webhooks/${hook.id}/test`);
+    assert.equal(res.status, 202, res.text);
+    const [hit] = await receiver.waitFor(hook.path);
+    const payload = verify(hook.secret, hit);
+    assert.deepEqual([payload.id, payload.type, payload.data.webhook_id], [res.body.event_id, "webhook.test", hook.id]);
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("signs with the old and the new secret for a day after a rotation", async () => {
+    const hook = await subscribe(w, receiver);
+    const rotated = (await w.post(`/v1/webhooks/${hook.id}/rotate-secret`)).body;
+    await w.post(`/v1/webhooks/${hook.id}/test`);
+    const [hit] = await receiver.waitFor(hook.path);
+    assert.equal(hit.headers["webhook-signature"].split(" ").length, 2);
+    assert.equal(verify(rotated.secret, hit).type, "webhook.test");
+    assert.equal(verify(hook.secret, hit).type, "webhook.test");
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("retries a failing receiver with delays: 3 failures, then the event exactly once more", async () => {
+    const hook = await subscribe(w, receiver);
+    receiver.answer(500, 503, 404);
+    const c = await w.createCustomer({ name: "Retried" });
+    const hits = await receiver.waitFor(hook.path, 4, 15000);
+    assert.equal(hits.length, 4);
+    await sleep(2500);
+    const all = receiver.hits.filter((h) => h.path === hook.path);
+    assert.equal(all.length, 4, "nothing after the success");
+    const ids = new Set(all.map((h) => h.headers["webhook-id"]));
+    assert.equal(ids.size, 1, "one webhook-id for every attempt");
+    for (let i = 1; i < all.length; i++) assert.ok(all[i].at - all[i - 1].at >= 900, `attempt ${i + 1} waited its delay`);
+    assert.equal(JSON.parse(all[3].body).data.customer_id, c.id);
+    const log = (await w.get(`/v1/webhooks/${hook.id}/deliveries`)).body.data;
+    assert.deepEqual(log.map((a) => [a.attempt, a.status, a.response_status]),
+      [[4, "succeeded", 200], [3, "failed", 404], [2, "failed", 503], [1, "failed", 500]]);
+    assert.ok(log.every((a) => a.delivery_status === "succeeded"));
+    assert.ok(log[1].response_excerpt.length <= 200 && log[1].response_excerpt.startsWith("nope"));
+    assert.equal((await w.get(`/v1/webhooks/${hook.id}`)).body.failure_count, 0);
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("re-drives from the cron an event whose send never happened", async () => {
+    const hook = await subscribe(w, receiver);
+    // Any write's queue message dispatches every pending event: let the subscription's own settle first.
+    await sleep(1000);
+    const res = await w.post("/v1/customers", { name: "Crashed before the send" }, { headers: { "x-test-skip-dispatch": "1" } });
+    assert.equal(res.status, 201, res.text);
+    await sleep(1000);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 0, "no dispatch without the queue message");
+    await w.cron();
+    const [hit] = await receiver.waitFor(hook.path);
+    assert.equal(verify(hook.secret, hit).data.customer_id, res.body.id);
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("re-sends from the cron a delivery whose queue message never went out", async () => {
+    const hook = await subscribe(w, receiver);
+    const payload = JSON.stringify({ id: "0193aaaa-0000-7000-8000-000000000001", type: "customer.updated", created_at: "2026-01-01T00:00:00.000Z", data: { customer_id: "x" } });
+    await w.db.prepare("INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) VALUES (?1, ?2, 'customer.updated', ?3, ?4, ?4)")
+      .bind(hook.id, "0193aaaa-0000-7000-8000-000000000001", payload, new Date(Date.now() - 3600 * 1000).toISOString()).run();
+    await w.cron();
+    const [hit] = await receiver.waitFor(hook.path);
+    assert.equal(hit.body, payload);
+    assert.equal(hit.headers["webhook-id"], "0193aaaa-0000-7000-8000-000000000001");
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+});
+
+describe("giving up", () => {
+  let w;
+  let receiver;
+  before(async () => {
+    receiver = await startReceiver();
+    receiver.fallback = 500;
+    // wrangler.toml's max_retries (7): 8 attempts, a second apart here instead of about 27 hours.
+    w = await startWorker({ queues: true, vars: { ALLOW_LOCAL_WEBHOOKS: "true", WEBHOOK_RETRY_DELAYS: "1" } });
+  });
+  after(async () => { await w?.dispose(); await receiver?.close(); });
+
+  it("a receiver that never succeeds ends in the dead-letter path and the failure count", async () => {
+    const hook = await subscribe(w, receiver);
+    await w.createCustomer({ name: "Never received" });
+    const hits = await receiver.waitFor(hook.path, 8, 30000);
+    assert.equal(hits.length, 8, "the first attempt and the queue's 7 retries");
+    const counted = await until(async () => {
+      const h = (await w.get(`/v1/webhooks/${hook.id}`)).body;
+      return h.failure_count === 1 ? h : null;
+    });
+    assert.ok(counted, "the give-up is counted");
+    assert.equal(counted.enabled, true);
+    const log = (await w.get(`/v1/webhooks/${hook.id}/deliveries`)).body.data;
+    assert.deepEqual(log.map((a) => a.attempt), [8, 7, 6, 5, 4, 3, 2, 1]);
+    assert.ok(log.every((a) => a.status === "failed" && a.delivery_status === "failed"));
+    await sleep(1500);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 8, "no attempt after the give-up");
+    await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+
+  it("turns a webhook off at the 50th delivery given up in a row", async () => {
+    const hook = await subscribe(w, receiver);
+    await w.db.prepare("UPDATE webhooks SET failure_count = 48 WHERE id = ?1").bind(hook.id).run();
+    await w.createCustomer({ name: "Failure 49" });
+    await until(async () => (await w.get(`/v1/webhooks/${hook.id}`)).body.failure_count === 49, 30000);
+    await w.createCustomer({ name: "Failure 50" });
+    const off = await until(async () => {
+      const h = (await w.get(`/v1/webhooks/${hook.id}`)).body;
+      return h.enabled === false ? h : null;
+    }, 30000);
+    assert.ok(off, "turned off");
+    assert.deepEqual([off.failure_count, off.disabled_reason], [50, "failures"]);
+    const before = receiver.hits.filter((h) => h.path === hook.path).length;
+    await w.createCustomer({ name: "After the switch-off" });
+    await sleep(1500);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, before, "nothing is sent to a disabled webhook");
+    const on = await w.patch(`/v1/webhooks/${hook.id}`, { enabled: true });
+    assert.deepEqual([on.body.enabled, on.body.failure_count, on.body.disabled_reason], [true, 0, null]);
+  });
+});
+
+describe("outbound safety (no request leaves the machine)", () => {
+  let w;
+  const outbound = [];
+  before(async () => {
+    w = await startWorker({
+      queues: true,
+      maxRetries: 0,
+      vars: { WEBHOOK_RETRY_DELAYS: "1" },
+      outbound: async (req) => {
+        outbound.push(req.url);
+        const url = new URL(req.url);
+        if (url.pathname === "/to-private") return new Response(null, { status: 302, headers: { location: "https://10.0.0.1/internal" } });
+        if (url.pathname === "/to-loopback") return new Response(null, { status: 307, headers: { location: "https://[::1]/" } });
+        if (url.pathname === "/to-localhost") return new Response(null, { status: 308, headers: { location: "http://localhost/" } });
+        if (url.pathname === "/to-public") return new Response(null, { status: 307, headers: { location: "https://other.example.net/landing" } });
+        if (url.pathname === "/slow") return new Promise(() => {});
+        return new Response("ok", { status: 200 });
+      },
+    });
+  });
+  after(async () => { await w?.dispose(); });
+
+  async function attemptsOf(hookId, n = 1, ms = 15000) {
+    return until(async () => {
+      const data = (await w.get(`/v1/webhooks/${hookId}/deliveries`)).body.data;
+      return data.length >= n ? data : null;
+    }, ms);
+  }
+
+  it("refuses a redirect to a private, loopback or localhost address", async () => {
+    for (const p of ["/to-private", "/to-loopback", "/to-localhost"]) {
+      const hook = (await w.post("/v1/webhooks", { url: `https://hooks.example.com${p}` })).body;
+      await w.post(`/v1/webhooks/${hook.id}/test`);
+      const [a] = await attemptsOf(hook.id);
+      assert.equal(a.status, "failed");
+      assert.match(a.error, /redirect refused/);
+      await w.delete(`/v1/webhooks/${hook.id}`);
+    }
+    assert.deepEqual([...new Set(outbound.map((u) => new URL(u).hostname))], ["hooks.example.com"], "only the first hop was requested");
+  });
+
+  it("follows a redirect to a public https address", async () => {
+    const hook = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/to-public" })).body;
+    await w.post(`/v1/webhooks/${hook.id}/test`);
+    const [a] = await attemptsOf(hook.id);
+    assert.deepEqual([a.status, a.response_status], ["succeeded", 200]);
+    assert.ok(outbound.includes("https://other.example.net/landing"));
+  });
+
+  it("gives a receiver 10 seconds", async () => {
+    const hook = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/slow" })).body;
+    await w.post(`/v1/webhooks/${hook.id}/test`);
+    const [a] = await attemptsOf(hook.id, 1, 20000);
+    assert.equal(a.status, "failed");
+    assert.match(a.error, /no answer within 10 s/);
+    assert.ok(a.duration_ms >= 9900 && a.duration_ms < 12000, `${a.duration_ms}`);
+  });
+});
