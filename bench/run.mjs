@@ -257,15 +257,19 @@ function report(resultsFile, outFile) {
   // time the same server answers one /health request under load.
   const perHealth = (perSecond, unit) =>
     ceiling && perSecond ? `; ratio to /health: ${fmt(perSecond / ceiling, 1)} ${unit} per /health request` : "";
-  const rowsOut = [["endpoint", "req/s", "p50 ms", "p99 ms", "ratio to /health"]];
+  // Each figure also as a multiple of a plain list page's p50 (the goal for searches and
+  // filters: at most 2).
+  const list = eps.find((e) => e.name === "list, first page" && !e.na);
+  const rowsOut = [["endpoint", "req/s", "p50 ms", "p99 ms", "ratio to /health", "p50 x list"]];
   const notes = [];
   for (const e of eps) {
     if (e.na) {
-      rowsOut.push([e.name, "n/a", "n/a", "n/a", "n/a"]);
+      rowsOut.push([e.name, "n/a", "n/a", "n/a", "n/a", "n/a"]);
       notes.push(`${e.name}: n/a (${e.na})`);
       continue;
     }
-    rowsOut.push([e.name, fmt(e.rps), fmt(e.p50, 2), fmt(e.p99, 2), ceiling ? fmt(e.rps / ceiling, 3) : "n/a"]);
+    rowsOut.push([e.name, fmt(e.rps), fmt(e.p50, 2), fmt(e.p99, 2), ceiling ? fmt(e.rps / ceiling, 3) : "n/a",
+      list ? fmt(e.p50 / list.p50, 2) : "n/a"]);
     if (e.non2xx || e.socket_errors) {
       notes.push(`${e.name}: ${e.non2xx} of ${e.requests} answers were not 2xx` +
         `${e.socket_errors ? `, ${e.socket_errors} socket errors (${e.timeouts} timeouts)` : ""}` +

@@ -5,7 +5,7 @@
 # a watchdog stops the whole run after BENCH_LIMIT seconds (then the table shows what was measured
 # so far); the server's process group and the temporary directories are removed on exit, however
 # the run ends. wrangler dev rebuilds when src/ changes: steps that overlap a rebuild are flagged.
-# Knobs: BENCH_PORT (8788), BENCH_DURATION (10s), BENCH_CONNS (8), BENCH_THREADS (1), BENCH_LIMIT (600),
+# Knobs: BENCH_PORT (8788), BENCH_DURATION (10s), BENCH_CONNS (8), BENCH_THREADS (1), BENCH_LIMIT (900),
 # BENCH_SEED=sql (seed with wrangler d1 execute even when the import endpoint is there).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -16,7 +16,7 @@ BASE="http://127.0.0.1:$PORT"
 DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNS:-8}"
 THREADS="${BENCH_THREADS:-1}"
-LIMIT="${BENCH_LIMIT:-600}"
+LIMIT="${BENCH_LIMIT:-900}"
 # SCALE customers (default 100,000; `make bench-scales` also runs 1,000,000), seeded in files of
 # 10,000 through the import endpoint.
 SCALE="${SCALE:-100000}"
@@ -257,11 +257,20 @@ bench_ep "search, 11% (q=company 1)" "/v1/customers?q=company%201&limit=50"
 bench_ep "search, 1.1% (q=company 42)" "/v1/customers?q=company%2042&limit=50"
 bench_ep "search, every row, sort=name" "/v1/customers?q=bench&sort=name&limit=50"
 bench_ep "search, 1.1%, sort=name" "/v1/customers?q=company%2042&sort=name&limit=50"
+bench_ep "search, no row (q=nobody)" "/v1/customers?q=nobody&limit=50"
 bench_ep "filter attributes.plan=pro" "/v1/customers/filter" "$FILTER"
+# Filters an index serves (migrations/0009 for company): sparse and broad, each planned like a
+# search (the index's matches sorted, or the sort order walked).
 bench_ep "filter name prefix (11 rows)" "/v1/customers/filter" \
   '{"conditions":[{"field":"name","op":"starts_with","value":"Bench User 4242"}],"limit":50}'
+bench_ep "filter name prefix (every row)" "/v1/customers/filter" \
+  '{"conditions":[{"field":"name","op":"starts_with","value":"bench"}],"limit":50}'
 bench_ep "filter company eq (0.1%)" "/v1/customers/filter" \
   '{"conditions":[{"field":"company","op":"eq","value":"Company 7"}],"limit":50}'
+bench_ep "filter company eq (0.1%), sort=name" "/v1/customers/filter" \
+  '{"conditions":[{"field":"company","op":"eq","value":"Company 7"}],"sort":"name","limit":50}'
+bench_ep "filter company prefix (11%)" "/v1/customers/filter" \
+  '{"conditions":[{"field":"company","op":"starts_with","value":"company 1"}],"limit":50}'
 if [ -n "$sample_id" ]; then
   bench_ep "get by id" "/v1/customers/$sample_id"
 else

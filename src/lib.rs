@@ -19,6 +19,7 @@ pub static ROUTES: &Routes = &[
     route!(Get, "/admin", Public, api::admin::page),
     route!(Get, "/__test/panic", Public, api::test_support::panic),
     route!(Get, "/__test/database-error", Public, api::test_support::database_error),
+    route!(Post, "/__test/query-plan", Requires(CustomersRead), api::test_support::query_plan),
     route!(Get, "/v1/customers", Requires(CustomersRead), api::customers::list),
     route!(Post, "/v1/customers", Requires(CustomersCreate), api::customers::create),
     route!(Post, "/v1/customers/filter", Requires(CustomersRead), api::customers::filter),

@@ -108,6 +108,38 @@ describe("search planner", () => {
     assert.equal(files[0].trim().split("\n").length, 59);
   });
 
+  it("takes %, _ and \\ in a search literally, in every plan", async () => {
+    const odd = [`Odd ${tag} 50% off`, `Odd ${tag} 50_ off`, `Odd ${tag} 50\\ off`, `Odd ${tag} 5000 off`];
+    for (const name of odd) await w.createCustomer({ name, email: `${tag}-odd-${odd.indexOf(name)}@example.com` });
+    for (const [q, want] of [["50%", [odd[0]]], ["50_", [odd[1]]], ["50\\", [odd[2]]], [`odd ${tag} 50`, odd], ["0% O", [odd[0]]]]) {
+      for (const [plan, headers] of Object.entries(PLANS)) {
+        const res = await w.get(`/v1/customers?q=${encodeURIComponent(q)}&sort=name&limit=100`, { headers });
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body.data.map((c) => c.name), [...want].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)), `${q}, ${plan}`);
+      }
+    }
+    for (const id of (await w.get(`/v1/customers?q=${encodeURIComponent(`odd ${tag}`)}&limit=100`)).body.data.map((c) => c.id)) {
+      assert.equal((await w.delete(`/v1/customers/${id}?permanent=true`)).status, 200);
+    }
+  });
+
+  it("finds by a search longer than a LIKE pattern may be, in every plan", async () => {
+    // D1 takes LIKE patterns of at most 50 bytes: longer searches are tested with instr().
+    const long = `Long ${tag} ${"é".repeat(30)} Ünïcode END`;
+    const c = await w.createCustomer({ name: long, email: `${tag}-long@example.com` });
+    const found = async (q, headers) => {
+      const res = await w.get(`/v1/customers?q=${encodeURIComponent(q)}`, { headers });
+      assert.equal(res.status, 200, res.text);
+      return res.body.data.map((x) => x.id);
+    };
+    for (const [plan, headers] of Object.entries(PLANS)) {
+      assert.deepEqual(await found(long.slice(2), headers), [c.id], plan);
+      assert.deepEqual(await found(long.replace("Long", "LONG").replace("END", "end"), headers), [c.id], `${plan}: ASCII letters fold`);
+      assert.deepEqual(await found(long.replace("Ünïcode", "ünïcode"), headers), [], `${plan}: other letters compare exactly, as SQLite's lower() folds ASCII only`);
+    }
+    assert.equal((await w.delete(`/v1/customers/${c.id}?permanent=true`)).status, 200);
+  });
+
   it("finds names and emails by equality and prefix through the index, exactly", async () => {
     const filter = (conditions) => w.post("/v1/customers/filter", { conditions, limit: 100 });
     const prefix = await filter([{ field: "name", op: "starts_with", value: `RARE ${tag.toUpperCase()}` }]);

@@ -1,10 +1,14 @@
 //! Routes that exist only when `ENABLE_TEST_ROUTES=true` (the end-to-end tests set it; no
 //! deployed configuration does). They let tests provoke failures that real input cannot, and
 //! move the clock of the one rule that needs days to observe (activation links' expiry).
+use serde_json::json;
 use worker::Response;
 
+use crate::domain::filter;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::Ctx;
+use crate::http::{Answer, Ctx};
+use crate::storage::customers;
+use crate::storage::query::Plan;
 
 fn test_mode(cx: &Ctx) -> bool {
     cx.var("ENABLE_TEST_ROUTES").as_deref() == Some("true")
@@ -37,4 +41,27 @@ pub async fn database_error(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     db.prepare("SELECT * FROM no_such_table").all().await?;
     Err(ApiError::Internal("unreachable".into()))
+}
+
+/// `POST /__test/query-plan?plan=planned|candidates|window|scan|count` with a filter body: the
+/// steps of SQLite's EXPLAIN QUERY PLAN for the statement that plan runs, so the tests can see
+/// which index each one walks (the planner's bounds from `X-Test-Probe-Cap`/`X-Test-Window`).
+pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
+    enabled(cx)?;
+    let body = cx.json_body().await?;
+    let page = filter::from_filter_body(&body, true)?;
+    let planner = super::customers::planner(cx);
+    let (after, limit) = (page.after.as_ref(), page.limit);
+    let sql = match cx.query.get("plan").unwrap_or("planned") {
+        "candidates" => page.query.page_sql(after, limit, Plan::Candidates)?,
+        "window" => page.query.page_sql(after, limit, Plan::Window(planner.window))?,
+        "scan" => page.query.page_sql(after, limit, Plan::Scan)?,
+        "count" => page.query.count_sql()?,
+        _ => {
+            let cap = planner.probe_cap.unwrap_or((limit + 1).max(customers::MIN_PROBE));
+            page.query.planned_sql(after, limit, cap, planner.window)?.ok_or(ApiError::NotFound("narrowing"))?
+        }
+    };
+    let steps = customers::explain(&cx.db()?, &sql).await?;
+    Answer::json(200, &json!({ "steps": steps }))?.into_response()
 }

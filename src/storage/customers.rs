@@ -199,22 +199,23 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
     Ok(row.map(Row::into_customer))
 }
 
-/// How the search planner decides. The defaults suit 100,000 to 1,000,000 customers (measured at
+/// How the planner decides. The defaults suit 100,000 to 1,000,000 customers (measured at
 /// 1,000,000: a probe that stops at a page's worth of trigram matches 2 to 4 ms, at 1,000 matches
 /// 8 to 11 ms; a window of 5,000 rows about 6 ms); the tests make both tiny to drive every branch
 /// with a few rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Planner {
-    /// Trigram matches counted before a search is called broad; `None`: a page's worth (the
-    /// page's rows plus one) but at least `MIN_PROBE`, so a search of a few hundred matches
-    /// clustered away from the page's start sorts them rather than walk a window in vain.
+    /// Matches of the narrowing (the trigram index, or a filter's index) counted before a query
+    /// is called broad; `None`: a page's worth (the page's rows plus one) but at least
+    /// `MIN_PROBE`, so a few hundred matches clustered away from the page's start are sorted
+    /// rather than looked for on a window in vain.
     pub probe_cap: Option<usize>,
-    /// Customers a broad search walks in sort order before it falls back to the matches.
+    /// Customers a broad query walks in sort order before it falls back to the matches.
     pub window: usize,
 }
 
-/// The least a default probe counts (measured at 1,000,000: counting 51 matches 2 to 4 ms,
-/// 1,000 matches 8 to 11 ms).
+/// The least a default probe counts (measured at 1,000,000: counting 51 trigram matches 2 to
+/// 4 ms, 1,000 matches 8 to 11 ms; a filter's index counts 200 in well under a millisecond).
 pub const MIN_PROBE: usize = 200;
 
 impl Default for Planner {
@@ -249,9 +250,10 @@ impl From<BuildError> for PageError {
 }
 
 /// One page of customers (`limit + 1` rows at most) with each row's sort key, for the next
-/// cursor, at a cost that does not grow with how many customers the search matches: a narrow
-/// search sorts its few trigram matches; a broad one walks the sort order, where the page fills
-/// early, within a bounded window; if the window holds too few matches, the matches are
+/// cursor, at a cost that does not grow with how many customers the query matches. A query with
+/// a narrowing (a search, an indexed filter: `CustomerQuery::narrowing`) is planned in the one
+/// statement that reads the page: few matches are sorted; many are looked for on a bounded walk
+/// of the sort order, where the page fills early; if the walk holds too few, the matches are
 /// sorted after all, and there are then few enough of them. Every plan gives the same rows.
 pub async fn page(
     db: &D1Database,
@@ -260,38 +262,55 @@ pub async fn page(
     limit: usize,
     planner: Planner,
 ) -> Result<Vec<(Customer, String)>, PageError> {
-    let Some(search) = &query.search else {
-        return Ok(rows(db, &query.page_sql(after, limit, Plan::Scan)?).await?);
-    };
-    // The last resort: the index's matches where there is an index, else the unbounded walk.
-    let fallback = if search.chars().count() >= 3 { Plan::Candidates } else { Plan::Scan };
     let cap = planner.probe_cap.unwrap_or((limit + 1).max(MIN_PROBE));
-    if let Some(probe) = query.probe_sql(cap) {
+    if let Some(planned) = query.planned_sql(after, limit, cap, planner.window)? {
+        /// What tells which way ran: the count, and whether the row is a customer at all.
         #[derive(Deserialize)]
-        struct Probe {
+        struct Head {
             probe: f64,
+            id: Option<String>,
         }
-        let found: Option<Probe> = statement(db, &probe.text, &probe.binds)?.first(None).await?;
-        if found.map_or(0.0, |p| p.probe) < cap as f64 {
-            return Ok(rows(db, &query.page_sql(after, limit, Plan::Candidates)?).await?);
+        let result = statement(db, &planned.text, &planned.binds)?.all().await?;
+        let heads: Vec<Head> = result.results()?;
+        let found = heads.iter().filter(|h| h.id.is_some()).count();
+        let walked = heads.first().is_some_and(|h| h.probe >= cap as f64);
+        if !walked || found > limit {
+            return Ok(if found == 0 { vec![] } else { keyed(result.results::<Row>()?) });
         }
+        return Ok(rows(db, &query.page_sql(after, limit, Plan::Candidates)?).await?);
     }
+    if query.search.is_none() {
+        return Ok(rows(db, &query.page_sql(after, limit, Plan::Scan)?).await?);
+    }
+    // A search too short for the trigram index: the window, then the unbounded walk.
     let walked = rows(db, &query.page_sql(after, limit, Plan::Window(planner.window))?).await?;
     if walked.len() > limit {
         return Ok(walked);
     }
-    Ok(rows(db, &query.page_sql(after, limit, fallback)?).await?)
+    Ok(rows(db, &query.page_sql(after, limit, Plan::Scan)?).await?)
 }
 
 async fn rows(db: &D1Database, sql: &Sql) -> DbResult<Vec<(Customer, String)>> {
-    let rows = statement(db, &sql.text, &sql.binds)?.all().await?.results::<Row>()?;
-    Ok(rows
-        .into_iter()
+    Ok(keyed(statement(db, &sql.text, &sql.binds)?.all().await?.results::<Row>()?))
+}
+
+fn keyed(rows: Vec<Row>) -> Vec<(Customer, String)> {
+    rows.into_iter()
         .map(|mut r| {
             let key = r.sort_key.take().unwrap_or_default();
             (r.into_customer(), key)
         })
-        .collect())
+        .collect()
+}
+
+/// The steps of SQLite's plan for a statement (EXPLAIN QUERY PLAN), for the tests.
+pub async fn explain(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Step {
+        detail: String,
+    }
+    let steps = statement(db, &format!("EXPLAIN QUERY PLAN {}", sql.text), &sql.binds)?.all().await?.results::<Step>()?;
+    Ok(steps.into_iter().map(|s| s.detail).collect())
 }
 
 pub async fn count(db: &D1Database, sql: &Sql) -> DbResult<u64> {

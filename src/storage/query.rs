@@ -43,17 +43,42 @@ impl Sort {
 }
 
 /// How a page finds its rows. Every plan returns the same rows in the same order; they differ
-/// in cost, which depends on how many customers the search matches (`storage::customers::page`
-/// chooses after a bounded probe of the trigram index).
+/// in cost, which depends on how many customers the query's narrowing matches
+/// (`CustomerQuery::planned_sql` chooses after a bounded probe of its index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// Test only the rows the trigram index matches, then sort them: cheap when they are few.
+    /// Test only the rows the narrowing's index matches, then sort them: cheap when they are few.
     Candidates,
     /// Walk at most this many customers in sort order and test each: cheap when matches are
     /// common, since the page fills early; if it does not fill, the caller asks `Candidates`.
     Window(usize),
-    /// Walk the sort order with no bound: for searches too short for the index.
+    /// Walk the sort order with no bound: a plain list, or a query with no narrowing.
     Scan,
+}
+
+/// What narrows a query to the rows an index finds, before they are tested and sorted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Narrowing<'a> {
+    /// The search's trigram matches (searches of three characters or more).
+    Search(&'a str),
+    /// An equality, list or prefix condition every result meets, on a field with an index on
+    /// its folded value, other than the sort key (a condition on the sort key narrows the walk
+    /// of the sort index itself, which needs no plan).
+    Condition(&'a Condition),
+}
+
+/// Which indexes a statement's conditions may lead SQLite to. Written out per plan, so SQLite
+/// walks the index the plan means: without statistics it takes any index on an equality or a
+/// range for selective and sorts what it finds (measured at 100,000 rows: a name prefix that
+/// every row matches, 131 ms that way against 0.5 ms planned).
+#[derive(Debug, Clone, Copy)]
+enum Access<'a> {
+    /// Every indexed condition and the trigram index (SQLite chooses: no plan).
+    Any,
+    /// The narrowing's index only.
+    Narrowed(Narrowing<'a>),
+    /// The sort index only: conditions on the sort key bound its walk, the rest are tests.
+    SortOrder,
 }
 
 /// Which rows `range_sql` keeps: those strictly after a row, or those up to and including it.
@@ -63,7 +88,9 @@ enum Side {
     UpTo,
 }
 
-/// Collects bind values and hands back each one's `?N` placeholder.
+/// Collects bind values and hands back each one's `?N` placeholder. An equal value bound again
+/// reuses its placeholder, so a statement that repeats its filter (a planned page's two ways)
+/// binds it once and fits D1's 100 parameters as a single way does.
 #[derive(Default)]
 pub struct Builder {
     pub binds: Vec<Scalar>,
@@ -71,8 +98,14 @@ pub struct Builder {
 
 impl Builder {
     pub fn bind(&mut self, v: Scalar) -> String {
-        self.binds.push(v);
-        format!("?{}", self.binds.len())
+        let n = match self.binds.iter().position(|b| *b == v) {
+            Some(i) => i + 1,
+            None => {
+                self.binds.push(v);
+                self.binds.len()
+            }
+        };
+        format!("?{n}")
     }
 }
 
@@ -93,7 +126,7 @@ fn text_of(v: &Scalar) -> Option<&str> {
     }
 }
 
-fn condition_sql(b: &mut Builder, c: &Condition) -> String {
+fn condition_sql(b: &mut Builder, c: &Condition, indexed: bool) -> String {
     // Group membership lives in another table: conditions on it are (NOT) EXISTS sub-queries.
     // The built-in All has no rows there: its members are the live customers.
     if c.field == Field::GroupId {
@@ -118,8 +151,10 @@ fn condition_sql(b: &mut Builder, c: &Condition) -> String {
             _ => "0".into(), // unreachable: the parser allows only the operators above
         };
     }
-    if let Some(sql) = indexed_text_sql(b, c) {
-        return sql;
+    if indexed {
+        if let Some((_, exact)) = indexed_text_sql(b, c) {
+            return exact;
+        }
     }
     let (col, folded): (String, bool) = match &c.field {
         Field::Name => ("c.name".into(), true),
@@ -179,31 +214,91 @@ fn condition_sql(b: &mut Builder, c: &Condition) -> String {
     }
 }
 
-/// Equality and prefix conditions on name and email, written against the expressions their
-/// sort indexes hold (migrations/0001), so they walk the index instead of every customer
-/// (measured at 1,000,000 rows: a name prefix 405 ms as `instr`, 1 ms as a range). Same
-/// results as the general form: a missing name or email never equals or starts with a value.
-fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<String> {
-    let (key, column) = match c.field {
-        Field::Name => ("lower(coalesce(c.name, ''))", "c.name"),
-        Field::Email => ("coalesce(c.email_normalized, '')", "c.email_normalized"),
-        _ => return None,
-    };
+/// The expression an index holds for a text field's folded value, and the column: name and
+/// email have their sort indexes (migrations/0001), company and phone their filter indexes
+/// (0009).
+fn index_key(field: &Field) -> Option<(&'static str, &'static str)> {
+    match field {
+        Field::Name => Some(("lower(coalesce(c.name, ''))", "c.name")),
+        Field::Email => Some(("coalesce(c.email_normalized, '')", "c.email_normalized")),
+        Field::Company => Some(("lower(coalesce(c.company, ''))", "c.company")),
+        Field::Phone => Some(("lower(coalesce(c.phone, ''))", "c.phone")),
+        _ => None,
+    }
+}
+
+/// Whether an index can find a condition's rows: equality, a list or a prefix on a text field
+/// with an index on its folded value.
+fn is_indexed(c: &Condition) -> bool {
+    index_key(&c.field).is_some()
+        && matches!((c.op, &c.operand), (Op::Eq | Op::StartsWith, Operand::One(_)) | (Op::In, Operand::Many(_)))
+}
+
+/// Equality, list and prefix conditions written against the expressions the indexes hold, so
+/// they walk the index instead of every customer (measured at 1,000,000 rows: a name prefix
+/// 405 ms as `instr`, 1 ms as a range). Two forms: the index's part alone (for a probe, which
+/// reads the index only), and the exact condition, with the same results as the general form
+/// (a missing value never equals or starts with a value).
+fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> {
+    let (key, column) = index_key(&c.field)?;
     let text = |v: &Scalar| Scalar::Text(lower_text(text_of(v).unwrap_or_default()));
     match (&c.op, &c.operand) {
-        (Op::Eq, Operand::One(v)) => Some(format!("({key} = {} AND {column} IS NOT NULL)", b.bind(text(v)))),
+        (Op::Eq, Operand::One(v)) => {
+            let index = format!("{key} = {}", b.bind(text(v)));
+            Some((index.clone(), format!("({index} AND {column} IS NOT NULL)")))
+        }
         (Op::In, Operand::Many(vs)) => {
             let list: Vec<String> = vs.iter().map(|v| b.bind(text(v))).collect();
-            Some(format!("({key} IN ({}) AND {column} IS NOT NULL)", list.join(", ")))
+            let index = format!("{key} IN ({})", list.join(", "));
+            Some((index.clone(), format!("({index} AND {column} IS NOT NULL)")))
         }
         (Op::StartsWith, Operand::One(v)) => {
             // Keys that start with p sort from p up to p followed by the last code point; the
             // instr test keeps the result exact at that edge.
             let p = b.bind(text(v));
-            Some(format!("({key} >= {p} AND {key} < {p} || char(1114111) AND instr({key}, {p}) = 1)"))
+            let index = format!("{key} >= {p} AND {key} < {p} || char(1114111)");
+            Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1)")))
         }
         _ => None,
     }
+}
+
+/// D1 refuses LIKE patterns longer than this many bytes.
+const MAX_LIKE_PATTERN: usize = 50;
+
+/// What a search means, in every plan: the text is a substring of name, email, phone or
+/// company, ASCII letters compared case-insensitively. As a LIKE pattern with its wildcards
+/// escaped, which folds ASCII case as it compares (measured in workerd's D1, a walk of 4,600
+/// rows: 5.9 ms against 7.7 ms with `instr(lower(..))`, which copies each value to fold it);
+/// `instr` where the pattern would pass D1's limit. Both match the same rows.
+fn search_sql(b: &mut Builder, q: &str) -> String {
+    let needle = lower_text(q);
+    let mut pattern = String::from("%");
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    if pattern.len() <= MAX_LIKE_PATTERN {
+        let p = b.bind(Scalar::Text(pattern));
+        let like = |col: &str| format!("{col} LIKE {p} ESCAPE '\\'");
+        return format!(
+            "({} OR {} OR {} OR {} OR {})",
+            like("c.name"),
+            like("c.email_normalized"),
+            like("c.phone"),
+            like("c.company"),
+            like("c.handle")
+        );
+    }
+    let p = b.bind(Scalar::Text(needle));
+    format!(
+        "(instr(lower(coalesce(c.name, '')), {p}) > 0 OR instr(coalesce(c.email_normalized, ''), {p}) > 0 \
+         OR instr(lower(coalesce(c.phone, '')), {p}) > 0 OR instr(lower(coalesce(c.company, '')), {p}) > 0 \
+         OR instr(coalesce(c.handle, ''), {p}) > 0)"
+    )
 }
 
 /// Quotes text as a single FTS5 phrase: inside double quotes only `"` needs escaping (doubled).
@@ -212,31 +307,72 @@ pub fn fts_phrase(q: &str) -> String {
 }
 
 impl CustomerQuery {
-    fn where_sql(&self, b: &mut Builder, after: Option<&After>, plan: Plan) -> String {
+    /// The conditions every result meets: the list's parameters always, the filter body's when
+    /// they are AND-ed (or there is one).
+    fn anded(&self) -> impl Iterator<Item = &Condition> {
+        let all = self.matching == Match::All || self.conditions.len() == 1;
+        self.required.iter().chain(self.conditions.iter().filter(move |_| all))
+    }
+
+    fn on_sort_key(&self, c: &Condition) -> bool {
+        index_key(&c.field).is_some_and(|(key, _)| key == self.sort.key_sql())
+    }
+
+    /// What a planned page narrows its rows by, if anything: the trigram index for a search
+    /// long enough, else an equality before a list before a prefix (the likelier to be few).
+    pub fn narrowing(&self) -> Option<Narrowing<'_>> {
+        if let Some(q) = self.search.as_deref().filter(|q| q.chars().count() >= 3) {
+            return Some(Narrowing::Search(q));
+        }
+        let candidates: Vec<&Condition> = self.anded().filter(|c| is_indexed(c) && !self.on_sort_key(c)).collect();
+        [Op::Eq, Op::In, Op::StartsWith]
+            .iter()
+            .find_map(|op| candidates.iter().find(|c| c.op == *op))
+            .map(|c| Narrowing::Condition(c))
+    }
+
+    /// How a plan reaches its rows: `Candidates` through the narrowing, the walks through the
+    /// sort index. With no narrowing there is no plan to keep to and SQLite picks (conditions
+    /// joined by `any` among them: an index for each, when they are few).
+    fn access(&self, plan: Plan) -> Access<'_> {
+        match (self.narrowing(), plan) {
+            (Some(n), Plan::Candidates) => Access::Narrowed(n),
+            (Some(_), Plan::Window(_) | Plan::Scan) => Access::SortOrder,
+            (None, _) => Access::Any,
+        }
+    }
+
+    fn where_sql(&self, b: &mut Builder, after: Option<&After>, access: Access) -> String {
         let mut parts = vec![self.status.sql().to_string()];
         if let Some(q) = &self.search {
             // What a search means, in every plan: the text is a substring of name, email, phone,
-            // company or handle, ASCII letters compared case-insensitively (SQLite's `lower`).
-            let p = b.bind(Scalar::Text(lower_text(q)));
-            if plan == Plan::Candidates && q.chars().count() >= 3 {
+            // company or handle, ASCII letters compared case-insensitively.
+            let trigrams = match access {
+                Access::Any => q.chars().count() >= 3,
+                Access::Narrowed(n) => matches!(n, Narrowing::Search(_)),
+                Access::SortOrder => false,
+            };
+            if trigrams {
                 // The trigram index narrows the rows to test to those it matches, a superset of
                 // the above (it folds all of Unicode's case); the query travels as one quoted
                 // FTS5 phrase, so its characters are all literal.
                 let phrase = b.bind(Scalar::Text(fts_phrase(q)));
                 parts.push(format!("c.seq IN (SELECT rowid FROM customers_search WHERE customers_search MATCH {phrase})"));
             }
-            parts.push(format!(
-                "(instr(lower(coalesce(c.name, '')), {p}) > 0 OR instr(coalesce(c.email_normalized, ''), {p}) > 0 \
-                 OR instr(lower(coalesce(c.phone, '')), {p}) > 0 OR instr(lower(coalesce(c.company, '')), {p}) > 0 \
-                 OR instr(coalesce(c.handle, ''), {p}) > 0)"
-            ));
+            parts.push(search_sql(b, q));
         }
+        let indexed = |c: &Condition| match access {
+            Access::Any => true,
+            Access::Narrowed(Narrowing::Condition(n)) => std::ptr::eq(c, n),
+            Access::Narrowed(Narrowing::Search(_)) => false,
+            Access::SortOrder => self.on_sort_key(c),
+        };
         for c in &self.required {
-            parts.push(condition_sql(b, c));
+            parts.push(condition_sql(b, c, indexed(c)));
         }
         if !self.conditions.is_empty() {
             let joiner = if self.matching == Match::All { " AND " } else { " OR " };
-            let conds: Vec<String> = self.conditions.iter().map(|c| condition_sql(b, c)).collect();
+            let conds: Vec<String> = self.conditions.iter().map(|c| condition_sql(b, c, indexed(c))).collect();
             parts.push(format!("({})", conds.join(joiner)));
         }
         if let Some(after) = after {
@@ -287,72 +423,98 @@ impl CustomerQuery {
         Ok(Sql { text, binds: b.binds })
     }
 
-    /// One page: `limit + 1` rows are fetched so the caller knows whether more follow. The
-    /// plan changes how the rows are found, never which: see `Plan`.
-    pub fn page_sql(&self, after: Option<&After>, limit: usize, plan: Plan) -> Result<Sql, BuildError> {
-        let mut b = Builder { binds: vec![] };
-        let filter = self.where_sql(&mut b, after, plan);
+    fn order_sql(&self) -> String {
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
-        let key = self.sort.key_sql();
-        let text = match plan {
+        format!("{} {dir}, c.id {dir}", self.sort.key_sql())
+    }
+
+    /// A page's rows in sort order, without their LIMIT: the plan changes how the rows are
+    /// found, never which (see `Plan`).
+    fn select_sql(&self, b: &mut Builder, after: Option<&After>, plan: Plan) -> String {
+        let filter = self.where_sql(b, after, self.access(plan));
+        let (key, order) = (self.sort.key_sql(), self.order_sql());
+        let within = match plan {
             Plan::Window(rows) => {
                 // Only rows up to the `rows`-th customer from the start of the page in sort order:
-                // the walk stops there whatever the search matches. That row is found by a walk
+                // the walk stops there whatever the query matches. That row is found by a walk
                 // of the sort index alone (OFFSET; the status is left out, since testing it would
                 // read every row: 56 ms against 6 ms at 1,000,000), and bounds the page's walk as
                 // a range. With fewer customers left than `rows`, there is no bound row and no
                 // row at all: the caller then asks `Candidates`, as when the window holds too few.
                 let mut walk = vec!["1".to_string()];
                 if let Some(after) = after {
-                    walk.push(self.after_sql(&mut b, after));
+                    walk.push(self.after_sql(b, after));
                 }
                 let offset = b.bind(Scalar::Int(rows.saturating_sub(1) as i64));
-                let lim = b.bind(Scalar::Int(limit as i64 + 1));
                 let bound = |column: &str| {
                     format!(
-                        "(SELECT {column} FROM customers c WHERE {} ORDER BY {key} {dir}, c.id {dir} LIMIT 1 OFFSET {offset})",
+                        "(SELECT {column} FROM customers c WHERE {} ORDER BY {order} LIMIT 1 OFFSET {offset})",
                         walk.join(" AND ")
                     )
                 };
-                let within = self.range_sql(&bound(key), &bound("c.id"), Side::UpTo);
-                format!(
-                    "SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter} AND {within} \
-                     ORDER BY {key} {dir}, c.id {dir} LIMIT {lim}"
-                )
+                format!(" AND {}", self.range_sql(&bound(key), &bound("c.id"), Side::UpTo))
             }
-            Plan::Candidates | Plan::Scan => {
-                let lim = b.bind(Scalar::Int(limit as i64 + 1));
-                format!(
-                    "SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter} \
-                     ORDER BY {key} {dir}, c.id {dir} LIMIT {lim}"
-                )
-            }
+            Plan::Candidates | Plan::Scan => String::new(),
         };
-        Self::checked(b, text)
+        format!("SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter}{within} ORDER BY {order}")
     }
 
-    /// Whether the search is broad enough to walk the sort order: the trigram index's matches,
-    /// counted up to `cap` (`probe` in the answer's one row). Only for searches of three
-    /// characters or more; others have no index to ask.
-    pub fn probe_sql(&self, cap: usize) -> Option<Sql> {
-        let q = self.search.as_deref().filter(|q| q.chars().count() >= 3)?;
-        Some(Sql {
-            text: "SELECT count(*) AS probe FROM (SELECT 1 FROM customers_search WHERE customers_search MATCH ?1 LIMIT ?2)"
-                .into(),
-            binds: vec![Scalar::Text(fts_phrase(q)), Scalar::Int(cap as i64)],
-        })
+    /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
+    pub fn page_sql(&self, after: Option<&After>, limit: usize, plan: Plan) -> Result<Sql, BuildError> {
+        let mut b = Builder::default();
+        let select = self.select_sql(&mut b, after, plan);
+        let lim = b.bind(Scalar::Int(limit as i64 + 1));
+        Self::checked(b, format!("{select} LIMIT {lim}"))
+    }
+
+    /// One page in one statement, for a query with a narrowing: the narrowing's matches are
+    /// counted up to `cap` (in its index), then one of two ways runs, the other's
+    /// LIMIT being 0 (SQLite then skips it whole): fewer matches than `cap` are sorted
+    /// (`Candidates`); more are looked for on a walk of at most `window` customers in sort
+    /// order (`Window`). Every row carries the count as `probe`, and a page with no row still
+    /// answers one, with `probe` alone (the others NULL): when the count reached `cap` and
+    /// the window held no more than `limit` rows, the caller asks `Candidates` after all.
+    /// `None`: the query has no narrowing (see `page_sql`).
+    pub fn planned_sql(&self, after: Option<&After>, limit: usize, cap: usize, window: usize) -> Result<Option<Sql>, BuildError> {
+        let Some(narrowing) = self.narrowing() else { return Ok(None) };
+        let mut b = Builder::default();
+        let probe = match narrowing {
+            Narrowing::Search(q) => {
+                let phrase = b.bind(Scalar::Text(fts_phrase(q)));
+                format!("SELECT 1 FROM customers_search WHERE customers_search MATCH {phrase}")
+            }
+            Narrowing::Condition(c) => {
+                let (index, _) = indexed_text_sql(&mut b, c).unwrap_or_else(|| ("0".into(), String::new()));
+                format!("SELECT 1 FROM customers c WHERE {index}")
+            }
+        };
+        let cap = b.bind(Scalar::Int(cap as i64));
+        let sorted = self.select_sql(&mut b, after, Plan::Candidates);
+        let walked = self.select_sql(&mut b, after, Plan::Window(window));
+        let lim = b.bind(Scalar::Int(limit as i64 + 1));
+        let zero = b.bind(Scalar::Int(0));
+        let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        let text = format!(
+            "WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM ({probe} LIMIT {cap})) \
+             SELECT p.n AS probe, x.* FROM probe p LEFT JOIN (\
+             SELECT * FROM ({sorted} LIMIT CASE WHEN (SELECT n FROM probe) < {cap} THEN {lim} ELSE {zero} END) \
+             UNION ALL \
+             SELECT * FROM ({walked} LIMIT CASE WHEN (SELECT n FROM probe) < {cap} THEN {zero} ELSE {lim} END)\
+             ) x ON 1 ORDER BY x.sort_key {dir}, x.id {dir}"
+        );
+        Self::checked(b, text).map(Some)
     }
 
     pub fn count_sql(&self) -> Result<Sql, BuildError> {
-        let mut b = Builder { binds: vec![] };
-        let filter = self.where_sql(&mut b, None, Plan::Candidates);
+        let mut b = Builder::default();
+        let filter = self.where_sql(&mut b, None, Access::Any);
         Self::checked(b, format!("SELECT count(*) AS total FROM customers c WHERE {filter}"))
     }
 
     /// The ids of matching customers, for bulk operations (at most `limit`).
     pub fn ids_sql(&self, limit: usize) -> Result<Sql, BuildError> {
-        let mut b = Builder { binds: vec![] };
-        let filter = self.where_sql(&mut b, None, Plan::Candidates);
+        let mut b = Builder::default();
+        let filter = self.where_sql(&mut b, None, Access::Any);
         let lim = b.bind(Scalar::Int(limit as i64));
         Self::checked(b, format!("SELECT c.id FROM customers c WHERE {filter} ORDER BY c.created_at, c.id LIMIT {lim}"))
     }
@@ -397,9 +559,35 @@ mod tests {
         let q = CustomerQuery { search: Some("50%_'; DROP \"x\"".into()), ..Default::default() };
         let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
         assert!(!sql.text.contains("DROP"));
-        assert!(sql.text.contains("customers_search MATCH ?2"));
+        assert!(sql.text.contains("customers_search MATCH ?1"));
         assert_eq!(sql.binds.len(), 3);
-        assert_eq!(sql.binds[1], Scalar::Text("\"50%_'; DROP \"\"x\"\"\"".into()));
+        assert_eq!(sql.binds[0], Scalar::Text("\"50%_'; DROP \"\"x\"\"\"".into()));
+    }
+
+    #[test]
+    fn a_search_is_a_like_pattern_with_its_wildcards_escaped() {
+        let q = CustomerQuery { search: Some("50%_\\Ab".into()), ..Default::default() };
+        let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
+        assert!(
+            sql.text.contains(
+                "(c.name LIKE ?1 ESCAPE '\\' OR c.email_normalized LIKE ?1 ESCAPE '\\' OR c.phone LIKE ?1 ESCAPE '\\' OR c.company LIKE ?1 ESCAPE '\\' \
+                 OR c.handle LIKE ?1 ESCAPE '\\')"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.binds[0], Scalar::Text("%50\\%\\_\\\\ab%".into()));
+    }
+
+    #[test]
+    fn a_search_too_long_for_a_like_pattern_is_tested_with_instr() {
+        let fits = "é".repeat(24); // 48 bytes and the two wildcards: D1's limit of 50
+        let sql = CustomerQuery { search: Some(fits.clone()), ..Default::default() }.page_sql(None, 10, Plan::Scan).unwrap();
+        assert!(sql.text.contains("c.name LIKE ?1"), "{}", sql.text);
+        let long = format!("{fits}x");
+        let sql = CustomerQuery { search: Some(long.clone()), ..Default::default() }.page_sql(None, 10, Plan::Scan).unwrap();
+        assert!(sql.text.contains("instr(lower(coalesce(c.name, '')), ?1) > 0"), "{}", sql.text);
+        assert_eq!(sql.binds[0], Scalar::Text(long));
     }
 
     #[test]
@@ -407,17 +595,16 @@ mod tests {
         let q = CustomerQuery { search: Some("Ab".into()), ..Default::default() };
         let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
         assert!(!sql.text.contains("customers_search"));
-        assert!(sql.text.contains("instr(lower(coalesce(c.name, '')), ?1) > 0"));
-        assert_eq!(sql.binds[0], Scalar::Text("ab".into()));
+        assert!(sql.text.contains("c.name LIKE ?1 ESCAPE"));
+        assert_eq!(sql.binds[0], Scalar::Text("%ab%".into()));
     }
 
     #[test]
     fn only_the_candidates_plan_asks_the_trigram_index() {
         let q = CustomerQuery { search: Some("Ada".into()), ..Default::default() };
-        let instr = "instr(lower(coalesce(c.name, '')), ?1) > 0";
         for plan in [Plan::Candidates, Plan::Window(100), Plan::Scan] {
             let sql = q.page_sql(None, 10, plan).unwrap();
-            assert!(sql.text.contains(instr), "{plan:?}: every plan tests the same predicate");
+            assert!(sql.binds.contains(&Scalar::Text("%ada%".into())), "{plan:?}: every plan tests the same predicate");
             assert_eq!(sql.text.contains("customers_search"), plan == Plan::Candidates, "{plan:?}");
         }
     }
@@ -429,18 +616,152 @@ mod tests {
         let sql = q.page_sql(Some(&after), 10, Plan::Window(500)).unwrap();
         let key = "lower(coalesce(c.name, ''))";
         assert!(sql.text.contains(&format!("{key} <= (SELECT {key} FROM customers c WHERE")), "{}", sql.text);
-        assert!(sql.text.contains("LIMIT 1 OFFSET ?6"), "{}", sql.text);
-        assert_eq!(sql.binds[5], Scalar::Int(499));
-        assert_eq!(sql.binds[6], Scalar::Int(11));
+        assert!(sql.text.contains("LIMIT 1 OFFSET ?4"), "the cursor's binds are shared: {}", sql.text);
+        assert_eq!(sql.binds[3], Scalar::Int(499));
+        assert_eq!(sql.binds[4], Scalar::Int(11));
     }
 
     #[test]
-    fn a_probe_counts_trigram_matches_up_to_the_cap() {
+    fn a_planned_page_counts_trigram_matches_up_to_the_cap() {
         let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
-        let probe = q.probe_sql(1000).unwrap();
-        assert!(probe.text.contains("MATCH ?1 LIMIT ?2"));
-        assert_eq!(probe.binds, vec![Scalar::Text("\"acme\"".into()), Scalar::Int(1000)]);
-        assert!(CustomerQuery { search: Some("ac".into()), ..Default::default() }.probe_sql(1000).is_none());
+        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        assert!(
+            sql.text.starts_with(
+                "WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM (SELECT 1 FROM customers_search WHERE customers_search MATCH ?1 LIMIT ?2))"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(&sql.binds[..2], &[Scalar::Text("\"acme\"".into()), Scalar::Int(200)]);
+        assert!(CustomerQuery { search: Some("ac".into()), ..Default::default() }
+            .planned_sql(None, 10, 200, 5000)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_planned_page_runs_one_way_and_gives_the_other_no_rows() {
+        let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
+        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        let lim = format!("?{}", sql.binds.iter().position(|b| *b == Scalar::Int(11)).unwrap() + 1);
+        let zero = format!("?{}", sql.binds.iter().position(|b| *b == Scalar::Int(0)).unwrap() + 1);
+        assert!(
+            sql.text.contains(&format!("LIMIT CASE WHEN (SELECT n FROM probe) < ?2 THEN {lim} ELSE {zero} END")),
+            "{}",
+            sql.text
+        );
+        assert!(
+            sql.text.contains(&format!("LIMIT CASE WHEN (SELECT n FROM probe) < ?2 THEN {zero} ELSE {lim} END")),
+            "{}",
+            sql.text
+        );
+        assert!(
+            sql.text.contains("SELECT p.n AS probe, x.* FROM probe p LEFT JOIN ("),
+            "a page with no row still says its count"
+        );
+        assert!(sql.text.ends_with("x ON 1 ORDER BY x.sort_key DESC, x.id DESC"), "{}", sql.text);
+    }
+
+    #[test]
+    fn both_ways_of_a_planned_page_share_their_binds() {
+        let values: Vec<String> = (0..45).map(|i| format!("company {i}")).collect();
+        let q = CustomerQuery {
+            conditions: vec![cond("company", "in", json!(values)), cond("name", "contains", json!("ada"))],
+            ..Default::default()
+        };
+        let after = After { key: "k".into(), id: "i".into() };
+        let sql = q.planned_sql(Some(&after), 10, 200, 5000).unwrap().unwrap();
+        assert!(sql.binds.len() <= 52, "{}", sql.binds.len());
+    }
+
+    #[test]
+    fn an_equal_value_bound_twice_is_one_parameter() {
+        let mut b = Builder::default();
+        assert_eq!(b.bind(Scalar::Text("a".into())), "?1");
+        assert_eq!(b.bind(Scalar::Int(1)), "?2");
+        assert_eq!(b.bind(Scalar::Text("a".into())), "?1");
+        assert_eq!(b.bind(Scalar::Real(1.0)), "?3", "a real is not the integer");
+        assert_eq!(b.binds.len(), 3);
+    }
+
+    #[test]
+    fn an_indexed_condition_every_row_meets_narrows_the_query() {
+        let q = |conditions: Vec<Condition>, matching: Match| CustomerQuery { conditions, matching, ..Default::default() };
+        let company = cond("company", "eq", json!("ACME"));
+        let sparse = q(vec![cond("name", "contains", json!("x")), company.clone()], Match::All);
+        assert_eq!(sparse.narrowing(), Some(Narrowing::Condition(&sparse.conditions[1])));
+        assert_eq!(
+            q(vec![cond("name", "contains", json!("x")), company.clone()], Match::Any).narrowing(),
+            None,
+            "or: no narrowing"
+        );
+        let alone = q(vec![company.clone()], Match::Any);
+        assert_eq!(alone.narrowing(), Some(Narrowing::Condition(&alone.conditions[0])), "one condition is met by every row");
+        assert_eq!(q(vec![cond("company", "contains", json!("ACME"))], Match::All).narrowing(), None);
+        assert_eq!(q(vec![cond("attributes.plan", "eq", json!("pro"))], Match::All).narrowing(), None);
+    }
+
+    #[test]
+    fn an_equality_narrows_before_a_prefix() {
+        let q = CustomerQuery {
+            conditions: vec![cond("phone", "starts_with", json!("555")), cond("company", "eq", json!("ACME"))],
+            ..Default::default()
+        };
+        assert_eq!(q.narrowing(), Some(Narrowing::Condition(&q.conditions[1])));
+    }
+
+    #[test]
+    fn a_condition_on_the_sort_key_narrows_the_walk_not_the_plan() {
+        let q = CustomerQuery {
+            conditions: vec![cond("name", "starts_with", json!("Ada"))],
+            sort: Sort::parse("-name").unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(q.narrowing(), None);
+        let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
+        assert!(sql.text.contains("lower(coalesce(c.name, '')) >= ?1"), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_search_long_enough_narrows_before_any_condition() {
+        let q = CustomerQuery {
+            search: Some("acme".into()),
+            conditions: vec![cond("company", "eq", json!("ACME"))],
+            ..Default::default()
+        };
+        assert_eq!(q.narrowing(), Some(Narrowing::Search("acme")));
+        let short = CustomerQuery { search: Some("ac".into()), ..q.clone() };
+        assert_eq!(short.narrowing(), Some(Narrowing::Condition(&short.conditions[0])));
+    }
+
+    #[test]
+    fn each_way_leaves_sqlite_only_the_index_it_means() {
+        let q = CustomerQuery {
+            conditions: vec![cond("company", "eq", json!("ACME")), cond("name", "starts_with", json!("Ada"))],
+            sort: Sort::parse("name").unwrap(),
+            ..Default::default()
+        };
+        let company_index = "lower(coalesce(c.company, '')) = ?1";
+        let name_index = "lower(coalesce(c.name, '')) >= ?2";
+        let sorted = q.page_sql(None, 10, Plan::Candidates).unwrap().text;
+        assert!(sorted.contains(company_index) && !sorted.contains(name_index), "{sorted}");
+        assert!(sorted.contains("instr(lower(c.name), ?2) = 1"), "{sorted}");
+        let walked = q.page_sql(None, 10, Plan::Window(100)).unwrap().text;
+        assert!(!walked.contains(company_index) && walked.contains("lower(c.company) = ?1"), "{walked}");
+        assert!(walked.contains(name_index), "the sort key's own condition bounds the walk: {walked}");
+    }
+
+    #[test]
+    fn a_probe_of_a_condition_reads_its_index_alone() {
+        let q = CustomerQuery { conditions: vec![cond("phone", "starts_with", json!("555-01"))], ..Default::default() };
+        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        assert!(
+            sql.text.contains(
+                "(SELECT 1 FROM customers c WHERE lower(coalesce(c.phone, '')) >= ?1 AND lower(coalesce(c.phone, '')) < ?1 || char(1114111) LIMIT ?2)"
+            ),
+            "{}",
+            sql.text
+        );
     }
 
     #[test]
@@ -449,7 +770,7 @@ mod tests {
             conditions: vec![cond("name", "starts_with", json!("Bench User 42")), cond("email", "eq", json!("a@x.com"))],
             ..Default::default()
         };
-        let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
+        let sql = q.count_sql().unwrap();
         assert!(
             sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND lower(coalesce(c.name, '')) < ?1 || char(1114111)"),
             "{}",
@@ -460,6 +781,22 @@ mod tests {
     }
 
     #[test]
+    fn company_and_phone_equality_and_prefix_use_their_filter_indexes() {
+        let q = CustomerQuery {
+            conditions: vec![cond("company", "in", json!(["ACME", "Initech"])), cond("phone", "starts_with", json!("555"))],
+            ..Default::default()
+        };
+        let sql = q.count_sql().unwrap();
+        assert!(sql.text.contains("(lower(coalesce(c.company, '')) IN (?1, ?2) AND c.company IS NOT NULL)"), "{}", sql.text);
+        assert!(
+            sql.text.contains("lower(coalesce(c.phone, '')) >= ?3 AND lower(coalesce(c.phone, '')) < ?3 || char(1114111)"),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.binds[..2], [Scalar::Text("acme".into()), Scalar::Text("initech".into())]);
+    }
+
+    #[test]
     fn filter_any_joins_conditions_with_or() {
         let q = CustomerQuery {
             conditions: vec![cond("name", "contains", json!("Ada")), cond("company", "eq", json!("ACME"))],
@@ -467,7 +804,12 @@ mod tests {
             ..Default::default()
         };
         let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
-        assert!(sql.text.contains("(instr(lower(c.name), ?1) > 0 OR lower(c.company) = ?2)"), "{}", sql.text);
+        assert!(
+            sql.text
+                .contains("(instr(lower(c.name), ?1) > 0 OR (lower(coalesce(c.company, '')) = ?2 AND c.company IS NOT NULL))"),
+            "{}",
+            sql.text
+        );
         assert_eq!(sql.binds[0], Scalar::Text("ada".into()));
         assert_eq!(sql.binds[1], Scalar::Text("acme".into()));
     }
@@ -489,20 +831,23 @@ mod tests {
 
     #[test]
     fn the_parameter_count_is_capped_at_one_hundred() {
-        let conditions = (0..3).map(|_| cond("name", "in", json!((0..40).map(|i| i.to_string()).collect::<Vec<_>>()))).collect();
+        let conditions =
+            (0..3).map(|n| cond("name", "in", json!((0..40).map(|i| format!("{n}-{i}")).collect::<Vec<_>>()))).collect();
         let q = CustomerQuery { conditions, ..Default::default() };
         assert_eq!(q.page_sql(None, 10, Plan::Candidates), Err(BuildError::TooManyParameters { count: 121 }));
     }
 
     #[test]
-    fn a_filter_at_the_limit_builds() {
+    fn a_filter_at_the_limit_builds_in_every_form() {
         let conditions = vec![
-            cond("name", "in", json!((0..49).map(|i| i.to_string()).collect::<Vec<_>>())),
-            cond("company", "in", json!((0..48).map(|i| i.to_string()).collect::<Vec<_>>())),
+            cond("name", "in", json!((0..49).map(|i| format!("n{i}")).collect::<Vec<_>>())),
+            cond("company", "in", json!((0..48).map(|i| format!("c{i}")).collect::<Vec<_>>())),
         ];
         let q = CustomerQuery { conditions, ..Default::default() };
-        let sql = q.page_sql(Some(&After { key: "k".into(), id: "i".into() }), 10, Plan::Candidates).unwrap();
+        let after = After { key: "k".into(), id: "i".into() };
+        let sql = q.page_sql(Some(&after), 10, Plan::Candidates).unwrap();
         assert_eq!(sql.binds.len(), 100);
+        assert!(q.planned_sql(Some(&after), 10, 200, 5000).is_err(), "the probe's cap, the window's offset and 0 add three");
     }
 
     #[test]
