@@ -20,7 +20,7 @@ impl Role {
     pub const ALL: [&'static str; 5] = ["owner", "admin", "editor", "viewer", "auditor"];
 
     pub fn parse(s: &str) -> Option<Role> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        [Role::Owner, Role::Admin, Role::Editor, Role::Viewer, Role::Auditor].into_iter().find(|r| r.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -158,6 +158,14 @@ pub fn owners_from(var: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_role_name_parses_to_the_role_spelled_so() {
+        for name in Role::ALL {
+            assert_eq!(Role::parse(name).map(Role::as_str), Some(name));
+        }
+        assert_eq!(Role::parse("Owner"), None);
+    }
 
     fn admin(role: Role, disabled: bool) -> Admin {
         Admin { id: "a".into(), email: "o@x.com".into(), role, disabled, created_at: "t".into(), last_seen_at: None }

@@ -42,7 +42,7 @@ impl Kind {
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        [Kind::Registered, Kind::Visitor].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -59,7 +59,8 @@ impl Source {
         }
     }
     pub fn parse(s: &str) -> Option<Source> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        use Source::*;
+        [Admin, Import, MeetingLink, Form, Chat, ConferenceRoom].into_iter().find(|v| v.as_str() == s)
     }
 }
 
@@ -551,6 +552,18 @@ impl CustomerPatch {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_kind_and_source_name_parses_to_the_variant_spelled_so() {
+        for name in Kind::ALL {
+            assert_eq!(Kind::parse(name).map(Kind::as_str), Some(name));
+        }
+        for name in Source::ALL {
+            assert_eq!(Source::parse(name).map(Source::as_str), Some(name));
+        }
+        assert_eq!(Kind::parse("Visitor"), None);
+        assert_eq!(Source::parse("web"), None);
+    }
 
     fn fields_of(errors: Vec<FieldError>) -> Vec<(String, String)> {
         errors.into_iter().map(|e| (e.field, e.code)).collect()

@@ -24,7 +24,8 @@ impl InteractionType {
     pub const ALL: [&'static str; 4] = ["meeting_booked", "form_submitted", "chat_started", "conference_joined"];
 
     pub fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        use InteractionType::*;
+        [MeetingBooked, FormSubmitted, ChatStarted, ConferenceJoined].into_iter().find(|v| v.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -175,6 +176,14 @@ impl PublicInteraction {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_type_name_parses_to_the_type_spelled_so() {
+        for name in InteractionType::ALL {
+            assert_eq!(InteractionType::parse(name).map(InteractionType::as_str), Some(name));
+        }
+        assert_eq!(InteractionType::parse("meeting"), None);
+    }
 
     fn codes(body: Value) -> Vec<(String, String)> {
         PublicInteraction::parse(&body).unwrap_err().into_iter().map(|e| (e.field, e.code)).collect()
