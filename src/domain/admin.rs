@@ -1,12 +1,12 @@
 //! People who sign in through Cloudflare Access, and what each role may do.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::email::Email;
 use super::permission::Permission::{self, *};
 use super::validation::{finish, not_accepted, object, FieldError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Owner,

@@ -2,7 +2,7 @@
 //! for adding and changing one. A contact's email is required and unique per customer,
 //! case-insensitively. A contact starts `pending` and becomes `active` only through its activation
 //! link (`domain::activation`); an admin can disable it and enable it again.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::email::Email;
@@ -13,7 +13,7 @@ pub const MAX_NAME_LEN: usize = 200;
 
 const READ_ONLY: [&str; 5] = ["id", "customer_id", "created_at", "updated_at", "activated_at"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactStatus {
     /// Never activated: waiting for the person to open an activation link.

@@ -1,5 +1,5 @@
 //! What an outside person did on a public page, as the public endpoint accepts it.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::customer::Source;
@@ -11,7 +11,7 @@ use super::validation::{not_accepted, object, FieldError};
 pub const MAX_DETAILS_BYTES: usize = 4096;
 pub const MAX_RESOURCE_ID_LEN: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionType {
     MeetingBooked,

@@ -1,7 +1,7 @@
 //! The customer query: what selects customers for the list, the filter body, bulk delete and
 //! export. Built from requests by `domain::filter`, checked here against the allow-lists and the
 //! customer rules, and compiled to SQL by `storage::query`.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::customer::{is_valid_attribute_key, Kind, Source, MAX_ATTRIBUTE_VALUE_LEN};
 use super::time::parse_time;
@@ -133,7 +133,7 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Eq,

@@ -1,8 +1,9 @@
 //! Audit rows are built as statements so each can ride in the same D1 batch as its change.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{all, read_each};
 use super::query::Scalar;
 use super::{statement, DbResult};
 
@@ -77,7 +78,7 @@ pub fn insert_per_customer(
     )
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct AuditRow {
     pub id: String,
     pub at: String,
@@ -134,5 +135,17 @@ pub async fn page(db: &D1Database, f: &AuditFilter<'_>, limit: usize) -> DbResul
         clauses.join(" AND "),
         b.len()
     );
-    Ok(statement(db, &sql, &b)?.all().await?.results::<AuditRow>()?)
+    let rows = all(&statement(db, &sql, &b)?).await?;
+    read_each(rows, |r| AuditRow {
+        id: r.text("id"),
+        at: r.text("at"),
+        actor: r.text("actor"),
+        action: r.text("action"),
+        target_type: r.text("target_type"),
+        target_id: r.opt_text("target_id"),
+        request_id: r.text("request_id"),
+        changed_fields: r.text("changed_fields"),
+        outcome: r.text("outcome"),
+        details: r.text("details"),
+    })
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
+pub mod d1;
 pub mod groups;
 pub mod idempotency;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod tree;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+pub use d1::{batch, StatementResult};
 use query::Scalar;
 
 /// A D1 failure, kept as text because that is all D1 reports.
@@ -115,22 +117,11 @@ impl From<worker::Error> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
-/// D1 hands every number over as a JS double; a count is read through this so the answers
-/// show it as the whole number it is (`1`, never `1.0`).
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = <f64 as serde::Deserialize>::deserialize(d)?;
-    Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
-}
-
-pub fn rows_changed(result: &worker::D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
-}
-
 /// Runs a change and its audit row in one batch (one transaction); returns the rows the
 /// change touched.
 pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit: D1PreparedStatement) -> DbResult<usize> {
-    let results = db.batch(vec![change, audit]).await?;
-    Ok(results.first().map(rows_changed).unwrap_or(0))
+    let results = batch(db, vec![change, audit]).await?;
+    Ok(results.first().map_or(0, StatementResult::changes))
 }
 
 fn to_js(v: &Scalar) -> JsValue {
