@@ -7,8 +7,8 @@ use worker::Response;
 
 use super::audit_entry;
 use super::customers::{customer_answer, load};
-use crate::domain::time;
 use crate::domain::validation::{object, Errors};
+use crate::domain::{id, time};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::Ctx;
 use crate::storage::{audit, batch, tree};
@@ -66,7 +66,7 @@ fn customer_id(body: &Value) -> Result<String, Vec<crate::domain::validation::Fi
     let mut id = None;
     for (key, value) in map {
         match (key.as_str(), value) {
-            ("customer_id", Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => id = Some(s.to_ascii_lowercase()),
+            ("customer_id", Value::String(s)) if id::is_uuid(s) => id = Some(s.to_ascii_lowercase()),
             ("customer_id", _) => errors.push("customer_id", "invalid", "customer_id must be a customer id"),
             (other, _) => errors.0.push(crate::domain::validation::not_accepted(other, &[])),
         }

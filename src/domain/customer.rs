@@ -140,7 +140,7 @@ const READ_ONLY: [&str; 11] = [
 fn parent_ref(errors: &mut Errors, value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => Some(s.to_ascii_lowercase()),
+        Value::String(s) if super::id::is_uuid(s) => Some(s.to_ascii_lowercase()),
         Value::String(_) => {
             errors.push("parent_id", super::hierarchy::CODE, "parent_id must be a customer id or null");
             None
