@@ -4,6 +4,7 @@ use worker::Response;
 
 use crate::domain::cursor::{self, Page};
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::json;
 use crate::domain::time::parse_time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
@@ -34,8 +35,8 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
         json!({
             "id": r.id, "at": r.at, "actor": r.actor, "action": r.action, "target_type": r.target_type,
             "target_id": r.target_id, "request_id": r.request_id, "outcome": r.outcome,
-            "changed_fields": serde_json::from_str::<Value>(&r.changed_fields).unwrap_or(json!([])),
-            "details": serde_json::from_str::<Value>(&r.details).unwrap_or(json!({})),
+            "changed_fields": json::parse::<Value>(&r.changed_fields).unwrap_or(json!([])),
+            "details": json::parse::<Value>(&r.details).unwrap_or(json!({})),
         })
     });
     Answer::json(200, &page)?.into_response()

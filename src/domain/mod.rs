@@ -18,6 +18,7 @@ pub mod hierarchy;
 pub mod id;
 pub mod import;
 pub mod interaction;
+pub mod json;
 pub mod merge;
 pub mod permission;
 pub mod query;

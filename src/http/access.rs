@@ -85,7 +85,8 @@ async fn fetch_keys(team_domain: &str) -> Result<Vec<(String, CryptoKey)>, Refus
     if resp.status_code() != 200 {
         return Err(Refusal::KeysUnavailable(format!("certs answered {}", resp.status_code())));
     }
-    let body: Value = resp.json().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    let bytes = resp.bytes().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
     let subtle = subtle()?;
     let mut keys = Vec::new();
     for jwk in body["keys"].as_array().into_iter().flatten() {

@@ -5,6 +5,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::d1::{all, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::json;
 use crate::domain::permission::Permission;
 
 #[derive(Debug, Serialize)]
@@ -21,7 +22,7 @@ pub struct KeyRow {
 impl KeyRow {
     /// The permissions the key holds; names no longer known are dropped rather than guessed.
     pub fn permissions(&self) -> Vec<Permission> {
-        let names: Vec<String> = serde_json::from_str(&self.permissions).unwrap_or_default();
+        let names: Vec<String> = json::parse(&self.permissions).unwrap_or_default();
         names.iter().filter_map(|n| Permission::parse(n)).collect()
     }
 }

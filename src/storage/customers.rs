@@ -7,13 +7,14 @@ use super::query::{BuildError, Builder, Plan, Scalar, Sql, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
 use crate::domain::handle::Handle;
+use crate::domain::json;
 use crate::domain::query::{After, CustomerQuery};
 
 /// A customer from a row of `CUSTOMER_COLUMNS` (with `children_count` where the query counts
 /// them): JSON columns arrive as text.
 pub fn customer(r: &Row) -> Customer {
-    let attributes: Map<String, Value> = serde_json::from_str(&r.text("attributes")).unwrap_or_default();
-    let mut group_ids: Vec<String> = r.opt_text("group_ids").and_then(|g| serde_json::from_str(&g).ok()).unwrap_or_default();
+    let attributes: Map<String, Value> = json::parse(&r.text("attributes")).unwrap_or_default();
+    let mut group_ids: Vec<String> = r.opt_text("group_ids").and_then(|g| json::parse(&g).ok()).unwrap_or_default();
     group_ids.sort();
     Customer {
         id: r.text("id"),

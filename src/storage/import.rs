@@ -14,6 +14,7 @@ use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
 use crate::domain::import::{Existing, RowGroups};
+use crate::domain::json;
 
 /// D1 takes at most 2 MB per bound value; stay well under it.
 const MAX_CHUNK_BYTES: usize = 1_500_000;
@@ -38,9 +39,9 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
                     phone: r.opt_text("phone"),
                     company: r.opt_text("company"),
                     notes: r.opt_text("notes"),
-                    attributes: serde_json::from_str(&r.text("attributes")).unwrap_or_default(),
+                    attributes: json::parse(&r.text("attributes")).unwrap_or_default(),
                 };
-                let group_ids = serde_json::from_str(&r.text("group_ids")).unwrap_or_default();
+                let group_ids = json::parse(&r.text("group_ids")).unwrap_or_default();
                 (r.text("email_normalized"), Existing { id: r.text("id"), fields, group_ids })
             })?;
             out.insert(email_normalized, existing);

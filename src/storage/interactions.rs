@@ -10,6 +10,7 @@ use super::{statement, DbError, DbResult};
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
 use crate::domain::interaction::{PublicInteraction, VisitorId};
+use crate::domain::json;
 
 /// Finds the live customer with the email or creates a visitor, in one statement guarded by the
 /// live-email unique index, so simultaneous first requests create exactly one customer. Only
@@ -277,7 +278,7 @@ pub async fn history(
         customer_id: r.text("customer_id"),
         kind: r.text("type"),
         resource_id: r.text("resource_id"),
-        details: serde_json::from_str(&r.text("details")).unwrap_or_default(),
+        details: json::parse(&r.text("details")).unwrap_or_default(),
         occurred_at: r.text("occurred_at"),
     })
 }
