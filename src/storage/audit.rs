@@ -6,6 +6,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::d1::{all, read_each};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::json;
 
 pub struct AuditEntry<'a> {
     pub actor: String,
@@ -78,6 +79,7 @@ pub fn insert_per_customer(
     )
 }
 
+/// An audit row as the log answers it: its JSON columns read into JSON.
 #[derive(Debug, Serialize)]
 pub struct AuditRow {
     pub id: String,
@@ -87,9 +89,9 @@ pub struct AuditRow {
     pub target_type: String,
     pub target_id: Option<String>,
     pub request_id: String,
-    pub changed_fields: String,
+    pub changed_fields: Value,
     pub outcome: String,
-    pub details: String,
+    pub details: Value,
 }
 
 /// What selects audit rows: each given field narrows the page.
@@ -144,8 +146,8 @@ pub async fn page(db: &D1Database, f: &AuditFilter<'_>, limit: usize) -> DbResul
         target_type: r.text("target_type"),
         target_id: r.opt_text("target_id"),
         request_id: r.text("request_id"),
-        changed_fields: r.text("changed_fields"),
+        changed_fields: json::parse(&r.text("changed_fields")).unwrap_or(Value::Array(vec![])),
         outcome: r.text("outcome"),
-        details: r.text("details"),
+        details: json::parse(&r.text("details")).unwrap_or(Value::Object(Default::default())),
     })
 }
