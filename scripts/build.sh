@@ -8,8 +8,11 @@ node console/build.mjs
 # shellcheck disable=SC2086
 worker-build --release . $BUILD_STD_ARGS
 # worker-build keeps the wasm name section (about 160 KB) for stack traces; production does not
-# need it. Same feature set as worker-build's own wasm-opt run. worker-build's single -Oz leaves
-# some work: running -Oz again until nothing changes (--converge) saves about 2 KiB gzipped.
-wasm-opt build/index_bg.wasm -o build/index_bg.wasm -Oz --converge --strip-debug --strip-producers \
+# need it (CUSTOMERS_KEEP_NAMES=1 keeps it, for `twiggy top build/index_bg.wasm`; the size check
+# then fails). Same feature set as worker-build's own wasm-opt run. worker-build's single -Oz
+# leaves some work: running -Oz again until nothing changes (--converge) saves about 2 KiB gzipped.
+names="--strip-debug"
+if [ -n "${CUSTOMERS_KEEP_NAMES:-}" ]; then names="-g"; fi
+wasm-opt build/index_bg.wasm -o build/index_bg.wasm -Oz --converge "$names" --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
   --enable-multivalue --enable-reference-types --enable-exception-handling

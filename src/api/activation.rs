@@ -14,7 +14,7 @@ use crate::domain::contact::{ContactStatus, NoLink};
 use crate::domain::time::format_ms;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::{activation, audit, rows_changed};
+use crate::storage::{activation, audit, batch, StatementResult};
 
 /// The address the token is appended to, e.g. `https://portal.example/activate#token=`.
 const URL_BASE: &str = "ACTIVATION_URL_BASE";
@@ -46,14 +46,16 @@ pub async fn issue(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let mut entry = audit_entry(cx, "contact.issue_activation_link", "contact", Some(&contact.id), vec![]);
     entry.details = json!({ "customer_id": customer.id, "expires_at": expires });
-    let results = db
-        .batch(vec![
+    let results = batch(
+        &db,
+        vec![
             activation::revoke_for_new_link(&db, &customer.id, &contact.id, &now)?,
             activation::insert(&db, &customer.id, &contact.id, &token_hash(&token), &now, &expires)?,
             audit::insert_if_changed(&db, &entry, &now)?,
-        ])
-        .await?;
-    if results.get(1).map(rows_changed).unwrap_or(0) == 0 {
+        ],
+    )
+    .await?;
+    if results.get(1).map_or(0, StatementResult::changes) == 0 {
         // The contact or its customer changed since they were read: say what they are now.
         let customer = load_live_customer(cx).await?;
         load_contact(cx, &customer.id).await?.status.may_get_link().map_err(refused)?;
@@ -76,15 +78,17 @@ pub async fn activate(cx: &mut Ctx) -> ApiResult<Response> {
     link.stored().check(&now).map_err(|_| ApiError::LinkExpired)?;
     let mut entry = audit_entry(cx, "contact.activate", "contact", Some(&link.contact_id), vec!["status", "activated_at"]);
     entry.details = json!({ "customer_id": link.customer_id });
-    let results = db
-        .batch(vec![
+    let results = batch(
+        &db,
+        vec![
             activation::mark_used(&db, &hash, &now)?,
             activation::activate_contact(&db, &hash, &now)?,
             audit::insert_if_changed(&db, &entry, &now)?,
-        ])
-        .await?;
+        ],
+    )
+    .await?;
     // Another request with the same token (or a disabling) got there first.
-    if results.first().map(rows_changed).unwrap_or(0) == 0 {
+    if results.first().map_or(0, StatementResult::changes) == 0 {
         return Err(ApiError::LinkExpired);
     }
     Answer::json(200, &json!({ "status": ContactStatus::Active.as_str() }))?.into_response()

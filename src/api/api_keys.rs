@@ -4,7 +4,7 @@ use worker::Response;
 
 use super::audit_entry;
 use crate::domain::api_key::{secret_from_bytes, shown_prefix, NewApiKey};
-use crate::domain::time;
+use crate::domain::{json, time};
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
@@ -15,7 +15,7 @@ use crate::storage::run_with_audit;
 fn public_view(row: &KeyRow) -> Value {
     json!({
         "id": row.id, "name": row.name, "prefix": row.prefix,
-        "permissions": serde_json::from_str::<Value>(&row.permissions).unwrap_or(json!([])),
+        "permissions": json::parse::<Value>(&row.permissions).unwrap_or(json!([])),
         "created_at": row.created_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
     })
 }

@@ -12,7 +12,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::contacts;
-use crate::storage::{activation, rows_changed, run_with_audit};
+use crate::storage::{activation, batch, run_with_audit, StatementResult};
 
 async fn load_customer(cx: &Ctx) -> ApiResult<Customer> {
     super::customers::load(cx, cx.param("id")).await
@@ -113,13 +113,13 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let mut entry = audit_entry(cx, "contact.update", "contact", Some(&current.id), changed);
     entry.details = json!({ "customer_id": customer.id });
-    let mut batch =
+    let mut statements =
         vec![contacts::update(&db, &customer.id, &current.id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?];
     // A link sent to the old address, or to someone being turned off, must not work any more.
     if change.revokes_links() {
-        batch.push(activation::revoke_open(&db, &customer.id, &current.id, &now)?);
+        statements.push(activation::revoke_open(&db, &customer.id, &current.id, &now)?);
     }
-    let updated = db.batch(batch).await?.first().map(rows_changed).unwrap_or(0);
+    let updated = batch(&db, statements).await?.first().map_or(0, StatementResult::changes);
     if updated == 0 {
         return Err(explain_no_change(cx, true).await);
     }

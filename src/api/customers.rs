@@ -17,8 +17,8 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage::run_with_audit;
 use crate::storage::tree::{self, Member};
+use crate::storage::{batch, run_with_audit};
 
 /// A single-customer answer always carries its version as the ETag.
 pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
@@ -279,10 +279,13 @@ async fn soft_delete_all(db: &D1Database, live: &[String], each: &audit::AuditEn
         return Ok(());
     }
     let now = time::now();
-    db.batch(vec![
-        audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
-        customers::soft_delete_many(db, live, &now)?,
-    ])
+    batch(
+        db,
+        vec![
+            audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
+            customers::soft_delete_many(db, live, &now)?,
+        ],
+    )
     .await?;
     Ok(())
 }
@@ -344,14 +347,14 @@ pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let each = audit_entry(cx, "customer.restore", "customer", None, vec!["deleted_at"]);
     let everyone: Vec<String> = levels.iter().flatten().cloned().collect();
-    let mut batch = Vec::with_capacity(levels.len() + 1);
+    let mut statements = Vec::with_capacity(levels.len() + 1);
     for level in &levels {
-        batch.push(tree::restore_many(&db, level, &now)?);
+        statements.push(tree::restore_many(&db, level, &now)?);
     }
-    batch.push(audit::insert_per_customer(&db, &each, &audit_targets(&everyone)?, true, &now)?);
-    if let Err(e) = db.batch(batch).await {
+    statements.push(audit::insert_per_customer(&db, &each, &audit_targets(&everyone)?, true, &now)?);
+    if let Err(e) = batch(&db, statements).await {
         let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
-        return Err(exists_or(&db, normalized.as_deref(), e.into()).await);
+        return Err(exists_or(&db, normalized.as_deref(), e).await);
     }
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
@@ -392,9 +395,9 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
         Some(&id),
         vec!["name", "email", "phone", "company", "notes", "attributes"],
     );
-    let mut batch = customers::redact(&db, &id, &now)?;
-    batch.push(audit::insert(&db, &entry, &now)?);
-    db.batch(batch).await?;
+    let mut statements = customers::redact(&db, &id, &now)?;
+    statements.push(audit::insert(&db, &entry, &now)?);
+    batch(&db, statements).await?;
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
@@ -482,11 +485,14 @@ async fn bulk_soft_delete(cx: &Ctx, db: &D1Database, live: &[String]) -> ApiResu
     let each = audit_entry(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
     let mut summary = audit_entry(cx, "customer.bulk_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": live.len() });
-    db.batch(vec![
-        audit::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
-        customers::soft_delete_many(db, live, &now)?,
-        audit::insert(db, &summary, &now)?,
-    ])
+    batch(
+        db,
+        vec![
+            audit::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
+            customers::soft_delete_many(db, live, &now)?,
+            audit::insert(db, &summary, &now)?,
+        ],
+    )
     .await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` for POST endpoints: the same key and body within 24 h replays the first
 //! answer; the same key with another body is refused; a key still running is refused (409).
 
-use crate::domain::time;
+use crate::domain::{json, time};
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
@@ -33,7 +33,7 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
         Claim::Taken(stored) => match (stored.status, stored.response) {
             (Some(status), Some(response)) => {
                 let mut headers: Vec<(String, String)> =
-                    stored.headers.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+                    stored.headers.as_deref().and_then(|h| json::parse(h).ok()).unwrap_or_default();
                 headers.push(("Idempotent-Replayed".into(), "true".into()));
                 Ok(Start::Replay(Answer { status: status as u16, body: response, headers }))
             }

@@ -15,9 +15,9 @@ use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
+use crate::storage;
 use crate::storage::audit;
 use crate::storage::customers;
-use crate::storage::{self, DbError};
 
 pub const DEFAULT_MAX_ROWS: usize = 10_000;
 const EXPORT_PAGE: usize = 1000;
@@ -172,17 +172,17 @@ async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mod
         .zip(group_ids.chunks(2))
         .map(|(name, ids)| storage::import::NewGroupRow(&ids[0], name, &ids[1]))
         .collect();
-    let mut batch = storage::import::create_groups(db, &new_groups, &by)?;
-    let group_statements = batch.len();
-    batch.extend(storage::import::inserts(db, rows(true), &by)?);
-    batch.extend(storage::import::updates(db, rows(false), &by)?);
+    let mut statements = storage::import::create_groups(db, &new_groups, &by)?;
+    let group_statements = statements.len();
+    statements.extend(storage::import::inserts(db, rows(true), &by)?);
+    statements.extend(storage::import::updates(db, rows(false), &by)?);
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
         "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
         "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_ascii_lowercase(),
     });
-    batch.push(audit::insert(db, &summary, &now)?);
-    match db.batch(batch).await.map_err(DbError::from) {
+    statements.push(audit::insert(db, &summary, &now)?);
+    match storage::batch(db, statements).await {
         Ok(results) => Ok(storage::import::created_group_names(&results, group_statements)),
         Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {
             code: "customer_exists",
@@ -256,7 +256,7 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
     // Parameter names only: a search term may be personal data.
     entry.details = json!({ "format": "csv", "parameters": names });
-    audit::insert(&db, &entry, &now)?.run().await.map_err(|e| ApiError::from(crate::storage::DbError::from(e)))?;
+    storage::d1::run(&audit::insert(&db, &entry, &now)?).await?;
 
     let state = ExportState {
         db,

@@ -28,17 +28,31 @@ pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
             return Ok(());
         }
     };
-    match limiter.limit(client).await {
-        Ok(outcome) if !outcome.success => {
+    match allowed(&limiter, &client).await {
+        Ok(false) => {
             let retry = cx.var("PUBLIC_RATE_LIMIT_RETRY_AFTER").and_then(|v| v.parse().ok()).unwrap_or(60);
             Err(ApiError::RateLimited { retry_after_secs: retry })
         }
-        Ok(_) => Ok(()),
+        Ok(true) => Ok(()),
         Err(e) => {
             worker::console_warn!("rate limiter failed: {e}");
             Ok(())
         }
     }
+}
+
+/// Whether the binding lets `key` go on: its JS API as it stands (`limit({ key })` answers
+/// `{ success }`), since worker-rs's wrapper brings serde_wasm_bindgen into the wasm for this
+/// one call.
+async fn allowed(limiter: &worker::RateLimiter, key: &str) -> worker::Result<bool> {
+    use worker::js_sys::{Object, Reflect};
+    use worker::wasm_bindgen::{JsCast, JsValue};
+    let options = Object::new();
+    Reflect::set(&options, &"key".into(), &key.into())?;
+    let sys: &worker::worker_sys::RateLimiter = AsRef::<JsValue>::as_ref(limiter).unchecked_ref();
+    let outcome = worker::wasm_bindgen_futures::JsFuture::from(sys.limit(options)?).await?;
+    let success = Reflect::get(&outcome, &"success".into())?.as_bool();
+    success.ok_or_else(|| worker::Error::RustError("the limiter answered without `success`".into()))
 }
 
 pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {

@@ -10,8 +10,8 @@ use crate::domain::customer::Customer;
 use crate::domain::hierarchy::{self, MAX_DEPTH};
 use crate::domain::merge::{plan, Fill, MergeRefusal, MergeRequest};
 use crate::domain::permission::Permission;
-use crate::domain::time;
 use crate::domain::validation::FieldError;
+use crate::domain::{id, time};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::merge::{self, MergeCounts};
@@ -29,7 +29,7 @@ pub async fn merge(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let mut sources = Vec::with_capacity(request.source_ids.len());
     for source in &request.source_ids {
-        let found = if uuid::Uuid::parse_str(source).is_ok() { customers::get(&db, source).await? } else { None };
+        let found = if id::is_uuid(source) { customers::get(&db, source).await? } else { None };
         sources.push((source.clone(), found));
     }
     let fill = plan(&target, &sources).map_err(|r| match r {

@@ -49,7 +49,11 @@ pub fn audit_entry<'a>(
 /// `id` if it can name a row, else 404 naming `what`: a path segment that is no uuid names
 /// nothing, so D1 is not asked.
 pub fn uuid_or_404(id: &str, what: &'static str) -> ApiResult<()> {
-    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::NotFound(what))
+    if id::is_uuid(id) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(what))
+    }
 }
 
 /// A fresh UUID v7: time-ordered, so new rows sort after older ones.

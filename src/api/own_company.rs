@@ -7,11 +7,11 @@ use worker::Response;
 
 use super::audit_entry;
 use super::customers::{customer_answer, load};
-use crate::domain::time;
 use crate::domain::validation::{object, Errors};
+use crate::domain::{id, time};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::Ctx;
-use crate::storage::{audit, tree};
+use crate::storage::{audit, batch, tree};
 
 pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
     let own = tree::own_company(&cx.db()?).await?.ok_or(ApiError::NotFound("own company"))?;
@@ -31,20 +31,20 @@ pub async fn set(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let db = cx.db()?;
     let now = time::now();
-    let mut batch = vec![];
+    let mut statements = vec![];
     if let Some(before) = tree::own_company(&db).await? {
         let mut entry = audit_entry(cx, "customer.own_company_unset", "customer", Some(&before.id), vec!["own_company"]);
         entry.details = json!({ "replaced_by": id });
-        batch.push(audit::insert(&db, &entry, &now)?);
+        statements.push(audit::insert(&db, &entry, &now)?);
     }
-    batch.push(tree::unmark_own_company(&db, Some(&id), &now)?);
-    batch.push(tree::mark_own_company(&db, &id, &now)?);
-    batch.push(audit::insert(
+    statements.push(tree::unmark_own_company(&db, Some(&id), &now)?);
+    statements.push(tree::mark_own_company(&db, &id, &now)?);
+    statements.push(audit::insert(
         &db,
         &audit_entry(cx, "customer.own_company_set", "customer", Some(&id), vec!["own_company"]),
         &now,
     )?);
-    db.batch(batch).await?;
+    batch(&db, statements).await?;
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }
 
@@ -56,7 +56,7 @@ pub async fn unset(cx: &mut Ctx) -> ApiResult<Response> {
     };
     let now = time::now();
     let entry = audit_entry(cx, "customer.own_company_unset", "customer", Some(&before.id), vec!["own_company"]);
-    db.batch(vec![audit::insert(&db, &entry, &now)?, tree::unmark_own_company(&db, None, &now)?]).await?;
+    batch(&db, vec![audit::insert(&db, &entry, &now)?, tree::unmark_own_company(&db, None, &now)?]).await?;
     customer_answer(200, &load(cx, &before.id).await?)?.into_response()
 }
 
@@ -66,7 +66,7 @@ fn customer_id(body: &Value) -> Result<String, Vec<crate::domain::validation::Fi
     let mut id = None;
     for (key, value) in map {
         match (key.as_str(), value) {
-            ("customer_id", Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => id = Some(s.to_ascii_lowercase()),
+            ("customer_id", Value::String(s)) if id::is_uuid(s) => id = Some(s.to_ascii_lowercase()),
             ("customer_id", _) => errors.push("customer_id", "invalid", "customer_id must be a customer id"),
             (other, _) => errors.0.push(crate::domain::validation::not_accepted(other, &[])),
         }

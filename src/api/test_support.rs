@@ -39,7 +39,7 @@ pub async fn panic(cx: &mut Ctx) -> ApiResult<Response> {
 pub async fn database_error(cx: &mut Ctx) -> ApiResult<Response> {
     enabled(cx)?;
     let db = cx.db()?;
-    db.prepare("SELECT * FROM no_such_table").all().await?;
+    crate::storage::d1::all(&db.prepare("SELECT * FROM no_such_table")).await?;
     Err(ApiError::Internal("unreachable".into()))
 }
 

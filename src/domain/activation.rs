@@ -1,10 +1,9 @@
 //! Activation links for customer users (contacts): the secret token, what is stored of it, how
 //! long a link lives and when a stored link still activates its contact.
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::base64url;
 use super::contact::ContactStatus;
 use super::time::format_ms;
 use super::validation::{not_accepted, object, FieldError};
@@ -17,7 +16,7 @@ pub const LIFETIME_HOURS: i64 = 72;
 
 /// The token as the link carries it.
 pub fn token_from_bytes(bytes: &[u8; TOKEN_BYTES]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(bytes)
 }
 
 /// What is stored of a token: its SHA-256 in lower-case hex. A database reader cannot turn it
@@ -131,7 +130,7 @@ mod tests {
         assert_eq!(t.len(), TOKEN_LEN);
         assert!(t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{t}");
         assert!(!t.contains('='), "no padding");
-        assert_eq!(URL_SAFE_NO_PAD.decode(&t).unwrap(), vec![0xfb; TOKEN_BYTES]);
+        assert_eq!(base64url::decode(&t).unwrap(), vec![0xfb; TOKEN_BYTES]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The customer and the rules for creating and changing one.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::email::Email;
@@ -15,14 +15,14 @@ pub const MAX_ATTRIBUTE_KEY_LEN: usize = 64;
 pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 1_000;
 pub const REDACTED: &str = "[redacted]";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Registered,
     Visitor,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Admin,
@@ -42,7 +42,7 @@ impl Kind {
         }
     }
     pub fn parse(s: &str) -> Option<Kind> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        [Kind::Registered, Kind::Visitor].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -59,12 +59,13 @@ impl Source {
         }
     }
     pub fn parse(s: &str) -> Option<Source> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        use Source::*;
+        [Admin, Import, MeetingLink, Form, Chat, ConferenceRoom].into_iter().find(|v| v.as_str() == s)
     }
 }
 
 /// A customer as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
     pub id: String,
     pub name: Option<String>,
@@ -139,7 +140,7 @@ const READ_ONLY: [&str; 11] = [
 fn parent_ref(errors: &mut Errors, value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => Some(s.to_ascii_lowercase()),
+        Value::String(s) if super::id::is_uuid(s) => Some(s.to_ascii_lowercase()),
         Value::String(_) => {
             errors.push("parent_id", super::hierarchy::CODE, "parent_id must be a customer id or null");
             None
@@ -551,6 +552,18 @@ impl CustomerPatch {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_kind_and_source_name_parses_to_the_variant_spelled_so() {
+        for name in Kind::ALL {
+            assert_eq!(Kind::parse(name).map(Kind::as_str), Some(name));
+        }
+        for name in Source::ALL {
+            assert_eq!(Source::parse(name).map(Source::as_str), Some(name));
+        }
+        assert_eq!(Kind::parse("Visitor"), None);
+        assert_eq!(Source::parse("web"), None);
+    }
 
     fn fields_of(errors: Vec<FieldError>) -> Vec<(String, String)> {
         errors.into_iter().map(|e| (e.field, e.code)).collect()

@@ -100,7 +100,7 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
             // Direct sub-customers of one customer, or `none`: the top level.
             "parent_id" => match value.trim() {
                 "none" => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
-                id if uuid::Uuid::parse_str(id).is_ok() => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
+                id if super::id::is_uuid(id) => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
                 _ => return Err(bad("parent_id", "must be a customer id or none")),
             },
             "handle" => {
@@ -199,9 +199,7 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
             },
             "parent_id" => match value.as_str().map(str::trim) {
                 Some("none") => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
-                Some(id) if uuid::Uuid::parse_str(id).is_ok() => {
-                    query.required.push(eq(Field::ParentId, id.to_ascii_lowercase()))
-                }
+                Some(id) if super::id::is_uuid(id) => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
                 _ => errors.push(path("parent_id"), "invalid", "parent_id must be a customer id or \"none\""),
             },
             "conditions" => match value.as_array() {

@@ -27,10 +27,57 @@ pub fn v7_ids(unix_millis: u64, random: &[u8]) -> impl Iterator<Item = String> +
     })
 }
 
+/// Whether `s` spells a UUID in a form the `uuid` crate reads: 32 hex digits, the hyphenated
+/// 8-4-4-4-12, that in braces, or a `urn:uuid:` URN. Checked here rather than by the crate's
+/// parser, which the wasm would carry only for this yes or no.
+pub fn is_uuid(s: &str) -> bool {
+    let hyphenated = |b: &[u8]| {
+        b.len() == 36
+            && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+    };
+    let b = s.as_bytes();
+    match b.len() {
+        32 => b.iter().all(u8::is_ascii_hexdigit),
+        36 => hyphenated(b),
+        38 => b[0] == b'{' && b[37] == b'}' && hyphenated(&b[1..37]),
+        45 => b[..9].eq_ignore_ascii_case(b"urn:uuid:") && hyphenated(&b[9..]),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use uuid::Uuid;
+
+    #[test]
+    fn every_form_the_uuid_crate_reads_is_a_uuid() {
+        let id = "0193aaaa-0000-7000-8000-00000000000F";
+        for form in [id.to_string(), id.replace('-', ""), format!("{{{id}}}"), format!("URN:uuid:{id}")] {
+            assert!(is_uuid(&form), "{form}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not_a_uuid() {
+        for s in [
+            "",
+            "all",
+            "0193aaaa-0000-7000-8000-00000000000g",
+            "0193aaaa00007000-8000-0000-00000000000f",
+            "{0193aaaa-0000-7000-8000-00000000000f",
+        ] {
+            assert!(!is_uuid(s), "{s}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn is_uuid_agrees_with_the_uuid_crate(s in "[0-9a-fA-F{}-]{30,40}|(urn:uuid:|\\{)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-g]{4}-[0-9a-f]{12}\\}?") {
+            prop_assert_eq!(is_uuid(&s), Uuid::parse_str(&s).is_ok());
+        }
+    }
 
     fn ids(n: usize) -> Vec<String> {
         let random: Vec<u8> = (0..n * RANDOM_BYTES_PER_ID).map(|i| (i * 37 % 251) as u8).collect();

@@ -1,5 +1,5 @@
 //! What an outside person did on a public page, as the public endpoint accepts it.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::customer::Source;
@@ -11,7 +11,7 @@ use super::validation::{not_accepted, object, FieldError};
 pub const MAX_DETAILS_BYTES: usize = 4096;
 pub const MAX_RESOURCE_ID_LEN: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InteractionType {
     MeetingBooked,
@@ -24,7 +24,8 @@ impl InteractionType {
     pub const ALL: [&'static str; 4] = ["meeting_booked", "form_submitted", "chat_started", "conference_joined"];
 
     pub fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(Value::String(s.to_string())).ok()
+        use InteractionType::*;
+        [MeetingBooked, FormSubmitted, ChatStarted, ConferenceJoined].into_iter().find(|v| v.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -175,6 +176,14 @@ impl PublicInteraction {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_type_name_parses_to_the_type_spelled_so() {
+        for name in InteractionType::ALL {
+            assert_eq!(InteractionType::parse(name).map(InteractionType::as_str), Some(name));
+        }
+        assert_eq!(InteractionType::parse("meeting"), None);
+    }
 
     fn codes(body: Value) -> Vec<(String, String)> {
         PublicInteraction::parse(&body).unwrap_err().into_iter().map(|e| (e.field, e.code)).collect()

@@ -2,6 +2,7 @@
 pub mod activation;
 pub mod admin;
 pub mod api_key;
+pub mod base64url;
 pub mod bulk;
 pub mod contact;
 pub mod csv_export;
@@ -18,6 +19,7 @@ pub mod hierarchy;
 pub mod id;
 pub mod import;
 pub mod interaction;
+pub mod json;
 pub mod merge;
 pub mod permission;
 pub mod query;

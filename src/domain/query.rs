@@ -1,7 +1,7 @@
 //! The customer query: what selects customers for the list, the filter body, bulk delete and
 //! export. Built from requests by `domain::filter`, checked here against the allow-lists and the
 //! customer rules, and compiled to SQL by `storage::query`.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::customer::{is_valid_attribute_key, Kind, Source, MAX_ATTRIBUTE_VALUE_LEN};
 use super::time::parse_time;
@@ -133,7 +133,7 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     Eq,
@@ -153,7 +153,22 @@ pub enum Op {
 impl Op {
     pub const ALLOWED: &'static str = "eq, neq, contains, starts_with, ends_with, in, gt, gte, lt, lte, is_null, is_not_null";
     pub fn parse(s: &str) -> Option<Op> {
-        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+        use Op::*;
+        Some(match s {
+            "eq" => Eq,
+            "neq" => Neq,
+            "contains" => Contains,
+            "starts_with" => StartsWith,
+            "ends_with" => EndsWith,
+            "in" => In,
+            "gt" => Gt,
+            "gte" => Gte,
+            "lt" => Lt,
+            "lte" => Lte,
+            "is_null" => IsNull,
+            "is_not_null" => IsNotNull,
+            _ => return None,
+        })
     }
 }
 
@@ -276,6 +291,15 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_allowed_operator_parses_and_serialises_as_its_name() {
+        for name in Op::ALLOWED.split(", ") {
+            let op = Op::parse(name).unwrap_or_else(|| panic!("{name} does not parse"));
+            assert_eq!(serde_json::to_value(op).unwrap(), json!(name));
+        }
+        assert_eq!(Op::parse("like"), None);
+    }
 
     #[test]
     fn bad_operands_are_explained() {

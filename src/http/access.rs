@@ -28,9 +28,16 @@ impl Settings {
         Some(Settings {
             team_domain,
             audience: var("ACCESS_AUD").unwrap_or_default(),
-            refetch_ms: var("ACCESS_CERTS_REFETCH_SECS").and_then(|v| v.parse::<f64>().ok()).unwrap_or(60.0) * 1000.0,
+            refetch_ms: var("ACCESS_CERTS_REFETCH_SECS").and_then(|v| seconds(&v)).unwrap_or(60.0) * 1000.0,
         })
     }
+}
+
+/// A number of seconds as the runtime's `Number()` reads it, which spares the wasm Rust's float
+/// parser (only this setting has a fractional number to read).
+fn seconds(text: &str) -> Option<f64> {
+    let number: js_sys::Number = text.parse().ok()?;
+    Some(number.value_of()).filter(|s| s.is_finite() && *s >= 0.0)
 }
 
 #[derive(Default)]
@@ -78,7 +85,8 @@ async fn fetch_keys(team_domain: &str) -> Result<Vec<(String, CryptoKey)>, Refus
     if resp.status_code() != 200 {
         return Err(Refusal::KeysUnavailable(format!("certs answered {}", resp.status_code())));
     }
-    let body: Value = resp.json().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    let bytes = resp.bytes().await.map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| Refusal::KeysUnavailable(e.to_string()))?;
     let subtle = subtle()?;
     let mut keys = Vec::new();
     for jwk in body["keys"].as_array().into_iter().flatten() {

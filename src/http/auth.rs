@@ -8,6 +8,7 @@ use super::Actor;
 use crate::domain::admin::owners_from;
 use crate::domain::api_key::looks_like_secret;
 use crate::domain::time;
+use crate::storage::d1::run;
 use crate::storage::{admins, api_keys};
 
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
@@ -41,7 +42,7 @@ pub async fn actor_for_admin(db: &D1Database, env: &worker::Env, email: &str) ->
     if admin.is_none() {
         let owners = env.var("ADMIN_OWNERS").map(|v| owners_from(&v.to_string())).unwrap_or_default();
         if owners.iter().any(|o| o == email) {
-            admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?.run().await?;
+            run(&admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?).await?;
             admin = admins::by_email(db, email).await?;
         }
     }

@@ -1,10 +1,10 @@
 //! Reading a Cloudflare Access token (a JWT) and checking everything about it but the signature,
 //! which `http::access` verifies with the runtime's WebCrypto. Pure, so every refusal is
 //! unit-tested: only RS256 is accepted (never `none`, never an HMAC keyed with a public key).
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::domain::base64url;
 
 /// Seconds of clock difference tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: f64 = 60.0;
@@ -61,7 +61,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 }
 
 fn part<T: for<'de> Deserialize<'de>>(b64: &str) -> Result<T, Refusal> {
-    let bytes = URL_SAFE_NO_PAD.decode(b64).map_err(|_| Refusal::Malformed)?;
+    let bytes = base64url::decode(b64).ok_or(Refusal::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| Refusal::Malformed)
 }
 
@@ -77,7 +77,7 @@ pub fn parse(token: &str) -> Result<Token<'_>, Refusal> {
     }
     let kid = header.kid.filter(|k| !k.is_empty()).ok_or(Refusal::NoKeyId)?;
     let claims: Claims = part(p)?;
-    let signature = URL_SAFE_NO_PAD.decode(s).map_err(|_| Refusal::Malformed)?;
+    let signature = base64url::decode(s).ok_or(Refusal::Malformed)?;
     Ok(Token { kid, claims, signed: &token[..h.len() + 1 + p.len()], signature })
 }
 
@@ -117,11 +117,11 @@ mod tests {
     use serde_json::json;
 
     fn b64(v: Value) -> String {
-        URL_SAFE_NO_PAD.encode(v.to_string())
+        base64url::encode(v.to_string().as_bytes())
     }
 
     fn token(header: Value, claims: Value) -> String {
-        format!("{}.{}.{}", b64(header), b64(claims), URL_SAFE_NO_PAD.encode(b"sig"))
+        format!("{}.{}.{}", b64(header), b64(claims), base64url::encode(b"sig"))
     }
 
     fn claims(now: f64) -> Value {

@@ -1,15 +1,15 @@
 //! SQL for contacts' activation links. Only the token's hash is ever bound or stored. Every write
 //! repeats its preconditions in its WHERE clause, so a batch that lost a race changes nothing.
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{first, read_one};
 use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::activation::StoredLink;
 use crate::domain::contact::ContactStatus;
 
 /// A link found by its token's hash, with what activation needs to know about its contact.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct LinkRow {
     pub contact_id: String,
     pub customer_id: String,
@@ -33,17 +33,20 @@ impl LinkRow {
 }
 
 pub async fn find(db: &D1Database, token_hash: &str) -> DbResult<Option<LinkRow>> {
-    let row = statement(
-        db,
-        "SELECT l.contact_id, c.customer_id, l.expires_at, l.used_at, l.revoked_at, c.status, \
+    let sql = "SELECT l.contact_id, c.customer_id, l.expires_at, l.used_at, l.revoked_at, c.status, \
          cu.deleted_at AS customer_deleted_at \
          FROM contact_activation_links l JOIN contacts c ON c.id = l.contact_id JOIN customers cu ON cu.id = c.customer_id \
-         WHERE l.token_hash = ?1",
-        &[Scalar::Text(token_hash.into())],
-    )?
-    .first(None)
-    .await?;
-    Ok(row)
+         WHERE l.token_hash = ?1";
+    let row = first(&statement(db, sql, &[Scalar::Text(token_hash.into())])?).await?;
+    read_one(row, |r| LinkRow {
+        contact_id: r.text("contact_id"),
+        customer_id: r.text("customer_id"),
+        expires_at: r.text("expires_at"),
+        used_at: r.opt_text("used_at"),
+        revoked_at: r.opt_text("revoked_at"),
+        status: r.parsed("status", ContactStatus::parse).unwrap_or(ContactStatus::Disabled),
+        customer_deleted_at: r.opt_text("customer_deleted_at"),
+    })
 }
 
 /// The contact may get a link: it is pending and its customer is live.

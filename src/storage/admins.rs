@@ -1,32 +1,21 @@
 //! SQL for admins. The last enabled owner is protected in the statements themselves, so two
 //! owners demoting each other at the same moment cannot leave none.
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{all, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::admin::{Admin, AdminPatch, Role};
 
-#[derive(Deserialize)]
-struct Row {
-    id: String,
-    email: String,
-    role: Role,
-    disabled: f64,
-    created_at: String,
-    last_seen_at: Option<String>,
-}
-
-impl Row {
-    fn into_admin(self) -> Admin {
-        Admin {
-            id: self.id,
-            email: self.email,
-            role: self.role,
-            disabled: self.disabled != 0.0,
-            created_at: self.created_at,
-            last_seen_at: self.last_seen_at,
-        }
+/// An admin from a row of `COLUMNS`.
+fn admin(r: &Row) -> Admin {
+    Admin {
+        id: r.text("id"),
+        email: r.text("email"),
+        role: r.parsed("role", Role::parse).unwrap_or(Role::Viewer),
+        disabled: r.flag("disabled"),
+        created_at: r.text("created_at"),
+        last_seen_at: r.opt_text("last_seen_at"),
     }
 }
 
@@ -37,21 +26,18 @@ const COLUMNS: &str = "id, email, role, disabled, created_at, last_seen_at";
 const ANOTHER_OWNER: &str = "EXISTS (SELECT 1 FROM admins o WHERE o.role = 'owner' AND o.disabled = 0 AND o.id <> admins.id)";
 
 pub async fn list(db: &D1Database) -> DbResult<Vec<Admin>> {
-    let rows =
-        statement(db, &format!("SELECT {COLUMNS} FROM admins ORDER BY email_normalized"), &[])?.all().await?.results::<Row>()?;
-    Ok(rows.into_iter().map(Row::into_admin).collect())
+    let rows = all(&statement(db, &format!("SELECT {COLUMNS} FROM admins ORDER BY email_normalized"), &[])?).await?;
+    read_each(rows, admin)
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Admin>> {
-    let row: Option<Row> =
-        statement(db, &format!("SELECT {COLUMNS} FROM admins WHERE id = ?1"), &[Scalar::Text(id.into())])?.first(None).await?;
-    Ok(row.map(Row::into_admin))
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE id = ?1");
+    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, admin)
 }
 
 pub async fn by_email(db: &D1Database, email_normalized: &str) -> DbResult<Option<Admin>> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE email_normalized = ?1");
-    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(email_normalized.into())])?.first(None).await?;
-    Ok(row.map(Row::into_admin))
+    read_one(first(&statement(db, &sql, &[Scalar::Text(email_normalized.into())])?).await?, admin)
 }
 
 pub fn insert(db: &D1Database, a: &Admin) -> DbResult<D1PreparedStatement> {
@@ -105,12 +91,11 @@ pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
 
 /// Marks a sign-in, at most once a minute per admin, so requests do not all write.
 pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> DbResult<()> {
-    statement(
+    run(&statement(
         db,
         "UPDATE admins SET last_seen_at = ?1 WHERE id = ?2 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
         &[Scalar::Text(now.into()), Scalar::Text(id.into()), Scalar::Text(stale_before.into())],
-    )?
-    .run()
+    )?)
     .await?;
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! SQL for API keys. Only the SHA-256 of a secret is stored; lookups go by that hash.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{all, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::json;
 use crate::domain::permission::Permission;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct KeyRow {
     pub id: String,
     pub name: String,
@@ -20,12 +22,24 @@ pub struct KeyRow {
 impl KeyRow {
     /// The permissions the key holds; names no longer known are dropped rather than guessed.
     pub fn permissions(&self) -> Vec<Permission> {
-        let names: Vec<String> = serde_json::from_str(&self.permissions).unwrap_or_default();
+        let names: Vec<String> = json::parse(&self.permissions).unwrap_or_default();
         names.iter().filter_map(|n| Permission::parse(n)).collect()
     }
 }
 
 const COLUMNS: &str = "id, name, prefix, permissions, created_at, last_used_at, revoked_at";
+
+fn key(r: &Row) -> KeyRow {
+    KeyRow {
+        id: r.text("id"),
+        name: r.text("name"),
+        prefix: r.text("prefix"),
+        permissions: r.text("permissions"),
+        created_at: r.text("created_at"),
+        last_used_at: r.opt_text("last_used_at"),
+        revoked_at: r.opt_text("revoked_at"),
+    }
+}
 
 pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1PreparedStatement> {
     statement(
@@ -43,35 +57,28 @@ pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1Pr
 }
 
 pub async fn list(db: &D1Database) -> DbResult<Vec<KeyRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"), &[])?
-        .all()
-        .await?
-        .results::<KeyRow>()?)
+    let rows = all(&statement(db, &format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"), &[])?).await?;
+    read_each(rows, key)
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1"), &[Scalar::Text(id.into())])?.first(None).await?)
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = ?1");
+    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, key)
 }
 
 /// The live (not revoked) key with this secret hash.
 pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<KeyRow>> {
-    Ok(statement(
-        db,
-        &format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL"),
-        &[Scalar::Text(secret_hash.into())],
-    )?
-    .first(None)
-    .await?)
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL");
+    read_one(first(&statement(db, &sql, &[Scalar::Text(secret_hash.into())])?).await?, key)
 }
 
 /// Records use at most once a minute per key, so reads do not each cost a write.
 pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> DbResult<()> {
-    statement(
+    run(&statement(
         db,
         "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?3)",
         &[Scalar::Text(now.into()), Scalar::Text(id.into()), Scalar::Text(stale_before.into())],
-    )?
-    .run()
+    )?)
     .await?;
     Ok(())
 }

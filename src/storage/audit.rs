@@ -1,10 +1,12 @@
 //! Audit rows are built as statements so each can ride in the same D1 batch as its change.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{all, read_each};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::json;
 
 pub struct AuditEntry<'a> {
     pub actor: String,
@@ -77,7 +79,8 @@ pub fn insert_per_customer(
     )
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// An audit row as the log answers it: its JSON columns read into JSON.
+#[derive(Debug, Serialize)]
 pub struct AuditRow {
     pub id: String,
     pub at: String,
@@ -86,9 +89,9 @@ pub struct AuditRow {
     pub target_type: String,
     pub target_id: Option<String>,
     pub request_id: String,
-    pub changed_fields: String,
+    pub changed_fields: Value,
     pub outcome: String,
-    pub details: String,
+    pub details: Value,
 }
 
 /// What selects audit rows: each given field narrows the page.
@@ -134,5 +137,17 @@ pub async fn page(db: &D1Database, f: &AuditFilter<'_>, limit: usize) -> DbResul
         clauses.join(" AND "),
         b.len()
     );
-    Ok(statement(db, &sql, &b)?.all().await?.results::<AuditRow>()?)
+    let rows = all(&statement(db, &sql, &b)?).await?;
+    read_each(rows, |r| AuditRow {
+        id: r.text("id"),
+        at: r.text("at"),
+        actor: r.text("actor"),
+        action: r.text("action"),
+        target_type: r.text("target_type"),
+        target_id: r.opt_text("target_id"),
+        request_id: r.text("request_id"),
+        changed_fields: json::parse(&r.text("changed_fields")).unwrap_or(Value::Array(vec![])),
+        outcome: r.text("outcome"),
+        details: json::parse(&r.text("details")).unwrap_or(Value::Object(Default::default())),
+    })
 }

@@ -1,41 +1,26 @@
 //! SQL for a customer's contacts. Every statement is scoped by the customer id, so a contact is
 //! only ever reached through its own customer; contacts go with the customer (ON DELETE CASCADE).
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
+use super::d1::{all, first, read_each, read_one, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::contact::{Contact, ContactPatch, ContactStatus};
 
-#[derive(Debug, Deserialize)]
-struct Row {
-    id: String,
-    customer_id: String,
-    email: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    phone: Option<String>,
-    status: ContactStatus,
-    activated_at: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl Row {
-    fn into_contact(self) -> Contact {
-        Contact {
-            id: self.id,
-            customer_id: self.customer_id,
-            email: self.email,
-            first_name: self.first_name,
-            last_name: self.last_name,
-            phone: self.phone,
-            status: self.status,
-            activated_at: self.activated_at,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
+/// A contact from a row of `COLUMNS`.
+fn contact(r: &Row) -> Contact {
+    Contact {
+        id: r.text("id"),
+        customer_id: r.text("customer_id"),
+        email: r.text("email"),
+        first_name: r.opt_text("first_name"),
+        last_name: r.opt_text("last_name"),
+        phone: r.opt_text("phone"),
+        status: r.parsed("status", ContactStatus::parse).unwrap_or(ContactStatus::Disabled),
+        activated_at: r.opt_text("activated_at"),
+        created_at: r.text("created_at"),
+        updated_at: r.text("updated_at"),
     }
 }
 
@@ -48,14 +33,14 @@ fn flag(b: bool) -> Scalar {
 /// The customer's contacts, oldest first.
 pub async fn list(db: &D1Database, customer_id: &str) -> DbResult<Vec<Contact>> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE customer_id = ?1 ORDER BY created_at, id");
-    let rows = statement(db, &sql, &[Scalar::Text(customer_id.into())])?.all().await?.results::<Row>()?;
-    Ok(rows.into_iter().map(Row::into_contact).collect())
+    let rows = all(&statement(db, &sql, &[Scalar::Text(customer_id.into())])?).await?;
+    read_each(rows, contact)
 }
 
 pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Option<Contact>> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1 AND customer_id = ?2");
-    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())])?.first(None).await?;
-    Ok(row.map(Row::into_contact))
+    let row = first(&statement(db, &sql, &[Scalar::Text(id.into()), Scalar::Text(customer_id.into())])?).await?;
+    read_one(row, contact)
 }
 
 /// Inserts the contact only while its customer exists and is not soft-deleted; changes() is 0

@@ -1,71 +1,43 @@
 //! SQL for single customers: insert, read, update, delete, restore, redact.
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::query::{BuildError, Builder, Plan, Scalar, Sql, CUSTOMER_COLUMNS};
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
 use crate::domain::handle::Handle;
+use crate::domain::json;
 use crate::domain::query::{After, CustomerQuery};
 
-/// A customer as D1 returns it: JSON columns arrive as text.
-#[derive(Debug, Deserialize)]
-pub struct Row {
-    pub id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub notes: Option<String>,
-    pub attributes: String,
-    pub kind: Kind,
-    pub source: Source,
-    pub parent_id: Option<String>,
-    pub handle: Option<String>,
-    pub own_company: f64,
-    pub merged_into: Option<String>,
-    pub anonymous: f64,
-    #[serde(default)]
-    pub children_count: Option<f64>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub last_seen_at: Option<String>,
-    pub deleted_at: Option<String>,
-    pub version: f64,
-    pub group_ids: Option<String>,
-    #[serde(default)]
-    pub sort_key: Option<String>,
-}
-
-impl Row {
-    pub fn into_customer(self) -> Customer {
-        let attributes: Map<String, Value> = serde_json::from_str(&self.attributes).unwrap_or_default();
-        let mut group_ids: Vec<String> = self.group_ids.as_deref().and_then(|g| serde_json::from_str(g).ok()).unwrap_or_default();
-        group_ids.sort();
-        Customer {
-            id: self.id,
-            name: self.name,
-            email: self.email,
-            phone: self.phone,
-            company: self.company,
-            notes: self.notes,
-            attributes,
-            kind: self.kind,
-            source: self.source,
-            group_ids,
-            parent_id: self.parent_id,
-            handle: self.handle,
-            own_company: self.own_company != 0.0,
-            merged_into: self.merged_into,
-            anonymous: self.anonymous != 0.0,
-            children_count: self.children_count.map(|n| n as u64),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            last_seen_at: self.last_seen_at,
-            deleted_at: self.deleted_at,
-            version: self.version as i64,
-        }
+/// A customer from a row of `CUSTOMER_COLUMNS` (with `children_count` where the query counts
+/// them): JSON columns arrive as text.
+pub fn customer(r: &Row) -> Customer {
+    let attributes: Map<String, Value> = json::parse(&r.text("attributes")).unwrap_or_default();
+    let mut group_ids: Vec<String> = r.opt_text("group_ids").and_then(|g| json::parse(&g).ok()).unwrap_or_default();
+    group_ids.sort();
+    Customer {
+        id: r.text("id"),
+        name: r.opt_text("name"),
+        email: r.opt_text("email"),
+        phone: r.opt_text("phone"),
+        company: r.opt_text("company"),
+        notes: r.opt_text("notes"),
+        attributes,
+        kind: r.parsed("kind", Kind::parse).unwrap_or(Kind::Registered),
+        source: r.parsed("source", Source::parse).unwrap_or(Source::Admin),
+        group_ids,
+        parent_id: r.opt_text("parent_id"),
+        handle: r.opt_text("handle"),
+        own_company: r.flag("own_company"),
+        merged_into: r.opt_text("merged_into"),
+        anonymous: r.flag("anonymous"),
+        children_count: r.opt_number("children_count").map(|n| n as u64),
+        created_at: r.text("created_at"),
+        updated_at: r.text("updated_at"),
+        last_seen_at: r.opt_text("last_seen_at"),
+        deleted_at: r.opt_text("deleted_at"),
+        version: r.number("version") as i64,
     }
 }
 
@@ -178,14 +150,10 @@ pub fn insert(db: &D1Database, c: &Customer) -> DbResult<D1PreparedStatement> {
 /// Runs a batch whose first statement is `insert` (with the customer's audit row and whatever
 /// else belongs with it); returns the handle the customer got (the one it asked for, or the one
 /// derived as it was written).
-pub async fn create(db: &D1Database, batch: Vec<D1PreparedStatement>) -> DbResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct Written {
-        handle: Option<String>,
-    }
-    let results = db.batch(batch).await?;
-    let written = results.first().map(|r| r.results::<Written>()).transpose()?;
-    Ok(written.and_then(|mut w| w.pop()).and_then(|w| w.handle))
+pub async fn create(db: &D1Database, statements: Vec<D1PreparedStatement>) -> DbResult<Option<String>> {
+    let results = batch(db, statements).await?;
+    let written = results.first().and_then(|r| r.rows().pop());
+    Ok(read_one(written, |w| w.opt_text("handle"))?.flatten())
 }
 
 /// One customer with the count of its live sub-customers, which only single answers carry.
@@ -195,8 +163,7 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
          (SELECT count(*) FROM customers k WHERE k.parent_id = c.id AND k.deleted_at IS NULL) AS children_count \
          FROM customers c WHERE c.id = ?1"
     );
-    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into())])?.first(None).await?;
-    Ok(row.map(Row::into_customer))
+    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, customer)
 }
 
 /// How the planner decides. The defaults suit 100,000 to 1,000,000 customers (measured at
@@ -264,18 +231,12 @@ pub async fn page(
 ) -> Result<Vec<(Customer, String)>, PageError> {
     let cap = planner.probe_cap.unwrap_or((limit + 1).max(MIN_PROBE));
     if let Some(planned) = query.planned_sql(after, limit, cap, planner.window)? {
-        /// What tells which way ran: the count, and whether the row is a customer at all.
-        #[derive(Deserialize)]
-        struct Head {
-            probe: f64,
-            id: Option<String>,
-        }
-        let result = statement(db, &planned.text, &planned.binds)?.all().await?;
-        let heads: Vec<Head> = result.results()?;
-        let found = heads.iter().filter(|h| h.id.is_some()).count();
-        let walked = heads.first().is_some_and(|h| h.probe >= cap as f64);
+        // What tells which way ran: the count, and whether a row is a customer at all.
+        let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
+        let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();
+        let walked = answer.first().is_some_and(|r| r.number("probe") >= cap as f64);
         if !walked || found > limit {
-            return Ok(if found == 0 { vec![] } else { keyed(result.results::<Row>()?) });
+            return if found == 0 { Ok(vec![]) } else { Ok(keyed(answer)?) };
         }
         return Ok(rows(db, &query.page_sql(after, limit, Plan::Candidates)?).await?);
     }
@@ -291,60 +252,32 @@ pub async fn page(
 }
 
 async fn rows(db: &D1Database, sql: &Sql) -> DbResult<Vec<(Customer, String)>> {
-    Ok(keyed(statement(db, &sql.text, &sql.binds)?.all().await?.results::<Row>()?))
+    keyed(all(&statement(db, &sql.text, &sql.binds)?).await?)
 }
 
-fn keyed(rows: Vec<Row>) -> Vec<(Customer, String)> {
-    rows.into_iter()
-        .map(|mut r| {
-            let key = r.sort_key.take().unwrap_or_default();
-            (r.into_customer(), key)
-        })
-        .collect()
+fn keyed(rows: Vec<Row>) -> DbResult<Vec<(Customer, String)>> {
+    read_each(rows, |r| (customer(r), r.opt_text("sort_key").unwrap_or_default()))
 }
 
 /// The steps of SQLite's plan for a statement (EXPLAIN QUERY PLAN), for the tests.
 pub async fn explain(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Step {
-        detail: String,
-    }
-    let steps = statement(db, &format!("EXPLAIN QUERY PLAN {}", sql.text), &sql.binds)?.all().await?.results::<Step>()?;
-    Ok(steps.into_iter().map(|s| s.detail).collect())
+    let steps = all(&statement(db, &format!("EXPLAIN QUERY PLAN {}", sql.text), &sql.binds)?).await?;
+    read_each(steps, |r| r.text("detail"))
 }
 
 pub async fn count(db: &D1Database, sql: &Sql) -> DbResult<u64> {
-    #[derive(Deserialize)]
-    struct Total {
-        total: f64,
-    }
-    let t: Option<Total> = statement(db, &sql.text, &sql.binds)?.first(None).await?;
-    Ok(t.map(|t| t.total as u64).unwrap_or(0))
+    let total = read_one(first(&statement(db, &sql.text, &sql.binds)?).await?, |r| r.count("total"))?;
+    Ok(total.unwrap_or(0))
 }
 
 pub async fn ids(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct IdRow {
-        id: String,
-    }
-    let rows = statement(db, &sql.text, &sql.binds)?.all().await?.results::<IdRow>()?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    read_each(all(&statement(db, &sql.text, &sql.binds)?).await?, |r| r.text("id"))
 }
 
 /// The id of the live customer with this normalised email, if any.
 pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResult<Option<String>> {
-    #[derive(Deserialize)]
-    struct IdRow {
-        id: String,
-    }
-    let row: Option<IdRow> = statement(
-        db,
-        "SELECT id FROM customers WHERE email_normalized = ?1 AND deleted_at IS NULL",
-        &[Scalar::Text(email_normalized.into())],
-    )?
-    .first(None)
-    .await?;
-    Ok(row.map(|r| r.id))
+    let sql = "SELECT id FROM customers WHERE email_normalized = ?1 AND deleted_at IS NULL";
+    read_one(first(&statement(db, sql, &[Scalar::Text(email_normalized.into())])?).await?, |r| r.text("id"))
 }
 
 /// The statement of a merge patch, applied to whatever the row holds when it runs: only the
@@ -499,16 +432,21 @@ pub fn redact(db: &D1Database, id: &str, now: &str) -> DbResult<Vec<D1PreparedSt
 }
 
 /// What a force delete removes, counted: the customer and everything that cascades from it.
-#[derive(Debug, Deserialize, serde::Serialize, Default, Clone, Copy)]
+#[derive(Debug, serde::Serialize, Default, Clone, Copy)]
 pub struct CascadeCounts {
-    #[serde(deserialize_with = "super::whole_number")]
     pub customers: u64,
-    #[serde(deserialize_with = "super::whole_number")]
     pub interactions: u64,
-    #[serde(deserialize_with = "super::whole_number")]
     pub group_memberships: u64,
-    #[serde(deserialize_with = "super::whole_number")]
     pub contacts: u64,
+}
+
+fn cascade_counts(r: &Row) -> CascadeCounts {
+    CascadeCounts {
+        customers: r.count("customers"),
+        interactions: r.count("interactions"),
+        group_memberships: r.count("group_memberships"),
+        contacts: r.count("contacts"),
+    }
 }
 
 const COUNT_CASCADE_SQL: &str = "SELECT \
@@ -522,25 +460,21 @@ fn ids_json(ids: &[String]) -> Scalar {
 }
 
 pub async fn count_cascade(db: &D1Database, ids: &[String]) -> DbResult<CascadeCounts> {
-    let counts: Option<CascadeCounts> = statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?.first(None).await?;
-    Ok(counts.unwrap_or_default())
+    let counts = first(&statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?).await?;
+    Ok(read_one(counts, cascade_counts)?.unwrap_or_default())
 }
 
 /// Counts and removes in one batch (one transaction); the counts are read inside it, so they
 /// are exactly what was removed. Related rows go through ON DELETE CASCADE.
 /// `audit` runs first in the same batch, while the customers still exist.
 pub async fn force_delete(db: &D1Database, ids: &[String], audit: Vec<D1PreparedStatement>) -> DbResult<CascadeCounts> {
-    let mut batch = vec![statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?];
-    batch.extend(audit);
-    batch.push(statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?);
-    batch.push(super::tree::detach_children_of(db, ids)?);
-    let results = db.batch(batch).await?;
-    let counts = results
-        .first()
-        .and_then(|r| r.results::<CascadeCounts>().ok())
-        .and_then(|mut v| v.pop())
-        .ok_or_else(|| DbError("force delete returned no counts".into()))?;
-    Ok(counts)
+    let mut statements = vec![statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?];
+    statements.extend(audit);
+    statements.push(statement(db, "DELETE FROM customers WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?);
+    statements.push(super::tree::detach_children_of(db, ids)?);
+    let results = batch(db, statements).await?;
+    let counts = results.first().and_then(|r| r.rows().pop()).ok_or_else(|| DbError("force delete returned no counts".into()))?;
+    counts.read(cascade_counts)
 }
 
 /// Soft-deletes the live customers among `ids`.
@@ -555,36 +489,17 @@ pub fn soft_delete_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<
 
 /// Whether the own company is among `ids`.
 pub async fn any_own_company(db: &D1Database, ids: &[String]) -> DbResult<bool> {
-    #[derive(Deserialize)]
-    struct Found {
-        found: f64,
-    }
-    let row: Option<Found> = statement(
-        db,
-        "SELECT EXISTS (SELECT 1 FROM customers WHERE own_company = 1 AND id IN (SELECT value FROM json_each(?1))) AS found",
-        &[ids_json(ids)],
-    )?
-    .first(None)
-    .await?;
-    Ok(row.is_some_and(|r| r.found != 0.0))
+    let sql =
+        "SELECT EXISTS (SELECT 1 FROM customers WHERE own_company = 1 AND id IN (SELECT value FROM json_each(?1))) AS found";
+    let found = first(&statement(db, sql, &[ids_json(ids)])?).await?;
+    Ok(read_one(found, |r| r.flag("found"))?.unwrap_or(false))
 }
 
 /// Which of `ids` exist, and whether each is soft-deleted.
 pub async fn existing(db: &D1Database, ids: &[String]) -> DbResult<Vec<(String, bool)>> {
-    #[derive(Deserialize)]
-    struct Existing {
-        id: String,
-        deleted: f64,
-    }
-    let rows = statement(
-        db,
-        "SELECT id, deleted_at IS NOT NULL AS deleted FROM customers WHERE id IN (SELECT value FROM json_each(?1))",
-        &[ids_json(ids)],
-    )?
-    .all()
-    .await?
-    .results::<Existing>()?;
-    Ok(rows.into_iter().map(|r| (r.id, r.deleted != 0.0)).collect())
+    let sql = "SELECT id, deleted_at IS NOT NULL AS deleted FROM customers WHERE id IN (SELECT value FROM json_each(?1))";
+    let rows = all(&statement(db, sql, &[ids_json(ids)])?).await?;
+    read_each(rows, |r| (r.text("id"), r.flag("deleted")))
 }
 
 #[cfg(test)]
@@ -658,10 +573,8 @@ mod tests {
     }
 
     #[test]
-    fn cascade_counts_read_from_doubles_serialise_as_integers() {
-        let counts: CascadeCounts =
-            serde_json::from_str(r#"{"customers": 1.0, "interactions": 3.0, "group_memberships": 0.0, "contacts": 2.0}"#)
-                .unwrap();
+    fn cascade_counts_serialise_as_integers() {
+        let counts = CascadeCounts { customers: 1, interactions: 3, group_memberships: 0, contacts: 2 };
         assert_eq!(
             serde_json::to_string(&counts).unwrap(),
             r#"{"customers":1,"interactions":3,"group_memberships":0,"contacts":2}"#

@@ -2,37 +2,24 @@
 //! ON DELETE CASCADE. The built-in All is no row: its member count is kept by migration 0012.
 use std::collections::HashMap;
 
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
+use super::d1::{all, first, read_each, read_one, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::group::{name_key, Group, GroupPatch, ListStart};
 
-#[derive(Debug, Deserialize)]
-struct Row {
-    id: String,
-    name: String,
-    description: Option<String>,
-    member_count: f64,
-    created_at: String,
-    updated_at: String,
-    #[serde(default)]
-    sort_key: Option<String>,
-}
-
-impl Row {
-    fn into_group(self) -> Group {
-        Group {
-            id: self.id,
-            name: self.name,
-            description: self.description,
-            builtin: false,
-            member_count: self.member_count as u64,
-            created_at: Some(self.created_at),
-            updated_at: Some(self.updated_at),
-        }
+/// A stored group from a row of `COLUMNS`.
+fn group(r: &Row) -> Group {
+    Group {
+        id: r.text("id"),
+        name: r.text("name"),
+        description: r.opt_text("description"),
+        builtin: false,
+        member_count: r.count("member_count"),
+        created_at: Some(r.text("created_at")),
+        updated_at: Some(r.text("updated_at")),
     }
 }
 
@@ -58,31 +45,19 @@ pub async fn page(db: &D1Database, start: &ListStart, limit: usize) -> DbResult<
         _ => ("", Scalar::Null),
     };
     let sql = format!("SELECT {COLUMNS}, lower(g.name) AS sort_key FROM groups g {after} ORDER BY lower(g.name) LIMIT ?2");
-    let rows = statement(db, &sql, &[key, Scalar::Int(limit as i64)])?.all().await?.results::<Row>()?;
-    Ok(rows
-        .into_iter()
-        .map(|mut r| {
-            let key = r.sort_key.take().unwrap_or_default();
-            (r.into_group(), key)
-        })
-        .collect())
+    let rows = all(&statement(db, &sql, &[key, Scalar::Int(limit as i64)])?).await?;
+    read_each(rows, |r| (group(r), r.opt_text("sort_key").unwrap_or_default()))
 }
 
 /// How many customers are live: the members of All, counted by migration 0012's triggers.
 pub async fn live_customers(db: &D1Database) -> DbResult<u64> {
-    #[derive(Deserialize)]
-    struct Count {
-        #[serde(deserialize_with = "super::whole_number")]
-        live: u64,
-    }
-    let row: Option<Count> = statement(db, "SELECT live FROM customer_counts WHERE id = 1", &[])?.first(None).await?;
-    Ok(row.map_or(0, |c| c.live))
+    let row = first(&statement(db, "SELECT live FROM customer_counts WHERE id = 1", &[])?).await?;
+    Ok(read_one(row, |r| r.count("live"))?.unwrap_or(0))
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Group>> {
     let sql = format!("SELECT {COLUMNS} FROM groups g WHERE g.id = ?1");
-    let row: Option<Row> = statement(db, &sql, &[Scalar::Text(id.into())])?.first(None).await?;
-    Ok(row.map(Row::into_group))
+    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, group)
 }
 
 pub fn insert(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
@@ -136,37 +111,22 @@ pub fn add_members(db: &D1Database, group_id: &str, ids: &[String], now: &str) -
 
 /// Which of `ids` stored groups have.
 pub async fn existing_ids(db: &D1Database, ids: &[String]) -> DbResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct IdRow {
-        id: String,
-    }
-    let rows = statement(db, "SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?
-        .all()
-        .await?
-        .results::<IdRow>()?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    let rows =
+        all(&statement(db, "SELECT id FROM groups WHERE id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])?).await?;
+    read_each(rows, |r| r.text("id"))
 }
 
 /// The stored groups `names` name, as `group::name_key` of the name -> the group's id. Matched
 /// by the `groups_name` index's own `lower()`, so a name finds the group its uniqueness guards.
 pub async fn ids_by_name(db: &D1Database, names: &[String]) -> DbResult<HashMap<String, String>> {
-    #[derive(Deserialize)]
-    struct Found {
-        asked: String,
-        id: String,
-    }
     let mut out = HashMap::new();
     // Names are at most 100 characters: a chunk stays far under D1's 2 MB per bound value.
     for chunk in names.chunks(2_000) {
-        let rows = statement(
-            db,
-            "SELECT j.value AS asked, g.id FROM json_each(?1) j JOIN groups g ON lower(g.name) = lower(j.value)",
-            &[ids_json(chunk)],
-        )?
-        .all()
-        .await?
-        .results::<Found>()?;
-        out.extend(rows.into_iter().map(|r| (name_key(&r.asked), r.id)));
+        let sql = "SELECT j.value AS asked, g.id FROM json_each(?1) j JOIN groups g ON lower(g.name) = lower(j.value)";
+        for row in all(&statement(db, sql, &[ids_json(chunk)])?).await? {
+            let (asked, id) = row.read(|r| (r.text("asked"), r.text("id")))?;
+            out.insert(name_key(&asked), id);
+        }
     }
     Ok(out)
 }

@@ -1,12 +1,12 @@
 //! Idempotency-Key bookkeeping. Claiming a key is one INSERT guarded by the primary key, so two
 //! simultaneous requests with one key can never both run.
-use serde::Deserialize;
 use worker::D1Database;
 
+use super::d1::{batch, first, read_one, run};
 use super::query::Scalar;
 use super::{statement, DbResult};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Stored {
     pub body_hash: String,
     pub status: Option<f64>,
@@ -33,17 +33,17 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
         "INSERT INTO idempotency_keys (scope, body_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (scope) DO NOTHING",
         &[Scalar::Text(scope.into()), Scalar::Text(body_hash.into()), Scalar::Text(now.into())],
     )?;
-    let results = db.batch(vec![sweep, insert]).await?;
-    if results.get(1).map(super::rows_changed) == Some(1) {
+    let results = batch(db, vec![sweep, insert]).await?;
+    if results.get(1).map(|r| r.changes()) == Some(1) {
         return Ok(Claim::Claimed);
     }
-    let stored: Option<Stored> = statement(
-        db,
-        "SELECT body_hash, status, response, headers FROM idempotency_keys WHERE scope = ?1",
-        &[Scalar::Text(scope.into())],
-    )?
-    .first(None)
-    .await?;
+    let sql = "SELECT body_hash, status, response, headers FROM idempotency_keys WHERE scope = ?1";
+    let stored = read_one(first(&statement(db, sql, &[Scalar::Text(scope.into())])?).await?, |r| Stored {
+        body_hash: r.text("body_hash"),
+        status: r.opt_number("status"),
+        response: r.opt_text("response"),
+        headers: r.opt_text("headers"),
+    })?;
     match stored {
         Some(s) => Ok(Claim::Taken(s)),
         // Swept between the two statements: treat as free next time.
@@ -52,18 +52,17 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
 }
 
 pub async fn complete(db: &D1Database, scope: &str, status: u16, response: &str, headers: &str) -> DbResult<()> {
-    statement(
+    run(&statement(
         db,
         "UPDATE idempotency_keys SET status = ?1, response = ?2, headers = ?3 WHERE scope = ?4",
         &[Scalar::Int(status as i64), Scalar::Text(response.into()), Scalar::Text(headers.into()), Scalar::Text(scope.into())],
-    )?
-    .run()
+    )?)
     .await?;
     Ok(())
 }
 
 /// Releases a key whose request failed on our side, so the client can retry it.
 pub async fn release(db: &D1Database, scope: &str) -> DbResult<()> {
-    statement(db, "DELETE FROM idempotency_keys WHERE scope = ?1", &[Scalar::Text(scope.into())])?.run().await?;
+    run(&statement(db, "DELETE FROM idempotency_keys WHERE scope = ?1", &[Scalar::Text(scope.into())])?).await?;
     Ok(())
 }

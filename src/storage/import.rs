@@ -2,59 +2,50 @@
 //! JSON parameter read with `json_each`, which sidesteps D1's 100-parameter limit.
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::derived_handle;
+use super::d1::{all, StatementResult};
 use super::query::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
 use crate::domain::import::{Existing, RowGroups};
+use crate::domain::json;
 
 /// D1 takes at most 2 MB per bound value; stay well under it.
 const MAX_CHUNK_BYTES: usize = 1_500_000;
 
 /// The live customers whose normalised email is in `emails`, as the import plan needs them.
 pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashMap<String, Existing>> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        email_normalized: String,
-        name: Option<String>,
-        email: Option<String>,
-        phone: Option<String>,
-        company: Option<String>,
-        notes: Option<String>,
-        attributes: String,
-        group_ids: String,
-    }
     let mut out = HashMap::new();
     for chunk in emails.chunks(20_000) {
-        let rows = statement(
+        let rows = all(&statement(
             db,
             "SELECT id, email_normalized, name, email, phone, company, notes, attributes, \
              (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = customers.id) AS group_ids \
              FROM customers WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
             &[Scalar::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
-        )?
-        .all()
-        .await?
-        .results::<Row>()?;
-        out.extend(rows.into_iter().map(|r| {
-            let fields = CustomerFields {
-                name: r.name,
-                email: r.email.as_deref().and_then(|e| Email::parse(e).ok()),
-                phone: r.phone,
-                company: r.company,
-                notes: r.notes,
-                attributes: serde_json::from_str(&r.attributes).unwrap_or_default(),
-            };
-            let group_ids = serde_json::from_str(&r.group_ids).unwrap_or_default();
-            (r.email_normalized, Existing { id: r.id, fields, group_ids })
-        }));
+        )?)
+        .await?;
+        for row in rows {
+            let (email_normalized, existing) = row.read(|r| {
+                let fields = CustomerFields {
+                    name: r.opt_text("name"),
+                    email: r.opt_text("email").and_then(|e| Email::parse(&e).ok()),
+                    phone: r.opt_text("phone"),
+                    company: r.opt_text("company"),
+                    notes: r.opt_text("notes"),
+                    attributes: json::parse(&r.text("attributes")).unwrap_or_default(),
+                };
+                let group_ids = json::parse(&r.text("group_ids")).unwrap_or_default();
+                (r.text("email_normalized"), Existing { id: r.text("id"), fields, group_ids })
+            })?;
+            out.insert(email_normalized, existing);
+        }
     }
     Ok(out)
 }
@@ -285,12 +276,9 @@ pub fn create_groups(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> Db
 
 /// The names the `create_groups` statements created, from their results in the batch (the
 /// first `2 * chunks` results, every other one).
-pub fn created_group_names(results: &[worker::D1Result], statements: usize) -> Vec<String> {
-    #[derive(Deserialize)]
-    struct Created {
-        name: String,
-    }
-    results.iter().take(statements).step_by(2).filter_map(|r| r.results::<Created>().ok()).flatten().map(|c| c.name).collect()
+pub fn created_group_names(results: &[StatementResult], statements: usize) -> Vec<String> {
+    let rows = results.iter().take(statements).step_by(2).flat_map(StatementResult::rows);
+    rows.filter_map(|r| r.read(|r| r.text("name")).ok()).collect()
 }
 
 #[cfg(test)]

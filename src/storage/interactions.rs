@@ -1,14 +1,16 @@
 //! SQL for interactions and for finding or creating the customer behind one.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::audit::{self, AuditEntry};
 use super::customers;
+use super::d1::{all, read_each};
 use super::query::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
 use crate::domain::interaction::{PublicInteraction, VisitorId};
+use crate::domain::json;
 
 /// Finds the live customer with the email or creates a visitor, in one statement guarded by the
 /// live-email unique index, so simultaneous first requests create exactly one customer. Only
@@ -241,7 +243,7 @@ const INSERT_VISITOR_INTERACTION: &str = "INSERT INTO interactions (id, customer
     SELECT ?1, v.customer_id, ?2, ?3, ?4, ?5 FROM visitors v JOIN customers c ON c.id = v.customer_id \
     WHERE v.visitor_id = ?6 AND c.deleted_at IS NULL";
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct InteractionRow {
     pub id: String,
     pub customer_id: String,
@@ -250,17 +252,6 @@ pub struct InteractionRow {
     pub resource_id: String,
     pub details: serde_json::Value,
     pub occurred_at: String,
-}
-
-#[derive(Deserialize)]
-struct RawRow {
-    id: String,
-    customer_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    resource_id: String,
-    details: String,
-    occurred_at: String,
 }
 
 /// One page of a customer's history, newest first; `limit + 1` rows to tell if more follow.
@@ -283,16 +274,13 @@ pub async fn history(
          WHERE customer_id = ?1 {keyset} ORDER BY occurred_at DESC, id DESC LIMIT ?{}",
         binds.len()
     );
-    let rows = statement(db, &sql, &binds)?.all().await?.results::<RawRow>()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| InteractionRow {
-            id: r.id,
-            customer_id: r.customer_id,
-            kind: r.kind,
-            resource_id: r.resource_id,
-            details: serde_json::from_str(&r.details).unwrap_or_default(),
-            occurred_at: r.occurred_at,
-        })
-        .collect())
+    let rows = all(&statement(db, &sql, &binds)?).await?;
+    read_each(rows, |r| InteractionRow {
+        id: r.text("id"),
+        customer_id: r.text("customer_id"),
+        kind: r.text("type"),
+        resource_id: r.text("resource_id"),
+        details: json::parse(&r.text("details")).unwrap_or_default(),
+        occurred_at: r.text("occurred_at"),
+    })
 }

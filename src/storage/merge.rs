@@ -2,31 +2,37 @@
 //! transaction), then the sources are soft-deleted pointing at the target, then the target takes
 //! the fields it lacked. The order matters: a source's email and handle are free for the target
 //! only once the source is no longer live.
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::d1::{batch, first, read_one, Row};
 use super::query::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::email::normalize_email;
 use crate::domain::merge::Fill;
 
 /// What a merge moves to the target, counted.
-#[derive(Debug, Deserialize, Serialize, Default, Clone, Copy, PartialEq)]
+#[derive(Debug, Serialize, Default, Clone, Copy, PartialEq)]
 pub struct MergeCounts {
-    #[serde(deserialize_with = "super::whole_number")]
     pub interactions: u64,
     /// Contacts moved; one whose email the target already has as a contact stays with its source.
-    #[serde(deserialize_with = "super::whole_number")]
     pub contacts: u64,
     /// Group memberships the target gains.
-    #[serde(deserialize_with = "super::whole_number")]
     pub group_memberships: u64,
     /// Sub-customers that move under the target.
-    #[serde(deserialize_with = "super::whole_number")]
     pub children: u64,
     /// Browser ids (visitor ids) the target is known by from now on.
-    #[serde(deserialize_with = "super::whole_number")]
     pub visitors: u64,
+}
+
+fn merge_counts(r: &Row) -> MergeCounts {
+    MergeCounts {
+        interactions: r.count("interactions"),
+        contacts: r.count("contacts"),
+        group_memberships: r.count("group_memberships"),
+        children: r.count("children"),
+        visitors: r.count("visitors"),
+    }
 }
 
 const SOURCES: &str = "SELECT value FROM json_each(?1)";
@@ -54,9 +60,8 @@ fn text(v: &Option<String>) -> Scalar {
 
 /// What merging `sources` into `target` would move, as the merge itself counts it.
 pub async fn count(db: &D1Database, target: &str, sources: &[String]) -> DbResult<MergeCounts> {
-    let counts: Option<MergeCounts> =
-        statement(db, &count_sql(), &[ids_json(sources), Scalar::Text(target.into())])?.first(None).await?;
-    Ok(counts.unwrap_or_default())
+    let counts = first(&statement(db, &count_sql(), &[ids_json(sources), Scalar::Text(target.into())])?).await?;
+    Ok(read_one(counts, merge_counts)?.unwrap_or_default())
 }
 
 /// Runs the merge: `audit` (rows naming the sources and the target, written first while the
@@ -77,9 +82,9 @@ pub async fn run(
         binds.extend(rest.iter().map(|b| (*b).clone()));
         statement(db, &sql.replace("{SOURCES}", SOURCES), &binds)
     };
-    let mut batch = vec![statement(db, &count_sql(), &[s.clone(), t.clone()])?];
-    batch.extend(audit);
-    batch.extend([
+    let mut statements = vec![statement(db, &count_sql(), &[s.clone(), t.clone()])?];
+    statements.extend(audit);
+    statements.extend([
         with("UPDATE interactions SET customer_id = ?2 WHERE customer_id IN ({SOURCES})", &[&t])?,
         with("UPDATE OR IGNORE contacts SET customer_id = ?2, updated_at = ?3 WHERE customer_id IN ({SOURCES})", &[&t, &at])?,
         with(
@@ -102,12 +107,9 @@ pub async fn run(
         )?,
         fill_target(db, target, fill, now)?,
     ]);
-    let results = db.batch(batch).await?;
-    results
-        .first()
-        .and_then(|r| r.results::<MergeCounts>().ok())
-        .and_then(|mut v| v.pop())
-        .ok_or_else(|| DbError("merge returned no counts".into()))
+    let results = batch(db, statements).await?;
+    let counts = results.first().and_then(|r| r.rows().pop()).ok_or_else(|| DbError("merge returned no counts".into()))?;
+    counts.read(merge_counts)
 }
 
 /// The target takes what it lacked; a placeholder name gives way to a real one.
@@ -144,19 +146,9 @@ fn fill_target(db: &D1Database, target: &str, fill: &Fill, now: &str) -> DbResul
 /// both: the live customer the browser id belongs to, if it has no email of its own (one with
 /// another email is another person as far as anyone can tell) and is not the email's customer.
 pub async fn visitor_to_merge(db: &D1Database, visitor_id: &str, email_normalized: &str) -> DbResult<Option<(String, String)>> {
-    #[derive(Deserialize)]
-    struct Pair {
-        source: String,
-        target: String,
-    }
-    let pair: Option<Pair> = statement(
-        db,
-        "SELECT s.id AS source, e.id AS target FROM visitors v JOIN customers s ON s.id = v.customer_id \
+    let sql = "SELECT s.id AS source, e.id AS target FROM visitors v JOIN customers s ON s.id = v.customer_id \
          JOIN customers e ON e.email_normalized = ?2 AND e.deleted_at IS NULL \
-         WHERE v.visitor_id = ?1 AND s.deleted_at IS NULL AND s.email IS NULL AND s.own_company = 0 AND s.id <> e.id",
-        &[Scalar::Text(visitor_id.into()), Scalar::Text(email_normalized.into())],
-    )?
-    .first(None)
-    .await?;
-    Ok(pair.map(|p| (p.source, p.target)))
+         WHERE v.visitor_id = ?1 AND s.deleted_at IS NULL AND s.email IS NULL AND s.own_company = 0 AND s.id <> e.id";
+    let pair = first(&statement(db, sql, &[Scalar::Text(visitor_id.into()), Scalar::Text(email_normalized.into())])?).await?;
+    read_one(pair, |r| (r.text("source"), r.text("target")))
 }

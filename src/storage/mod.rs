@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
+pub mod d1;
 pub mod events;
 pub mod groups;
 pub mod idempotency;
@@ -18,6 +19,7 @@ pub mod webhooks;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+pub use d1::{batch, StatementResult};
 use query::Scalar;
 
 /// A D1 failure, kept as text because that is all D1 reports.
@@ -117,22 +119,11 @@ impl From<worker::Error> for DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
-/// D1 hands every number over as a JS double; a count is read through this so the answers
-/// show it as the whole number it is (`1`, never `1.0`).
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = <f64 as serde::Deserialize>::deserialize(d)?;
-    Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
-}
-
-pub fn rows_changed(result: &worker::D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
-}
-
 /// Runs a change and its audit row in one batch (one transaction); returns the rows the
 /// change touched.
 pub async fn run_with_audit(db: &D1Database, change: D1PreparedStatement, audit: D1PreparedStatement) -> DbResult<usize> {
-    let results = db.batch(vec![change, audit]).await?;
-    Ok(results.first().map(rows_changed).unwrap_or(0))
+    let results = batch(db, vec![change, audit]).await?;
+    Ok(results.first().map_or(0, StatementResult::changes))
 }
 
 fn to_js(v: &Scalar) -> JsValue {
@@ -148,6 +139,17 @@ fn to_js(v: &Scalar) -> JsValue {
 pub fn statement(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<D1PreparedStatement> {
     let values: Vec<JsValue> = binds.iter().map(to_js).collect();
     Ok(db.prepare(sql).bind(&values)?)
+}
+
+/// A count D1 sent as a double, as a whole number (for the serde-read rows of events and webhooks).
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = <f64 as serde::Deserialize>::deserialize(d)?;
+    Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
+}
+
+/// Rows a statement changed, from worker's result (events and webhooks still read through it).
+pub fn rows_changed(result: &worker::D1Result) -> usize {
+    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }
 
 #[cfg(test)]

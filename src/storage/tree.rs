@@ -1,9 +1,9 @@
 //! SQL for the customer tree (sub-customers) and the own company. Walks are recursive CTEs
 //! bounded a few levels past `MAX_DEPTH`, so even a tree that broke the rules could not loop.
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::customers::{derived_handle, Row};
+use super::customers::{customer, derived_handle};
+use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::query::{Scalar, CUSTOMER_COLUMNS};
 use super::{statement, DbResult};
 use crate::domain::customer::Customer;
@@ -38,29 +38,17 @@ fn height_sql() -> String {
 /// chain upwards, and how many levels the customer's own subtree (deleted members too, which a
 /// restore could bring back) goes down. One round trip.
 pub async fn lineage(db: &D1Database, parent_id: &str, customer: Option<&str>) -> DbResult<Lineage> {
-    #[derive(Deserialize)]
-    struct Up {
-        id: String,
-        live: f64,
-    }
-    #[derive(Deserialize)]
-    struct Height {
-        height: Option<f64>,
-    }
-    let mut batch = vec![statement(db, &ancestors_sql(), &[Scalar::Text(parent_id.into())])?];
+    let mut statements = vec![statement(db, &ancestors_sql(), &[Scalar::Text(parent_id.into())])?];
     if let Some(me) = customer {
-        batch.push(statement(db, &height_sql(), &[Scalar::Text(me.into())])?);
+        statements.push(statement(db, &height_sql(), &[Scalar::Text(me.into())])?);
     }
-    let results = db.batch(batch).await?;
+    let results = batch(db, statements).await?;
     let ancestors = match results.first() {
-        Some(r) => r.results::<Up>()?.into_iter().map(|u| Ancestor { id: u.id, live: u.live != 0.0 }).collect(),
+        Some(r) => read_each(r.rows(), |u| Ancestor { id: u.text("id"), live: u.flag("live") })?,
         None => vec![],
     };
-    let height = match results.get(1) {
-        Some(r) => r.results::<Height>()?.pop().and_then(|h| h.height).unwrap_or(0.0) as usize,
-        None => 0,
-    };
-    Ok(Lineage { ancestors, height })
+    let height = read_one(results.get(1).and_then(|r| r.rows().pop()), |h| h.opt_number("height"))?.flatten();
+    Ok(Lineage { ancestors, height: height.unwrap_or(0.0) as usize })
 }
 
 /// The guard a parent change carries in its WHERE, checked by the database as it writes: the
@@ -77,13 +65,23 @@ pub fn parent_guard(parent: &str, me: &str, height: usize) -> String {
 }
 
 /// One customer of a subtree: how far below the root it is and whether it is soft-deleted.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Member {
     pub id: String,
     pub parent_id: Option<String>,
     pub depth: f64,
     pub deleted_at: Option<String>,
     pub own_company: f64,
+}
+
+fn member(r: &Row) -> Member {
+    Member {
+        id: r.text("id"),
+        parent_id: r.opt_text("parent_id"),
+        depth: r.number("depth"),
+        deleted_at: r.opt_text("deleted_at"),
+        own_company: r.number("own_company"),
+    }
 }
 
 /// The subtrees of `roots`, the roots included (depth 0), at most `limit` customers: the caller
@@ -94,26 +92,15 @@ pub async fn subtree(db: &D1Database, roots: &[String], limit: usize) -> DbResul
            UNION ALL SELECT c.id, down.n + 1 FROM customers c JOIN down ON c.parent_id = down.id WHERE down.n < {WALK_LIMIT}) \
          SELECT DISTINCT d.id, c.parent_id, d.n AS depth, c.deleted_at, c.own_company FROM down d JOIN customers c ON c.id = d.id ORDER BY d.n LIMIT ?2"
     );
-    Ok(statement(db, &sql, &[ids_json(roots), Scalar::Int(limit as i64)])?.all().await?.results::<Member>()?)
+    read_each(all(&statement(db, &sql, &[ids_json(roots), Scalar::Int(limit as i64)])?).await?, member)
 }
 
 /// Which of the live customers `ids` have a live sub-customer outside `ids`: deleting them alone
 /// would leave that sub-customer under a deleted parent.
 pub async fn with_children_outside(db: &D1Database, ids: &[String]) -> DbResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct Parent {
-        parent_id: String,
-    }
-    let rows = statement(
-        db,
-        "SELECT DISTINCT k.parent_id FROM customers k WHERE k.parent_id IN (SELECT value FROM json_each(?1)) \
-         AND k.deleted_at IS NULL AND k.id NOT IN (SELECT value FROM json_each(?1))",
-        &[ids_json(ids)],
-    )?
-    .all()
-    .await?
-    .results::<Parent>()?;
-    Ok(rows.into_iter().map(|r| r.parent_id).collect())
+    let sql = "SELECT DISTINCT k.parent_id FROM customers k WHERE k.parent_id IN (SELECT value FROM json_each(?1)) \
+         AND k.deleted_at IS NULL AND k.id NOT IN (SELECT value FROM json_each(?1))";
+    read_each(all(&statement(db, sql, &[ids_json(ids)])?).await?, |r| r.text("parent_id"))
 }
 
 /// Restores the customers `ids` (one level of a subtree: run the levels parent first, so each
@@ -133,8 +120,7 @@ pub fn restore_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<D1Pr
 /// The own company, if one is marked.
 pub async fn own_company(db: &D1Database) -> DbResult<Option<Customer>> {
     let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers c WHERE c.own_company = 1");
-    let row: Option<Row> = statement(db, &sql, &[])?.first(None).await?;
-    Ok(row.map(Row::into_customer))
+    read_one(first(&statement(db, &sql, &[])?).await?, customer)
 }
 
 /// Unmarks the current own company other than `id` (if any); run before `mark_own_company`.
