@@ -73,3 +73,29 @@ export async function axe(page) {
   if (result.rules < 10) throw new Error(`axe-core ran only ${result.rules} rules`);
   return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
+
+// Helpers every console test file uses.
+export const tag = () => Math.random().toString(36).slice(2, 8);
+
+// Polls `check` until it gives something truthy, or fails naming `what` after `ms`.
+export async function until(check, what, ms = 5000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const heading = (page, name) => page.getByRole("heading", { level: 1, name });
+export const hashOf = (page) => decodeURIComponent(new URL(page.url()).hash.replace(/\+/g, " "));
+
+// Presses `button` in the dialog titled `title` and waits for the dialog to close.
+export async function confirmDialog(page, title, button) {
+  const dialog = page.getByRole("dialog", { name: title });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: button, exact: true }).click();
+  await dialog.waitFor({ state: "detached" });
+  return dialog;
+}

@@ -6,33 +6,14 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { ADMIN_TOKEN, uniqueEmail } from "./harness.mjs";
-import { axe, openConsole, SCREENSHOTS, startConsole, task } from "./browser.mjs";
+import { axe, confirmDialog, hashOf, heading, openConsole, SCREENSHOTS, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; mkdirSync(SCREENSHOTS, { recursive: true }); });
 after(async () => { await env?.close(); });
 
-const tag = () => Math.random().toString(36).slice(2, 8);
-async function until(check, what, ms = 5000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const heading = (page, name) => page.getByRole("heading", { level: 1, name });
-const hashOf = (page) => decodeURIComponent(new URL(page.url()).hash.replace(/\+/g, " "));
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-async function confirmDialog(page, title, button) {
-  const dialog = page.getByRole("dialog", { name: title });
-  await dialog.waitFor();
-  await dialog.getByRole("button", { name: button, exact: true }).click();
-  await dialog.waitFor({ state: "detached" });
-  return dialog;
-}
 const focusedText = (page) => page.evaluate(() => document.activeElement?.textContent?.trim());
 
 describe("admin console in Chromium", () => {

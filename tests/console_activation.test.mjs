@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, openConsole, startConsole, task } from "./browser.mjs";
+import { axe, confirmDialog, openConsole, startConsole, task, until } from "./browser.mjs";
 
 const BASE = "https://portal.example/activate#token=";
 
@@ -13,22 +13,7 @@ let w;
 before(async () => { env = await startConsole({ vars: { ACTIVATION_URL_BASE: BASE } }); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function until(check, what, ms = 5000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-async function confirmDialog(page, title, button) {
-  const dialog = page.getByRole("dialog", { name: title });
-  await dialog.waitFor();
-  await dialog.getByRole("button", { name: button, exact: true }).click();
-  await dialog.waitFor({ state: "detached" });
-}
 const rowOf = (page, email) => page.getByRole("row").filter({ hasText: email });
 const statusOf = (page, email, status) => rowOf(page, email).getByText(status, { exact: true });
 // Activates a contact through the API as the person would, from a fresh link.

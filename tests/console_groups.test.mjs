@@ -4,25 +4,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, openConsole, startConsole, task } from "./browser.mjs";
+import { axe, heading, openConsole, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
-const tag = () => Math.random().toString(36).slice(2, 8);
-const heading = (page, name) => page.getByRole("heading", { level: 1, name });
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-async function until(check, what, ms = 5000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("groups in the admin console", () => {
   task("the groups screen lists All first, marked built-in, and its page offers no rename, delete or member controls", async ({ pages }) => {

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, openConsole, SCREENSHOTS, startConsole, task } from "./browser.mjs";
+import { axe, hashOf, heading, openConsole, SCREENSHOTS, startConsole, task, until } from "./browser.mjs";
 
 let env;
 let w;
@@ -14,17 +14,6 @@ before(async () => { env = await startConsole(); w = env.worker; mkdirSync(SCREE
 after(async () => { await env?.close(); });
 
 const tag = () => Math.random().toString(36).slice(2, 8).padEnd(6, "x");
-async function until(check, what, ms = 5000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const heading = (page, name) => page.getByRole("heading", { level: 1, name });
-const hashOf = (page) => decodeURIComponent(new URL(page.url()).hash.replace(/\+/g, " "));
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 const customer = (name, extra = {}) => w.createCustomer({ name, email: uniqueEmail("merge"), ...extra });
 const fetched = async (id) => (await w.get(`/v1/customers/${id}`)).body;

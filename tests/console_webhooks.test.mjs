@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { axe, openConsole, startConsole, task } from "./browser.mjs";
+import { axe, heading, openConsole, startConsole, tag, task } from "./browser.mjs";
 
 let env;
 let w;
@@ -24,9 +24,7 @@ before(async () => {
 });
 after(async () => { await env?.close(); await new Promise((ok) => receiver?.close(ok)); });
 
-const tag = () => Math.random().toString(36).slice(2, 8);
 const receiverUrl = (path) => `http://127.0.0.1:${receiver.address().port}${path}`;
-const heading = (page, name) => page.getByRole("heading", { level: 1, name });
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 async function until(check, what, ms = 8000) {
   const end = Date.now() + ms;
