@@ -67,7 +67,6 @@ mod tests {
     use crate::domain::csv_import::{parse_csv, Column};
     use crate::domain::customer::{Kind, Source};
     use proptest::prelude::*;
-    use serde_json::Map;
 
     fn row(cells: &[Option<&str>]) -> String {
         let mut out = String::new();
@@ -77,27 +76,15 @@ mod tests {
 
     fn customer() -> Customer {
         Customer {
-            id: "c1".into(),
             name: Some("Ada".into()),
             email: Some("ada@example.com".into()),
             phone: Some("+1 555 0100".into()),
             company: Some("ACME, Inc.".into()),
             notes: Some("not exported".into()),
-            attributes: Map::new(),
             kind: Kind::Visitor,
             source: Source::MeetingLink,
-            group_ids: vec![],
-            parent_id: None,
-            handle: None,
-            own_company: false,
-            merged_into: None,
-            anonymous: false,
-            children_count: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-02T00:00:00.000Z".into(),
-            last_seen_at: None,
-            deleted_at: None,
-            version: 1,
+            ..Customer::blank("c1")
         }
     }
 

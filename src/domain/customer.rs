@@ -96,6 +96,36 @@ pub struct Customer {
     pub version: i64,
 }
 
+/// A registered, admin-made customer with every optional field empty, for tests to fill in.
+#[cfg(test)]
+impl Customer {
+    pub fn blank(id: &str) -> Customer {
+        Customer {
+            id: id.into(),
+            name: None,
+            email: None,
+            phone: None,
+            company: None,
+            notes: None,
+            attributes: Map::new(),
+            kind: Kind::Registered,
+            source: Source::Admin,
+            group_ids: vec![],
+            parent_id: None,
+            handle: None,
+            own_company: false,
+            merged_into: None,
+            anonymous: false,
+            children_count: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            last_seen_at: None,
+            deleted_at: None,
+            version: 1,
+        }
+    }
+}
+
 /// The personal and descriptive fields of a customer, validated: what create, import and patch
 /// produce and what storage writes.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -571,27 +601,10 @@ mod tests {
 
     fn customer() -> Customer {
         Customer {
-            id: "c1".into(),
             name: Some("Ada".into()),
             email: Some("ada@example.com".into()),
-            phone: None,
-            company: None,
-            notes: None,
             attributes: json!({"plan": "pro", "seats": 3}).as_object().unwrap().clone(),
-            kind: Kind::Registered,
-            source: Source::Admin,
-            group_ids: vec![],
-            parent_id: None,
-            handle: None,
-            own_company: false,
-            merged_into: None,
-            anonymous: false,
-            children_count: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: "2026-01-01T00:00:00.000Z".into(),
-            last_seen_at: None,
-            deleted_at: None,
-            version: 1,
+            ..Customer::blank("c1")
         }
     }
 

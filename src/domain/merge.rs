@@ -130,33 +130,10 @@ pub fn plan(target: &Customer, sources: &[(String, Option<Customer>)]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::customer::Source;
     use serde_json::json;
 
     fn customer(id: &str, name: Option<&str>, email: Option<&str>) -> Customer {
-        Customer {
-            id: id.into(),
-            name: name.map(Into::into),
-            email: email.map(Into::into),
-            phone: None,
-            company: None,
-            notes: None,
-            attributes: Map::new(),
-            kind: Kind::Registered,
-            source: Source::Admin,
-            group_ids: vec![],
-            parent_id: None,
-            handle: None,
-            own_company: false,
-            merged_into: None,
-            anonymous: false,
-            children_count: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: "2026-01-01T00:00:00.000Z".into(),
-            last_seen_at: None,
-            deleted_at: None,
-            version: 1,
-        }
+        Customer { name: name.map(Into::into), email: email.map(Into::into), ..Customer::blank(id) }
     }
 
     fn found(c: Customer) -> (String, Option<Customer>) {
