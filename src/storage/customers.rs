@@ -4,7 +4,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::query::{BuildError, Builder, Plan, Scalar, Sql, CUSTOMER_COLUMNS};
-use super::{statement, DbError, DbResult};
+use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
 use crate::domain::handle::Handle;
 use crate::domain::json;
@@ -454,10 +454,6 @@ const COUNT_CASCADE_SQL: &str = "SELECT \
     (SELECT count(*) FROM interactions WHERE customer_id IN (SELECT value FROM json_each(?1))) AS interactions, \
     (SELECT count(*) FROM group_members WHERE customer_id IN (SELECT value FROM json_each(?1))) AS group_memberships, \
     (SELECT count(*) FROM contacts WHERE customer_id IN (SELECT value FROM json_each(?1))) AS contacts";
-
-fn ids_json(ids: &[String]) -> Scalar {
-    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
-}
 
 pub async fn count_cascade(db: &D1Database, ids: &[String]) -> DbResult<CascadeCounts> {
     let counts = first(&statement(db, COUNT_CASCADE_SQL, &[ids_json(ids)])?).await?;

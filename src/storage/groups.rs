@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::customers::text;
 use super::d1::{all, first, read_each, read_one, Row};
 use super::query::Scalar;
-use super::{statement, DbResult};
+use super::{ids_json, statement, DbResult};
 use crate::domain::group::{name_key, Group, GroupPatch, ListStart};
 
 /// A stored group from a row of `COLUMNS`.
@@ -27,10 +27,6 @@ fn group(r: &Row) -> Group {
 const COLUMNS: &str = "g.id, g.name, g.description, g.created_at, g.updated_at, \
     (SELECT count(*) FROM group_members gm JOIN customers c ON c.id = gm.customer_id \
      WHERE gm.group_id = g.id AND c.deleted_at IS NULL) AS member_count";
-
-fn ids_json(ids: &[String]) -> Scalar {
-    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
-}
 
 fn flag(b: bool) -> Scalar {
     Scalar::Int(b as i64)

@@ -9,7 +9,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::customers::derived_handle;
 use super::d1::{all, StatementResult};
 use super::query::Scalar;
-use super::{statement, DbError, DbResult};
+use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
@@ -28,7 +28,7 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
             "SELECT id, email_normalized, name, email, phone, company, notes, attributes, \
              (SELECT json_group_array(gm.group_id) FROM group_members gm WHERE gm.customer_id = customers.id) AS group_ids \
              FROM customers WHERE deleted_at IS NULL AND email_normalized IN (SELECT value FROM json_each(?1))",
-            &[Scalar::Text(serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into()))],
+            &[ids_json(chunk)],
         )?)
         .await?;
         for row in rows {

@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{batch, first, read_one, Row};
 use super::query::Scalar;
-use super::{statement, DbError, DbResult};
+use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::email::normalize_email;
 use crate::domain::merge::Fill;
 
@@ -48,10 +48,6 @@ fn count_sql() -> String {
          (SELECT count(*) FROM customers k WHERE k.parent_id IN ({SOURCES})) AS children, \
          (SELECT count(*) FROM visitors v WHERE v.customer_id IN ({SOURCES})) AS visitors"
     )
-}
-
-fn ids_json(ids: &[String]) -> Scalar {
-    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
 }
 
 fn text(v: &Option<String>) -> Scalar {

@@ -5,16 +5,12 @@ use worker::{D1Database, D1PreparedStatement};
 use super::customers::{customer, derived_handle};
 use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::query::{Scalar, CUSTOMER_COLUMNS};
-use super::{statement, DbResult};
+use super::{ids_json, statement, DbResult};
 use crate::domain::customer::Customer;
 use crate::domain::hierarchy::{Ancestor, Lineage, MAX_DEPTH};
 
 /// Walks stop here: deeper than any valid tree.
 const WALK_LIMIT: usize = MAX_DEPTH + 2;
-
-fn ids_json(ids: &[String]) -> Scalar {
-    Scalar::Text(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()))
-}
 
 fn ancestors_sql() -> String {
     format!(
