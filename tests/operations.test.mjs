@@ -2,7 +2,7 @@
 // travels in X-D1-Bookmark, and writes one JSON log line with no personal value in it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
+import { assertError, startWorker, uniqueEmail, UNKNOWN_ID } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -66,6 +66,25 @@ describe("request logs", () => {
     const getLine = JSON.parse(w.logs.find((l) => l.includes(got.headers.get("x-request-id"))));
     assert.equal(getLine.route, "/v1/customers/{id}", "the pattern, not the id");
     assert.ok(getLine.rows_read >= 1 && getLine.rows_written === 0, JSON.stringify(getLine));
+  });
+
+  it("with REQUEST_LOG=errors, logs the answers of 400 and above and no other", async () => {
+    const quiet = await startWorker({ vars: { REQUEST_LOG: "errors" } });
+    try {
+      const ok = await quiet.get("/v1/customers?limit=1");
+      assert.equal(ok.status, 200, ok.text);
+      const missing = await quiet.get(`/v1/customers/${UNKNOWN_ID}`);
+      assertError(assert, missing, 404, "not_found");
+      const refused = await quiet.get("/v1/customers", { token: "not-a-key" });
+      assert.equal(refused.status, 401);
+      await new Promise((r) => setTimeout(r, 100));
+      const lineOf = (res) => quiet.logs.filter((l) => l.includes(res.headers.get("x-request-id")));
+      assert.deepEqual(lineOf(ok), [], "a 200 writes no line");
+      assert.equal(lineOf(missing).length, 1, quiet.logs.join("\n"));
+      assert.deepEqual([JSON.parse(lineOf(missing)[0]).status, JSON.parse(lineOf(refused)[0]).status], [404, 401]);
+    } finally {
+      await quiet.dispose();
+    }
   });
 
   it("never logs an email, a name, a phone or a search term", async () => {
