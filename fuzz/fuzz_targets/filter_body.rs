@@ -3,7 +3,7 @@
 //! value from the body is a bind parameter (never spliced into the text).
 #![no_main]
 use customers::domain::filter::from_filter_body;
-use customers::storage::query::Sql;
+use customers::storage::query::{Plan, Sql};
 use libfuzzer_sys::fuzz_target;
 
 /// Every `?N` in the text is 1..=binds.len(), each bind is used, and the text is ASCII (the SQL
@@ -32,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(page) = from_filter_body(&value, true) else { return };
     assert!((1..=100).contains(&page.limit));
     // TooManyParameters is a client error the handlers report; only a built Sql is checked.
-    if let Ok(sql) = page.query.page_sql(page.after.as_ref(), page.limit) {
+    // Every plan the planner may pick, and the one statement that probes and then picks.
+    for plan in [Plan::Candidates, Plan::Window(5_000), Plan::Scan] {
+        if let Ok(sql) = page.query.page_sql(page.after.as_ref(), page.limit, plan) {
+            check(&sql);
+        }
+    }
+    if let Ok(Some(sql)) = page.query.planned_sql(page.after.as_ref(), page.limit, 200, 5_000) {
         check(&sql);
     }
     if let Ok(sql) = page.query.count_sql() {
