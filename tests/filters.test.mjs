@@ -156,6 +156,14 @@ describe("each plan walks the index it means", () => {
     assert.match(sorted, /SEARCH c USING INDEX customers_company_filter \(<expr>=\?\)/);
   });
 
+  it("a company's customers by creation, either way, are the first rows of its index range: nothing sorted", async () => {
+    for (const sort of ["-created_at", "created_at"]) {
+      const plan = await steps("candidates", { ...company, sort });
+      assert.match(plan, /SEARCH c USING INDEX customers_company_filter \(<expr>=\?\)/, `${sort}: ${plan}`);
+      assert.doesNotMatch(plan, /TEMP B-TREE/, `${sort}: ${plan}`);
+    }
+  });
+
   it("the walk of a broad filter follows the sort order and sorts nothing", async () => {
     for (const [sort, index] of [["-created_at", "customers_created"], ["name", "customers_name_sort"], ["-email", "customers_email_sort"], ["last_seen_at", "customers_last_seen_sort"]]) {
       const plan = await steps("window", { ...company, sort });

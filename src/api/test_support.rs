@@ -58,7 +58,8 @@ pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
         "scan" => page.query.page_sql(after, limit, Plan::Scan)?,
         "count" => page.query.count_sql()?,
         _ => {
-            let cap = planner.probe_cap.unwrap_or((limit + 1).max(customers::MIN_PROBE));
+            let narrowing = page.query.narrowing().ok_or(ApiError::NotFound("narrowing"))?;
+            let cap = planner.cap(narrowing, limit);
             page.query.planned_sql(after, limit, cap, planner.window)?.ok_or(ApiError::NotFound("narrowing"))?
         }
     };
