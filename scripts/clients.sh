@@ -16,17 +16,8 @@ VENV="${CLIENTS_VENV:-$ROOT/.venv-clients}"
 say() { printf '[clients] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-installed() { "$VENV/bin/openapi-python-client" --version 2>/dev/null | awk '{print $NF}'; }
-if [ "$(installed)" != "$OPENAPI_PYTHON_CLIENT_VERSION" ]; then
-  command -v python3 >/dev/null || die "python3 is missing"
-  if [ ! -x "$VENV/bin/pip" ]; then
-    say "creating the virtualenv $VENV"
-    python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  fi
-  say "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into $VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
-  [ "$(installed)" = "$OPENAPI_PYTHON_CLIENT_VERSION" ] || die "openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION did not install"
-fi
+source scripts/pip.sh
+pip_tool "$VENV" openapi-python-client "$OPENAPI_PYTHON_CLIENT_VERSION" openapi-python-client
 [ -x node_modules/.bin/openapi-typescript ] && [ -x node_modules/.bin/tsc ] && [ -d node_modules/openapi-fetch ] \
   || die "openapi-typescript, typescript or openapi-fetch is missing from node_modules: run make setup"
 say "openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION, openapi-typescript $(node -p 'require("openapi-typescript/package.json").version'), openapi-fetch $(node -p 'require("openapi-fetch/package.json").version'), typescript $(node -p 'require("typescript/package.json").version')"

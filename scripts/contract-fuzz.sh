@@ -50,17 +50,8 @@ say() { printf '[contract-fuzz] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 # --- 1. schemathesis, pinned, in the project's own virtualenv (.venv/, git-ignored) ---
-st_version() { "$VENV/bin/schemathesis" --version 2>/dev/null | awk '{print $NF}'; }
-if [ "$(st_version)" != "$SCHEMATHESIS_VERSION" ]; then
-  command -v python3 >/dev/null || die "python3 is missing"
-  if [ ! -x "$VENV/bin/pip" ]; then
-    say "creating the virtualenv .venv/"
-    python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  fi
-  say "installing schemathesis $SCHEMATHESIS_VERSION into .venv/ (about a minute)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-  [ "$(st_version)" = "$SCHEMATHESIS_VERSION" ] || die "schemathesis $SCHEMATHESIS_VERSION did not install"
-fi
+source scripts/pip.sh
+pip_tool "$VENV" schemathesis "$SCHEMATHESIS_VERSION" schemathesis
 say "schemathesis $SCHEMATHESIS_VERSION"
 
 [ -f .dev.vars ] || die ".dev.vars is missing: run make setup"
