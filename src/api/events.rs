@@ -6,6 +6,7 @@ use worker::Response;
 use crate::domain::cursor::Page;
 use crate::domain::event::{parse_types, RETENTION_DAYS};
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::json;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::events::{self, EventFilter, EventRow};
@@ -14,7 +15,7 @@ use crate::storage::events::{self, EventFilter, EventRow};
 pub fn view(row: EventRow) -> Value {
     json!({
         "id": row.id, "type": row.kind, "created_at": row.created_at,
-        "data": serde_json::from_str::<Value>(&row.data).unwrap_or(json!({})),
+        "data": json::parse(&row.data).unwrap_or(json!({})),
     })
 }
 

@@ -7,6 +7,7 @@ use super::{audit_entry, new_id, uuid_or_404};
 use crate::domain::cursor::{self, Page};
 use crate::domain::event::TEST_TYPE;
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::json;
 use crate::domain::time;
 use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
 use crate::http::error::{ApiError, ApiResult};
@@ -28,7 +29,7 @@ pub fn allow_local(var: Option<String>) -> bool {
 fn view(w: &WebhookRow) -> Value {
     json!({
         "id": w.id, "url": w.url, "description": w.description,
-        "event_types": serde_json::from_str::<Value>(&w.event_types).unwrap_or(json!(["*"])),
+        "event_types": json::parse(&w.event_types).unwrap_or(json!(["*"])),
         "enabled": w.enabled, "failure_count": w.failure_count, "disabled_reason": w.disabled_reason,
         "created_at": w.created_at, "updated_at": w.updated_at,
     })

@@ -6,7 +6,7 @@ use super::weburl::{self, WebUrl};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
@@ -46,7 +46,7 @@ pub enum QueueMessage {
 
 /// A queue message as JSON: `{"kind": "dispatch"}` or `{"kind": "deliver", "webhook_id", "event_id"}`.
 /// Flat rather than serde's tagged enum, whose buffering costs the wasm a few KiB.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Wire {
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,8 +67,9 @@ impl QueueMessage {
     }
 
     pub fn from_json(text: &str) -> Option<QueueMessage> {
-        let wire: Wire = serde_json::from_str(text).ok()?;
-        match (wire.kind.as_str(), wire.webhook_id, wire.event_id) {
+        let mut wire = super::json::parse(text)?;
+        let mut field = |name: &str| wire.get_mut(name).map(Value::take).and_then(super::json::string);
+        match (field("kind")?.as_str(), field("webhook_id"), field("event_id")) {
             ("dispatch", _, _) => Some(QueueMessage::Dispatch),
             ("deliver", Some(webhook_id), Some(event_id)) => Some(QueueMessage::Deliver { webhook_id, event_id }),
             _ => None,
