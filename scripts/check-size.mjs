@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Just above the 710.2 KiB raw / 292.1 KiB gzipped measured when set (issue 13 asks for at most
+// Just above the 709.1 KiB raw / 291.8 KiB gzipped measured when set (issue 13 asks for at most
 // 300 KB gzipped): growth is a decision, not a drift.
-const BUDGET_RAW = 716 * 1024;
+const BUDGET_RAW = 715 * 1024;
 const BUDGET_GZIP = 295 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
