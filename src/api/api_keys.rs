@@ -15,7 +15,7 @@ use crate::storage::run_with_audit;
 fn public_view(row: &KeyRow) -> Value {
     json!({
         "id": row.id, "name": row.name, "prefix": row.prefix,
-        "permissions": json::parse::<Value>(&row.permissions).unwrap_or(json!([])),
+        "permissions": json::parse(&row.permissions).unwrap_or(json!([])),
         "created_at": row.created_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
     })
 }

@@ -145,9 +145,9 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
             return m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(schedule, 1)).build());
         }
     };
-    if job.enabled == 0 && job.event_type != TEST_TYPE {
+    if !job.enabled && job.event_type != TEST_TYPE {
         if let Ok(s) = webhooks::skip(db, key) {
-            let _ = s.run().await;
+            let _ = crate::storage::d1::run(&s).await;
         }
         return m.ack();
     }

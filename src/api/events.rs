@@ -6,6 +6,8 @@ use worker::Response;
 use crate::domain::cursor::Page;
 use crate::domain::event::{parse_types, RETENTION_DAYS};
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::id;
+use crate::domain::json;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
 use crate::storage::events::{self, EventFilter, EventRow};
@@ -14,7 +16,7 @@ use crate::storage::events::{self, EventFilter, EventRow};
 pub fn view(row: EventRow) -> Value {
     json!({
         "id": row.id, "type": row.kind, "created_at": row.created_at,
-        "data": serde_json::from_str::<Value>(&row.data).unwrap_or(json!({})),
+        "data": json::parse(&row.data).unwrap_or(json!({})),
     })
 }
 
@@ -25,21 +27,23 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let types =
         q.get("type").map(parse_types).transpose().map_err(|m| ApiError::invalid_parameter("type", m))?.unwrap_or_default();
     let customer_id = q.get("customer_id");
-    if let Some(c) = customer_id {
-        uuid::Uuid::parse_str(c).map_err(|_| ApiError::invalid_parameter("customer_id", "must be a customer id"))?;
+    if customer_id.is_some_and(|c| !id::is_uuid(c)) {
+        return Err(ApiError::invalid_parameter("customer_id", "must be a customer id"));
     }
     let db = cx.db()?;
     let after_seq = match q.get("after") {
         None => None,
-        Some(id) => {
+        Some(after) => {
             let unknown = || {
                 ApiError::invalid_parameter(
                     "after",
                     format!("no event has this id (events are kept {RETENTION_DAYS} days); start again without `after`"),
                 )
             };
-            uuid::Uuid::parse_str(id).map_err(|_| unknown())?;
-            Some(events::seq_of(&db, id).await?.ok_or_else(unknown)?)
+            if !id::is_uuid(after) {
+                return Err(unknown());
+            }
+            Some(events::seq_of(&db, after).await?.ok_or_else(unknown)?)
         }
     };
     let filter = EventFilter { after_seq, types, customer_id };

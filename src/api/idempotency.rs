@@ -32,8 +32,7 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
         Claim::Taken(stored) if stored.body_hash != hash => Err(ApiError::IdempotencyKeyReused),
         Claim::Taken(stored) => match (stored.status, stored.response) {
             (Some(status), Some(response)) => {
-                let mut headers: Vec<(String, String)> =
-                    stored.headers.as_deref().and_then(|h| json::parse(h).ok()).unwrap_or_default();
+                let mut headers: Vec<(String, String)> = stored.headers.as_deref().map(json::pairs).unwrap_or_default();
                 headers.push(("Idempotent-Replayed".into(), "true".into()));
                 Ok(Start::Replay(Answer { status: status as u16, body: response, headers }))
             }

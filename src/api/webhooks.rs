@@ -7,6 +7,7 @@ use super::{audit_entry, new_id, uuid_or_404};
 use crate::domain::cursor::{self, Page};
 use crate::domain::event::TEST_TYPE;
 use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::json;
 use crate::domain::time;
 use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
 use crate::http::error::{ApiError, ApiResult};
@@ -28,8 +29,8 @@ pub fn allow_local(var: Option<String>) -> bool {
 fn view(w: &WebhookRow) -> Value {
     json!({
         "id": w.id, "url": w.url, "description": w.description,
-        "event_types": serde_json::from_str::<Value>(&w.event_types).unwrap_or(json!(["*"])),
-        "enabled": w.enabled == 1, "failure_count": w.failure_count, "disabled_reason": w.disabled_reason,
+        "event_types": json::parse(&w.event_types).unwrap_or(json!(["*"])),
+        "enabled": w.enabled, "failure_count": w.failure_count, "disabled_reason": w.disabled_reason,
         "created_at": w.created_at, "updated_at": w.updated_at,
     })
 }
@@ -128,7 +129,7 @@ pub async fn test(cx: &mut Ctx) -> ApiResult<Response> {
     let (event_id, now) = (new_id(), time::now());
     let payload = json!({ "id": event_id, "type": TEST_TYPE, "created_at": now, "data": { "webhook_id": id } }).to_string();
     let key = DeliveryKey { webhook_id: id.clone(), event_id: event_id.clone() };
-    webhooks::insert_delivery(&db, &key, TEST_TYPE, &payload, &now)?.run().await.map_err(crate::storage::DbError::from)?;
+    crate::storage::d1::run(&webhooks::insert_delivery(&db, &key, TEST_TYPE, &payload, &now)?).await?;
     let message = QueueMessage::Deliver { webhook_id: id, event_id: event_id.clone() };
     crate::http::queue::send(&queue, &[message])
         .await

@@ -1,6 +1,7 @@
-//! Unpadded base64url (RFC 4648 §5), the only base64 the service speaks: activation tokens,
-//! list cursors and Access tokens. A few lines here instead of the `base64` crate's general
-//! engine (issue 13: 6 KiB of the wasm); its answers are the oracle of the tests below.
+//! Unpadded base64url (RFC 4648 §5): activation tokens, list cursors and Access tokens; and the
+//! padded standard alphabet (§4) that Standard Webhooks' secrets and signatures use, as a
+//! translation of it. A few lines here instead of the `base64` crate's general engine (issue 13:
+//! 6 KiB of the wasm); its answers are the oracle of the tests below.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -48,10 +49,43 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     (pending == 0).then_some(bytes)
 }
 
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn encode_standard(bytes: &[u8]) -> String {
+    let mut text: String = encode(bytes)
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !text.len().is_multiple_of(4) {
+        text.push('=');
+    }
+    text
+}
+
+/// The bytes of a canonical standard encoding: padded to a multiple of four, nothing else.
+pub fn decode_standard(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(4) || text.contains(['-', '_']) {
+        return None;
+    }
+    let digits = text.strip_suffix("==").or_else(|| text.strip_suffix('=')).unwrap_or(text);
+    let url: String = digits
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    decode(&url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     use base64::Engine;
     use proptest::prelude::*;
 
@@ -88,6 +122,31 @@ mod tests {
         #[test]
         fn decoding_agrees_with_the_base64_crate(text in "[A-Za-z0-9_-]{0,12}|[A-Za-z0-9_=+/ -]{0,12}") {
             prop_assert_eq!(decode(&text), URL_SAFE_NO_PAD.decode(&text).ok());
+        }
+    }
+
+    #[test]
+    fn the_standard_alphabet_is_padded_and_uses_plus_and_slash() {
+        assert_eq!(encode_standard(&[0xfb, 0xff]), "+/8=");
+        assert_eq!(encode_standard(b"f"), "Zg==");
+        assert_eq!(decode_standard("+/8="), Some(vec![0xfb, 0xff]));
+        assert_eq!(decode_standard("Zg=="), Some(b"f".to_vec()));
+        for refused in ["Zg", "Zg=", "Zh==", "-_8=", "Z===", "Zg==Zg=="] {
+            assert_eq!(decode_standard(refused), None, "{refused}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_standard_alphabet_agrees_with_the_base64_crate(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let text = STANDARD.encode(&bytes);
+            prop_assert_eq!(encode_standard(&bytes), text.clone());
+            prop_assert_eq!(decode_standard(&text), Some(bytes));
+        }
+
+        #[test]
+        fn standard_decoding_refuses_what_the_base64_crate_refuses(text in "[A-Za-z0-9+/=]{0,12}") {
+            prop_assert_eq!(decode_standard(&text), STANDARD.decode(&text).ok());
         }
     }
 }

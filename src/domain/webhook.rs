@@ -3,15 +3,13 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::weburl::{self, WebUrl};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
-use super::event;
 use super::validation::{not_accepted, object, Errors, FieldError};
+use super::{base64url, event};
 
 /// Secrets look like Standard Webhooks' (`whsec_` + base64 of the key), so its libraries take them as they are.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -46,7 +44,7 @@ pub enum QueueMessage {
 
 /// A queue message as JSON: `{"kind": "dispatch"}` or `{"kind": "deliver", "webhook_id", "event_id"}`.
 /// Flat rather than serde's tagged enum, whose buffering costs the wasm a few KiB.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Wire {
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,8 +65,9 @@ impl QueueMessage {
     }
 
     pub fn from_json(text: &str) -> Option<QueueMessage> {
-        let wire: Wire = serde_json::from_str(text).ok()?;
-        match (wire.kind.as_str(), wire.webhook_id, wire.event_id) {
+        let mut wire = super::json::parse(text)?;
+        let mut field = |name: &str| wire.get_mut(name).map(Value::take).and_then(super::json::string);
+        match (field("kind")?.as_str(), field("webhook_id"), field("event_id")) {
             ("dispatch", _, _) => Some(QueueMessage::Dispatch),
             ("deliver", Some(webhook_id), Some(event_id)) => Some(QueueMessage::Deliver { webhook_id, event_id }),
             _ => None,
@@ -298,17 +297,17 @@ fn unknown_keys(errors: &mut Errors, map: &Map<String, Value>) {
 
 /// A new signing secret from `SECRET_BYTES` random bytes.
 pub fn secret_from_bytes(bytes: &[u8]) -> String {
-    format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
+    format!("{SECRET_PREFIX}{}", base64url::encode_standard(bytes))
 }
 
 /// Standard Webhooks' signature of one attempt: `v1,` and the base64 HMAC-SHA256, keyed by the
 /// secret's bytes, of `id.timestamp.body`. `None` for a secret that is not one of ours.
 pub fn signature(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Option<String> {
-    let key = STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()?;
+    let key = base64url::decode_standard(secret.strip_prefix(SECRET_PREFIX)?)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
     mac.update(format!("{msg_id}.{timestamp}.").as_bytes());
     mac.update(body.as_bytes());
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!("v1,{}", base64url::encode_standard(&mac.finalize().into_bytes())))
 }
 
 /// The `webhook-signature` header: one signature per secret in use, space-separated.
@@ -473,7 +472,7 @@ mod tests {
     fn a_secret_is_prefixed_base64_of_its_bytes() {
         let s = secret_from_bytes(&[0; SECRET_BYTES]);
         assert!(s.starts_with("whsec_"));
-        assert_eq!(STANDARD.decode(&s[6..]).unwrap().len(), SECRET_BYTES);
+        assert_eq!(base64url::decode_standard(&s[6..]).unwrap().len(), SECRET_BYTES);
         assert_eq!(signature("not-a-secret", "id", 1, "{}"), None);
     }
 

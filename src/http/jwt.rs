@@ -1,10 +1,9 @@
 //! Reading a Cloudflare Access token (a JWT) and checking everything about it but the signature,
 //! which `http::access` verifies with the runtime's WebCrypto. Pure, so every refusal is
 //! unit-tested: only RS256 is accepted (never `none`, never an HMAC keyed with a public key).
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::domain::base64url;
+use crate::domain::{base64url, json};
 
 /// Seconds of clock difference tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: f64 = 60.0;
@@ -18,16 +17,34 @@ pub struct Token<'a> {
     pub signature: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
-    #[serde(default)]
     pub iss: String,
-    #[serde(default, deserialize_with = "one_or_many")]
     pub aud: Vec<String>,
     pub exp: Option<f64>,
     pub nbf: Option<f64>,
-    #[serde(default)]
     pub email: String,
+}
+
+impl Claims {
+    /// The claims of a payload: a claim present with the wrong type makes the token malformed;
+    /// `aud` is one audience or a list of them.
+    fn read(payload: &Value) -> Result<Claims, Refusal> {
+        let text = |name| match payload.get(name) {
+            None => Ok(String::new()),
+            Some(v) => v.as_str().map(str::to_string).ok_or(Refusal::Malformed),
+        };
+        let time = |name| match payload.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_f64().map(Some).ok_or(Refusal::Malformed),
+        };
+        let aud = match payload.get("aud") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => vec![],
+        };
+        Ok(Claims { iss: text("iss")?, aud, exp: time("exp")?, nbf: time("nbf")?, email: text("email")? })
+    }
 }
 
 /// Why a token is refused; the answer is always 401, the reason goes to the log.
@@ -46,23 +63,11 @@ pub enum Refusal {
     KeysUnavailable(String),
 }
 
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    kid: Option<String>,
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => vec![s],
-        Value::Array(items) => items.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        _ => vec![],
-    })
-}
-
-fn part<T: for<'de> Deserialize<'de>>(b64: &str) -> Result<T, Refusal> {
+/// A part of the token: base64url of a JSON object.
+fn part(b64: &str) -> Result<Value, Refusal> {
     let bytes = base64url::decode(b64).ok_or(Refusal::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| Refusal::Malformed)
+    let text = String::from_utf8(bytes).map_err(|_| Refusal::Malformed)?;
+    json::parse(&text).filter(Value::is_object).ok_or(Refusal::Malformed)
 }
 
 /// Splits and decodes a token; refuses any algorithm but RS256 before anything else is read.
@@ -71,12 +76,17 @@ pub fn parse(token: &str) -> Result<Token<'_>, Refusal> {
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(Refusal::Malformed);
     };
-    let header: Header = part(h)?;
-    if header.alg != "RS256" {
-        return Err(Refusal::Algorithm(header.alg));
+    let header = part(h)?;
+    let alg = header.get("alg").and_then(Value::as_str).ok_or(Refusal::Malformed)?;
+    if alg != "RS256" {
+        return Err(Refusal::Algorithm(alg.into()));
     }
-    let kid = header.kid.filter(|k| !k.is_empty()).ok_or(Refusal::NoKeyId)?;
-    let claims: Claims = part(p)?;
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(k) => Some(k.as_str().ok_or(Refusal::Malformed)?),
+    };
+    let kid = kid.filter(|k| !k.is_empty()).ok_or(Refusal::NoKeyId)?.to_string();
+    let claims = Claims::read(&part(p)?)?;
     let signature = base64url::decode(s).ok_or(Refusal::Malformed)?;
     Ok(Token { kid, claims, signed: &token[..h.len() + 1 + p.len()], signature })
 }
@@ -161,7 +171,7 @@ mod tests {
         let check_with = |patch: Value| {
             let mut c = claims(NOW);
             c.as_object_mut().unwrap().extend(patch.as_object().unwrap().clone());
-            check(&serde_json::from_value(c).unwrap(), "https://team.example", "app-aud", NOW)
+            check(&Claims::read(&c).unwrap(), "https://team.example", "app-aud", NOW)
         };
         assert_eq!(check_with(json!({"iss": "https://evil.example"})), Err(Refusal::Issuer));
         assert_eq!(check_with(json!({"aud": "other"})), Err(Refusal::Audience));
@@ -171,6 +181,18 @@ mod tests {
         assert_eq!(check_with(json!({"exp": null})), Err(Refusal::Expired));
         assert_eq!(check_with(json!({"nbf": NOW + 61.0})), Err(Refusal::NotYetValid));
         assert_eq!(check_with(json!({"email": ""})), Err(Refusal::NoEmail));
+    }
+
+    #[test]
+    fn a_claim_of_the_wrong_type_makes_the_token_malformed() {
+        let header = json!({"alg": "RS256", "kid": "k1"});
+        for patch in [json!({"exp": "tomorrow"}), json!({"email": 7}), json!({"iss": ["a"]})] {
+            let mut c = claims(NOW);
+            c.as_object_mut().unwrap().extend(patch.as_object().unwrap().clone());
+            assert_eq!(parse(&token(header.clone(), c)).unwrap_err(), Refusal::Malformed);
+        }
+        assert_eq!(parse(&token(json!({"alg": "RS256", "kid": 1}), claims(NOW))).unwrap_err(), Refusal::Malformed);
+        assert_eq!(parse(&token(json!(["RS256"]), claims(NOW))).unwrap_err(), Refusal::Malformed);
     }
 
     #[test]

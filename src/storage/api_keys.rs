@@ -22,8 +22,7 @@ pub struct KeyRow {
 impl KeyRow {
     /// The permissions the key holds; names no longer known are dropped rather than guessed.
     pub fn permissions(&self) -> Vec<Permission> {
-        let names: Vec<String> = json::parse(&self.permissions).unwrap_or_default();
-        names.iter().filter_map(|n| Permission::parse(n)).collect()
+        json::strings(&self.permissions).iter().filter_map(|n| Permission::parse(n)).collect()
     }
 }
 

@@ -13,8 +13,8 @@ use crate::domain::query::{After, CustomerQuery};
 /// A customer from a row of `CUSTOMER_COLUMNS` (with `children_count` where the query counts
 /// them): JSON columns arrive as text.
 pub fn customer(r: &Row) -> Customer {
-    let attributes: Map<String, Value> = json::parse(&r.text("attributes")).unwrap_or_default();
-    let mut group_ids: Vec<String> = r.opt_text("group_ids").and_then(|g| json::parse(&g).ok()).unwrap_or_default();
+    let attributes = json::object(&r.text("attributes"));
+    let mut group_ids = r.opt_text("group_ids").map(|g| json::strings(&g)).unwrap_or_default();
     group_ids.sort();
     Customer {
         id: r.text("id"),

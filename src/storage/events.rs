@@ -1,19 +1,21 @@
 //! SQL for change events: the pull API's pages, the dispatcher's fan-out to webhooks and the
 //! purge. Events themselves are written by migration 0014's triggers, beside their change.
-use serde::Deserialize;
 use worker::D1Database;
 
+use super::d1::{all, batch, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
 
-#[derive(Debug, Deserialize)]
 pub struct EventRow {
     pub id: String,
-    #[serde(rename = "type")]
     pub kind: String,
     pub created_at: String,
     /// JSON object text.
     pub data: String,
+}
+
+fn event(r: &Row) -> EventRow {
+    EventRow { id: r.text("id"), kind: r.text("type"), created_at: r.text("created_at"), data: r.text("data") }
 }
 
 /// What selects events for the pull API.
@@ -25,16 +27,18 @@ pub struct EventFilter<'a> {
     pub customer_id: Option<&'a str>,
 }
 
-/// Up to two numbers read by one query (as `a` and `b`): one row type serves every such read,
-/// since each type D1 rows are read into adds its own deserialiser to the wasm.
-#[derive(Debug, Deserialize)]
+/// Up to two numbers read by one query (as `a` and `b`), either of them NULL.
 pub struct Numbers {
     pub a: Option<f64>,
     pub b: Option<f64>,
 }
 
+pub fn numbers_of(r: &Row) -> Numbers {
+    Numbers { a: r.opt_number("a"), b: r.opt_number("b") }
+}
+
 pub async fn numbers(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<Option<Numbers>> {
-    Ok(statement(db, sql, binds)?.first::<Numbers>(None).await?)
+    read_one(first(&statement(db, sql, binds)?).await?, numbers_of)
 }
 
 /// The commit position of an event, to page after it.
@@ -58,7 +62,7 @@ pub async fn page(db: &D1Database, f: &EventFilter<'_>, limit: usize) -> DbResul
     b.push(Scalar::Int(limit as i64 + 1));
     let sql =
         format!("SELECT id, type, created_at, data FROM events WHERE {} ORDER BY seq LIMIT ?{}", clauses.join(" AND "), b.len());
-    Ok(statement(db, &sql, &b)?.all().await?.results::<EventRow>()?)
+    read_each(all(&statement(db, &sql, &b)?).await?, event)
 }
 
 /// Events the dispatcher has not fanned out yet: `(after, up_to]` in commit order, at most
@@ -78,23 +82,25 @@ pub async fn undispatched(db: &D1Database, max: usize) -> DbResult<Option<(i64, 
 /// in one statement (the check and the move together, so a webhook turned on meanwhile stops
 /// it; events before its creation are not its anyway). Returns whether it moved.
 pub async fn skip_without_webhooks(db: &D1Database) -> DbResult<bool> {
-    let result = statement(
+    let moved = statement(
         db,
         "UPDATE outbox_cursor SET seq = (SELECT max(seq) FROM events) \
          WHERE id = 1 AND NOT EXISTS (SELECT 1 FROM webhooks WHERE enabled = 1) \
            AND (SELECT max(seq) FROM events) > seq",
         &[],
-    )?
-    .run()
-    .await?;
-    Ok(super::rows_changed(&result) > 0)
+    )?;
+    Ok(run(&moved).await?.changes() > 0)
 }
 
 /// A delivery to make: one event for one webhook.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryKey {
     pub webhook_id: String,
     pub event_id: String,
+}
+
+fn delivery_key(r: &Row) -> DeliveryKey {
+    DeliveryKey { webhook_id: r.text("webhook_id"), event_id: r.text("event_id") }
 }
 
 /// Fans the events `(after, up_to]` out to the enabled webhooks that want them (created before
@@ -103,8 +109,9 @@ pub struct DeliveryKey {
 /// the deliveries it created, to put on the queue.
 pub async fn fan_out(db: &D1Database, after: i64, up_to: i64, now: &str) -> DbResult<Vec<DeliveryKey>> {
     let range = [Scalar::Int(after), Scalar::Int(up_to), Scalar::Text(now.into())];
-    let results = db
-        .batch(vec![
+    let results = batch(
+        db,
+        vec![
             statement(
                 db,
                 "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
@@ -117,25 +124,24 @@ pub async fn fan_out(db: &D1Database, after: i64, up_to: i64, now: &str) -> DbRe
                 &range,
             )?,
             statement(db, "UPDATE outbox_cursor SET seq = max(seq, ?1) WHERE id = 1", &[Scalar::Int(up_to)])?,
-        ])
-        .await?;
-    Ok(results.first().map(|r| r.results::<DeliveryKey>()).transpose()?.unwrap_or_default())
+        ],
+    )
+    .await?;
+    read_each(results.first().map(|r| r.rows()).unwrap_or_default(), delivery_key)
 }
 
 /// Deliveries never attempted although queued before `before`: their queue message was most
 /// likely never sent (a crash after the fan-out). Marked queued again now.
 pub async fn unsent_deliveries(db: &D1Database, before: &str, now: &str, max: usize) -> DbResult<Vec<DeliveryKey>> {
-    Ok(statement(
+    let requeue = statement(
         db,
         "UPDATE webhook_deliveries SET queued_at = ?2 \
          WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id FROM webhook_deliveries \
            WHERE status = 'pending' AND attempts = 0 AND queued_at < ?1 ORDER BY queued_at LIMIT ?3) \
          RETURNING webhook_id, event_id",
         &[Scalar::Text(before.into()), Scalar::Text(now.into()), Scalar::Int(max as i64)],
-    )?
-    .all()
-    .await?
-    .results::<DeliveryKey>()?)
+    )?;
+    read_each(all(&requeue).await?, delivery_key)
 }
 
 /// Removes events, deliveries and attempts older than `before`, at most `max` of each per call
@@ -143,25 +149,28 @@ pub async fn unsent_deliveries(db: &D1Database, before: &str, now: &str, max: us
 /// starts over.
 pub async fn purge(db: &D1Database, before: &str, max: usize) -> DbResult<()> {
     let b = [Scalar::Text(before.into()), Scalar::Int(max as i64)];
-    db.batch(vec![
-        statement(
-            db,
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < (SELECT max(seq) FROM events) \
+    batch(
+        db,
+        vec![
+            statement(
+                db,
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < (SELECT max(seq) FROM events) \
              ORDER BY seq LIMIT ?2) AND created_at < ?1",
-            &b,
-        )?,
-        statement(
-            db,
-            "DELETE FROM webhook_deliveries WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id \
+                &b,
+            )?,
+            statement(
+                db,
+                "DELETE FROM webhook_deliveries WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id \
              FROM webhook_deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
-            &b,
-        )?,
-        statement(
-            db,
-            "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM webhook_attempts WHERE at < ?1 ORDER BY at LIMIT ?2)",
-            &b,
-        )?,
-    ])
+                &b,
+            )?,
+            statement(
+                db,
+                "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM webhook_attempts WHERE at < ?1 ORDER BY at LIMIT ?2)",
+                &b,
+            )?,
+        ],
+    )
     .await?;
     Ok(())
 }

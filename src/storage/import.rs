@@ -39,9 +39,9 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
                     phone: r.opt_text("phone"),
                     company: r.opt_text("company"),
                     notes: r.opt_text("notes"),
-                    attributes: json::parse(&r.text("attributes")).unwrap_or_default(),
+                    attributes: json::object(&r.text("attributes")),
                 };
-                let group_ids = json::parse(&r.text("group_ids")).unwrap_or_default();
+                let group_ids = json::strings(&r.text("group_ids"));
                 (r.text("email_normalized"), Existing { id: r.text("id"), fields, group_ids })
             })?;
             out.insert(email_normalized, existing);

@@ -76,7 +76,7 @@ pub async fn record(
         (None, Some(visitor)) => by_visitor(db, i, visitor, ids, created, now)?,
         (None, None) => return Err(DbError("a public interaction names no one".into())),
     };
-    db.batch(batch).await?;
+    super::batch(db, batch).await?;
     Ok(())
 }
 

@@ -147,17 +147,6 @@ pub fn statement(db: &D1Database, sql: &str, binds: &[Scalar]) -> DbResult<D1Pre
     Ok(db.prepare(sql).bind(&values)?)
 }
 
-/// A count D1 sent as a double, as a whole number (for the serde-read rows of events and webhooks).
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let n = <f64 as serde::Deserialize>::deserialize(d)?;
-    Ok(if n.is_finite() && n > 0.0 { n as u64 } else { 0 })
-}
-
-/// Rows a statement changed, from worker's result (events and webhooks still read through it).
-pub fn rows_changed(result: &worker::D1Result) -> usize {
-    result.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,27 +1,38 @@
 //! SQL for webhooks: subscriptions (with their signing secrets), deliveries and the attempts log.
-use serde::Deserialize;
 use worker::{D1Database, D1PreparedStatement};
 
-use super::events::{numbers, DeliveryKey, Numbers};
+use super::d1::{all, batch, first, read_each, read_one, Row};
+use super::events::{numbers, numbers_of, DeliveryKey};
 use super::query::Scalar;
-use super::{statement, whole_number, DbResult};
+use super::{statement, DbResult};
 use crate::domain::webhook::{NewWebhook, WebhookPatch, FAILURE_LIMIT};
 
 /// A subscription as the API shows it: never its secrets.
-#[derive(Debug, Deserialize)]
 pub struct WebhookRow {
     pub id: String,
     pub url: String,
     pub description: Option<String>,
     /// JSON array text.
     pub event_types: String,
-    #[serde(deserialize_with = "whole_number")]
-    pub enabled: u64,
-    #[serde(deserialize_with = "whole_number")]
+    pub enabled: bool,
     pub failure_count: u64,
     pub disabled_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+fn webhook(r: &Row) -> WebhookRow {
+    WebhookRow {
+        id: r.text("id"),
+        url: r.text("url"),
+        description: r.opt_text("description"),
+        event_types: r.text("event_types"),
+        enabled: r.flag("enabled"),
+        failure_count: r.count("failure_count"),
+        disabled_reason: r.opt_text("disabled_reason"),
+        created_at: r.text("created_at"),
+        updated_at: r.text("updated_at"),
+    }
 }
 
 const COLUMNS: &str = "id, url, description, event_types, enabled, failure_count, disabled_reason, created_at, updated_at";
@@ -63,13 +74,12 @@ pub async fn any_enabled(db: &D1Database) -> DbResult<bool> {
 }
 
 pub async fn list(db: &D1Database) -> DbResult<Vec<WebhookRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"), &[])?.all().await?.results()?)
+    read_each(all(&statement(db, &format!("SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"), &[])?).await?, webhook)
 }
 
 pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<WebhookRow>> {
-    Ok(statement(db, &format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1"), &[Scalar::Text(id.into())])?
-        .first::<WebhookRow>(None)
-        .await?)
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE id = ?1");
+    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, webhook)
 }
 
 /// Applies a patch. Turning a webhook on again starts its failure count afresh; any change of
@@ -110,30 +120,40 @@ pub fn rotate(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -
 }
 
 /// What one delivery attempt needs: the body, where it stands, and the webhook's address and secrets.
-#[derive(Debug, Deserialize)]
 pub struct Job {
     pub payload: String,
     pub event_type: String,
     pub status: String,
-    #[serde(deserialize_with = "whole_number")]
     pub attempts: u64,
     pub url: String,
     pub secret: String,
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<String>,
-    #[serde(deserialize_with = "whole_number")]
-    pub enabled: u64,
+    pub enabled: bool,
+}
+
+fn job_of(r: &Row) -> Job {
+    Job {
+        payload: r.text("payload"),
+        event_type: r.text("event_type"),
+        status: r.text("status"),
+        attempts: r.count("attempts"),
+        url: r.text("url"),
+        secret: r.text("secret"),
+        previous_secret: r.opt_text("previous_secret"),
+        previous_secret_until: r.opt_text("previous_secret_until"),
+        enabled: r.flag("enabled"),
+    }
 }
 
 pub async fn job(db: &D1Database, key: &DeliveryKey) -> DbResult<Option<Job>> {
-    Ok(statement(
+    let read = statement(
         db,
         "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled \
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.webhook_id = ?1 AND d.event_id = ?2",
         &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
-    )?
-    .first::<Job>(None)
-    .await?)
+    )?;
+    read_one(first(&read).await?, job_of)
 }
 
 /// One attempt as the log keeps it.
@@ -152,7 +172,7 @@ pub struct Attempt<'a> {
 /// A success starts the webhook's count of failures afresh.
 pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>) -> DbResult<()> {
     let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
-    let mut batch = vec![
+    let mut statements = vec![
         statement(
             db,
             "INSERT INTO webhook_attempts (id, webhook_id, event_id, attempt, at, outcome, response_status, duration_ms, error, response_excerpt) \
@@ -179,9 +199,9 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
         )?,
     ];
     if a.succeeded {
-        batch.push(statement(db, "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0", &[w])?);
+        statements.push(statement(db, "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0", &[w])?);
     }
-    db.batch(batch).await?;
+    batch(db, statements).await?;
     Ok(())
 }
 
@@ -199,8 +219,9 @@ pub fn skip(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement>
 /// call turned it off.
 pub async fn give_up(db: &D1Database, key: &DeliveryKey, now: &str) -> DbResult<bool> {
     let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
-    let results = db
-        .batch(vec![
+    let results = batch(
+        db,
+        vec![
             statement(
                 db,
                 "UPDATE webhook_deliveries SET status = 'failed' WHERE webhook_id = ?1 AND event_id = ?2 AND status = 'pending'",
@@ -218,9 +239,10 @@ pub async fn give_up(db: &D1Database, key: &DeliveryKey, now: &str) -> DbResult<
                 ),
                 &[w, Scalar::Text(now.into())],
             )?,
-        ])
-        .await?;
-    let after = results.get(1).map(|r| r.results::<Numbers>()).transpose()?.unwrap_or_default();
+        ],
+    )
+    .await?;
+    let after = read_each(results.get(1).map(|r| r.rows()).unwrap_or_default(), numbers_of)?;
     Ok(after.first().is_some_and(|n| n.a == Some(0.0) && n.b == Some(1.0)))
 }
 
@@ -247,21 +269,34 @@ pub fn insert_delivery(
 }
 
 /// One line of the deliveries log: an attempt, with where its delivery stands now.
-#[derive(Debug, Deserialize)]
 pub struct AttemptRow {
     pub id: String,
     pub event_id: String,
     pub event_type: Option<String>,
-    #[serde(deserialize_with = "whole_number")]
     pub attempt: u64,
     pub at: String,
     pub outcome: String,
     pub response_status: Option<f64>,
-    #[serde(deserialize_with = "whole_number")]
     pub duration_ms: u64,
     pub error: Option<String>,
     pub response_excerpt: Option<String>,
     pub delivery_status: Option<String>,
+}
+
+fn attempt_of(r: &Row) -> AttemptRow {
+    AttemptRow {
+        id: r.text("id"),
+        event_id: r.text("event_id"),
+        event_type: r.opt_text("event_type"),
+        attempt: r.count("attempt"),
+        at: r.text("at"),
+        outcome: r.text("outcome"),
+        response_status: r.opt_number("response_status"),
+        duration_ms: r.count("duration_ms"),
+        error: r.opt_text("error"),
+        response_excerpt: r.opt_text("response_excerpt"),
+        delivery_status: r.opt_text("delivery_status"),
+    }
 }
 
 /// A page of a webhook's attempts, newest first; `after` is the (time, id) of the last row of
@@ -274,7 +309,7 @@ pub async fn attempts(db: &D1Database, webhook_id: &str, after: Option<(&str, &s
         b.push(Scalar::Text(id.into()));
         cursor = " AND (a.at, a.id) < (?3, ?4)".into();
     }
-    Ok(statement(
+    let page = statement(
         db,
         &format!(
             "SELECT a.id, a.event_id, d.event_type, a.attempt, a.at, a.outcome, a.response_status, a.duration_ms, a.error, \
@@ -283,8 +318,6 @@ pub async fn attempts(db: &D1Database, webhook_id: &str, after: Option<(&str, &s
              WHERE a.webhook_id = ?1{cursor} ORDER BY a.at DESC, a.id DESC LIMIT ?2"
         ),
         &b,
-    )?
-    .all()
-    .await?
-    .results()?)
+    )?;
+    read_each(all(&page).await?, attempt_of)
 }
