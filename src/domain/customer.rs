@@ -96,20 +96,19 @@ pub struct Customer {
     pub version: i64,
 }
 
-/// A registered, admin-made customer with every optional field empty, for tests to fill in.
-#[cfg(test)]
 impl Customer {
-    pub fn blank(id: &str) -> Customer {
+    /// A new customer built from validated fields: live, in no group, at version 1.
+    pub fn new(id: String, fields: CustomerFields, kind: Kind, source: Source, now: &str) -> Customer {
         Customer {
-            id: id.into(),
-            name: None,
-            email: None,
-            phone: None,
-            company: None,
-            notes: None,
-            attributes: Map::new(),
-            kind: Kind::Registered,
-            source: Source::Admin,
+            id,
+            name: fields.name,
+            email: fields.email.map(|e| e.as_str().to_string()),
+            phone: fields.phone,
+            company: fields.company,
+            notes: fields.notes,
+            attributes: fields.attributes,
+            kind,
+            source,
             group_ids: vec![],
             parent_id: None,
             handle: None,
@@ -117,12 +116,18 @@ impl Customer {
             merged_into: None,
             anonymous: false,
             children_count: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            created_at: now.to_string(),
+            updated_at: now.to_string(),
             last_seen_at: None,
             deleted_at: None,
             version: 1,
         }
+    }
+
+    /// A registered, admin-made customer with every optional field empty, for tests to fill in.
+    #[cfg(test)]
+    pub fn blank(id: &str) -> Customer {
+        Customer::new(id.into(), CustomerFields::default(), Kind::Registered, Source::Admin, "2026-01-01T00:00:00.000Z")
     }
 }
 

@@ -5,7 +5,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::query::{BuildError, Builder, Narrowing, Plan, Scalar, Sql, CUSTOMER_COLUMNS};
 use super::{ids_json, statement, DbError, DbResult};
-use crate::domain::customer::{Customer, CustomerFields, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
+use crate::domain::customer::{Customer, CustomerPatch, Kind, NewCustomer, Source, MAX_ATTRIBUTES};
 use crate::domain::handle::Handle;
 use crate::domain::json;
 use crate::domain::query::{After, CustomerQuery};
@@ -105,37 +105,10 @@ pub fn insert_sql() -> String {
 
 /// A new customer from a create body: its fields, where it sits and the handle it asked for.
 pub fn from_request(id: String, new: NewCustomer, now: &str) -> Customer {
-    let mut c = new_customer(id, new.fields, new.kind, new.source, now);
+    let mut c = Customer::new(id, new.fields, new.kind, new.source, now);
     c.parent_id = new.parent_id;
     c.handle = new.handle.map(|h| h.as_str().to_string());
     c
-}
-
-/// A new customer built from validated fields.
-pub fn new_customer(id: String, fields: CustomerFields, kind: Kind, source: Source, now: &str) -> Customer {
-    Customer {
-        id,
-        name: fields.name,
-        email: fields.email.map(|e| e.as_str().to_string()),
-        phone: fields.phone,
-        company: fields.company,
-        notes: fields.notes,
-        attributes: fields.attributes,
-        kind,
-        source,
-        group_ids: vec![],
-        parent_id: None,
-        handle: None,
-        own_company: false,
-        merged_into: None,
-        anonymous: false,
-        children_count: None,
-        created_at: now.to_string(),
-        updated_at: now.to_string(),
-        last_seen_at: None,
-        deleted_at: None,
-        version: 1,
-    }
 }
 
 pub fn normalized_email(c: &Customer) -> Option<String> {
