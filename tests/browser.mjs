@@ -77,14 +77,14 @@ export async function axe(page) {
 // Helpers every console test file uses.
 export const tag = () => Math.random().toString(36).slice(2, 8);
 
-// Polls `check` until it gives something truthy, or fails naming `what` after `ms`.
-export async function until(check, what, ms = 5000) {
+// Polls `check` every `poll` ms until it gives something truthy, or fails naming `what` after `ms`.
+export async function until(check, what, ms = 5000, poll = 50) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, poll));
   }
 }
 

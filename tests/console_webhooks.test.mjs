@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { axe, heading, openConsole, startConsole, tag, task } from "./browser.mjs";
+import { axe, heading, openConsole, startConsole, tag, task, until as poll } from "./browser.mjs";
 
 let env;
 let w;
@@ -26,15 +26,8 @@ after(async () => { await env?.close(); await new Promise((ok) => receiver?.clos
 
 const receiverUrl = (path) => `http://127.0.0.1:${receiver.address().port}${path}`;
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-async function until(check, what, ms = 8000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// Deliveries go through the queue: a longer wait, polled less often (a poll may click Refresh).
+const until = (check, what, ms = 8000) => poll(check, what, ms, 100);
 
 // Creates a webhook through the screen; returns its secret as the dialog showed it.
 async function createThroughScreen(page, url) {
