@@ -20,6 +20,18 @@ describe("API keys", () => {
     assert.equal(listed.secret, undefined);
   });
 
+  it("records a key's last use, at most once a minute", async () => {
+    const k = await w.createKey(["customers:read"]);
+    const listed = async () => (await w.get("/v1/api-keys")).body.data.find((x) => x.id === k.id).last_used_at;
+    assert.equal(await listed(), null, "never used");
+    assert.equal((await w.get("/v1/customers?limit=1", { token: k.secret })).status, 200);
+    const first = await listed();
+    assert.match(first ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, "the first use is recorded");
+    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 3; i++) assert.equal((await w.get("/v1/customers?limit=1", { token: k.secret })).status, 200);
+    assert.equal(await listed(), first, "uses within the minute leave it as it was");
+  });
+
   it("lets a read-only key list and get, and names the missing permission otherwise", async () => {
     const k = await w.createKey(["customers:read"]);
     const c = await w.createCustomer({ name: "Keyed" });

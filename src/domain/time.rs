@@ -22,6 +22,12 @@ pub fn now() -> String {
     format_ms(now_ms())
 }
 
+/// Whether a recorded instant is missing or earlier than `before` (both as `format_ms` writes
+/// them, which sort as text): what tells that a credential's last use is worth writing again.
+pub fn missing_or_before(at: Option<&str>, before: &str) -> bool {
+    at.is_none_or(|at| at < before)
+}
+
 /// The instant `ms` milliseconds after the epoch, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn format_ms(ms: i64) -> String {
     format(ms, false)
@@ -158,6 +164,20 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn a_use_never_recorded_or_recorded_before_the_bound_is_stale() {
+        let bound = "2026-11-25T21:59:00.000Z";
+        assert!(missing_or_before(None, bound));
+        assert!(missing_or_before(Some("2026-11-25T21:58:59.999Z"), bound));
+    }
+
+    #[test]
+    fn a_use_recorded_at_or_after_the_bound_is_fresh() {
+        let bound = "2026-11-25T21:59:00.000Z";
+        assert!(!missing_or_before(Some(bound), bound));
+        assert!(!missing_or_before(Some("2026-11-25T22:00:00.000Z"), bound));
+    }
 
     /// What the service did with chrono: its RFC 3339 reader, then a strict `%Y-%m-%d`.
     fn chrono_parse(raw: &str) -> Option<String> {
