@@ -310,11 +310,11 @@ const MAX_TRIGRAMS: usize = 16;
 /// index keeps no positions (migrations/0016), so they are asked for together, not side by side:
 /// a superset of the rows containing `q`, which `search_sql` then tests exactly. Every trigram,
 /// not only a few that cover the text: fewer are cheaper to count (`company 42` at 1,000,000:
-/// 0.32 ms for the 4 that cover it against 0.84 ms for all 8) but can let in far more rows than
-/// contain the text, which then all go through the LIKE test and the sort (`user-4242`, 111
-/// customers at 1,000,000: `use`, `r-4` and `242` anywhere let in thousands, and its page cost
-/// 3 times a list page instead of 1.2). The index folds case itself. `q` has three characters
-/// or more (a shorter search does not use the index).
+/// 0.32 ms for the 4 that cover it against 0.84 ms for all 8) but let in more rows than contain
+/// the text, and past the probe's cap a few become "broad" (`user-4242`, 111 customers at
+/// 1,000,000: `use`, `r-4` and `242` let in 320, all 7 trigrams 112; with the 3 its page cost
+/// 3 times a list page, a window walked in vain and a second statement). The index folds case
+/// itself. `q` has three characters or more (a shorter search does not use the index).
 pub fn fts_trigrams(q: &str) -> String {
     let chars: Vec<char> = q.chars().collect();
     let mut trigrams: Vec<String> = Vec::new();
