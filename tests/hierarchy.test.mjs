@@ -120,6 +120,28 @@ describe("sub-customers", () => {
     assert.equal((await w.delete(`/v1/customers/${leaf.id}`)).status, 200);
   });
 
+  it("never leaves a live sub-customer under a deleted parent, whatever is created during a delete", async () => {
+    // A cascade (or bulk) delete reads the subtree, then deletes it: sub-customers created in
+    // between must not stay live under the deleted parent. Each request either lands or is
+    // refused; afterwards the tree is whole.
+    for (let round = 0; round < 6; round++) {
+      const parent = await named(`Racing parent ${round}`);
+      await named(`Racing child ${round}`, { parent_id: parent.id });
+      const creates = Array.from({ length: 8 }, (_, i) =>
+        w.post("/v1/customers", { name: `Late child ${round}.${i}`, parent_id: parent.id }));
+      const removal = round % 2
+        ? w.post("/v1/customers/bulk-delete", { ids: [parent.id], cascade: true })
+        : w.delete(`/v1/customers/${parent.id}?cascade=true`);
+      const answers = await Promise.all([removal, ...creates]);
+      for (const res of answers) assert.ok([200, 201, 409, 422].includes(res.status), `${res.status} ${res.text}`);
+      const after = (await w.get(`/v1/customers/${parent.id}`)).body;
+      const children = (await w.get(`/v1/customers?parent_id=${parent.id}&status=all&limit=100`)).body.data;
+      if (after.deleted_at) {
+        assert.deepEqual(children.filter((c) => !c.deleted_at).map((c) => c.name), [], `round ${round}`);
+      }
+    }
+  });
+
   it("force-deletes a whole subtree and its dry run counts it exactly", async () => {
     const [top, mid] = await chain(2, "force");
     const leaves = [];

@@ -284,6 +284,7 @@ async fn soft_delete_all(db: &D1Database, live: &[String], each: &audit::AuditEn
         vec![
             audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
             customers::soft_delete_many(db, live, &now)?,
+            tree::no_live_child_left(db, live)?,
         ],
     )
     .await?;
@@ -491,6 +492,7 @@ async fn bulk_soft_delete(cx: &Ctx, db: &D1Database, live: &[String]) -> ApiResu
             audit::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
             customers::soft_delete_many(db, live, &now)?,
             audit::insert(db, &summary, &now)?,
+            tree::no_live_child_left(db, live)?,
         ],
     )
     .await?;

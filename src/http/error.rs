@@ -487,6 +487,13 @@ mod tests {
     }
 
     #[test]
+    fn a_sub_customer_added_during_a_delete_is_a_conflict_to_retry() {
+        let raced =
+            db("D1_ERROR: subtree_changed: a sub-customer was added while its parent was being deleted: SQLITE_CONSTRAINT");
+        assert_eq!((raced.status(), raced.code()), (409, "conflict"));
+    }
+
+    #[test]
     fn a_spent_link_is_gone() {
         assert_eq!((ApiError::LinkExpired.status(), ApiError::LinkExpired.code()), (410, "link_expired"));
     }

@@ -45,7 +45,8 @@ pub enum Violation {
     Protected,
     /// Migration 0010's triggers: a live customer's parent must be a live customer.
     Parent,
-    /// Another unique or foreign-key failure: a race with another request's change.
+    /// Another unique or foreign-key failure, or migration 0017's check that a soft-deleted
+    /// parent kept no live sub-customer: a race with another request's change.
     Raced,
     /// A CHECK or NOT NULL constraint.
     Check,
@@ -80,7 +81,7 @@ impl DbError {
             Violation::Protected
         } else if m.contains("invalid_parent") {
             Violation::Parent
-        } else if unique || m.contains("foreign key constraint failed") {
+        } else if unique || m.contains("foreign key constraint failed") || m.contains("subtree_changed") {
             Violation::Raced
         } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
             Violation::Check

@@ -91,6 +91,12 @@ pub async fn subtree(db: &D1Database, roots: &[String], limit: usize) -> DbResul
     read_each(all(&statement(db, &sql, &[ids_json(roots), Scalar::Int(limit as i64)])?).await?, member)
 }
 
+/// The last statement of a batch that soft-deletes `ids`: fails the batch if any of them still
+/// has a live sub-customer, one created after the caller read the tree (migrations/0017).
+pub fn no_live_child_left(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
+    statement(db, "INSERT INTO subtree_checks (ids) VALUES (?1)", &[ids_json(ids)])
+}
+
 /// Which of the live customers `ids` have a live sub-customer outside `ids`: deleting them alone
 /// would leave that sub-customer under a deleted parent.
 pub async fn with_children_outside(db: &D1Database, ids: &[String]) -> DbResult<Vec<String>> {
