@@ -38,8 +38,10 @@ fuzz_target!(|data: &[u8]| {
             check(&sql);
         }
     }
-    if let Ok(Some(sql)) = page.query.planned_sql(page.after.as_ref(), page.limit, 200, 5_000) {
-        check(&sql);
+    if let Some(narrowing) = page.query.narrowing() {
+        if let Ok(sql) = page.query.planned_sql(narrowing, page.after.as_ref(), page.limit, 200, 5_000) {
+            check(&sql);
+        }
     }
     if let Ok(sql) = page.query.count_sql() {
         check(&sql);

@@ -59,8 +59,7 @@ pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
         "count" => page.query.count_sql()?,
         _ => {
             let narrowing = page.query.narrowing().ok_or(ApiError::NotFound("narrowing"))?;
-            let cap = planner.cap(narrowing, limit);
-            page.query.planned_sql(after, limit, cap, planner.window)?.ok_or(ApiError::NotFound("narrowing"))?
+            page.query.planned_sql(narrowing, after, limit, planner.cap(narrowing, limit), planner.window)?
         }
     };
     let steps = customers::explain(&cx.db()?, &sql).await?;

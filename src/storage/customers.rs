@@ -221,8 +221,9 @@ pub async fn page(
     limit: usize,
     planner: Planner,
 ) -> Result<Vec<(Customer, String)>, PageError> {
-    let cap = query.narrowing().map_or(0, |n| planner.cap(n, limit));
-    if let Some(planned) = query.planned_sql(after, limit, cap, planner.window)? {
+    if let Some(narrowing) = query.narrowing() {
+        let cap = planner.cap(narrowing, limit);
+        let planned = query.planned_sql(narrowing, after, limit, cap, planner.window)?;
         // What tells which way ran: the count, and whether a row is a customer at all.
         let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
         let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();

@@ -511,9 +511,16 @@ impl CustomerQuery {
     /// order (`Window`). Every row carries the count as `probe`, and a page with no row still
     /// answers one, with `probe` alone (the others NULL): when the count reached `cap` and
     /// the window held no more than `limit` rows, the caller asks `Candidates` after all.
-    /// `None`: the query has no narrowing (see `page_sql`).
-    pub fn planned_sql(&self, after: Option<&After>, limit: usize, cap: usize, window: usize) -> Result<Option<Sql>, BuildError> {
-        let Some(narrowing) = self.narrowing() else { return Ok(None) };
+    /// `narrowing` is this query's (`narrowing()`); a query without one has no plan to choose
+    /// (see `page_sql`).
+    pub fn planned_sql(
+        &self,
+        narrowing: Narrowing,
+        after: Option<&After>,
+        limit: usize,
+        cap: usize,
+        window: usize,
+    ) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let probe = match narrowing {
             Narrowing::Search(q) => {
@@ -539,7 +546,7 @@ impl CustomerQuery {
              SELECT * FROM ({walked} LIMIT CASE WHEN (SELECT n FROM probe) < {cap} THEN {zero} ELSE {lim} END)\
              ) x ON 1 ORDER BY x.sort_key {dir}, x.id {dir}"
         );
-        Self::checked(b, text).map(Some)
+        Self::checked(b, text)
     }
 
     pub fn count_sql(&self) -> Result<Sql, BuildError> {
@@ -562,6 +569,11 @@ mod tests {
     use super::*;
     use crate::domain::query::operand_for;
     use serde_json::json;
+
+    /// The planned page of 10 rows with the default bounds (a probe of 200, a window of 5000).
+    fn planned(q: &CustomerQuery, after: Option<&After>) -> Result<Sql, BuildError> {
+        q.planned_sql(q.narrowing().expect("a query with a narrowing"), after, 10, 200, 5000)
+    }
 
     fn cond(field: &str, op: &str, value: serde_json::Value) -> Condition {
         let field = Field::parse(field).unwrap();
@@ -706,7 +718,7 @@ mod tests {
     #[test]
     fn a_planned_page_counts_trigram_matches_up_to_the_cap() {
         let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
-        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        let sql = planned(&q, None).unwrap();
         assert!(
             sql.text.starts_with(
                 "WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM (SELECT 1 FROM customers_search WHERE customers_search MATCH ?1 LIMIT ?2))"
@@ -715,16 +727,13 @@ mod tests {
             sql.text
         );
         assert_eq!(&sql.binds[..2], &[Scalar::Text("\"acm\" \"cme\"".into()), Scalar::Int(200)]);
-        assert!(CustomerQuery { search: Some("ac".into()), ..Default::default() }
-            .planned_sql(None, 10, 200, 5000)
-            .unwrap()
-            .is_none());
+        assert!(CustomerQuery { search: Some("ac".into()), ..Default::default() }.narrowing().is_none());
     }
 
     #[test]
     fn a_planned_page_runs_one_way_and_gives_the_other_no_rows() {
         let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
-        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        let sql = planned(&q, None).unwrap();
         let lim = format!("?{}", sql.binds.iter().position(|b| *b == Scalar::Int(11)).unwrap() + 1);
         let zero = format!("?{}", sql.binds.iter().position(|b| *b == Scalar::Int(0)).unwrap() + 1);
         assert!(
@@ -752,7 +761,7 @@ mod tests {
             ..Default::default()
         };
         let after = After { key: "k".into(), id: "i".into() };
-        let sql = q.planned_sql(Some(&after), 10, 200, 5000).unwrap().unwrap();
+        let sql = planned(&q, Some(&after)).unwrap();
         assert!(sql.binds.len() <= 52, "{}", sql.binds.len());
     }
 
@@ -836,7 +845,7 @@ mod tests {
     #[test]
     fn a_probe_of_a_condition_reads_its_index_alone() {
         let q = CustomerQuery { conditions: vec![cond("phone", "starts_with", json!("555-01"))], ..Default::default() };
-        let sql = q.planned_sql(None, 10, 200, 5000).unwrap().unwrap();
+        let sql = planned(&q, None).unwrap();
         assert!(
             sql.text.contains(
                 "(SELECT 1 FROM customers c WHERE lower(coalesce(c.phone, '')) >= ?1 AND lower(coalesce(c.phone, '')) < ?1 || char(1114111) LIMIT ?2)"
@@ -929,7 +938,7 @@ mod tests {
         let after = After { key: "k".into(), id: "i".into() };
         let sql = q.page_sql(Some(&after), 10, Plan::Candidates).unwrap();
         assert_eq!(sql.binds.len(), 100);
-        assert!(q.planned_sql(Some(&after), 10, 200, 5000).is_err(), "the probe's cap, the window's offset and 0 add three");
+        assert!(planned(&q, Some(&after)).is_err(), "the probe's cap, the window's offset and 0 add three");
     }
 
     #[test]
