@@ -44,7 +44,22 @@ export const ASSETS_DIR = join(ROOT, "console/dist");
 // Miniflare's `outboundService`. `queues: true` binds the webhooks queue and its dead-letter
 // queue as wrangler.toml does (with `maxRetries` as given), consumed at once rather than in
 // batches a second apart.
-export async function startWorker({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7 } = {}) {
+// Miniflare's proxy reads some properties through a synchronous fetch to a helper thread; on a
+// loaded machine that read has once come back empty (its internal assertion `message?.id === id`
+// in SynchronousFetcher), failing a suite's set-up before any test ran. A start that fails there
+// is retried on a fresh instance; any other failure is not.
+export async function startWorker(options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !String(err?.stack ?? "").includes("SynchronousFetcher")) throw err;
+      console.error(`startWorker: Miniflare's synchronous fetch failed (attempt ${attempt}); starting again`);
+    }
+  }
+}
+
+async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7 } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
@@ -81,17 +96,22 @@ export async function startWorker({ vars = {}, rateLimit = 10000, listen = false
       },
     } : {}),
   });
-  const db = await mf.getD1Database("DB");
-  const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
-    for (const stmt of splitSql(readFileSync(join(dir, file), "utf8"))) {
-      await db.prepare(stmt).run();
+  try {
+    const db = await mf.getD1Database("DB");
+    const dir = join(ROOT, "migrations");
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+      for (const stmt of splitSql(readFileSync(join(dir, file), "utf8"))) {
+        await db.prepare(stmt).run();
+      }
     }
+    const worker = new Worker(mf, db);
+    worker.logs = logs;
+    if (listen) worker.url = (await mf.ready).href.replace(/\/$/, "");
+    return worker;
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
   }
-  const worker = new Worker(mf, db);
-  worker.logs = logs;
-  if (listen) worker.url = (await mf.ready).href.replace(/\/$/, "");
-  return worker;
 }
 
 class Worker {
