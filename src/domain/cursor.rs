@@ -1,7 +1,6 @@
 //! Opaque page cursors: the sort they belong to, the last row's sort key and id, and a checksum
 //! so a mangled or hand-edited cursor is refused instead of silently paging from elsewhere.
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{base64url, json};
@@ -81,7 +80,7 @@ pub fn decode(cursor: &str, sort: &str) -> Result<(String, String), &'static str
         return Err("is not a cursor from this API");
     }
     let mut p = std::str::from_utf8(body).ok().and_then(json::parse).ok_or("is not a cursor from this API")?;
-    let mut field = |name: &str| p.get_mut(name).map(Value::take).and_then(json::string).ok_or("is not a cursor from this API");
+    let mut field = |name: &str| json::take_string(&mut p, name).ok_or("is not a cursor from this API");
     let (s, k, i) = (field("s")?, field("k")?, field("i")?);
     if s != sort {
         return Err("belongs to another sort order; start again without a cursor");

@@ -33,6 +33,12 @@ pub fn string(v: Value) -> Option<String> {
     }
 }
 
+/// The string member `name` of an object, taken out of it; `None` when it is missing or not a
+/// string (or `value` is not an object).
+pub fn take_string(value: &mut Value, name: &str) -> Option<String> {
+    value.get_mut(name).map(Value::take).and_then(string)
+}
+
 /// The `[name, value]` pairs of the array `text` holds (what a list of pairs serialises to).
 pub fn pairs(text: &str) -> Vec<(String, String)> {
     match parse(text) {
@@ -66,6 +72,15 @@ mod tests {
     fn strings_are_read_from_an_array() {
         assert_eq!(strings(r#"["a", "b"]"#), vec!["a", "b"]);
         assert!(strings(r#"{"a": "b"}"#).is_empty());
+    }
+
+    #[test]
+    fn a_string_member_is_taken_and_anything_else_is_none() {
+        let mut v = json!({"a": "x", "n": 1});
+        assert_eq!(take_string(&mut v, "a"), Some("x".into()));
+        assert_eq!(take_string(&mut v, "n"), None);
+        assert_eq!(take_string(&mut v, "missing"), None);
+        assert_eq!(take_string(&mut json!(["a"]), "a"), None);
     }
 
     #[test]

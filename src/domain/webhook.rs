@@ -66,7 +66,7 @@ impl QueueMessage {
 
     pub fn from_json(text: &str) -> Option<QueueMessage> {
         let mut wire = super::json::parse(text)?;
-        let mut field = |name: &str| wire.get_mut(name).map(Value::take).and_then(super::json::string);
+        let mut field = |name: &str| super::json::take_string(&mut wire, name);
         match (field("kind")?.as_str(), field("webhook_id"), field("event_id")) {
             ("dispatch", _, _) => Some(QueueMessage::Dispatch),
             ("deliver", Some(webhook_id), Some(event_id)) => Some(QueueMessage::Deliver { webhook_id, event_id }),
