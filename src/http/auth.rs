@@ -18,10 +18,13 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Last use older than this is written again: at most once a minute per key or admin, so a busy
-/// credential does not write on every request.
-fn last_use_before() -> String {
-    time::format_ms(time::now_ms() - 60_000)
+/// A credential's last use (`last`, as read with it) is written again at most once a minute, so a
+/// busy key or admin does not write on every request, nor even send the guarded write: `Some`
+/// bound (a minute ago) when it is due, which the write's WHERE checks again to settle a race;
+/// `None` when the use read is fresh.
+fn use_to_record(last: Option<&str>) -> Option<String> {
+    let before = time::format_ms(time::now_ms() - 60_000);
+    time::missing_or_before(last, &before).then_some(before)
 }
 
 /// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a
@@ -31,10 +34,7 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
         return Ok(None);
     }
     let Some(row) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
-    // Skipped, not only guarded in its WHERE, when the row just read says it is fresh: a busy
-    // key then costs one statement a request instead of two (the guard still settles a race).
-    let stale_before = last_use_before();
-    if time::missing_or_before(row.last_used_at.as_deref(), &stale_before) {
+    if let Some(stale_before) = use_to_record(row.last_used_at.as_deref()) {
         api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
     }
     Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
@@ -53,8 +53,7 @@ pub async fn actor_for_admin(db: &D1Database, env: &worker::Env, email: &str) ->
     }
     match admin {
         Some(a) if !a.disabled => {
-            let stale_before = last_use_before();
-            if time::missing_or_before(a.last_seen_at.as_deref(), &stale_before) {
+            if let Some(stale_before) = use_to_record(a.last_seen_at.as_deref()) {
                 admins::touch(db, &a.id, &time::now(), &stale_before).await?;
             }
             Ok(Actor::Admin { id: a.id, email: a.email, role: a.role })
