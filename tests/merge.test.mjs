@@ -139,6 +139,37 @@ describe("a visitor who gives an email", () => {
     assert.equal((await visitorCustomers(vid)).length, 0);
   });
 
+  it("never pulls a visitor into a customer that already has a browser of its own (a visitor_id is a bearer secret)", async () => {
+    // The victim's browser, anonymous; the attacker's own customer, known from their own browser.
+    const victim = visitorId();
+    await chat({ visitor_id: victim });
+    const [victimCustomer] = await visitorCustomers(victim);
+    await chat({ visitor_id: victim, name: "Victim Visitor" });
+    const attackerEmail = uniqueEmail("attacker");
+    await chat({ visitor_id: visitorId(), email: attackerEmail });
+    const attacker = await w.customerIdByEmail(attackerEmail);
+    // The attacker learned the victim's visitor_id and sends it with their own email.
+    assert.equal((await chat({ visitor_id: victim, email: attackerEmail, name: "Someone Else", phone: "+1 555 0666" })).status, 201);
+    const after = (await w.get(`/v1/customers/${victimCustomer.id}`)).body;
+    assert.equal(after.deleted_at, null, "the victim's customer is not merged away");
+    assert.equal(after.merged_into, null);
+    assert.equal(after.name, "Victim Visitor", "a name the visitor gave stays");
+    assert.equal(after.phone, null, "nothing from the attacker's request lands on the victim");
+    assert.equal((await historyIds(victimCustomer.id)).length, 2);
+    assert.equal((await historyIds(attacker)).length, 2, "the attacker's customer got only its own interactions");
+  });
+
+  it("keeps the fields a visitor or an admin set when the visitor id comes again with others", async () => {
+    const vid = visitorId();
+    await chat({ visitor_id: vid });
+    const [c] = await visitorCustomers(vid);
+    await chat({ visitor_id: vid, name: "First Name Given", phone: "+1 555 0101" });
+    await w.patch(`/v1/customers/${c.id}`, { company: "Set By Admin" });
+    await chat({ visitor_id: vid, name: "Replaced Name", phone: "+1 555 0999" });
+    const now = (await w.get(`/v1/customers/${c.id}`)).body;
+    assert.deepEqual([now.name, now.phone, now.company], ["First Name Given", "+1 555 0101", "Set By Admin"]);
+  });
+
   it("never merges a browser's customer that has an email of its own", async () => {
     const vid = visitorId();
     const first = uniqueEmail("first");
@@ -196,6 +227,52 @@ describe("POST /v1/customers/{id}/merge", () => {
     assert.deepEqual(dry.body.filled, ["name", "company", "handle", "attributes"], "the dry run names the fields the target takes");
     const targetAudit = (await w.auditOf(target.id)).find((e) => e.action === "customer.merge");
     assert.ok(targetAudit.changed_fields.includes("name"));
+  });
+
+  it("audits and announces every sub-customer and contact the merge moves, each by its own row", async () => {
+    const target = await w.createCustomer({ name: "Adopter", email: uniqueEmail("adopter") });
+    const source = await w.createCustomer({ name: "Parent Leaving", email: uniqueEmail("leaving") });
+    const children = [
+      await w.createCustomer({ name: "Kid One", parent_id: source.id }),
+      await w.createCustomer({ name: "Kid Two", parent_id: source.id }),
+    ];
+    const shared = uniqueEmail("shared");
+    await w.createContact(target.id, { email: shared });
+    const stays = await w.createContact(source.id, { email: shared });
+    const moves = await w.createContact(source.id);
+    const res = await merge(target.id, { source_ids: [source.id] });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.moved.children, 2);
+    assert.equal(res.body.moved.contacts, 1);
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const child of children) {
+      const moved = (await w.auditOf(child.id)).filter((e) => e.action === "customer.update");
+      assert.equal(moved.length, 1, JSON.stringify(moved));
+      assert.deepEqual(moved[0].changed_fields, ["parent_id"]);
+      assert.deepEqual(moved[0].details, { via: "merge", merged_into: target.id, moved_from: source.id });
+      assert.match(moved[0].id, v7);
+      const events = (await w.eventsOf(child.id)).filter((e) => e.type === "customer.updated");
+      assert.equal(events.length, 1);
+      assert.deepEqual(events[0].data.changed_fields, ["parent_id"]);
+      assert.equal((await w.get(`/v1/customers/${child.id}`)).body.parent_id, target.id);
+    }
+    const contactRows = await w.auditOf(moves.id);
+    const movedContact = contactRows.filter((e) => e.action === "contact.update");
+    assert.equal(movedContact.length, 1, JSON.stringify(contactRows));
+    assert.deepEqual(movedContact[0].details, { customer_id: target.id, via: "merge", moved_from: source.id });
+    assert.match(movedContact[0].id, v7);
+    assert.equal((await w.auditOf(stays.id)).filter((e) => e.action === "contact.update").length, 0, "the contact that stays is not audited as moved");
+    const targetEvents = await w.eventsOf(target.id);
+    assert.ok(targetEvents.some((e) => e.type === "customer.updated" && e.data.contact_id === moves.id), JSON.stringify(targetEvents));
+  });
+
+  it("a second merge of the same sources changes nothing (422) and writes no audit row", async () => {
+    const target = await w.createCustomer({ name: "Twice Target", email: uniqueEmail("twice") });
+    const source = await w.createCustomer({ name: "Twice Source", email: uniqueEmail("twice-s") });
+    assert.equal((await merge(target.id, { source_ids: [source.id] })).status, 200);
+    assertError(assert, await merge(target.id, { source_ids: [source.id] }), 422, "validation_failed");
+    const rows = (await w.auditOf(target.id)).filter((e) => e.action === "customer.merge");
+    assert.equal(rows.length, 1);
   });
 
   it("takes a source's email when the target has none", async () => {

@@ -83,11 +83,15 @@ pub async fn run(cx: &Ctx, db: &D1Database, target: &Customer, sources: &[String
     into.details = json!({ "sources": sources, "moved": expected });
     let targets: Vec<(String, String)> = sources.iter().cloned().zip(super::new_ids(sources.len())?).collect();
     let audit_rows = vec![audit::insert_per_customer(db, &each, &targets, true, &now)?, audit::insert(db, &into, &now)?];
-    Ok(merge::run(db, &target.id, sources, fill, audit_rows, &now).await?)
+    let by = merge::Actor { actor: &into.actor, request_id: into.request_id };
+    Ok(merge::run(db, &target.id, sources, fill, audit_rows, &by, &now).await?)
 }
 
 /// After a public request named an email and a browser id: if the browser id belongs to an
-/// anonymous visitor's customer, that customer is merged into the email's (actor `public`).
+/// anonymous visitor's customer, that customer is merged into the email's (actor `public`), but
+/// only while the email's customer has no browser of its own yet (`merge::visitor_to_merge`):
+/// a `visitor_id` is a bearer secret, and whoever learns one must not be able to pull that
+/// visitor's history into a customer they already use.
 pub async fn visitor_into_email_customer(cx: &Ctx, db: &D1Database, visitor_id: &str, email_normalized: &str) -> ApiResult<()> {
     let Some((source, target)) = merge::visitor_to_merge(db, visitor_id, email_normalized).await? else {
         return Ok(());
@@ -100,6 +104,10 @@ pub async fn visitor_into_email_customer(cx: &Ctx, db: &D1Database, visitor_id: 
     if adoption_fits(db, &target, std::slice::from_ref(&source)).await.is_err() {
         return Ok(());
     }
-    run(cx, db, &target, &[source], &fill).await?;
-    Ok(())
+    match run(cx, db, &target, &[source], &fill).await {
+        // Another request merged or deleted one of the two meanwhile: nothing was merged, and the
+        // interaction this request recorded stands.
+        Err(ApiError::Conflict { .. }) => Ok(()),
+        other => other.map(|_| ()),
+    }
 }

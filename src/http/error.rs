@@ -305,8 +305,16 @@ impl From<DbError> for ApiError {
             Some(Violation::Protected) => ApiError::Protected,
             Some(Violation::Parent) => ApiError::Unprocessable {
                 code: hierarchy::CODE,
-                fields: vec![FieldError::new("parent_id", hierarchy::CODE, "the parent must be a live customer")],
+                fields: vec![FieldError::new(
+                    "parent_id",
+                    hierarchy::CODE,
+                    e.reason(hierarchy::CODE).unwrap_or("the parent must be a live customer"),
+                )],
             },
+            Some(Violation::MergeRaced) => conflict(
+                "conflict",
+                "another merge or delete changed these customers while this merge ran; nothing was merged: reload them and retry",
+            ),
             Some(Violation::AttributeLimit) => {
                 ApiError::field("attributes", "too_many", "a customer has at most 50 attributes; this change would make more")
             }
@@ -491,6 +499,22 @@ mod tests {
         let raced =
             db("D1_ERROR: subtree_changed: a sub-customer was added while its parent was being deleted: SQLITE_CONSTRAINT");
         assert_eq!((raced.status(), raced.code()), (409, "conflict"));
+    }
+
+    #[test]
+    fn a_tree_trigger_names_its_reason_on_the_parent() {
+        let e = db("D1_ERROR: invalid_parent: customers nest at most 5 levels deep; deeper: SQLITE_CONSTRAINT");
+        assert_eq!((e.status(), e.code()), (422, "invalid_parent"));
+        let ApiError::Unprocessable { fields, .. } = e else { panic!("not a field error") };
+        assert_eq!(fields[0].field, "parent_id");
+        assert_eq!(fields[0].message, "customers nest at most 5 levels deep; deeper");
+    }
+
+    #[test]
+    fn a_merge_that_lost_a_race_is_a_conflict_to_retry() {
+        let raced = db("D1_ERROR: merge_raced: the target or a source was merged or deleted meanwhile: SQLITE_CONSTRAINT");
+        assert_eq!((raced.status(), raced.code()), (409, "conflict"));
+        assert!(raced.message().contains("nothing was merged"));
     }
 
     #[test]

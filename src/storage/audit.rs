@@ -79,6 +79,18 @@ pub fn insert_per_customer(
     )
 }
 
+/// A SQL expression that makes a fresh UUID v7 for each row a statement writes: the time part of
+/// an id made now, and random bits SQLite draws row by row. For audit rows written by an
+/// `INSERT ... SELECT` over rows that are only known as the batch runs.
+pub fn uuid_v7_per_row() -> String {
+    // `xxxxxxxx-xxxx`: 48 bits of milliseconds, hex digits and a dash only.
+    let time = &uuid::Uuid::now_v7().to_string()[..13];
+    format!(
+        "('{time}-7' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random() % 4), 1) \
+         || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))"
+    )
+}
+
 /// An audit row as the log answers it: its JSON columns read into JSON.
 #[derive(Debug, Serialize)]
 pub struct AuditRow {

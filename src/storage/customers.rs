@@ -279,7 +279,7 @@ pub async fn live_id_by_email(db: &D1Database, email_normalized: &str) -> DbResu
 /// depend on the whole row (a name or an email, at most `MAX_ATTRIBUTES` attributes) are in the
 /// WHERE clause: a patch that the latest row makes invalid changes nothing (0 rows), and the
 /// caller explains why. `expected_version` (from `If-Match`) adds the version check. A new parent
-/// is guarded against circles and depth as the row is written (`tree::parent_guard`).
+/// is checked against circles and depth as the row is written, by migration 0018's trigger.
 pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>, now: &str, context: &PatchContext) -> Sql {
     let mut b = Builder::default();
     let mut sets: Vec<String> = Vec::new();
@@ -327,7 +327,6 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
         Some(Some(parent)) => {
             let p = b.bind(Scalar::Text(parent.clone()));
             sets.push(format!("parent_id = {p}"));
-            guards.push(super::tree::parent_guard(&p, &id, context.height));
         }
     }
     // A handle given is set as is; null derives it again; a first name brings one.
@@ -360,11 +359,10 @@ pub fn patch_sql(id: &str, patch: &CustomerPatch, expected_version: Option<i64>,
     }
 }
 
-/// What a patch needs to know beyond its own fields: how deep the customer's subtree goes (for
-/// a new parent) and the handle stem of the name it will have (for a derived handle).
+/// What a patch needs to know beyond its own fields: the handle stem of the name it will have
+/// (for a derived handle).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatchContext {
-    pub height: usize,
     pub stem: Option<String>,
 }
 
@@ -563,16 +561,20 @@ mod tests {
     }
 
     #[test]
-    fn a_new_parent_is_guarded_in_the_statement() {
-        let context = PatchContext { height: 1, stem: None };
-        let sql = patch_sql("c1", &patch(json!({"parent_id": "0193aaaa-0000-7000-8000-000000000001"})), None, "now", &context);
+    fn a_new_parent_is_set_as_given() {
+        let sql = patch_sql(
+            "c1",
+            &patch(json!({"parent_id": "0193aaaa-0000-7000-8000-000000000001"})),
+            None,
+            "now",
+            &PatchContext::default(),
+        );
         assert!(sql.text.contains("parent_id = ?2"), "{}", sql.text);
-        assert!(sql.text.contains("count(*) <= 3 AND sum(up.id = ?1) = 0"), "{}", sql.text);
     }
 
     #[test]
     fn a_first_name_brings_a_derived_handle_and_keeps_one_that_exists() {
-        let context = PatchContext { height: 0, stem: Some("ada".into()) };
+        let context = PatchContext { stem: Some("ada".into()) };
         let sql = patch_sql("c1", &patch(json!({"name": "Ada"})), None, "now", &context);
         assert!(sql.text.contains("handle = coalesce(handle, CASE WHEN ?3 IS NULL"), "{}", sql.text);
         assert_eq!(sql.binds[2], Scalar::Text("ada".into()));

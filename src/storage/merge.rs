@@ -5,6 +5,7 @@
 use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement};
 
+use super::audit;
 use super::d1::{batch, first, read_one, Row};
 use super::query::Scalar;
 use super::{ids_json, statement, DbError, DbResult};
@@ -60,15 +61,35 @@ pub async fn count(db: &D1Database, target: &str, sources: &[String]) -> DbResul
     Ok(read_one(counts, merge_counts)?.unwrap_or_default())
 }
 
+/// A contact of a source that moves to the target (`s`, as the batch runs): the target has no
+/// contact with its email, and of the sources' contacts with that email it is the first by id.
+/// The others stay with their source, as the merge's count says.
+const CONTACT_MOVES: &str = "s.customer_id IN ({SOURCES}) \
+    AND NOT EXISTS (SELECT 1 FROM contacts t WHERE t.customer_id = ?2 AND t.email_normalized = s.email_normalized) \
+    AND s.id = (SELECT min(o.id) FROM contacts o WHERE o.customer_id IN ({SOURCES}) AND o.email_normalized = s.email_normalized)";
+
+/// Who a merge's own audit rows name: the actor and request of the merge.
+pub struct Actor<'a> {
+    pub actor: &'a str,
+    pub request_id: &'a str,
+}
+
 /// Runs the merge: `audit` (rows naming the sources and the target, written first while the
 /// sources are still live), the moves, the sources' soft delete and the target's fill, in one
 /// batch. Returns the counts read inside the batch, before anything moved.
+///
+/// The batch starts with migration 0018's check that the target and every source are still
+/// live: a merge that met another merge or delete of the same customers changes nothing (409).
+/// Each sub-customer and contact that moves gets an audit row (so an event) of its own, written
+/// from the rows as the batch finds them. A moved sub-customer's new place is checked by the
+/// tree's triggers (no circle, at most five levels) as it is written.
 pub async fn run(
     db: &D1Database,
     target: &str,
     sources: &[String],
     fill: &Fill,
     audit: Vec<D1PreparedStatement>,
+    by: &Actor<'_>,
     now: &str,
 ) -> DbResult<MergeCounts> {
     let (s, t, at) = (ids_json(sources), Scalar::Text(target.into()), Scalar::Text(now.into()));
@@ -76,13 +97,36 @@ pub async fn run(
     let with = |sql: &str, rest: &[&Scalar]| {
         let mut binds = vec![s.clone()];
         binds.extend(rest.iter().map(|b| (*b).clone()));
-        statement(db, &sql.replace("{SOURCES}", SOURCES), &binds)
+        statement(db, &sql.replace("{CONTACT_MOVES}", CONTACT_MOVES).replace("{SOURCES}", SOURCES), &binds)
     };
-    let mut statements = vec![statement(db, &count_sql(), &[s.clone(), t.clone()])?];
+    let (actor, request) = (Scalar::Text(by.actor.into()), Scalar::Text(by.request_id.into()));
+    let id = audit::uuid_v7_per_row();
+    let mut statements = vec![
+        statement(db, "INSERT INTO merge_checks (target, sources) VALUES (?1, ?2)", &[t.clone(), s.clone()])?,
+        statement(db, &count_sql(), &[s.clone(), t.clone()])?,
+    ];
     statements.extend(audit);
     statements.extend([
+        with(
+            &format!(
+                "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+                 SELECT {id}, ?3, ?4, 'customer.update', 'customer', k.id, ?5, '[\"parent_id\"]', \
+                        json_object('via', 'merge', 'merged_into', ?2, 'moved_from', k.parent_id) \
+                 FROM customers k WHERE k.parent_id IN ({{SOURCES}})"
+            ),
+            &[&t, &at, &actor, &request],
+        )?,
+        with(
+            &format!(
+                "INSERT INTO audit_log (id, at, actor, action, target_type, target_id, request_id, changed_fields, details) \
+                 SELECT {id}, ?3, ?4, 'contact.update', 'contact', s.id, ?5, '[\"customer_id\"]', \
+                        json_object('customer_id', ?2, 'via', 'merge', 'moved_from', s.customer_id) \
+                 FROM contacts s WHERE {{CONTACT_MOVES}}"
+            ),
+            &[&t, &at, &actor, &request],
+        )?,
         with("UPDATE interactions SET customer_id = ?2 WHERE customer_id IN ({SOURCES})", &[&t])?,
-        with("UPDATE OR IGNORE contacts SET customer_id = ?2, updated_at = ?3 WHERE customer_id IN ({SOURCES})", &[&t, &at])?,
+        with("UPDATE contacts AS s SET customer_id = ?2, updated_at = ?3 WHERE {CONTACT_MOVES}", &[&t, &at])?,
         with(
             "INSERT OR IGNORE INTO group_members (group_id, customer_id, added_at) \
              SELECT group_id, ?2, ?3 FROM group_members WHERE customer_id IN ({SOURCES})",
@@ -104,7 +148,7 @@ pub async fn run(
         fill_target(db, target, fill, now)?,
     ]);
     let results = batch(db, statements).await?;
-    let counts = results.first().and_then(|r| r.rows().pop()).ok_or_else(|| DbError("merge returned no counts".into()))?;
+    let counts = results.get(1).and_then(|r| r.rows().pop()).ok_or_else(|| DbError("merge returned no counts".into()))?;
     counts.read(merge_counts)
 }
 
@@ -140,11 +184,14 @@ fn fill_target(db: &D1Database, target: &str, fill: &Fill, now: &str) -> DbResul
 
 /// The anonymous visitor customer to fold into the email's customer when a public request names
 /// both: the live customer the browser id belongs to, if it has no email of its own (one with
-/// another email is another person as far as anyone can tell) and is not the email's customer.
+/// another email is another person as far as anyone can tell), is not the email's customer, and
+/// the email's customer has no browser linked yet (the email arrives with a browser id for the
+/// first time). A visitor merged once belongs to the email's customer and is not found here.
 pub async fn visitor_to_merge(db: &D1Database, visitor_id: &str, email_normalized: &str) -> DbResult<Option<(String, String)>> {
     let sql = "SELECT s.id AS source, e.id AS target FROM visitors v JOIN customers s ON s.id = v.customer_id \
          JOIN customers e ON e.email_normalized = ?2 AND e.deleted_at IS NULL \
-         WHERE v.visitor_id = ?1 AND s.deleted_at IS NULL AND s.email IS NULL AND s.own_company = 0 AND s.id <> e.id";
+         WHERE v.visitor_id = ?1 AND s.deleted_at IS NULL AND s.email IS NULL AND s.own_company = 0 AND s.id <> e.id \
+           AND NOT EXISTS (SELECT 1 FROM visitors w WHERE w.customer_id = e.id)";
     let pair = first(&statement(db, sql, &[Scalar::Text(visitor_id.into()), Scalar::Text(email_normalized.into())])?).await?;
     read_one(pair, |r| (r.text("source"), r.text("target")))
 }

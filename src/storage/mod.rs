@@ -43,8 +43,11 @@ pub enum Violation {
     Handle,
     /// Migration 0010's triggers: the own company cannot be deleted or redacted.
     Protected,
-    /// Migration 0010's triggers: a live customer's parent must be a live customer.
+    /// Migrations 0010's and 0018's triggers: a parent must be a live customer, the tree has no
+    /// circle and at most `MAX_DEPTH` levels.
     Parent,
+    /// Migration 0018's checks: a merge's target or source was merged or deleted meanwhile.
+    MergeRaced,
     /// Another unique or foreign-key failure, or migration 0017's check that a soft-deleted
     /// parent kept no live sub-customer: a race with another request's change.
     Raced,
@@ -81,6 +84,8 @@ impl DbError {
             Violation::Protected
         } else if m.contains("invalid_parent") {
             Violation::Parent
+        } else if m.contains("merge_raced") {
+            Violation::MergeRaced
         } else if unique || m.contains("foreign key constraint failed") || m.contains("subtree_changed") {
             Violation::Raced
         } else if m.contains("check constraint failed") || m.contains("not null constraint failed") {
@@ -100,6 +105,14 @@ impl DbError {
         } else {
             return None;
         })
+    }
+
+    /// The text a trigger raised after its `code: ` prefix, without D1's wrapping
+    /// (`D1_ERROR: invalid_parent: <reason>: SQLITE_CONSTRAINT`).
+    pub fn reason(&self, code: &str) -> Option<&str> {
+        let start = self.0.find(&format!("{code}: "))? + code.len() + 2;
+        let rest = &self.0[start..];
+        Some(rest.find(": SQLITE_").map_or(rest, |end| &rest[..end]).trim())
     }
 
     pub fn is_email_conflict(&self) -> bool {
