@@ -111,4 +111,71 @@ mod tests {
         lineage.height = 3;
         assert!(check_parent(Some("me"), "l2", &lineage).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A valid forest of `n` customers: each one's parent (if any) comes earlier, at most
+        /// `MAX_DEPTH` levels.
+        fn forest() -> impl Strategy<Value = Vec<Option<usize>>> {
+            prop::collection::vec(any::<(bool, prop::sample::Index)>(), 1..14).prop_map(|picks| {
+                let mut parents: Vec<Option<usize>> = Vec::new();
+                for (i, (has_parent, pick)) in picks.into_iter().enumerate() {
+                    let parent = (has_parent && i > 0).then(|| pick.index(i)).filter(|&p| level(&parents, p) < MAX_DEPTH);
+                    parents.push(parent);
+                }
+                parents
+            })
+        }
+
+        /// How many levels down `id` sits (a top-level customer is 1); a circle counts as too deep.
+        fn level(parents: &[Option<usize>], id: usize) -> usize {
+            let (mut at, mut n) = (id, 1);
+            while let Some(p) = parents[at] {
+                (at, n) = (p, n + 1);
+                if n > parents.len() {
+                    return usize::MAX;
+                }
+            }
+            n
+        }
+
+        fn lineage(parents: &[Option<usize>], me: usize, parent: usize) -> Lineage {
+            let mut ancestors = vec![];
+            let mut at = Some(parent);
+            while let Some(a) = at {
+                if ancestors.len() > parents.len() {
+                    break;
+                }
+                ancestors.push(Ancestor { id: a.to_string(), live: true });
+                at = parents[a];
+            }
+            let below = |d: usize| {
+                (0..parents.len())
+                    .filter(|&c| c != me && (0..d).fold(Some(c), |x, _| x.and_then(|x| parents[x])) == Some(me))
+                    .count()
+            };
+            let height = (1..=parents.len()).take_while(|&d| below(d) > 0).count();
+            Lineage { ancestors, height }
+        }
+
+        proptest! {
+            /// The rules accept exactly the moves that leave a forest: no circle, every customer
+            /// at most `MAX_DEPTH` levels down (the database's triggers hold the same two rules).
+            #[test]
+            fn the_rules_accept_exactly_the_moves_that_keep_the_forest_whole(
+                parents in forest(),
+                me in any::<prop::sample::Index>(),
+                to in any::<prop::sample::Index>(),
+            ) {
+                let (me, to) = (me.index(parents.len()), to.index(parents.len()));
+                let verdict = check_parent(Some(&me.to_string()), &to.to_string(), &lineage(&parents, me, to));
+                let mut moved = parents.clone();
+                moved[me] = Some(to);
+                let whole = (0..moved.len()).all(|id| level(&moved, id) <= MAX_DEPTH);
+                prop_assert_eq!(verdict.is_ok(), whole, "{:?} -> {:?}", parents, moved);
+            }
+        }
+    }
 }
