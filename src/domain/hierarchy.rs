@@ -151,11 +151,8 @@ mod tests {
                 ancestors.push(Ancestor { id: a.to_string(), live: true });
                 at = parents[a];
             }
-            let below = |d: usize| {
-                (0..parents.len())
-                    .filter(|&c| c != me && (0..d).fold(Some(c), |x, _| x.and_then(|x| parents[x])) == Some(me))
-                    .count()
-            };
+            let below =
+                |d: usize| (0..parents.len()).filter(|&c| c != me && (0..d).try_fold(c, |x, _| parents[x]) == Some(me)).count();
             let height = (1..=parents.len()).take_while(|&d| below(d) > 0).count();
             Lineage { ancestors, height }
         }
