@@ -17,7 +17,7 @@
 // `make e2e`; tests/openapi_answers.test.mjs then checks the real answers against the document):
 //   1. The operation: operationId (camelCase verb + noun), one tag, summary, description (the
 //      permission it needs and every error code it can answer, with its status), and
-//      `x-required-permission` when it needs one. Responses $ref the shared error responses
+//      `x-required-permissions` (every permission the route always needs) and `x-conditional-permissions` (condition: permission), as the route table in src/lib.rs states them (a unit test holds the two equal). Responses $ref the shared error responses
 //      (`#/components/responses/...`); every answer lists `X-Request-Id`.
 //   2. Bodies and answers are named component schemas (`{"$ref": "#/components/schemas/X"}`),
 //      never inline objects: a generator names an inline object after where it sits

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use worker::{D1Database, Response};
 
-use super::{audit_entry, groups, idempotency, new_id};
+use super::{audit_entry, audit_targets, groups, idempotency, new_id};
 use crate::domain::bulk::{BulkDelete, Selection, MAX_FILTER_MATCHES};
 use crate::domain::cursor::Page;
 use crate::domain::customer::{Customer, CustomerPatch, NewCustomer};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::handle::Handle;
 use crate::domain::hierarchy::{self, MAX_SUBTREE};
-use crate::domain::permission::Permission;
+use crate::domain::permission::Condition;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{parse_json, Answer, Ctx};
@@ -226,11 +226,10 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let permanent = cx.query.flag("permanent")?;
     let dry_run = cx.query.flag("dry_run")?;
     let cascade = cx.query.flag("cascade")?;
+    cx.require_when(if permanent { Condition::Permanent } else { Condition::NotPermanent })?;
     if permanent {
-        cx.require(Permission::CustomersForceDelete)?;
         return force_delete(cx, &id, dry_run).await;
     }
-    cx.require(Permission::CustomersDelete)?;
     if dry_run {
         return Err(ApiError::invalid_parameter("dry_run", "applies to permanent deletes only"));
     }
@@ -246,7 +245,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
         let live: Vec<String> = ids_of(subtrees(&db, std::slice::from_ref(&id)).await?.iter().filter(|m| m.deleted_at.is_none()));
         let mut each = audit_entry(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
         each.details = json!({ "cascade_from": id });
-        soft_delete_all(&db, &live, &each).await?;
+        soft_delete_all(&db, &live, &each, None).await?;
     } else {
         let now = time::now();
         let entry = audit_entry(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
@@ -272,22 +271,46 @@ fn has_children(n: u64) -> ApiError {
     }
 }
 
-/// Soft-deletes `live` in one batch: an audit row per customer (`each`), then the change.
-async fn soft_delete_all(db: &D1Database, live: &[String], each: &audit::AuditEntry<'_>) -> ApiResult<()> {
+/// Soft-deletes `live` in one batch: an audit row per customer (`each`), the change, the
+/// action's own row (`summary`, for a bulk delete) and the check that no sub-customer was added
+/// under them meanwhile.
+async fn soft_delete_all(
+    db: &D1Database,
+    live: &[String],
+    each: &audit::AuditEntry<'_>,
+    summary: Option<&audit::AuditEntry<'_>>,
+) -> ApiResult<()> {
     if live.is_empty() {
         return Ok(());
     }
     let now = time::now();
-    batch(
-        db,
-        vec![
-            audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
-            customers::soft_delete_many(db, live, &now)?,
-            tree::no_live_child_left(db, live)?,
-        ],
-    )
-    .await?;
+    let mut statements = vec![
+        audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
+        customers::soft_delete_many(db, live, &now)?,
+    ];
+    if let Some(summary) = summary {
+        statements.push(audit::insert(db, summary, &now)?);
+    }
+    statements.push(tree::no_live_child_left(db, live)?);
+    batch(db, statements).await?;
     Ok(())
+}
+
+/// Removes `ids` and all that cascades from them in one batch with `own` (the action's own audit
+/// row) and an audit row (`each`) for every one of `others`.
+async fn force_delete_all(
+    db: &D1Database,
+    ids: &[String],
+    own: &audit::AuditEntry<'_>,
+    each: &audit::AuditEntry<'_>,
+    others: &[String],
+) -> ApiResult<customers::CascadeCounts> {
+    let now = time::now();
+    let mut audit_rows = vec![audit::insert(db, own, &now)?];
+    if !others.is_empty() {
+        audit_rows.push(audit::insert_per_customer(db, each, &audit_targets(others)?, false, &now)?);
+    }
+    Ok(customers::force_delete(db, ids, audit_rows).await?)
 }
 
 /// Removes the customer and its whole subtree, with everything that cascades from them.
@@ -300,18 +323,12 @@ async fn force_delete(cx: &Ctx, id: &str, dry_run: bool) -> ApiResult<Response> 
     let counts = if dry_run {
         customers::count_cascade(&db, &ids).await?
     } else {
-        let now = time::now();
         let mut entry = audit_entry(cx, "customer.force_delete", "customer", Some(id), vec![]);
-        let counts = customers::count_cascade(&db, &ids).await?;
-        entry.details = json!({ "deleted": counts });
-        let mut audit_rows = vec![audit::insert(&db, &entry, &now)?];
+        entry.details = json!({ "deleted": customers::count_cascade(&db, &ids).await? });
+        let mut each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
+        each.details = json!({ "cascade_from": id });
         let below: Vec<String> = ids.iter().filter(|d| d.as_str() != id).cloned().collect();
-        if !below.is_empty() {
-            let mut each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
-            each.details = json!({ "cascade_from": id });
-            audit_rows.push(audit::insert_per_customer(&db, &each, &audit_targets(&below)?, false, &now)?);
-        }
-        customers::force_delete(&db, &ids, audit_rows).await?
+        force_delete_all(&db, &ids, &entry, &each, &below).await?
     };
     Answer::json(200, &json!({ "id": id, "dry_run": dry_run, "deleted": counts }))?.into_response()
 }
@@ -403,7 +420,7 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn bulk_delete(cx: &mut Ctx) -> ApiResult<Response> {
     let request = BulkDelete::parse(&cx.json_body().await?).map_err(ApiError::Validation)?;
-    cx.require(if request.permanent { Permission::CustomersForceDelete } else { Permission::CustomersDelete })?;
+    cx.require_when(if request.permanent { Condition::Permanent } else { Condition::NotPermanent })?;
     let db = cx.db()?;
     let ids = selected_ids(&db, request.selection).await?;
     let existing = customers::existing(&db, &ids).await?;
@@ -471,31 +488,12 @@ async fn selected_ids(db: &D1Database, selection: Selection) -> ApiResult<Vec<St
     }
 }
 
-/// Pairs each customer id with a fresh id for its own audit row.
-fn audit_targets(ids: &[String]) -> ApiResult<Vec<(String, String)>> {
-    Ok(ids.iter().cloned().zip(super::new_ids(ids.len())?).collect())
-}
-
 /// Soft-deletes the live customers among `live`: an audit row each, the change, a summary row.
 async fn bulk_soft_delete(cx: &Ctx, db: &D1Database, live: &[String]) -> ApiResult<()> {
-    if live.is_empty() {
-        return Ok(());
-    }
-    let now = time::now();
     let each = audit_entry(cx, "customer.delete", "customer", None, vec!["deleted_at"]);
     let mut summary = audit_entry(cx, "customer.bulk_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": live.len() });
-    batch(
-        db,
-        vec![
-            audit::insert_per_customer(db, &each, &audit_targets(live)?, true, &now)?,
-            customers::soft_delete_many(db, live, &now)?,
-            audit::insert(db, &summary, &now)?,
-            tree::no_live_child_left(db, live)?,
-        ],
-    )
-    .await?;
-    Ok(())
+    soft_delete_all(db, live, &each, Some(&summary)).await
 }
 
 /// Removes `found` and all that cascades from them (only counts them on a dry run).
@@ -503,11 +501,8 @@ async fn bulk_force_delete(cx: &Ctx, db: &D1Database, found: &[String], dry_run:
     if dry_run || found.is_empty() {
         return Ok(customers::count_cascade(db, found).await?);
     }
-    let now = time::now();
     let each = audit_entry(cx, "customer.force_delete", "customer", None, vec![]);
     let mut summary = audit_entry(cx, "customer.bulk_force_delete", "customer", None, vec![]);
     summary.details = json!({ "ids": found.len() });
-    let audit_rows =
-        vec![audit::insert_per_customer(db, &each, &audit_targets(found)?, false, &now)?, audit::insert(db, &summary, &now)?];
-    Ok(customers::force_delete(db, found, audit_rows).await?)
+    force_delete_all(db, found, &summary, &each, found).await
 }

@@ -10,7 +10,7 @@ use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::{parse_csv, ParsedCsv};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::import::{self, GroupNames, Mode, Plan, RowReport, RowStatus, Write};
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Condition, Permission};
 use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
@@ -70,9 +70,8 @@ fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
     // `atomic` defaults to true: only an explicit `atomic=false` writes a file's good rows alone.
     let atomic = q.get("atomic").is_none() || q.flag("atomic")?;
     let create_groups = q.flag("create_groups")?;
-    // Creating groups is managing groups, whoever imports.
     if create_groups {
-        cx.require(Permission::GroupsManage)?;
+        cx.require_when(Condition::CreateGroups)?;
     }
     Ok(ImportOptions { mode, dry_run: q.flag("dry_run")?, atomic, create_groups })
 }

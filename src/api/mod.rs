@@ -61,6 +61,11 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Pairs each customer id with a fresh id for its own audit row (`audit::insert_per_customer`).
+pub fn audit_targets(ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+    Ok(ids.iter().cloned().zip(new_ids(ids.len())?).collect())
+}
+
 /// `n` fresh UUID v7 ids from one clock reading and one fetch of random bytes, in order.
 pub fn new_ids(n: usize) -> ApiResult<Vec<String>> {
     let mut random = vec![0u8; n * id::RANDOM_BYTES_PER_ID];

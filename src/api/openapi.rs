@@ -200,4 +200,27 @@ mod tests {
             .collect();
         assert_eq!(written, documented, "AuditAction in openapi.json and the actions the code writes");
     }
+
+    /// The route table states what each route needs; the document says the same, operation by
+    /// operation, and documents every route but the test-only ones.
+    #[test]
+    fn every_operation_names_the_permissions_its_route_needs() {
+        use crate::http::routing::Access;
+        let d = doc();
+        for route in crate::ROUTES.iter().filter(|r| !r.pattern.starts_with("/__test/")) {
+            let method = route.method.as_str().to_ascii_lowercase();
+            let op = d
+                .pointer(&format!("/paths/{}/{method}", route.pattern.replace('~', "~0").replace('/', "~1")))
+                .unwrap_or_else(|| panic!("openapi.json has no {method} {}", route.pattern));
+            let (all, when) = match route.access {
+                Access::Requires { all, when } => (Some(all), when),
+                Access::Public | Access::Authenticated => (None, &[][..]),
+            };
+            let expected_all = all.map(|ps| json!(ps.iter().map(|p| p.as_str()).collect::<Vec<_>>()));
+            assert_eq!(op.get("x-required-permissions").cloned(), expected_all, "{method} {}", route.pattern);
+            let expected_when = (!when.is_empty())
+                .then(|| Value::Object(when.iter().map(|(c, p)| (c.as_str().to_string(), json!(p.as_str()))).collect()));
+            assert_eq!(op.get("x-conditional-permissions").cloned(), expected_when, "{method} {}", route.pattern);
+        }
+    }
 }

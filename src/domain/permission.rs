@@ -56,6 +56,29 @@ impl Permission {
     }
 }
 
+/// A property of a request that calls for a permission beyond the ones its route always needs:
+/// the route table pairs each with its permission, the handler says which hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// A delete that is permanent (`permanent=true` in the query, `"permanent": true` in a body).
+    Permanent,
+    /// A delete that is not (a soft delete).
+    NotPermanent,
+    /// An import that creates the groups its file names and that do not exist yet.
+    CreateGroups,
+}
+
+impl Condition {
+    /// How the OpenAPI document names it (`x-conditional-permissions`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Condition::Permanent => "permanent=true",
+            Condition::NotPermanent => "permanent=false",
+            Condition::CreateGroups => "create_groups=true",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use serde_json::Value;
 use worker::{Env, Headers, Request, Response};
 
 use crate::domain::admin::Role;
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Condition, Permission};
 use error::{ApiError, ApiResult};
 use routing::Params;
 
@@ -74,6 +74,8 @@ pub struct Ctx {
     pub params: Params,
     pub request_id: String,
     pub actor: Actor,
+    /// The route's conditional permissions (`Access::Requires::when`), for `require_when`.
+    pub conditional: &'static [(Condition, Permission)],
     /// The URL's path, as the runtime serialised it (percent-encoded).
     pub path: String,
     /// The query string, already checked for repeats and control characters.
@@ -171,11 +173,15 @@ impl Ctx {
         self.session.get().and_then(|s| s.get_bookmark().ok().flatten())
     }
 
-    pub fn require(&self, p: Permission) -> ApiResult<()> {
-        if self.actor.has(p) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden { permission: p.as_str() })
+    /// Requires the permissions the route pairs with `condition`, which this request meets.
+    pub fn require_when(&self, condition: Condition) -> ApiResult<()> {
+        let mut paired = self.conditional.iter().filter(|(c, _)| *c == condition).peekable();
+        if paired.peek().is_none() {
+            return Err(ApiError::Internal(format!("the route declares no permission for {}", condition.as_str())));
+        }
+        match paired.map(|(_, p)| *p).find(|p| !self.actor.has(*p)) {
+            Some(missing) => Err(ApiError::Forbidden { permission: missing.as_str() }),
+            None => Ok(()),
         }
     }
 

@@ -33,22 +33,32 @@ impl Method {
     }
 }
 
-/// Who may call a route: anyone, or a credential holding the permission.
+/// Who may call a route: anyone, any credential, or a credential holding permissions. The one
+/// place that says what a route needs; the OpenAPI document is held to it by a unit test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access<P> {
+pub enum Access<P: 'static, C: 'static> {
     Public,
     /// Any valid credential, whatever it may do (`/v1/me`).
     Authenticated,
-    Requires(P),
-    /// Authenticated callers only; the handler then requires whichever of the two its
-    /// parameters call for (delete vs. permanent delete) and must call `Ctx::require`.
-    RequiresOneOf(P, P),
+    /// Every permission of `all`, checked before the handler runs; and, for each
+    /// `(condition, permission)` of `when`, that permission too when the request meets the
+    /// condition: the handler says which conditions hold (`Ctx::require_when`), so a 403 names
+    /// what this request needed (force delete, not delete, for `permanent=true`).
+    Requires {
+        all: &'static [P],
+        when: &'static [(C, P)],
+    },
 }
 
-pub struct Route<E, P> {
+/// A route that needs every one of `all`, whatever the request.
+pub const fn all<P, C>(all: &'static [P]) -> Access<P, C> {
+    Access::Requires { all, when: &[] }
+}
+
+pub struct Route<E, P: 'static, C: 'static> {
     pub method: Method,
     pub pattern: &'static str,
-    pub access: Access<P>,
+    pub access: Access<P, C>,
     pub endpoint: E,
 }
 
@@ -77,8 +87,8 @@ pub fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
     }
 }
 
-pub enum Resolution<'a, E, P> {
-    Found(&'a Route<E, P>, Params),
+pub enum Resolution<'a, E, P: 'static, C: 'static> {
+    Found(&'a Route<E, P, C>, Params),
     /// The path exists but not for this method: these methods would be allowed.
     WrongMethod(Vec<&'static str>),
     NotFound,
@@ -91,8 +101,8 @@ fn placeholders(pattern: &str) -> usize {
 /// Finds the route for a method and path. When several patterns match the path, the one with
 /// the fewest placeholders owns it (`/v1/customers/filter` over `/v1/customers/{id}`), so a
 /// wrong method on a literal path is a 405, not a lookup of a customer named "filter".
-pub fn resolve<'a, E, P>(routes: &'a [Route<E, P>], method: Option<Method>, path: &str) -> Resolution<'a, E, P> {
-    let matching: Vec<(&Route<E, P>, Params)> =
+pub fn resolve<'a, E, P, C>(routes: &'a [Route<E, P, C>], method: Option<Method>, path: &str) -> Resolution<'a, E, P, C> {
+    let matching: Vec<(&Route<E, P, C>, Params)> =
         routes.iter().filter_map(|r| match_path(r.pattern, path).map(|p| (r, p))).collect();
     let Some(fewest) = matching.iter().map(|(r, _)| placeholders(r.pattern)).min() else {
         return Resolution::NotFound;
@@ -113,7 +123,7 @@ pub fn resolve<'a, E, P>(routes: &'a [Route<E, P>], method: Option<Method>, path
 mod tests {
     use super::*;
 
-    fn routes() -> Vec<Route<u8, ()>> {
+    fn routes() -> Vec<Route<u8, (), ()>> {
         vec![
             Route { method: Method::Get, pattern: "/v1/customers/export", access: Access::Public, endpoint: 1 },
             Route { method: Method::Get, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 2 },

@@ -12,11 +12,11 @@ use super::query::Query;
 use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{access, jwt};
 use super::{error_response, parse_bookmark, set_header, Actor, Ctx, SessionStart};
-use crate::domain::permission::Permission;
+use crate::domain::permission::{Condition, Permission};
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
 pub type Handler = for<'a> fn(&'a mut Ctx) -> HandlerFuture<'a>;
-pub type Routes = [Route<Handler, Permission>];
+pub type Routes = [Route<Handler, Permission, Condition>];
 
 /// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry.
 #[macro_export]
@@ -238,18 +238,16 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         Resolution::WrongMethod(allow) => return Err(ApiError::MethodNotAllowed { allow }),
         Resolution::NotFound => return Err(ApiError::NotFound("route")),
     };
-    let actor = match route.access {
-        Access::Public => Actor::Anonymous,
-        Access::Requires(permission) => {
+    let (actor, conditional) = match route.access {
+        Access::Public => (Actor::Anonymous, &[][..]),
+        Access::Authenticated => (authenticate(&req, &env).await?, &[][..]),
+        Access::Requires { all, when } => {
             let actor = authenticate(&req, &env).await?;
-            if !actor.has(permission) {
-                return Err(ApiError::Forbidden { permission: permission.as_str() });
+            if let Some(missing) = all.iter().find(|p| !actor.has(**p)) {
+                return Err(ApiError::Forbidden { permission: missing.as_str() });
             }
-            actor
+            (actor, when)
         }
-        // The handler requires the one its parameters call for, so a 403 names the permission
-        // this request needed (force delete, not delete, for `permanent=true`).
-        Access::RequiresOneOf(..) | Access::Authenticated => authenticate(&req, &env).await?,
     };
     outcome.actor = actor.kind();
     let pairs = form_urlencoded::parse(query_of(&raw_url).as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned()));
@@ -265,6 +263,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         params,
         request_id: request_id.to_string(),
         actor,
+        conditional,
         path,
         query,
         session_start,
