@@ -33,6 +33,11 @@ pub enum Source {
     ConferenceRoom,
 }
 
+/// What a value outside a closed set of names is told: the names it may be.
+pub fn one_of(names: &[&str]) -> String {
+    format!("must be one of {}", names.join(", "))
+}
+
 impl Kind {
     pub const ALL: [&'static str; 2] = ["registered", "visitor"];
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,10 @@ impl Kind {
     }
     pub fn parse(s: &str) -> Option<Kind> {
         [Kind::Registered, Kind::Visitor].into_iter().find(|k| k.as_str() == s)
+    }
+    /// `parse`, or why not.
+    pub fn parse_named(s: &str) -> Result<Kind, String> {
+        Kind::parse(s).ok_or_else(|| one_of(&Kind::ALL))
     }
 }
 
@@ -61,6 +70,10 @@ impl Source {
     pub fn parse(s: &str) -> Option<Source> {
         use Source::*;
         [Admin, Import, MeetingLink, Form, Chat, ConferenceRoom].into_iter().find(|v| v.as_str() == s)
+    }
+    /// `parse`, or why not.
+    pub fn parse_named(s: &str) -> Result<Source, String> {
+        Source::parse(s).ok_or_else(|| one_of(&Source::ALL))
     }
 }
 
@@ -427,13 +440,13 @@ impl NewCustomer {
                 "company" => fields.company = text(&mut errors.0, "company", value, MAX_COMPANY_LEN, Lines::Single),
                 "notes" => fields.notes = text(&mut errors.0, "notes", value, MAX_NOTES_LEN, Lines::Multi),
                 "attributes" => fields.attributes = attributes(&mut errors, value),
-                "kind" => match value.as_str().and_then(Kind::parse) {
-                    Some(k) => kind = k,
-                    None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
+                "kind" => match Kind::parse_named(value.as_str().unwrap_or_default()) {
+                    Ok(k) => kind = k,
+                    Err(m) => errors.push("kind", "invalid", format!("kind {m}")),
                 },
-                "source" => match value.as_str().and_then(Source::parse) {
-                    Some(s) => source = s,
-                    None => errors.push("source", "invalid", format!("source must be one of {}", Source::ALL.join(", "))),
+                "source" => match Source::parse_named(value.as_str().unwrap_or_default()) {
+                    Ok(s) => source = s,
+                    Err(m) => errors.push("source", "invalid", format!("source {m}")),
                 },
                 "parent_id" => parent_id = parent_ref(&mut errors, value),
                 "handle" => given_handle = handle(&mut errors, value),
@@ -505,9 +518,9 @@ impl CustomerPatch {
                         }
                     })
                 }
-                "kind" => match value.as_str().and_then(Kind::parse) {
-                    Some(k) => patch.kind = Some(k),
-                    None => errors.push("kind", "invalid", format!("kind must be one of {}", Kind::ALL.join(", "))),
+                "kind" => match Kind::parse_named(value.as_str().unwrap_or_default()) {
+                    Ok(k) => patch.kind = Some(k),
+                    Err(m) => errors.push("kind", "invalid", format!("kind {m}")),
                 },
                 "source" => errors.push("source", "read_only", "source records where the customer came from and cannot change"),
                 "parent_id" => patch.parent_id = Some(parent_ref(&mut errors, value)),

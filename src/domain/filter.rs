@@ -62,6 +62,48 @@ fn eq(field: Field, value: String) -> Condition {
     Condition { field, op: Op::Eq, operand: Operand::One(Scalar::Text(value)) }
 }
 
+/// A list parameter that narrows the list to one value of a field (always AND-ed): one parse
+/// each, read by the query string and, for those `in_body`, by the filter body.
+struct Scope {
+    name: &'static str,
+    in_body: bool,
+    parse: fn(&str) -> Result<Condition, String>,
+}
+
+fn not_empty(value: &str) -> Result<&str, String> {
+    Some(value.trim()).filter(|v| !v.is_empty()).ok_or_else(|| "must not be empty".to_string())
+}
+
+const SCOPES: &[Scope] = &[
+    Scope { name: "email", in_body: false, parse: |v| Ok(eq(Field::Email, normalize_email(v))) },
+    Scope {
+        name: "kind",
+        in_body: true,
+        parse: |v| super::customer::Kind::parse_named(v).map(|k| eq(Field::Kind, k.as_str().into())),
+    },
+    Scope {
+        name: "source",
+        in_body: false,
+        parse: |v| super::customer::Source::parse_named(v).map(|s| eq(Field::Source, s.as_str().into())),
+    },
+    Scope { name: "group_id", in_body: false, parse: |v| Ok(eq(Field::GroupId, not_empty(v)?.to_string())) },
+    // Direct sub-customers of one customer, or `none`: the top level.
+    Scope {
+        name: "parent_id",
+        in_body: true,
+        parse: |v| match v.trim() {
+            "none" => Ok(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
+            id if super::id::is_uuid(id) => Ok(eq(Field::ParentId, id.to_ascii_lowercase())),
+            _ => Err("must be a customer id or none".into()),
+        },
+    },
+    Scope { name: "handle", in_body: false, parse: |v| Ok(eq(Field::Handle, not_empty(v)?.to_ascii_lowercase())) },
+];
+
+fn scope(name: &str) -> Option<&'static Scope> {
+    SCOPES.iter().find(|s| s.name == name)
+}
+
 /// `GET /v1/customers` (and the export's GET). Unknown parameters are refused so a typo
 /// never silently widens a list or an export.
 pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<PageRequest, FilterError> {
@@ -71,6 +113,10 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
     let mut include_total = false;
     // Repeats and control characters were refused with the rest of the query (`http::query`).
     for (name, value) in pairs {
+        if let Some(scope) = scope(name) {
+            query.required.push((scope.parse)(value).map_err(|m| bad(name, m))?);
+            continue;
+        }
         match name.as_str() {
             "q" => {
                 let q = value.trim();
@@ -80,34 +126,6 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
                 if !q.is_empty() {
                     query.search = Some(q.to_string());
                 }
-            }
-            "email" => query.required.push(eq(Field::Email, normalize_email(value))),
-            "kind" => {
-                super::customer::Kind::parse(value).ok_or_else(|| bad("kind", "must be registered or visitor"))?;
-                query.required.push(eq(Field::Kind, value.clone()));
-            }
-            "source" => {
-                super::customer::Source::parse(value)
-                    .ok_or_else(|| bad("source", format!("must be one of {}", super::customer::Source::ALL.join(", "))))?;
-                query.required.push(eq(Field::Source, value.clone()));
-            }
-            "group_id" => {
-                if value.trim().is_empty() {
-                    return Err(bad("group_id", "must not be empty"));
-                }
-                query.required.push(eq(Field::GroupId, value.trim().to_string()));
-            }
-            // Direct sub-customers of one customer, or `none`: the top level.
-            "parent_id" => match value.trim() {
-                "none" => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
-                id if super::id::is_uuid(id) => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
-                _ => return Err(bad("parent_id", "must be a customer id or none")),
-            },
-            "handle" => {
-                if value.trim().is_empty() {
-                    return Err(bad("handle", "must not be empty"));
-                }
-                query.required.push(eq(Field::Handle, value.trim().to_ascii_lowercase()));
             }
             "status" => query.status = Status::parse(value).ok_or_else(|| bad("status", "must be active, deleted or all"))?,
             "created_after" => query.required.push(time_condition(Field::CreatedAt, Op::Gt, "created_after", value)?),
@@ -154,6 +172,14 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
     let mut include_total = false;
     let path = |k: &str| format!("{prefix}{k}");
     for (key, value) in map {
+        // Like `q`, always AND-ed, whatever `match` says: scopes, not more conditions.
+        if let Some(scope) = scope(key).filter(|s| s.in_body) {
+            match value.as_str().ok_or_else(|| "must be a string".to_string()).and_then(scope.parse) {
+                Ok(c) => query.required.push(c),
+                Err(m) => errors.push(path(key), "invalid", format!("{key} {m}")),
+            }
+            continue;
+        }
         match key.as_str() {
             "match" => match value.as_str() {
                 Some("all") => query.matching = Match::All,
@@ -191,16 +217,6 @@ pub fn from_filter_map(map: &Map<String, Value>, paging: bool, prefix: &str) -> 
             "include_total" if paging => match value.as_bool() {
                 Some(b) => include_total = b,
                 None => errors.push(path("include_total"), "invalid", "include_total must be a boolean"),
-            },
-            // Like `q`, always AND-ed, whatever `match` says: scopes, not more conditions.
-            "kind" => match value.as_str().and_then(super::customer::Kind::parse) {
-                Some(k) => query.required.push(eq(Field::Kind, k.as_str().to_string())),
-                None => errors.push(path("kind"), "invalid", "kind must be registered or visitor"),
-            },
-            "parent_id" => match value.as_str().map(str::trim) {
-                Some("none") => query.required.push(Condition { field: Field::ParentId, op: Op::IsNull, operand: Operand::None }),
-                Some(id) if super::id::is_uuid(id) => query.required.push(eq(Field::ParentId, id.to_ascii_lowercase())),
-                _ => errors.push(path("parent_id"), "invalid", "parent_id must be a customer id or \"none\""),
             },
             "conditions" => match value.as_array() {
                 Some(list) if list.len() > MAX_CONDITIONS => {
@@ -280,6 +296,23 @@ fn parse_condition(errors: &mut Errors, at: &str, item: &Value) -> Option<Condit
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_reads_the_same_from_the_query_string_and_the_body() {
+        for (name, value) in [("kind", "visitor"), ("parent_id", "none"), ("parent_id", "0193AAAA-0000-7000-8000-000000000001")] {
+            let from_query = from_query_pairs(&[(name.into(), value.into())], true).unwrap();
+            let from_body = from_filter_body(&serde_json::json!({ name: value }), true).unwrap();
+            assert_eq!(from_query.query.required, from_body.query.required, "{name}={value}");
+        }
+        let Err(FilterError::Parameter { message, .. }) = from_query_pairs(&[("kind".into(), "vip".into())], true) else {
+            panic!("vip is no kind")
+        };
+        let Err(FilterError::Fields(fields)) = from_filter_body(&serde_json::json!({"kind": "vip"}), true) else {
+            panic!("vip is no kind")
+        };
+        assert_eq!(message, "must be one of registered, visitor");
+        assert_eq!(fields[0].message, format!("kind {message}"));
+    }
     use serde_json::json;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -249,10 +249,8 @@ pub fn operand_for(field: &Field, op: Op, value: Option<&serde_json::Value>) -> 
                 parse_time(s).map(Scalar::Text).ok_or_else(|| "must be an RFC 3339 time or a date".to_string())
             }
             (f, _) if f.is_time() => Err("must be an RFC 3339 time or a date".into()),
-            (Field::Kind, Value::String(s)) if Kind::parse(s).is_some() => Ok(Scalar::Text(s.clone())),
-            (Field::Kind, _) => Err("must be registered or visitor".into()),
-            (Field::Source, Value::String(s)) if Source::parse(s).is_some() => Ok(Scalar::Text(s.clone())),
-            (Field::Source, _) => Err(format!("must be one of {}", Source::ALL.join(", "))),
+            (Field::Kind, v) => Kind::parse_named(v.as_str().unwrap_or_default()).map(|k| Scalar::Text(k.as_str().into())),
+            (Field::Source, v) => Source::parse_named(v.as_str().unwrap_or_default()).map(|s| Scalar::Text(s.as_str().into())),
             (Field::Attribute(_), Value::Bool(b)) => Ok(Scalar::Int(*b as i64)),
             (Field::Attribute(_), Value::Number(n)) => {
                 Ok(n.as_i64().map(Scalar::Int).unwrap_or(Scalar::Real(n.as_f64().unwrap_or(0.0))))
