@@ -1,6 +1,6 @@
 // The contract's "Rules that hold everywhere", each tried the way an attacker would, against the
-// built worker. One `describe` per class of hole found when the API was attacked from outside
-// (issue 10); SECURITY.md lists what each one guards.
+// built worker. One `describe` per class of hole found when the API was attacked from outside;
+// SECURITY.md lists what each one guards.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";

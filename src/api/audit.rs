@@ -2,7 +2,7 @@
 use worker::Response;
 
 use crate::domain::cursor::{self, Page};
-use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::filter::DEFAULT_LIMIT;
 use crate::domain::time::parse_time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
@@ -17,9 +17,8 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
             .transpose()
     };
     let (since, until) = (time("after")?, time("before")?);
-    let limit = q.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
-    let after =
-        q.get("cursor").map(|c| cursor::decode(c, "audit").map_err(|m| ApiError::invalid_parameter("cursor", m))).transpose()?;
+    let limit = q.limit(DEFAULT_LIMIT)?;
+    let after = q.cursor("audit")?;
     let filter = audit::AuditFilter {
         action: q.get("action"),
         actor: q.get("actor"),

@@ -5,7 +5,7 @@ use worker::Response;
 
 use crate::domain::cursor::Page;
 use crate::domain::event::{parse_types, RETENTION_DAYS};
-use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::filter::DEFAULT_LIMIT;
 use crate::domain::id;
 use crate::domain::json;
 use crate::http::error::{ApiError, ApiResult};
@@ -23,7 +23,7 @@ pub fn view(row: EventRow) -> Value {
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let q = &cx.query;
     q.allow_only(&["after", "type", "customer_id", "limit"])?;
-    let limit = q.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
+    let limit = q.limit(DEFAULT_LIMIT)?;
     let types =
         q.get("type").map(parse_types).transpose().map_err(|m| ApiError::invalid_parameter("type", m))?.unwrap_or_default();
     let customer_id = q.get("customer_id");

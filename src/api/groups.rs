@@ -6,7 +6,6 @@ use worker::{D1Database, D1PreparedStatement, Response};
 
 use super::audit_entry;
 use crate::domain::cursor::{self, Page};
-use crate::domain::filter::limit_param;
 use crate::domain::group::{self, Group, GroupPatch, ListStart, MemberIds, NewGroup, ALL_NAME, LIST_CURSOR_SORT};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
@@ -40,13 +39,10 @@ fn refuse_builtin(id: &str, what: &str) -> ApiResult<()> {
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let q = &cx.query;
     q.allow_only(&["limit", "cursor"])?;
-    let limit = q.get("limit").map(limit_param).transpose()?.unwrap_or(group::DEFAULT_LIST_LIMIT);
-    let start = match q.get("cursor") {
+    let limit = q.limit(group::DEFAULT_LIST_LIMIT)?;
+    let start = match q.cursor(LIST_CURSOR_SORT)? {
         None => ListStart::First,
-        Some(c) => {
-            let (key, id) = cursor::decode(c, LIST_CURSOR_SORT).map_err(|m| ApiError::invalid_parameter("cursor", m))?;
-            ListStart::from_cursor(key, id)
-        }
+        Some((key, id)) => ListStart::from_cursor(key, id),
     };
     let db = cx.db()?;
     let mut rows = Vec::with_capacity(limit + 1);

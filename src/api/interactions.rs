@@ -7,7 +7,7 @@ use super::audit_entry;
 use super::customers::load;
 use super::new_id;
 use crate::domain::cursor::{self, Page};
-use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::filter::DEFAULT_LIMIT;
 use crate::domain::interaction::PublicInteraction;
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
@@ -79,12 +79,8 @@ pub async fn record(cx: &mut Ctx) -> ApiResult<Response> {
 pub async fn history(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     cx.query.allow_only(&["limit", "cursor"])?;
-    let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
-    let after = cx
-        .query
-        .get("cursor")
-        .map(|c| cursor::decode(c, "interactions").map_err(|m| ApiError::invalid_parameter("cursor", m)))
-        .transpose()?;
+    let limit = cx.query.limit(DEFAULT_LIMIT)?;
+    let after = cx.query.cursor("interactions")?;
     load(cx, &id).await?;
     let rows = interactions::history(&cx.db()?, &id, after, limit).await?;
     Answer::json(200, &Page::cut(rows, limit, |r| cursor::encode("interactions", &r.occurred_at, &r.id)))?.into_response()

@@ -6,7 +6,7 @@ use worker::Response;
 use super::{audit_entry, new_id, uuid_or_404};
 use crate::domain::cursor::{self, Page};
 use crate::domain::event::TEST_TYPE;
-use crate::domain::filter::{limit_param, DEFAULT_LIMIT};
+use crate::domain::filter::DEFAULT_LIMIT;
 use crate::domain::json;
 use crate::domain::time;
 use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
@@ -150,12 +150,8 @@ pub async fn deliveries(cx: &mut Ctx) -> ApiResult<Response> {
     cx.query.allow_only(&["limit", "cursor"])?;
     let id = cx.param("id").to_string();
     load(cx, &id).await?;
-    let limit = cx.query.get("limit").map(limit_param).transpose()?.unwrap_or(DEFAULT_LIMIT);
-    let after = cx
-        .query
-        .get("cursor")
-        .map(|c| cursor::decode(c, "attempts").map_err(|m| ApiError::invalid_parameter("cursor", m)))
-        .transpose()?;
+    let limit = cx.query.limit(DEFAULT_LIMIT)?;
+    let after = cx.query.cursor("attempts")?;
     let rows = webhooks::attempts(&cx.db()?, &id, after.as_ref().map(|(a, i)| (a.as_str(), i.as_str())), limit).await?;
     let page = Page::cut(rows, limit, |r| cursor::encode("attempts", &r.at, &r.id)).map(attempt_view);
     Answer::json(200, &page)?.into_response()

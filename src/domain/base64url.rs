@@ -1,7 +1,7 @@
 //! Unpadded base64url (RFC 4648 §5): activation tokens, list cursors and Access tokens; and the
 //! padded standard alphabet (§4) that Standard Webhooks' secrets and signatures use, as a
-//! translation of it. A few lines here instead of the `base64` crate's general engine (issue 13:
-//! 6 KiB of the wasm); its answers are the oracle of the tests below.
+//! translation of it. A few lines here instead of the `base64` crate's general engine (6 KiB of
+//! the wasm); its answers are the oracle of the tests below.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

@@ -1,6 +1,6 @@
 //! JSON text read into Rust values. Everything is read as a `Value` and picked apart from there:
 //! a `Deserialize` per target type would bring serde's type-mismatch errors into the wasm, and
-//! with them core's float formatter (issue 13: about 20 KiB raw).
+//! with them core's float formatter (about 20 KiB raw).
 use serde_json::{Map, Value};
 
 /// The JSON value of `text`, through serde_json's byte reader: request bodies are read from

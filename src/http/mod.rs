@@ -217,12 +217,6 @@ impl Ctx {
         let bytes = self.json_bytes().await?;
         parse_json(&bytes)
     }
-
-    /// The raw body and its media type, for endpoints that take CSV or multipart.
-    pub async fn raw_body(&mut self, limit: usize) -> ApiResult<(String, Vec<u8>)> {
-        let ct = self.content_type();
-        Ok((ct, self.body_bytes(limit).await?))
-    }
 }
 
 /// The `DB` binding: every handler's and the authentication's way to D1.

@@ -46,6 +46,19 @@ impl Query {
         }
     }
 
+    /// `limit` of a paged list: 1 to 100, `default` when left out.
+    pub fn limit(&self, default: usize) -> ApiResult<usize> {
+        Ok(self.get("limit").map(crate::domain::filter::limit_param).transpose()?.unwrap_or(default))
+    }
+
+    /// `cursor` of a paged list whose cursors are made for `sort` (`domain::cursor`): the
+    /// `(key, id)` of the last row of the previous page.
+    pub fn cursor(&self, sort: &str) -> ApiResult<Option<(String, String)>> {
+        self.get("cursor")
+            .map(|c| crate::domain::cursor::decode(c, sort).map_err(|m| ApiError::invalid_parameter("cursor", m)))
+            .transpose()
+    }
+
     /// Refuses any parameter the route does not read, so a typo never changes what it does.
     pub fn allow_only(&self, allowed: &[&str]) -> ApiResult<()> {
         match self.0.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
@@ -67,6 +80,20 @@ mod tests {
 
     fn query(list: &[(&str, &str)]) -> ApiResult<Query> {
         Query::parse(list.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn paging_reads_limit_and_cursor_once_for_every_list() {
+        let q = query(&[("limit", "7")]).unwrap();
+        assert_eq!((q.limit(25).unwrap(), q.cursor("audit").unwrap()), (7, None));
+        assert_eq!(query(&[]).unwrap().limit(25).unwrap(), 25);
+        assert!(query(&[("limit", "101")]).unwrap().limit(25).is_err());
+        let c = crate::domain::cursor::encode("audit", "2026-01-01T00:00:00.000Z", "id-1");
+        assert_eq!(
+            query(&[("cursor", c.as_str())]).unwrap().cursor("audit").unwrap(),
+            Some(("2026-01-01T00:00:00.000Z".to_string(), "id-1".to_string()))
+        );
+        assert!(query(&[("cursor", c.as_str())]).unwrap().cursor("attempts").is_err(), "a cursor of another list");
     }
 
     fn parameter(e: ApiError) -> String {

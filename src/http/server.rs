@@ -85,7 +85,7 @@ struct Outcome {
 /// Which requests get the JSON log line (`REQUEST_LOG`). Deployed, every one (`all`, the default):
 /// it is what Workers Logs searches. `make dev` serves with `errors`: `wrangler dev` already prints
 /// a line for every request, and each `console.log` there crosses from workerd to wrangler's
-/// process (measured at a third of a single read's CPU time in the worker, issue 13).
+/// process (measured at a third of a single read's CPU time in the worker).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RequestLog {
     All,

@@ -1,4 +1,5 @@
-//! SQL for single customers: insert, read, update, delete, restore, redact.
+//! SQL for single customers: insert, read, update, delete, redact (restore is with the tree, in
+//! `tree.rs`).
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
@@ -70,7 +71,7 @@ pub fn derived_handle(stem: &str, rank: &str, own_id: &str) -> String {
     )
 }
 
-/// The bind values of the fields an insert writes, in the column order of `INSERT_SQL`.
+/// The bind values of the fields an insert writes, in the column order of `insert_sql()`.
 pub fn insert_binds(c: &Customer, email_normalized: Option<String>) -> Vec<Scalar> {
     vec![
         Scalar::Text(c.id.clone()),

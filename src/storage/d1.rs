@@ -1,6 +1,6 @@
 //! Statements run and D1's answers read without serde: a row is the JS object D1 hands over,
 //! read column by column. One reader serves every query, where a `Deserialize` per row struct
-//! put a copy of serde_wasm_bindgen's struct reader into the wasm for each (issue 13: the row
+//! put a copy of serde_wasm_bindgen's struct reader into the wasm for each (the row
 //! structs cost the wasm 64 KiB raw, 24 KiB gzipped). The generic part of reading is kept to
 //! `read`, `read_one` and `read_each`, which the compiler copies per row type.
 use std::cell::Cell;
