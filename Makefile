@@ -37,7 +37,7 @@ contract: build
 
 test: lint unit e2e contract
 
-# Figures at 100,000 customers: see README, "Benchmark".
+# Figures at 100,000 customers: see docs/performance.md.
 bench: build
 	@bash scripts/bench.sh
 

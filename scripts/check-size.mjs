@@ -1,4 +1,4 @@
-// Fails the test run when the shipped wasm outgrows its budget (see README, "Size budget").
+// Fails the test run when the shipped wasm outgrows its budget (see docs/development.md, "Size budget").
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 

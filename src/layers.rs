@@ -52,3 +52,27 @@ fn the_check_sees_a_forbidden_import() {
     assert_eq!(lines.len(), 1);
     assert!(lines[0].1.contains("crate::http"));
 }
+
+/// The paths `ARCHITECTURE.md` names in backquotes (a `/` in them, or a file ending) exist, so
+/// the map cannot drift from the code it describes. A `<placeholder>` stands for any name.
+#[test]
+fn architecture_names_real_paths() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let named: Vec<&str> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| !t.contains(' ') && !t.contains('(') && (t.contains('/') || t.ends_with(".rs") || t.ends_with(".md")))
+        .collect();
+    assert!(named.len() > 30, "found only {named:?}");
+    let missing: Vec<&&str> = named
+        .iter()
+        .filter(|t| match t.split_once('<') {
+            // `src/api/<resource>.rs`: the folder exists and holds such files.
+            Some((dir, _)) => !root.join(dir).is_dir(),
+            None => !root.join(t).exists(),
+        })
+        .collect();
+    assert!(missing.is_empty(), "ARCHITECTURE.md names paths that do not exist: {missing:?}");
+}

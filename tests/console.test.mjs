@@ -587,7 +587,7 @@ describe("admin console in Chromium", () => {
     }
     const median = [...times].sort((a, b) => a - b)[2];
     console.log(`[console] list interactive after ${times.map((x) => x.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)} ms, Miniflare)`);
-    // 300 ms is the goal on the dev server (README); the bound here leaves room for a loaded CI machine.
+    // 300 ms is the goal on the dev server (docs/console.md); the bound here leaves room for a loaded CI machine.
     assert.ok(median < 800, `median ${median} ms`);
   });
 });

@@ -240,7 +240,7 @@ export function CustomersPage({ params }) {
   const key = JSON.stringify(criteria(state)) + state.cursor + state.limit;
   const list = useAsync(() => fetchList(state), [key], takeArrived(state));
   useEffect(() => { setSelected(new Set()); }, [key]);
-  // Marks when the first rows are on screen and their handlers attached (README, "Admin console").
+  // Marks when the first rows are on screen and their handlers attached (docs/console.md).
   useEffect(() => { if (list.data && !performance.getEntriesByName("list-interactive").length) performance.mark("list-interactive"); }, [list.data]);
 
   const rows = list.data?.data || [];
