@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Just above the 722.3 KiB raw / 297.5 KiB gzipped measured when set (the goal: at most 300 KB
+// Just above the 724.2 KiB raw / 298.4 KiB gzipped measured when set (the goal: at most 300 KB
 // gzipped, for short cold starts): growth is a decision, not a drift.
-const BUDGET_RAW = 724 * 1024;
+const BUDGET_RAW = 726 * 1024;
 const BUDGET_GZIP = 299 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;

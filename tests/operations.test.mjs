@@ -103,3 +103,32 @@ describe("request logs", () => {
     }
   });
 });
+
+describe("settings", () => {
+  it("a malformed setting is named by /health (503 not_configured) and keeps its default elsewhere", async () => {
+    const bad = await startWorker({ vars: { IMPORT_MAX_ROWS: "ten thousand" } });
+    try {
+      const health = await bad.get("/health", { token: null });
+      assertError(assert, health, 503, "not_configured");
+      assert.match(health.body.error.message, /IMPORT_MAX_ROWS/);
+      const rows = Array.from({ length: 3 }, (_, i) => `Row ${i},row-${i}@example.com`).join("\n");
+      const imported = await bad.importCsv(`name,email\n${rows}\n`, "?dry_run=true");
+      assert.equal(imported.status, 200, imported.text);
+    } finally {
+      await bad.dispose();
+    }
+    assert.equal((await w.get("/health", { token: null })).status, 200, "well-formed settings: healthy");
+  });
+
+  it("IMPORT_MAX_ROWS is read once, as a whole number, and bounds every import", async () => {
+    const small = await startWorker({ vars: { IMPORT_MAX_ROWS: "2" } });
+    try {
+      const rows = Array.from({ length: 3 }, (_, i) => `Row ${i},row-${i}@example.com`).join("\n");
+      const res = await small.importCsv(`name,email\n${rows}\n`, "?dry_run=true");
+      assertError(assert, res, 413, "too_many_rows");
+      assert.equal((await small.get("/health", { token: null })).status, 200);
+    } finally {
+      await small.dispose();
+    }
+  });
+});

@@ -40,7 +40,8 @@ pub async fn issue(cx: &mut Ctx) -> ApiResult<Response> {
     getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
     let token = token_from_bytes(&bytes);
     // Checked before anything is written: a link nobody can be sent is no use.
-    let url = cx.var(URL_BASE).and_then(|base| link_url(&base, &token)).ok_or(ApiError::NotConfigured(URL_BASE))?;
+    let base = cx.config().activation_url_base.clone();
+    let url = base.and_then(|base| link_url(&base, &token)).ok_or(ApiError::NotConfigured(URL_BASE))?;
     let issued = test_support::now(cx)?;
     let (now, expires) = (format_ms(issued), expires_at(issued));
     let db = cx.db()?;

@@ -135,7 +135,7 @@ async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
 /// drive every plan over the same rows and compare the pages.
 pub fn planner(cx: &Ctx) -> customers::Planner {
     let d = customers::Planner::default();
-    if cx.var("ENABLE_TEST_ROUTES").as_deref() != Some("true") {
+    if !cx.config().test_routes {
         return d;
     }
     let header = |name: &str| cx.header(name).and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0);

@@ -7,10 +7,10 @@ use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
 use worker::{D1Database, Env, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder, RawMessage};
 
-use super::webhooks::allow_local;
 use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
 use crate::domain::time;
-use crate::domain::webhook::{is_success, parse_schedule, retry_delay, signature_header, QueueMessage, RETRY_DELAYS_SECS};
+use crate::domain::webhook::{is_success, retry_delay, signature_header, QueueMessage};
+use crate::http::config::Config;
 use crate::http::server::QUEUE_BINDING;
 use crate::http::{outbound, queue};
 use crate::storage::events::{self, DeliveryKey};
@@ -78,12 +78,8 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
             }
         }
     }
-    let schedule = env
-        .var("WEBHOOK_RETRY_DELAYS")
-        .ok()
-        .and_then(|v| parse_schedule(&v.to_string()))
-        .unwrap_or_else(|| RETRY_DELAYS_SECS.to_vec());
-    let local = allow_local(env.var("ALLOW_LOCAL_WEBHOOKS").ok().map(|v| v.to_string()));
+    let config = Config::get(&env);
+    let (schedule, local) = (config.webhook_retry_delays.clone(), config.allow_local_webhooks);
     // The batch's deliveries at once (`max_batch_size` bounds them to the six connections a
     // Worker may open at a time), through the host's promises rather than a Rust executor.
     let all = Array::new();

@@ -19,7 +19,6 @@ use crate::storage;
 use crate::storage::audit;
 use crate::storage::customers;
 
-pub const DEFAULT_MAX_ROWS: usize = 10_000;
 const EXPORT_PAGE: usize = 1000;
 
 /// The uploaded file: a raw `text/csv` body or the `file` field of a multipart form.
@@ -138,7 +137,7 @@ async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
             bad_columns.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
         )));
     }
-    let max_rows = cx.var("IMPORT_MAX_ROWS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_ROWS);
+    let max_rows = cx.config().import_max_rows;
     if parsed.records.len() > max_rows {
         return Err(ApiError::TooManyRows { limit: max_rows });
     }

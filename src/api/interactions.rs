@@ -30,7 +30,7 @@ pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
     };
     match allowed(&limiter, &client).await {
         Ok(false) => {
-            let retry = cx.var("PUBLIC_RATE_LIMIT_RETRY_AFTER").and_then(|v| v.parse().ok()).unwrap_or(60);
+            let retry = cx.config().public_rate_limit_retry_after;
             Err(ApiError::RateLimited { retry_after_secs: retry })
         }
         Ok(true) => Ok(()),

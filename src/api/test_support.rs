@@ -11,7 +11,7 @@ use crate::storage::customers;
 use crate::storage::query::Plan;
 
 fn test_mode(cx: &Ctx) -> bool {
-    cx.var("ENABLE_TEST_ROUTES").as_deref() == Some("true")
+    cx.config().test_routes
 }
 
 fn enabled(cx: &Ctx) -> ApiResult<()> {

@@ -21,11 +21,6 @@ use crate::storage::webhooks::{self, AttemptRow, WebhookRow};
 /// At most this many webhooks: each committed change is fanned out to every one of them.
 pub const MAX_WEBHOOKS: u64 = 50;
 
-/// Whether webhooks may point at local and private addresses (development and tests only).
-pub fn allow_local(var: Option<String>) -> bool {
-    var.as_deref() == Some("true")
-}
-
 fn view(w: &WebhookRow) -> Value {
     json!({
         "id": w.id, "url": w.url, "description": w.description,
@@ -58,7 +53,7 @@ pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
 
 pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let body = cx.json_body().await?;
-    let new = NewWebhook::parse(&body, allow_local(cx.var("ALLOW_LOCAL_WEBHOOKS"))).map_err(ApiError::Validation)?;
+    let new = NewWebhook::parse(&body, cx.config().allow_local_webhooks).map_err(ApiError::Validation)?;
     let db = cx.db()?;
     if webhooks::count(&db).await? >= MAX_WEBHOOKS {
         return Err(ApiError::Conflict {
@@ -81,7 +76,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
 pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     let body = cx.json_body().await?;
-    let patch = WebhookPatch::parse(&body, allow_local(cx.var("ALLOW_LOCAL_WEBHOOKS"))).map_err(ApiError::Validation)?;
+    let patch = WebhookPatch::parse(&body, cx.config().allow_local_webhooks).map_err(ApiError::Validation)?;
     load(cx, &id).await?;
     let db = cx.db()?;
     let now = time::now();

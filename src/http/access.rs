@@ -10,35 +10,11 @@ use worker::js_sys::{self, Array, Object, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
-use worker::{Env, Fetch, Method, Request};
+use worker::{Fetch, Method, Request};
 
 use super::jwt::{self, Refusal};
 
-/// Access is on when the team domain is configured; else only bearer credentials work.
-pub struct Settings {
-    pub team_domain: String,
-    pub audience: String,
-    pub refetch_ms: f64,
-}
-
-impl Settings {
-    pub fn from_env(env: &Env) -> Option<Settings> {
-        let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.trim().is_empty());
-        let team_domain = var("ACCESS_TEAM_DOMAIN")?.trim().trim_end_matches('/').to_string();
-        Some(Settings {
-            team_domain,
-            audience: var("ACCESS_AUD").unwrap_or_default(),
-            refetch_ms: var("ACCESS_CERTS_REFETCH_SECS").and_then(|v| seconds(&v)).unwrap_or(60.0) * 1000.0,
-        })
-    }
-}
-
-/// A number of seconds as the runtime's `Number()` reads it, which spares the wasm Rust's float
-/// parser (only this setting has a fractional number to read).
-fn seconds(text: &str) -> Option<f64> {
-    let number: js_sys::Number = text.parse().ok()?;
-    Some(number.value_of()).filter(|s| s.is_finite() && *s >= 0.0)
-}
+pub use super::config::AccessSettings as Settings;
 
 #[derive(Default)]
 struct Certs {

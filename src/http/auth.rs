@@ -5,7 +5,6 @@ use worker::D1Database;
 
 use super::error::{ApiError, ApiResult};
 use super::Actor;
-use crate::domain::admin::owners_from;
 use crate::domain::api_key::looks_like_secret;
 use crate::domain::time;
 use crate::storage::d1::run;
@@ -42,14 +41,11 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
 
 /// The admin behind a verified Access email: an enabled admin, or an owner named in
 /// `ADMIN_OWNERS` signing in for the first time (created then); anyone else is `not_an_admin`.
-pub async fn actor_for_admin(db: &D1Database, env: &worker::Env, email: &str) -> ApiResult<Actor> {
+pub async fn actor_for_admin(db: &D1Database, owners: &[String], email: &str) -> ApiResult<Actor> {
     let mut admin = admins::by_email(db, email).await?;
-    if admin.is_none() {
-        let owners = env.var("ADMIN_OWNERS").map(|v| owners_from(&v.to_string())).unwrap_or_default();
-        if owners.iter().any(|o| o == email) {
-            run(&admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?).await?;
-            admin = admins::by_email(db, email).await?;
-        }
+    if admin.is_none() && owners.iter().any(|o| o == email) {
+        run(&admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?).await?;
+        admin = admins::by_email(db, email).await?;
     }
     match admin {
         Some(a) if !a.disabled => {

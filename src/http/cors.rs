@@ -12,8 +12,7 @@ pub fn is_allowed(configured: &str, origin: &str) -> bool {
 
 pub fn allowed_origin(env: &Env, origin: Option<&str>) -> Option<String> {
     let origin = origin?;
-    let configured = env.var("PUBLIC_ALLOWED_ORIGINS").ok()?.to_string();
-    is_allowed(&configured, origin).then(|| origin.to_string())
+    is_allowed(&super::config::Config::get(env).public_allowed_origins, origin).then(|| origin.to_string())
 }
 
 pub fn preflight(routes: &Routes, path: &str, allowed: bool) -> Response {

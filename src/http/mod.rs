@@ -2,6 +2,7 @@
 //! answers and the conversion of every error into the contract's shape.
 pub mod access;
 pub mod auth;
+pub mod config;
 pub mod cors;
 pub mod error;
 pub mod jwt;
@@ -139,8 +140,9 @@ impl Ctx {
         self.req.headers().get(name).ok().flatten()
     }
 
-    pub fn var(&self, name: &str) -> Option<String> {
-        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    /// This isolate's settings (`config`).
+    pub fn config(&self) -> std::rc::Rc<config::Config> {
+        config::Config::get(&self.env)
     }
 
     /// The request's D1 session, presented as the database so storage needs no second type: a

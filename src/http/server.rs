@@ -6,6 +6,7 @@ use std::pin::Pin;
 use worker::{Env, Request, Response};
 
 use super::auth::{actor_for_admin, actor_for_key, bearer_token, constant_time_eq};
+use super::config::Config;
 use super::cors;
 use super::error::{ApiError, ApiResult};
 use super::query::Query;
@@ -53,24 +54,23 @@ fn request_id(req: &Request) -> String {
 /// A bearer credential (the admin token or an API key) when one is sent, else the person Access
 /// signed in, when Access is configured.
 async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
+    let config = Config::get(env);
     let header = req.headers().get("authorization").ok().flatten();
     if let Some(token) = bearer_token(header.as_deref()) {
-        if let Ok(admin) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) {
-            if !admin.is_empty() && constant_time_eq(token, &admin) {
-                return Ok(Actor::AdminToken);
-            }
+        if config.admin_token.as_deref().is_some_and(|admin| constant_time_eq(token, admin)) {
+            return Ok(Actor::AdminToken);
         }
         return actor_for_key(&super::database(env)?, token).await?.ok_or(ApiError::Unauthorized);
     }
-    let settings = access::Settings::from_env(env).ok_or(ApiError::Unauthorized)?;
+    let settings = config.access.as_ref().ok_or(ApiError::Unauthorized)?;
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let (assertion, cookie) = (header("cf-access-jwt-assertion"), header("cookie"));
     let token = jwt::from_request(assertion.as_deref(), cookie.as_deref()).ok_or(ApiError::Unauthorized)?;
-    let email = access::verify(&settings, token).await.map_err(|refusal| {
+    let email = access::verify(settings, token).await.map_err(|refusal| {
         worker::console_warn!("access token refused: {refusal:?}");
         ApiError::Unauthorized
     })?;
-    actor_for_admin(&super::database(env)?, env, &email).await
+    actor_for_admin(&super::database(env)?, &config.admin_owners, &email).await
 }
 
 /// What the request's log line says beside its status and duration.
@@ -80,35 +80,6 @@ struct Outcome {
     bookmark: Option<String>,
     /// Rows D1 read and wrote for the request.
     rows: Option<(f64, f64)>,
-}
-
-/// Which requests get the JSON log line (`REQUEST_LOG`). Deployed, every one (`all`, the default):
-/// it is what Workers Logs searches. `make dev` serves with `errors`: `wrangler dev` already prints
-/// a line for every request, and each `console.log` there crosses from workerd to wrangler's
-/// process (measured at a third of a single read's CPU time in the worker).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RequestLog {
-    All,
-    /// Only answers of 400 and above.
-    Errors,
-}
-
-impl RequestLog {
-    /// Anything but `errors` logs every request: a misspelt setting must not silence the logs.
-    fn parse(setting: Option<&str>) -> RequestLog {
-        match setting.map(str::trim) {
-            Some(s) if s.eq_ignore_ascii_case("errors") => RequestLog::Errors,
-            _ => RequestLog::All,
-        }
-    }
-
-    fn from_env(env: &Env) -> RequestLog {
-        RequestLog::parse(env.var("REQUEST_LOG").ok().map(|v| v.to_string()).as_deref())
-    }
-
-    fn writes(self, status: u16) -> bool {
-        self == RequestLog::All || status >= 400
-    }
 }
 
 /// The webhooks queue (`[[queues.producers]]`); a deployment without it has no webhooks.
@@ -169,8 +140,7 @@ fn wrote(method: &str, status: u16, rows: Option<(f64, f64)>) -> bool {
 /// Tests simulate a crash between a commit and its queue send with `X-Test-Skip-Dispatch`
 /// (only where `ENABLE_TEST_ROUTES` is on).
 fn skips_dispatch(req: &Request, env: &Env) -> bool {
-    env.var("ENABLE_TEST_ROUTES").is_ok_and(|v| v.to_string() == "true")
-        && req.headers().has("x-test-skip-dispatch").unwrap_or(false)
+    Config::get(env).test_routes && req.headers().has("x-test-skip-dispatch").unwrap_or(false)
 }
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
@@ -210,7 +180,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     }
     // One line per request, for Workers Logs: what ran and how it went, never a personal value
     // (no path parameters, query, body, email or key).
-    if !RequestLog::from_env(&env).writes(resp.status_code()) {
+    if !Config::get(&env).request_log.writes(resp.status_code()) {
         return resp;
     }
     let line = serde_json::json!({
@@ -277,14 +247,17 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
 
 #[cfg(test)]
 mod tests {
-    use super::{query_of, RequestLog};
+    use super::query_of;
+    use crate::http::config::{Config, RequestLog};
 
     #[test]
     fn every_request_is_logged_unless_told_errors_only() {
-        for setting in [None, Some(""), Some("all"), Some("eror"), Some("none")] {
-            assert_eq!(RequestLog::parse(setting), RequestLog::All, "{setting:?}");
+        for setting in [None, Some("all"), Some("eror"), Some("none")] {
+            let c = Config::read(|name| (name == "REQUEST_LOG").then(|| setting.map(String::from)).flatten());
+            assert_eq!(c.request_log, RequestLog::All, "{setting:?}");
         }
-        assert_eq!(RequestLog::parse(Some(" Errors ")), RequestLog::Errors);
+        let c = Config::read(|name| (name == "REQUEST_LOG").then(|| " Errors ".to_string()));
+        assert_eq!(c.request_log, RequestLog::Errors);
     }
 
     #[test]
