@@ -218,4 +218,20 @@ mod tests {
         assert_eq!(c.admin_owners, vec!["owner@example.com"]);
         assert!(!c.test_routes, "only exactly `true` turns test routes on");
     }
+
+    /// Every setting the worker reads has a row in the operators' table.
+    #[test]
+    fn docs_operations_lists_every_setting() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::read(|name| {
+            asked.borrow_mut().push(name.to_string());
+            None
+        });
+        let doc = include_str!("../../docs/operations.md");
+        let asked = asked.into_inner();
+        assert!(asked.len() >= 12, "{asked:?}");
+        for name in asked {
+            assert!(doc.contains(&format!("| `{name}`")), "docs/operations.md has no row for {name}");
+        }
+    }
 }
