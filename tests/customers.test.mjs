@@ -409,6 +409,25 @@ describe("redact", () => {
   });
 });
 
+describe("concurrent patches", () => {
+  it("answer each patch with the row as that patch wrote it: its own value, a version of its own", async () => {
+    const c = await w.createCustomer({ name: "Raced" });
+    const n = 20;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) =>
+      w.patch(`/v1/customers/${c.id}`, { notes: `writer ${i}`, attributes: { writer: i } })));
+    for (const [i, res] of answers.entries()) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.notes, `writer ${i}`, `answer ${i} describes another request's write`);
+      assert.equal(res.body.attributes.writer, i);
+      assert.equal(res.headers.get("etag"), `"${res.body.version}"`);
+    }
+    const versions = answers.map((r) => r.body.version).sort((a, b) => a - b);
+    assert.deepEqual(versions, Array.from({ length: n }, (_, i) => c.version + 1 + i), "each write has a version of its own");
+    const last = answers.find((r) => r.body.version === versions.at(-1));
+    assert.deepEqual((await w.get(`/v1/customers/${c.id}`)).body, last.body);
+  });
+});
+
 describe("idempotency", () => {
   it("replays the first answer for the same key and body", async () => {
     const key = `k-${Date.now()}`;
