@@ -26,7 +26,9 @@ function internalError(request, err) {
 // Rows D1 read and wrote for one request, for its log line: the Rust side hands each request's
 // D1 session here once (src/http/mod.rs); every statement prepared through it adds its result's
 // meta to `session.__usage`. `first()` is answered from `all()` so its meta is seen too.
-globalThis.__customersCountD1 = (session) => {
+// `fault` (tests only: the Rust side passes it when asked to) makes every statement and batch
+// fail with that message instead of reaching D1.
+globalThis.__customersCountD1 = (session, fault) => {
   const usage = { rows_read: 0, rows_written: 0 };
   const tally = (result) => {
     usage.rows_read += result?.meta?.rows_read ?? 0;
@@ -36,7 +38,9 @@ globalThis.__customersCountD1 = (session) => {
   const wrap = (stmt) => {
     if (stmt.__counted) return stmt; // `bind` may hand back the same statement
     stmt.__counted = true;
-    const bind = stmt.bind.bind(stmt), all = stmt.all.bind(stmt), run = stmt.run.bind(stmt);
+    const bind = stmt.bind.bind(stmt);
+    const all = fault ? () => Promise.reject(new Error(fault)) : stmt.all.bind(stmt);
+    const run = fault ? () => Promise.reject(new Error(fault)) : stmt.run.bind(stmt);
     stmt.bind = (...values) => wrap(bind(...values));
     stmt.all = () => all().then(tally);
     stmt.run = () => run().then(tally);
@@ -46,7 +50,8 @@ globalThis.__customersCountD1 = (session) => {
     };
     return stmt;
   };
-  const prepare = session.prepare.bind(session), batch = session.batch.bind(session);
+  const prepare = session.prepare.bind(session);
+  const batch = fault ? () => Promise.reject(new Error(fault)) : session.batch.bind(session);
   session.prepare = (sql) => wrap(prepare(sql));
   session.batch = (statements) => batch(statements).then((results) => results.map(tally));
   session.__usage = usage;

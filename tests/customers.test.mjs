@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
 
@@ -408,6 +409,25 @@ describe("redact", () => {
   });
 });
 
+describe("concurrent patches", () => {
+  it("answer each patch with the row as that patch wrote it: its own value, a version of its own", async () => {
+    const c = await w.createCustomer({ name: "Raced" });
+    const n = 20;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) =>
+      w.patch(`/v1/customers/${c.id}`, { notes: `writer ${i}`, attributes: { writer: i } })));
+    for (const [i, res] of answers.entries()) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.notes, `writer ${i}`, `answer ${i} describes another request's write`);
+      assert.equal(res.body.attributes.writer, i);
+      assert.equal(res.headers.get("etag"), `"${res.body.version}"`);
+    }
+    const versions = answers.map((r) => r.body.version).sort((a, b) => a - b);
+    assert.deepEqual(versions, Array.from({ length: n }, (_, i) => c.version + 1 + i), "each write has a version of its own");
+    const last = answers.find((r) => r.body.version === versions.at(-1));
+    assert.deepEqual((await w.get(`/v1/customers/${c.id}`)).body, last.body);
+  });
+});
+
 describe("idempotency", () => {
   it("replays the first answer for the same key and body", async () => {
     const key = `k-${Date.now()}`;
@@ -426,6 +446,33 @@ describe("idempotency", () => {
     await w.post("/v1/customers", { name: "One" }, { headers: { "idempotency-key": key } });
     const res = await w.post("/v1/customers", { name: "Two" }, { headers: { "idempotency-key": key } });
     assertError(assert, res, 422, "idempotency_key_reused");
+  });
+
+  // A request that died between claiming its key and answering leaves a claim with no answer:
+  // the row is written as that claim would be, at the time it was made.
+  async function deadClaim(key, body, agoMs) {
+    await w.db.prepare("INSERT INTO idempotency_keys (scope, body_hash, created_at) VALUES (?1, ?2, ?3)")
+      .bind(`admin-token|/v1/customers|${key}`, createHash("sha256").update(JSON.stringify(body)).digest("hex"),
+        new Date(Date.now() - agoMs).toISOString()).run();
+  }
+
+  it("runs a retry once the claim of a request that died is older than its 60 s lease", async () => {
+    const key = `k4-${Date.now()}`;
+    const body = { name: "After a crash", email: uniqueEmail("crash") };
+    await deadClaim(key, body, 61_000);
+    const retry = await w.post("/v1/customers", body, { headers: { "idempotency-key": key } });
+    assert.equal(retry.status, 201, retry.text);
+    const again = await w.post("/v1/customers", body, { headers: { "idempotency-key": key } });
+    assert.equal(again.status, 201);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    assert.equal(again.body.id, retry.body.id);
+  });
+
+  it("still refuses a key whose claim is within its lease", async () => {
+    const key = `k5-${Date.now()}`;
+    const body = { name: "Too soon" };
+    await deadClaim(key, body, 5_000);
+    assertError(assert, await w.post("/v1/customers", body, { headers: { "idempotency-key": key } }), 409, "idempotency_key_in_use");
   });
 
   it("creates one customer for simultaneous requests with one key", async () => {

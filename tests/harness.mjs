@@ -43,7 +43,8 @@ export const ASSETS_DIR = join(ROOT, "console/dist");
 // `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
 // Miniflare's `outboundService`. `queues: true` binds the webhooks queue and its dead-letter
 // queue as wrangler.toml does (with `maxRetries` as given), consumed at once rather than in
-// batches a second apart.
+// batches a second apart. `persist`: a directory keeping the D1 database across instances (a
+// restart: the second instance finds the schema and rows the first left; queues start empty).
 // Miniflare's proxy reads some properties through a synchronous fetch to a helper thread; on a
 // loaded machine that read has once come back empty (its internal assertion `message?.id === id`
 // in SynchronousFetcher), failing a suite's set-up before any test ran. A start that fails there
@@ -59,7 +60,7 @@ export async function startWorker(options = {}) {
   }
 }
 
-async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7 } = {}) {
+async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
@@ -79,6 +80,7 @@ async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outboun
     ],
     compatibilityDate: "2026-04-01",
     d1Databases: ["DB"],
+    ...(persist ? { d1Persist: persist } : {}),
     bindings: {
       ADMIN_TOKEN,
       PUBLIC_ALLOWED_ORIGINS: "https://pages.example",
@@ -99,7 +101,8 @@ async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outboun
   try {
     const db = await mf.getD1Database("DB");
     const dir = join(ROOT, "migrations");
-    for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const migrated = persist && await db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'customers'").first();
+    for (const file of migrated ? [] : readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
       for (const stmt of splitSql(readFileSync(join(dir, file), "utf8"))) {
         await db.prepare(stmt).run();
       }

@@ -61,6 +61,35 @@ describe("resilience", () => {
   });
 });
 
+describe("an overloaded D1", () => {
+  const overloaded = { "x-test-d1-fail": "overloaded" };
+
+  it("answers a read with 503 service_unavailable and Retry-After", async () => {
+    const res = await w.get("/v1/customers", { headers: overloaded });
+    assertError(assert, res, 503, "service_unavailable");
+    assert.equal(res.headers.get("retry-after"), "1");
+    assert.ok(!/overloaded|D1_ERROR|queued/i.test(res.text), res.text);
+  });
+
+  it("answers a write with 503 and writes nothing", async () => {
+    const name = `Overloaded ${Date.now()}`;
+    const res = await w.post("/v1/customers", { name }, { headers: overloaded });
+    assertError(assert, res, 503, "service_unavailable");
+    assert.equal(res.headers.get("retry-after"), "1");
+    const list = await w.get(`/v1/customers?q=${encodeURIComponent(name)}`);
+    assert.deepEqual(list.body.data, []);
+  });
+
+  it("is a test-only switch: without ENABLE_TEST_ROUTES the header changes nothing", async () => {
+    const prod = await startWorker({ vars: { ENABLE_TEST_ROUTES: "false" } });
+    try {
+      assert.equal((await prod.get("/v1/customers", { headers: overloaded })).status, 200);
+    } finally {
+      await prod.dispose();
+    }
+  });
+});
+
 describe("methods", () => {
   it("answers a method the router does not know with 405, never as GET", async () => {
     const res = await w.call("QUERY", "/v1/customers?limit=1");

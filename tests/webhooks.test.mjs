@@ -4,7 +4,10 @@
 // dead-letter path and the failure count, auto-disable, the cron's re-drive, and SSRF refusals
 // (through Miniflare's outbound service, so no request leaves the machine).
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
@@ -252,6 +255,69 @@ describe("delivery through the queue", () => {
     assert.equal(hit.body, payload);
     assert.equal(hit.headers["webhook-id"], "0193aaaa-0000-7000-8000-000000000001");
     await w.delete(`/v1/webhooks/${hook.id}`);
+  });
+});
+
+describe("a retry lost with the queue", () => {
+  let receiver;
+  const dir = mkdtempSync(join(tmpdir(), "webhooks-restart-"));
+  const workers = [];
+  // The receiver may be slow to be tried again: the queue holds the retry for 10 minutes.
+  const start = async () => {
+    const w = await startWorker({ queues: true, persist: dir, vars: { ALLOW_LOCAL_WEBHOOKS: "true", WEBHOOK_RETRY_DELAYS: "600" } });
+    workers.push(w);
+    return w;
+  };
+  before(async () => { receiver = await startReceiver(); });
+  after(async () => {
+    for (const w of workers) await w.dispose().catch(() => {});
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is re-driven by the cron after a restart, once its retry time has long passed", async () => {
+    const first = await start();
+    const hook = await subscribe(first, receiver);
+    receiver.answer(500);
+    const c = await first.createCustomer({ name: "Retry lost" });
+    await receiver.waitFor(hook.path, 1);
+    const tried = await until(async () => (await first.db.prepare("SELECT attempts FROM webhook_deliveries WHERE webhook_id = ?1")
+      .bind(hook.id).first())?.attempts === 1);
+    assert.ok(tried, "the first attempt is recorded");
+    // The worker dies with its retry waiting in the (in-memory) queue.
+    await first.dispose();
+    const second = await start();
+    await second.cron();
+    await sleep(500);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 1, "not before its retry is overdue");
+    // Time passes: the retry was due long ago and never came.
+    await second.db.prepare("UPDATE webhook_deliveries SET queued_at = ?1 WHERE webhook_id = ?2")
+      .bind(new Date(Date.now() - 3600 * 1000).toISOString(), hook.id).run();
+    await second.cron();
+    const hits = await receiver.waitFor(hook.path, 2);
+    assert.equal(hits.length, 2, "the cron re-drove the delivery");
+    assert.equal(verify(hook.secret, hits[1]).data.customer_id, c.id);
+    assert.equal(hits[1].headers["webhook-id"], hits[0].headers["webhook-id"]);
+    const row = await until(async () => {
+      const r = await second.db.prepare("SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = ?1").bind(hook.id).first();
+      return r?.status === "succeeded" ? r : null;
+    });
+    assert.deepEqual(row, { status: "succeeded", attempts: 2 });
+    await second.cron();
+    await sleep(500);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 2, "nothing more once received");
+  });
+
+  it("gives up, without sending, a re-driven delivery whose attempts are spent", async () => {
+    const w = workers.at(-1);
+    const hook = await subscribe(w, receiver);
+    const id = "0193aaaa-0000-7000-8000-000000000002";
+    await w.db.prepare("INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, attempts, created_at, queued_at) VALUES (?1, ?2, 'customer.updated', '{}', 8, ?3, ?3)")
+      .bind(hook.id, id, new Date(Date.now() - 3600 * 1000).toISOString()).run();
+    await w.cron();
+    const counted = await until(async () => (await w.get(`/v1/webhooks/${hook.id}`)).body.failure_count === 1);
+    assert.ok(counted, "the give-up is counted");
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 0);
   });
 });
 

@@ -207,10 +207,9 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         let change = customers::apply_patch(&db, &id, &patch, expected, &now, &context)?;
         let entry = audit_entry(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
         let normalized = patched.fields.email.as_ref().map(|e| e.normalized());
-        match run_with_audit(&db, change, audit::insert_if_changed(&db, &entry, &now)?).await {
-            // D1 counts rows the search-index triggers touch too, so any count means it wrote.
-            Ok(n) if n > 0 => return customer_answer(200, &load(cx, &id).await?)?.into_response(),
-            Ok(_) => current = load(cx, &id).await?,
+        match customers::patch_and_read(&db, &id, change, audit::insert_if_changed(&db, &entry, &now)?).await {
+            Ok(Some(written)) => return customer_answer(200, &written)?.into_response(),
+            Ok(None) => current = load(cx, &id).await?,
             Err(e) => return Err(exists_or(&db, normalized.as_deref(), e).await),
         }
     }

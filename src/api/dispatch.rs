@@ -9,7 +9,7 @@ use worker::{D1Database, Env, MessageBatch, MessageExt, Queue, QueueRetryOptions
 
 use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
 use crate::domain::time;
-use crate::domain::webhook::{is_success, retry_delay, signature_header, QueueMessage};
+use crate::domain::webhook::{is_success, retry_delay, signature_header, QueueMessage, MAX_ATTEMPTS};
 use crate::http::config::Config;
 use crate::http::server::QUEUE_BINDING;
 use crate::http::{outbound, queue};
@@ -20,8 +20,10 @@ use crate::storage::DbError;
 /// Events fanned out per round, and rounds per wake-up (the rest waits for the next one).
 const DISPATCH_CHUNK: usize = 500;
 const DISPATCH_ROUNDS: usize = 20;
-/// A delivery not attempted this long after it was queued is queued again by the cron.
-const UNSENT_AFTER_MINUTES: i64 = 10;
+/// A pending delivery whose queue message has not come this long after it was due (`queued_at`)
+/// is queued again by the cron: long enough for a backlog to drain, so a message merely late is
+/// rarely sent twice (receivers deduplicate on `webhook-id` anyway).
+const OVERDUE_AFTER_MINUTES: i64 = 10;
 /// Rows of each kind the cron purges per run.
 const PURGE_CHUNK: usize = 5000;
 
@@ -53,18 +55,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
         // A dispatch that kept failing is left to the cron; a delivery is given up and counted.
         dispatches.iter().for_each(|m| m.ack());
         for (m, key) in deliveries {
-            match webhooks::give_up(&db, &key, &time::now()).await {
-                Ok(disabled) => {
-                    if disabled {
-                        worker::console_warn!("webhooks: webhook {} turned off after repeated failures", key.webhook_id);
-                    }
-                    m.ack();
-                }
-                Err(e) => {
-                    log("a dead letter was not recorded", e);
-                    m.retry();
-                }
-            }
+            settle_given_up(&db, &m, &key).await;
         }
         return Ok(());
     }
@@ -147,6 +138,10 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
         }
         return m.ack();
     }
+    if job.attempts >= MAX_ATTEMPTS {
+        // A re-driven message of a delivery whose give-up was lost: given up now, not sent.
+        return settle_given_up(db, m, key).await;
+    }
     let now = time::now();
     let timestamp = time::now_ms() / 1000;
     let mut secrets = vec![job.secret.as_str()];
@@ -163,6 +158,8 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
     let outcome = outbound::post(&job.url, &headers, &job.payload, local).await;
     let succeeded = outcome.status.is_some_and(is_success);
     let attempt = job.attempts + 1;
+    let delay = retry_delay(schedule, attempt as u32);
+    let retries = !succeeded && attempt < MAX_ATTEMPTS;
     let error = match (succeeded, outcome.error, outcome.status) {
         (true, _, _) => None,
         (false, Some(e), _) => Some(e),
@@ -178,20 +175,41 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
         duration_ms: outcome.duration_ms,
         error,
         excerpt: outcome.excerpt,
+        retry_at: retries.then(|| time::format_ms(time::now_ms() + delay as i64 * 1000)),
     };
     if let Err(e) = webhooks::record_attempt(db, key, &record).await {
         log("an attempt was not recorded", e);
     }
     if succeeded {
         m.ack();
+    } else if retries {
+        // Should the queue drop the retry, the cron sends it some time after `retry_at`.
+        m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
     } else {
-        // Past the queue's max_retries the message goes to the dead-letter queue instead.
-        m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(schedule, attempt as u32)).build());
+        settle_given_up(db, m, key).await;
+    }
+}
+
+/// Records the give-up of a delivery whose attempts are spent; the dead-letter queue gets the
+/// message only if that record fails (its consumer records it again).
+async fn settle_given_up(db: &D1Database, m: &RawMessage, key: &DeliveryKey) {
+    match webhooks::give_up(db, key, &time::now()).await {
+        Ok(disabled) => {
+            if disabled {
+                worker::console_warn!("webhooks: webhook {} turned off after repeated failures", key.webhook_id);
+            }
+            m.ack();
+        }
+        Err(e) => {
+            log("a give-up was not recorded (left to the dead-letter queue)", e);
+            m.retry();
+        }
     }
 }
 
 /// Every minute: dispatch events no queue message announced (a crash between a commit and its
-/// send), queue again deliveries whose message never went out, purge what is past its days.
+/// send), queue again pending deliveries whose message is long overdue (never sent, or a retry
+/// the queue lost), purge what is past its days.
 pub async fn cron(env: Env) {
     let Ok(db) = database(&env) else { return log("no D1 binding", "DB") };
     match dispatch(&env, &db).await {
@@ -200,18 +218,18 @@ pub async fn cron(env: Env) {
         Err(e) => log("the cron's dispatch failed", e),
     }
     let now = time::now_ms();
-    let before = time::format_ms(now - UNSENT_AFTER_MINUTES * 60_000);
-    match events::unsent_deliveries(&db, &before, &time::format_ms(now), 500).await {
+    let before = time::format_ms(now - OVERDUE_AFTER_MINUTES * 60_000);
+    match events::overdue_deliveries(&db, &before, &time::format_ms(now), 500).await {
         Ok(keys) if !keys.is_empty() => match env.queue(QUEUE_BINDING) {
             Ok(queue) => {
                 if let Err(e) = send(&queue, &keys).await {
-                    log("unsent deliveries were not queued again", e);
+                    log("overdue deliveries were not queued again", e);
                 }
             }
             Err(e) => log("no queue binding", e),
         },
         Ok(_) => {}
-        Err(e) => log("unsent deliveries were not read", e),
+        Err(e) => log("overdue deliveries were not read", e),
     }
     let cutoff = time::format_ms(now - RETENTION_DAYS * 86_400_000);
     if let Err(DbError(e)) = events::purge(&db, &cutoff, PURGE_CHUNK).await {

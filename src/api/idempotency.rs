@@ -1,5 +1,6 @@
 //! `Idempotency-Key` for POST endpoints: the same key and body within 24 h replays the first
-//! answer; the same key with another body is refused; a key still running is refused (409).
+//! answer; the same key with another body is refused; a key still running is refused (409), for
+//! at most `CLAIM_LEASE_MS`.
 
 use crate::domain::{json, time};
 use crate::http::auth::sha256_hex;
@@ -8,6 +9,9 @@ use crate::http::{Answer, Ctx};
 use crate::storage::idempotency::{self, Claim};
 
 pub const HEADER: &str = "Idempotency-Key";
+/// A request holds its key this long without answering; after that its claim is taken to be
+/// from a request that died, and a retry with the key runs.
+pub const CLAIM_LEASE_MS: i64 = 60_000;
 
 pub enum Start {
     /// No key was sent: just run.
@@ -26,8 +30,10 @@ pub async fn start(cx: &Ctx, body: &[u8]) -> ApiResult<Start> {
     }
     let scope = format!("{}|{}|{}", cx.actor.label(), cx.path, key);
     let hash = sha256_hex(&String::from_utf8_lossy(body));
-    let expired_before = time::format_ms(time::now_ms() - 24 * 3_600_000);
-    match idempotency::claim(&cx.db()?, &scope, &hash, &time::now(), &expired_before).await? {
+    let now = time::now_ms();
+    let expired_before = time::format_ms(now - 24 * 3_600_000);
+    let lease_before = time::format_ms(now - CLAIM_LEASE_MS);
+    match idempotency::claim(&cx.db()?, &scope, &hash, &time::format_ms(now), &expired_before, &lease_before).await? {
         Claim::Claimed => Ok(Start::Run { scope }),
         Claim::Taken(stored) if stored.body_hash != hash => Err(ApiError::IdempotencyKeyReused),
         Claim::Taken(stored) => match (stored.status, stored.response) {

@@ -28,6 +28,9 @@ pub const FAILURE_LIMIT: i64 = 50;
 /// Seconds before each retry (Standard Webhooks' suggested schedule): 8 attempts over about 27
 /// hours; then the delivery is given up. The queue's `max_retries` is this list's length.
 pub const RETRY_DELAYS_SECS: [u32; 7] = [5, 300, 1800, 7200, 18000, 36000, 36000];
+/// Attempts a delivery gets before it is given up, however its retries reached the consumer
+/// (the queue's own retries, or the cron's re-drive of a retry the queue lost).
+pub const MAX_ATTEMPTS: u64 = RETRY_DELAYS_SECS.len() as u64 + 1;
 pub const MAX_URL_LEN: usize = 2000;
 pub const MAX_DESCRIPTION_LEN: usize = 500;
 /// `event_types` may name every type at once with this.

@@ -107,13 +107,15 @@ impl SessionStart {
 }
 
 /// Hands a request's D1 session to the JS entry's counter of rows read and written, where the
-/// entry provides one (the native unit tests run without it).
-fn count_rows(session: &worker::wasm_bindgen::JsValue) {
+/// entry provides one (the native unit tests run without it). With `fault`, every statement run
+/// through the session fails with that message, as D1 itself would fail it.
+fn count_rows(session: &worker::wasm_bindgen::JsValue, fault: Option<&str>) {
     use worker::js_sys::{global, Function, Reflect};
     use worker::wasm_bindgen::JsCast;
     if let Ok(f) = Reflect::get(&global(), &"__customersCountD1".into()) {
         if let Some(f) = f.dyn_ref::<Function>() {
-            let _ = f.call1(&worker::wasm_bindgen::JsValue::NULL, session);
+            let fault = fault.map_or(worker::wasm_bindgen::JsValue::UNDEFINED, worker::wasm_bindgen::JsValue::from_str);
+            let _ = f.call2(&worker::wasm_bindgen::JsValue::NULL, session, &fault);
         }
     }
 }
@@ -145,6 +147,14 @@ impl Ctx {
         config::Config::get(&self.env)
     }
 
+    /// The failure tests inject into every D1 call of this request with `X-Test-D1-Fail:
+    /// overloaded` (only where `ENABLE_TEST_ROUTES` is on): D1's own message for an overloaded
+    /// database, so the answer comes out of the same classification as a real one.
+    fn d1_fault(&self) -> Option<&'static str> {
+        let asked = self.header("x-test-d1-fail").is_some_and(|v| v == "overloaded");
+        (asked && self.config().test_routes).then_some("D1_ERROR: D1 DB is overloaded. Requests queued for too long.")
+    }
+
     /// The request's D1 session, presented as the database so storage needs no second type: a
     /// session answers the same `prepare` and `batch` as the database it belongs to.
     pub fn db(&self) -> ApiResult<worker::D1Database> {
@@ -155,7 +165,7 @@ impl Ctx {
                 let session = database(&self.env)?
                     .with_session(Some(self.session_start.as_str()))
                     .map_err(|e| ApiError::Internal(format!("D1 session: {e}")))?;
-                count_rows(session.as_ref());
+                count_rows(session.as_ref(), self.d1_fault());
                 self.session.get_or_init(|| session)
             }
         };

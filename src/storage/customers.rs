@@ -131,13 +131,34 @@ pub async fn create(db: &D1Database, statements: Vec<D1PreparedStatement>) -> Db
 }
 
 /// One customer with the count of its live sub-customers, which only single answers carry.
-pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
+fn get_statement(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
     let sql = format!(
         "SELECT {CUSTOMER_COLUMNS}, \
          (SELECT count(*) FROM customers k WHERE k.parent_id = c.id AND k.deleted_at IS NULL) AS children_count \
          FROM customers c WHERE c.id = ?1"
     );
-    read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, customer)
+    statement(db, &sql, &[Scalar::Text(id.into())])
+}
+
+pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Customer>> {
+    read_one(first(&get_statement(db, id)?).await?, customer)
+}
+
+/// Runs a patch (`apply_patch`) with its audit row and reads the customer back in the same
+/// batch, one transaction: the row exactly as this patch wrote it, never as a writer after it
+/// left it. `None` when the patch changed nothing (its guards refused the row as it is now).
+pub async fn patch_and_read(
+    db: &D1Database,
+    id: &str,
+    change: D1PreparedStatement,
+    audit: D1PreparedStatement,
+) -> DbResult<Option<Customer>> {
+    let results = batch(db, vec![change, audit, get_statement(db, id)?]).await?;
+    // D1 counts rows the search-index triggers touch too, so any count means it wrote.
+    if results.first().map_or(0, |r| r.changes()) == 0 {
+        return Ok(None);
+    }
+    read_one(results.get(2).and_then(|r| r.rows().into_iter().next()), customer)
 }
 
 /// How the planner decides. The defaults suit 100,000 to 1,000,000 customers (measured at

@@ -130,14 +130,16 @@ pub async fn fan_out(db: &D1Database, after: i64, up_to: i64, now: &str) -> DbRe
     read_each(results.first().map(|r| r.rows()).unwrap_or_default(), delivery_key)
 }
 
-/// Deliveries never attempted although queued before `before`: their queue message was most
-/// likely never sent (a crash after the fan-out). Marked queued again now.
-pub async fn unsent_deliveries(db: &D1Database, before: &str, now: &str, max: usize) -> DbResult<Vec<DeliveryKey>> {
+/// Deliveries not finished whose queue message was due before `before` (`queued_at`: when the
+/// first send or the next retry was due) and never came back: never sent (a crash after the
+/// fan-out), or lost with the queue (a local queue is in memory; a purged or recreated queue
+/// loses its messages too). Whatever their attempts so far; marked queued again now.
+pub async fn overdue_deliveries(db: &D1Database, before: &str, now: &str, max: usize) -> DbResult<Vec<DeliveryKey>> {
     let requeue = statement(
         db,
         "UPDATE webhook_deliveries SET queued_at = ?2 \
          WHERE (webhook_id, event_id) IN (SELECT webhook_id, event_id FROM webhook_deliveries \
-           WHERE status = 'pending' AND attempts = 0 AND queued_at < ?1 ORDER BY queued_at LIMIT ?3) \
+           WHERE status = 'pending' AND queued_at < ?1 ORDER BY queued_at LIMIT ?3) \
          RETURNING webhook_id, event_id",
         &[Scalar::Text(before.into()), Scalar::Text(now.into()), Scalar::Int(max as i64)],
     )?;

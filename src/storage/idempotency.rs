@@ -21,7 +21,17 @@ pub enum Claim {
     Taken(Stored),
 }
 
-pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, expired_before: &str) -> DbResult<Claim> {
+/// Claims `scope` for this request. A claim whose request never answered (it died between the
+/// claim and its answer) is taken over once it is older than `lease_before`: the client's retry
+/// runs instead of being refused as "in progress" until the key expires.
+pub async fn claim(
+    db: &D1Database,
+    scope: &str,
+    body_hash: &str,
+    now: &str,
+    expired_before: &str,
+    lease_before: &str,
+) -> DbResult<Claim> {
     // Expired keys are forgotten first, a bounded number at a time, so the table cannot grow forever.
     let sweep = statement(
         db,
@@ -30,8 +40,15 @@ pub async fn claim(db: &D1Database, scope: &str, body_hash: &str, now: &str, exp
     )?;
     let insert = statement(
         db,
-        "INSERT INTO idempotency_keys (scope, body_hash, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (scope) DO NOTHING",
-        &[Scalar::Text(scope.into()), Scalar::Text(body_hash.into()), Scalar::Text(now.into())],
+        "INSERT INTO idempotency_keys (scope, body_hash, created_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (scope) DO UPDATE SET body_hash = excluded.body_hash, created_at = excluded.created_at \
+         WHERE idempotency_keys.status IS NULL AND idempotency_keys.created_at < ?4",
+        &[
+            Scalar::Text(scope.into()),
+            Scalar::Text(body_hash.into()),
+            Scalar::Text(now.into()),
+            Scalar::Text(lease_before.into()),
+        ],
     )?;
     let results = batch(db, vec![sweep, insert]).await?;
     if results.get(1).map(|r| r.changes()) == Some(1) {

@@ -166,10 +166,13 @@ pub struct Attempt<'a> {
     pub duration_ms: u64,
     pub error: Option<String>,
     pub excerpt: Option<String>,
+    /// When the retry of a failed attempt is due: the cron re-drives the delivery if no retry
+    /// came some time after it.
+    pub retry_at: Option<String>,
 }
 
-/// Logs an attempt and moves the delivery on: received, or still pending for the next retry.
-/// A success starts the webhook's count of failures afresh.
+/// Logs an attempt and moves the delivery on: received, or still pending for the retry due at
+/// `retry_at`. A success starts the webhook's count of failures afresh.
 pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>) -> DbResult<()> {
     let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
     let mut statements = vec![
@@ -193,9 +196,9 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
         statement(
             db,
             "UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = ?3, \
-               status = CASE WHEN ?4 THEN 'succeeded' ELSE status END \
+               status = CASE WHEN ?4 THEN 'succeeded' ELSE status END, queued_at = coalesce(?5, queued_at) \
              WHERE webhook_id = ?1 AND event_id = ?2",
-            &[w.clone(), e, Scalar::Text(a.at.into()), Scalar::Int(a.succeeded as i64)],
+            &[w.clone(), e, Scalar::Text(a.at.into()), Scalar::Int(a.succeeded as i64), text(&a.retry_at)],
         )?,
     ];
     if a.succeeded {

@@ -1,0 +1,7 @@
+-- Webhook deliveries that catch up after any fault.
+
+-- `queued_at` is when a pending delivery's queue message is due: its first send, or the retry
+-- after a failed attempt. The cron re-drives every pending delivery well past that time,
+-- whatever its attempts (a retry lost with the queue strands one that was tried before).
+DROP INDEX webhook_deliveries_unsent;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (queued_at) WHERE status = 'pending';
