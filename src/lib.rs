@@ -23,7 +23,7 @@ const DELETES: http::routing::Access<domain::permission::Permission, domain::per
 pub static ROUTES: &Routes = &[
     route!(Get, "/health", Public, api::health::health),
     route!(Get, "/openapi.json", Public, api::openapi::document),
-    route!(Get, "/admin", Public, api::admin::page),
+    route!(Get, "/admin", Public, api::console::page),
     route!(Get, "/__test/panic", Public, api::test_support::panic),
     route!(Get, "/__test/database-error", Public, api::test_support::database_error),
     route!(Post, "/__test/query-plan", all(&[CustomersRead]), api::test_support::query_plan),

@@ -11,7 +11,7 @@ use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
 use crate::domain::time;
 use crate::domain::webhook::{is_success, retry_delay, signature_header, QueueMessage, MAX_ATTEMPTS};
 use crate::http::config::Config;
-use crate::http::server::QUEUE_BINDING;
+use crate::http::wake::QUEUE_BINDING;
 use crate::http::{outbound, queue};
 use crate::storage::events::{self, DeliveryKey};
 use crate::storage::webhooks::{self, Attempt};

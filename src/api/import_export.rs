@@ -9,7 +9,7 @@ use super::new_id;
 use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
 use crate::domain::csv_import::{parse_csv, ParsedCsv};
 use crate::domain::filter::{self, PageRequest};
-use crate::domain::import::{self, GroupNames, Mode, Plan, RowReport, RowStatus, Write};
+use crate::domain::import::{self, GroupNames, ImportPlan, Mode, RowReport, RowStatus, Write};
 use crate::domain::permission::{Condition, Permission};
 use crate::domain::query::{After, CustomerQuery};
 use crate::domain::time;
@@ -147,7 +147,7 @@ async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
 /// Writes the groups the plan creates, the plan's rows with their memberships, each with its
 /// audit row, and the import's summary row, in one batch (one transaction): the file's good rows
 /// land together or not at all. Returns the names of the groups it created.
-async fn write(cx: &Ctx, db: &D1Database, plan: &Plan, audit_ids: &[String], mode: Mode) -> ApiResult<Vec<String>> {
+async fn write(cx: &Ctx, db: &D1Database, plan: &ImportPlan, audit_ids: &[String], mode: Mode) -> ApiResult<Vec<String>> {
     let rows = |create: bool| {
         plan.writes.iter().zip(audit_ids).filter_map(move |(w, audit_id)| match w {
             Write::Create { id, fields, groups, changed, .. } if create => {

@@ -1,10 +1,10 @@
 //! One module per endpoint group. Handlers parse input with domain types, call storage and
 //! shape the answer; HTTP plumbing lives in `crate::http`.
 pub mod activation;
-pub mod admin;
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
+pub mod console;
 pub mod contacts;
 pub mod customers;
 pub mod dispatch;

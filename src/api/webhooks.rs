@@ -11,7 +11,7 @@ use crate::domain::json;
 use crate::domain::time;
 use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::server::QUEUE_BINDING;
+use crate::http::wake::QUEUE_BINDING;
 use crate::http::{Answer, Ctx};
 use crate::storage::audit;
 use crate::storage::events::DeliveryKey;
@@ -66,7 +66,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     entry.details = json!({ "event_types": new.event_types });
     run_with_audit(&db, webhooks::insert(&db, &id, &new, &secret, &now)?, audit::insert(&db, &entry, &now)?).await?;
     if new.enabled {
-        crate::http::server::webhook_enabled();
+        crate::http::wake::webhook_enabled();
     }
     let mut answer = view(&webhooks::get(&db, &id).await?.ok_or(ApiError::NotFound("webhook"))?);
     answer["secret"] = json!(secret);
@@ -83,7 +83,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let entry = audit_entry(cx, "webhook.update", "webhook", Some(&id), patch.given());
     run_with_audit(&db, webhooks::update(&db, &id, &patch, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
     if patch.enabled == Some(true) {
-        crate::http::server::webhook_enabled();
+        crate::http::wake::webhook_enabled();
     }
     Answer::json(200, &view(&load(cx, &id).await?))?.into_response()
 }

@@ -111,7 +111,7 @@ pub fn from_query_pairs(pairs: &[(String, String)], paging: bool) -> Result<Page
     let mut limit = DEFAULT_LIMIT;
     let mut cursor_raw: Option<&str> = None;
     let mut include_total = false;
-    // Repeats and control characters were refused with the rest of the query (`http::query`).
+    // Repeats and control characters were refused with the rest of the query (`http::query_string`).
     for (name, value) in pairs {
         if let Some(scope) = scope(name) {
             query.required.push((scope.parse)(value).map_err(|m| bad(name, m))?);

@@ -104,7 +104,7 @@ impl Write {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
+pub struct ImportPlan {
     pub rows: Vec<RowReport>,
     pub writes: Vec<Write>,
     /// The groups the written rows name that no group has yet, each once in its first
@@ -112,7 +112,7 @@ pub struct Plan {
     pub new_groups: Vec<String>,
 }
 
-impl Plan {
+impl ImportPlan {
     pub fn failed(&self) -> usize {
         self.rows.iter().filter(|r| r.status == RowStatus::Failed).count()
     }
@@ -231,7 +231,7 @@ pub fn plan(
     live: &HashMap<String, Existing>,
     groups: &GroupNames,
     mut new_id: impl FnMut() -> String,
-) -> Plan {
+) -> ImportPlan {
     let mut rows = Vec::with_capacity(parsed.records.len());
     let mut writes = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -286,7 +286,7 @@ pub fn plan(
         rows.push(report);
     }
     let new_groups = new_groups(&writes);
-    Plan { rows, writes, new_groups }
+    ImportPlan { rows, writes, new_groups }
 }
 
 #[cfg(test)]
@@ -307,7 +307,7 @@ mod tests {
         }
     }
 
-    fn statuses(p: &Plan) -> Vec<RowStatus> {
+    fn statuses(p: &ImportPlan) -> Vec<RowStatus> {
         p.rows.iter().map(|r| r.status).collect()
     }
 
@@ -410,7 +410,7 @@ mod tests {
         GroupNames { known: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), create_missing }
     }
 
-    fn errors_of(p: &Plan, row: usize) -> Vec<(String, String)> {
+    fn errors_of(p: &ImportPlan, row: usize) -> Vec<(String, String)> {
         p.rows[row].errors.clone().unwrap_or_default().into_iter().map(|e| (e.field, e.code)).collect()
     }
 

@@ -7,10 +7,11 @@ pub mod cors;
 pub mod error;
 pub mod jwt;
 pub mod outbound;
-pub mod query;
+pub mod query_string;
 pub mod queue;
 pub mod routing;
 pub mod server;
+pub mod wake;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -80,7 +81,7 @@ pub struct Ctx {
     /// The URL's path, as the runtime serialised it (percent-encoded).
     pub path: String,
     /// The query string, already checked for repeats and control characters.
-    pub query: query::Query,
+    pub query: query_string::Query,
     /// Where this request's D1 session starts: the client's bookmark, or by the kind of request.
     pub session_start: SessionStart,
     /// The D1 session, opened at the first query: every query of the request goes through it.
