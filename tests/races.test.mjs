@@ -157,6 +157,10 @@ describe("the tree when two changes meet", () => {
       const t = await customer(`t${round}`, top);
       const answers = await Promise.all([merge(t, [s]), move(t, mid)]);
       for (const r of answers) assert.ok([200, 409, 422].includes(r.status), r.text);
+      if (answers[0].status === 422) {
+        // Refused before or while writing, the merge names what it could not place: the sources.
+        assert.equal(answers[0].body.error.fields[0].field, "source_ids", answers[0].text);
+      }
       const shape = await treeShape();
       assert.ok(shape.deepest <= 5, `a customer at level ${shape.deepest}: ${answers.map((r) => r.text).join("\n")}`);
     }

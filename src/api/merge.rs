@@ -83,7 +83,14 @@ pub async fn run(cx: &Ctx, db: &D1Database, target: &Customer, sources: &[String
         audit::insert(db, &into, &now)?,
     ];
     let by = merge::Actor { actor: &into.actor, request_id: into.request_id };
-    Ok(merge::run(db, &target.id, sources, fill, audit_rows, &by, &now).await?)
+    merge::run(db, &target.id, sources, fill, audit_rows, &by, &now).await.map_err(|e| match ApiError::from(e) {
+        // The tree's triggers refused a moved sub-customer's new place: the sources are what moves.
+        ApiError::Unprocessable { code, mut fields } if code == hierarchy::CODE => {
+            fields.iter_mut().for_each(|f| f.field = "source_ids".into());
+            ApiError::Unprocessable { code, fields }
+        }
+        other => other,
+    })
 }
 
 /// After a public request named an email and a browser id: if the browser id belongs to an
