@@ -348,3 +348,98 @@ describe("14. smaller holes", () => {
     assert.equal(res.body.error.header, "If-Match");
   });
 });
+
+// The second round of hostile input (issue 25): each describe below names its item.
+describe("round 2, item 7: control and bidi characters in a public interaction's details", () => {
+  const body = (details) => ({ email: uniqueEmail("details"), type: "form_submitted", resource_id: "form-1", details });
+
+  it("refuses NUL, BEL, ESC, DEL, C1 and bidi overrides in keys and string values, nested too, naming the path", async () => {
+    for (const [details, field] of [
+      [{ note: "a\u0000b" }, "details.note"], [{ note: "ring\u0007" }, "details.note"], [{ note: "abc\u202Efdp.exe" }, "details.note"],
+      [{ note: "x\u2066y" }, "details.note"], [{ note: "del\u007f" }, "details.note"], [{ note: "c1\u0085" }, "details.note"],
+      [{ form: { answers: ["fine", "\u001b[2J"] } }, "details.form.answers[1]"],
+      [{ "k\u0000": 1 }, "details"], [{ "two\nlines": "v" }, "details"], [{ form: { "\u202Dkey": true } }, "details.form"],
+    ]) {
+      const res = await w.interact(body(details));
+      assertError(assert, res, 422, "validation_failed");
+      assert.deepEqual(res.body.error.fields.map((f) => [f.field, f.code]), [[field, "invalid"]], JSON.stringify(details));
+    }
+  });
+
+  it("keeps tabs and line breaks in values", async () => {
+    const res = await w.interact(body({ message: "line one\n\tline two\r\n", nested: { list: ["a\tb", 2, null] } }));
+    assert.equal(res.status, 201, res.text);
+  });
+});
+
+describe("round 2, item 11: keys:manage reaches only keys within its own permissions", () => {
+  it("lists and revokes only keys whose permissions are a subset of the caller's", async () => {
+    const manager = await w.createKey(["keys:manage", "customers:read"], { name: "manager" });
+    const weaker = await w.createKey(["customers:read"], { name: "weaker" });
+    const stronger = await w.createKey(["customers:read", "customers:force_delete"], { name: "stronger" });
+    const listed = (await w.get("/v1/api-keys", { token: manager.secret })).body.data.map((k) => k.id);
+    assert.ok(listed.includes(weaker.id) && listed.includes(manager.id), "its own and weaker keys are listed");
+    assert.ok(!listed.includes(stronger.id), "a stronger key is not listed");
+    assertError(assert, await w.delete(`/v1/api-keys/${stronger.id}`, { token: manager.secret }), 404, "not_found");
+    assert.equal((await w.get("/v1/customers?limit=1", { token: stronger.secret })).status, 200, "the stronger key still works");
+    assert.equal((await w.delete(`/v1/api-keys/${weaker.id}`, { token: manager.secret })).status, 204);
+    assertError(assert, await w.get("/v1/customers?limit=1", { token: weaker.secret }), 401, "unauthorized");
+    // The admin token holds every permission: it sees and revokes every key.
+    const all = (await w.get("/v1/api-keys")).body.data.map((k) => k.id);
+    assert.ok(all.includes(stronger.id));
+    assert.equal((await w.delete(`/v1/api-keys/${stronger.id}`)).status, 204);
+  });
+});
+
+describe("round 2, item 12: an import-only key is not told who is a customer", () => {
+  it("reads a known and a new email the same in dry runs and real upserts, and gets no customer_exists", async () => {
+    const known = await w.createCustomer({ name: "Known", email: uniqueEmail("known") });
+    const importer = (await w.createKey(["customers:import"])).secret;
+    const statuses = (res) => res.body.rows.map((r) => r.status);
+    // Known row first, then a new one, then one the file alone makes fail.
+    const file = () => `email,name\n${known.email},Known\n${uniqueEmail("new")},New\nnot-an-email,Bad\n`;
+    for (const query of ["?mode=upsert&dry_run=true", "?mode=upsert&atomic=false"]) {
+      const res = await w.importCsv(file(), query, { token: importer });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(statuses(res), ["valid", "valid", "failed"], `${query}: ${res.text}`);
+      assert.deepEqual([res.body.created, res.body.updated, res.body.valid, res.body.failed], [0, 0, 2, 1], query);
+      assert.equal(res.body.rows[2].errors[0].code, "invalid");
+    }
+    for (const query of ["?mode=create&atomic=false", "?mode=create&dry_run=true", "?mode=create"]) {
+      const res = await w.importCsv(file(), query, { token: importer });
+      assert.ok(!res.text.includes("customer_exists") && !res.text.includes(known.id), `${query}: ${res.text}`);
+      assert.ok(!statuses(res).includes("created") && !statuses(res).includes("updated"), `${query}: ${res.text}`);
+    }
+    // A caller who may read customers is told, as before.
+    const reader = (await w.createKey(["customers:import", "customers:read"])).secret;
+    const told = await w.importCsv(`email\n${known.email}\n`, "?mode=upsert&dry_run=true", { token: reader });
+    assert.deepEqual(statuses(told), ["updated"]);
+    const exists = await w.importCsv(`email\n${known.email}\n`, "?mode=create&dry_run=true", { token: reader });
+    assert.equal(exists.body.rows[0].errors[0].code, "customer_exists");
+  });
+});
+
+describe("round 2, item 13: integers in a query are digits only", () => {
+  const routes = ["/v1/customers", "/v1/audit-log", "/v1/events", "/v1/groups"];
+  for (const spelling of ["%205", "+5", "%2B5", "5%20", "-5", "5.0", "0x5", "%D9%A5"]) {
+    it(`answers 400 invalid_parameter naming limit to limit=${spelling} on every paged route`, async () => {
+      for (const route of routes) {
+        const res = await w.get(`${route}?limit=${spelling}`);
+        assertError(assert, res, 400, "invalid_parameter");
+        assert.match(res.body.error.message, /limit/, `${route}: ${res.text}`);
+      }
+      const c = await w.createCustomer();
+      routes.push(`/v1/customers/${c.id}/interactions`);
+      const hook = await w.post("/v1/webhooks", { url: "https://hooks.example.com/limits" });
+      routes.push(`/v1/webhooks/${hook.body.id}/deliveries`);
+      for (const route of routes.slice(4)) {
+        assertError(assert, await w.get(`${route}?limit=${spelling}`), 400, "invalid_parameter");
+      }
+      routes.length = 4;
+    });
+  }
+
+  it("still reads limit=5 and limit=05", async () => {
+    for (const v of ["5", "05"]) assert.equal((await w.get(`/v1/customers?limit=${v}`)).status, 200);
+  });
+});

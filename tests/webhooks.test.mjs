@@ -123,6 +123,42 @@ describe("subscriptions", () => {
     assertError(assert, await w.patch(`/v1/webhooks/${h.id}`, { url: "https://[::1]/" }), 422, "validation_failed");
   });
 
+  it("refuses every IANA special-purpose address, in every spelling, on create and on patch", async () => {
+    const refused = [
+      "https://[2002:7f00:1::]/h", "https://[2002:a9fe:a9fe::]/h", "https://[2002:C0A8:0101::]/h", // 6to4 of loopback, metadata, private
+      "https://[2001::1]/h", "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h", // Teredo
+      "https://[::ffff:0:7f00:1]/h", "https://[0:0:0:0:ffff:0:127.0.0.1]/h", // IPv4-translated
+      "https://[::ffff:a9fe:a9fe]/h", "https://[::a9fe:a9fe]/h", // IPv4-mapped, IPv4-compatible
+      "https://[100::1]/h", "https://[fec0::1]/h", "https://[64:ff9b::a00:1]/h", "https://[64:ff9b:1::1]/h",
+      "https://[2001:db8::1]/h", "https://[3fff::1]/h", "https://[fd00::1]/h", "https://[fe80::1]/h", "https://[ff02::1]/h",
+      "https://192.0.0.170/h", "https://198.18.0.1/h", "https://203.0.113.9/h", "https://224.0.0.1/h", "https://0x7f000001/h",
+    ];
+    const h = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/special" })).body;
+    for (const url of refused) {
+      const res = await w.post("/v1/webhooks", { url });
+      assertError(assert, res, 422, "validation_failed");
+      assert.deepEqual(res.body.error.fields.map((f) => [f.field, f.code]), [["url", "invalid_url"]], `${url}: ${res.text}`);
+      assertError(assert, await w.patch(`/v1/webhooks/${h.id}`, { url }), 422, "validation_failed");
+    }
+    for (const url of ["https://[2606:4700::1111]/h", "https://[2001:4860:4860::8888]/h", "https://1.1.1.1/h"]) {
+      assert.equal((await w.post("/v1/webhooks", { url })).status, 201, url);
+    }
+    assert.equal((await w.get(`/v1/webhooks/${h.id}`)).body.url, "https://hooks.example.com/special");
+  });
+
+  it("refuses control and bidi characters in a description, on create and on patch, naming the field", async () => {
+    const h = (await w.post("/v1/webhooks", { url: "https://hooks.example.com/desc", description: "line one\n\tline two" })).body;
+    assert.equal(h.description, "line one\n\tline two");
+    for (const description of ["a\u0000b", "ring\u0007", "abc\u202Efdp.exe", "x\u2066y", "esc\u001b[31m", "del\u007f"]) {
+      for (const res of [await w.post("/v1/webhooks", { url: "https://hooks.example.com/d2", description }),
+                         await w.patch(`/v1/webhooks/${h.id}`, { description })]) {
+        assertError(assert, res, 422, "validation_failed");
+        assert.deepEqual(res.body.error.fields.map((f) => [f.field, f.code]), [["description", "invalid"]], JSON.stringify(description));
+      }
+    }
+    assert.equal((await w.get(`/v1/webhooks/${h.id}`)).body.description, "line one\n\tline two");
+  });
+
   it("refuses unknown event types, fields and secrets in the body", async () => {
     const res = await w.post("/v1/webhooks", { url: "https://hooks.example.com/", event_types: ["customer.exploded"], secret: "whsec_x" });
     assertError(assert, res, 422, "validation_failed");

@@ -3,7 +3,8 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::audit_entry;
-use crate::domain::api_key::{secret_from_bytes, shown_prefix, NewApiKey};
+use crate::domain::api_key::{secret_from_bytes, shown_prefix, within_reach, NewApiKey};
+use crate::domain::permission::Permission;
 use crate::domain::{json, time};
 use crate::http::auth::sha256_hex;
 use crate::http::error::{ApiError, ApiResult};
@@ -17,6 +18,7 @@ fn public_view(row: &KeyRow) -> Value {
         "id": row.id, "name": row.name, "prefix": row.prefix,
         "permissions": json::parse(&row.permissions).unwrap_or(json!([])),
         "created_at": row.created_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
+        "created_by": row.created_by,
     })
 }
 
@@ -39,6 +41,8 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         created_at: now.clone(),
         last_used_at: None,
         revoked_at: None,
+        created_by: Some(cx.actor.label()),
+        admin_id: cx.actor.minting_admin(),
     };
     let db = cx.db()?;
     let mut entry = audit_entry(cx, "api_key.create", "api_key", Some(&row.id), vec!["name", "permissions"]);
@@ -49,15 +53,23 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     Answer::json(201, &view)?.into_response()
 }
 
+/// Whether a caller holding `held` may see and revoke this key (`api_key::within_reach`).
+fn reachable(held: &[Permission], row: &KeyRow) -> bool {
+    within_reach(&row.permissions(), |p| held.contains(&p))
+}
+
 pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let rows = api_keys::list(&cx.db()?).await?;
-    Answer::json(200, &json!({ "data": rows.iter().map(public_view).collect::<Vec<_>>() }))?.into_response()
+    let held = cx.actor.permissions();
+    let shown: Vec<Value> = rows.iter().filter(|r| reachable(&held, r)).map(public_view).collect();
+    Answer::json(200, &json!({ "data": shown }))?.into_response()
 }
 
 pub async fn revoke(cx: &mut Ctx) -> ApiResult<Response> {
     let id = cx.param("id").to_string();
     let db = cx.db()?;
-    api_keys::get(&db, &id).await?.ok_or(ApiError::NotFound("API key"))?;
+    // A key beyond the caller's reach is as unknown to it as one that does not exist.
+    api_keys::get(&db, &id).await?.filter(|r| reachable(&cx.actor.permissions(), r)).ok_or(ApiError::NotFound("API key"))?;
     let now = time::now();
     let entry = audit_entry(cx, "api_key.revoke", "api_key", Some(&id), vec!["revoked_at"]);
     run_with_audit(&db, api_keys::revoke(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;

@@ -94,10 +94,10 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     } else {
         plan.mark_unwritten();
     }
-    // Ids of customers are for callers who may read customers: an import-only key learns
-    // which rows failed, not who the existing customers are.
+    // Who is a customer is for callers who may read customers: an import-only key learns what is
+    // wrong in its file and whether each row is written, not which emails exist.
     if !cx.actor.has(Permission::CustomersRead) {
-        plan.forget_ids();
+        plan.withhold_stored_outcomes();
     }
     let mut report = ImportReport {
         created: plan.count(RowStatus::Created),

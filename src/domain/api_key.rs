@@ -68,6 +68,13 @@ impl NewApiKey {
     }
 }
 
+/// Whether a caller holding `held` may see and revoke a key holding `permissions`: only a key that
+/// holds nothing the caller lacks, so `keys:manage` never reaches a stronger key. The admin
+/// token and owners hold every permission and so reach every key.
+pub fn within_reach(permissions: &[Permission], held: impl Fn(Permission) -> bool) -> bool {
+    permissions.iter().all(|p| held(*p))
+}
+
 /// Builds a secret from 32 random bytes: the prefix, then lower-case hex.
 pub fn secret_from_bytes(bytes: &[u8; 32]) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -128,6 +135,18 @@ mod tests {
         let only_keys = |p: Permission| p == Permission::KeysManage;
         assert_eq!(new.first_not_held_by(only_keys), Some(Permission::CustomersForceDelete));
         assert_eq!(new.first_not_held_by(|_| true), None);
+    }
+
+    #[test]
+    fn a_caller_reaches_only_keys_within_its_own_permissions() {
+        use Permission::*;
+        let caller = [KeysManage, CustomersRead];
+        let held = |p: Permission| caller.contains(&p);
+        assert!(within_reach(&[CustomersRead], held));
+        assert!(within_reach(&[KeysManage, CustomersRead], held));
+        assert!(!within_reach(&[CustomersRead, CustomersForceDelete], held));
+        assert!(!within_reach(&[AdminsManage], held));
+        assert!(within_reach(&Permission::ALL, |_| true));
     }
 
     #[test]

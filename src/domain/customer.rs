@@ -3,7 +3,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::email::Email;
-use super::fields::{is_bidi_control, phone, phone_str, text, text_str, Lines};
+use super::fields::{phone, phone_str, refused_characters, text, text_str, Lines};
 use super::handle::Handle;
 use super::validation::{not_accepted, object, Errors, FieldError};
 
@@ -262,12 +262,8 @@ fn attribute_text(errors: &mut Errors, key: &str, s: &str) -> Option<Value> {
         );
         return None;
     }
-    if s.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        errors.push(
-            format!("attributes.{key}"),
-            "invalid",
-            "attribute values cannot contain control or bidirectional override characters",
-        );
+    if let Some(error) = refused_characters(&format!("attributes.{key}"), s, Lines::Single) {
+        errors.0.push(error);
         return None;
     }
     Some(Value::String(s.to_string()))

@@ -29,15 +29,11 @@ pub fn text(errors: &mut Vec<FieldError>, field: &str, value: &Value, max: usize
 /// `text` for a value that can only be a string, such as a CSV cell.
 pub fn text_str(errors: &mut Vec<FieldError>, field: &str, s: &str, max: usize, lines: Lines) -> Option<String> {
     let t = s.trim();
-    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
     if t.chars().count() > max {
         errors.push(FieldError::new(field, "too_long", format!("{field} is longer than {max} characters")));
         None
-    } else if t.chars().any(|c| c.is_control() && !allowed(c)) {
-        errors.push(FieldError::new(field, "invalid", format!("{field} contains control characters")));
-        None
-    } else if t.chars().any(is_bidi_control) {
-        errors.push(FieldError::new(field, "invalid", format!("{field} contains bidirectional override characters")));
+    } else if let Some(error) = refused_characters(field, t, lines) {
+        errors.push(error);
         None
     } else if t.is_empty() {
         None
@@ -59,6 +55,20 @@ pub fn identifier_str(errors: &mut Vec<FieldError>, field: &str, s: &str, max: u
         None
     } else {
         Some(t.to_string())
+    }
+}
+
+/// The rule for the characters of every stored text: no control characters (C0, DEL, C1), except
+/// line breaks and tabs in multi-line text, and no bidirectional embedding, override or isolate
+/// controls anywhere. The error names `field`, with the code `invalid`.
+pub fn refused_characters(field: &str, s: &str, lines: Lines) -> Option<FieldError> {
+    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
+    if s.chars().any(|c| c.is_control() && !allowed(c)) {
+        Some(FieldError::new(field, "invalid", format!("{field} contains control characters")))
+    } else if s.chars().any(is_bidi_control) {
+        Some(FieldError::new(field, "invalid", format!("{field} contains bidirectional override characters")))
+    } else {
+        None
     }
 }
 
@@ -161,6 +171,21 @@ mod tests {
     fn bidi_overrides_are_refused_in_any_text() {
         assert_eq!(check(json!("ab\u{202E}c"), Lines::Multi).1, vec!["invalid"]);
         assert_eq!(check(json!("ab\u{2066}c"), Lines::Single).1, vec!["invalid"]);
+    }
+
+    #[test]
+    fn refused_characters_is_the_one_rule_for_stored_text() {
+        for c in ['\u{0}', '\u{7}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}', '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
+            let s = format!("a{c}b");
+            assert_eq!(refused_characters("f", &s, Lines::Multi).map(|e| e.code), Some("invalid".into()), "{c:?}");
+            assert!(refused_characters("f", &s, Lines::Single).is_some(), "{c:?}");
+        }
+        for c in ['\n', '\t', '\r'] {
+            let s = format!("a{c}b");
+            assert!(refused_characters("f", &s, Lines::Multi).is_none(), "{c:?}");
+            assert_eq!(refused_characters("f", &s, Lines::Single).map(|e| e.field), Some("f".into()), "{c:?}");
+        }
+        assert!(refused_characters("f", "zwj\u{200D} ok", Lines::Single).is_none());
     }
 
     #[test]

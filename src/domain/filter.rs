@@ -46,11 +46,20 @@ pub fn parse_flag(value: &str) -> Option<bool> {
 
 /// The `limit` query parameter of every paged list: 1 to 100.
 pub fn limit_param(raw: &str) -> Result<usize, FilterError> {
-    raw.trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
+    integer_param(raw)
+        .filter(|n| (1..=MAX_LIMIT as u64).contains(n))
+        .map(|n| n as usize)
         .ok_or_else(|| bad("limit", format!("must be an integer from 1 to {MAX_LIMIT}")))
+}
+
+/// An integer in a query string: ASCII digits and nothing else. Rust's parser also takes a
+/// leading `+`, and a trim would take spaces: ` 5`, `+5` and `5 ` are spellings no client means
+/// to send, so they are refused rather than read.
+pub fn integer_param(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
 }
 
 fn time_condition(field: Field, op: Op, name: &str, raw: &str) -> Result<Condition, FilterError> {
@@ -335,11 +344,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn integers_in_a_query_are_digits_only() {
+        assert_eq!(integer_param("5"), Some(5));
+        assert_eq!(integer_param("007"), Some(7));
+        for odd in ["", " 5", "5 ", "+5", "-5", "5.0", "1e2", "0x5", "\u{665}", "99999999999999999999999"] {
+            assert_eq!(integer_param(odd), None, "{odd:?}");
+        }
+    }
+
+    #[test]
     fn each_bad_parameter_is_named() {
         for (k, v) in [
             ("limit", "0"),
             ("limit", "101"),
             ("limit", "x"),
+            ("limit", " 5"),
+            ("limit", "+5"),
+            ("limit", "5 "),
+            ("limit", "٥"),
             ("sort", "id"),
             ("status", "gone"),
             ("kind", "vip"),

@@ -48,6 +48,10 @@ pub struct RowReport {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// Whether the row's email belongs to a live customer, which decided its outcome; never
+    /// shown, only used to withhold that outcome from a caller who may not read customers.
+    #[serde(skip)]
+    pub existing: bool,
 }
 
 /// A live customer whose email is in the file, as stored.
@@ -132,10 +136,25 @@ impl ImportPlan {
         }
     }
 
-    /// Drops every customer id from the report, for a caller who may not read customers.
-    pub fn forget_ids(&mut self) {
+    /// The report for a caller who may not read customers: only what the file itself decides,
+    /// and whether a row is written. A row that is (or in a dry run would be) written is `valid`,
+    /// whether it creates a customer or updates one; a row a live customer keeps from being
+    /// written fails with the one error `not_written`, not why (`customer_exists`, or the stored
+    /// customer's limits); skip mode's `skipped` stays, as that is all it says. No ids.
+    pub fn withhold_stored_outcomes(&mut self) {
         for row in &mut self.rows {
             row.id = None;
+            match row.status {
+                RowStatus::Created | RowStatus::Updated => row.status = RowStatus::Valid,
+                RowStatus::Failed if row.existing => {
+                    row.errors = Some(vec![FieldError::new(
+                        "row",
+                        "not_written",
+                        "this row is not written; a caller with customers:read is told why",
+                    )])
+                }
+                _ => {}
+            }
         }
     }
 }
@@ -237,7 +256,13 @@ pub fn plan(
     let mut seen: HashMap<String, usize> = HashMap::new();
     for record in &parsed.records {
         let line = record.line;
-        let fail = |errors: Vec<FieldError>| RowReport { row: line, status: RowStatus::Failed, id: None, errors: Some(errors) };
+        let fail = |errors: Vec<FieldError>| RowReport {
+            row: line,
+            status: RowStatus::Failed,
+            id: None,
+            errors: Some(errors),
+            existing: false,
+        };
         let (fields, row_groups) = match row_content(parsed, record, groups) {
             Ok(content) => content,
             Err(errors) => {
@@ -263,15 +288,18 @@ pub fn plan(
                     changed.push("group_ids");
                 }
                 writes.push(Write::Create { index, id: id.clone(), fields, groups: row_groups, changed });
-                RowReport { row: line, status: RowStatus::Created, id: Some(id), errors: None }
+                RowReport { row: line, status: RowStatus::Created, id: Some(id), errors: None, existing: false }
             }
             (Some(c), Mode::Create) => RowReport {
                 id: Some(c.id.clone()),
+                existing: true,
                 ..fail(vec![FieldError::new("email", "customer_exists", "a customer with this email exists")])
             },
-            (Some(c), Mode::Skip) => RowReport { row: line, status: RowStatus::Skipped, id: Some(c.id.clone()), errors: None },
+            (Some(c), Mode::Skip) => {
+                RowReport { row: line, status: RowStatus::Skipped, id: Some(c.id.clone()), errors: None, existing: true }
+            }
             (Some(c), Mode::Upsert) => match c.fields.upserted_with(&fields) {
-                Err(errors) => RowReport { id: Some(c.id.clone()), ..fail(errors) },
+                Err(errors) => RowReport { id: Some(c.id.clone()), existing: true, ..fail(errors) },
                 Ok((_, mut changed)) => {
                     if !row_groups.new.is_empty() || row_groups.ids.iter().any(|g| !c.group_ids.contains(g)) {
                         changed.push("group_ids");
@@ -279,7 +307,7 @@ pub fn plan(
                     if !changed.is_empty() {
                         writes.push(Write::Update { index, id: c.id.clone(), fields, groups: row_groups, changed });
                     }
-                    RowReport { row: line, status: RowStatus::Updated, id: Some(c.id.clone()), errors: None }
+                    RowReport { row: line, status: RowStatus::Updated, id: Some(c.id.clone()), errors: None, existing: true }
                 }
             },
         };
@@ -402,8 +430,34 @@ mod tests {
         p.mark_unwritten();
         assert_eq!(statuses(&p), vec![RowStatus::Valid, RowStatus::Valid]);
         assert_eq!((p.rows[0].id.as_deref(), p.rows[1].id.as_deref()), (None, Some("c1")));
-        p.forget_ids();
+        p.withhold_stored_outcomes();
         assert_eq!(p.rows[1].id, None);
+    }
+
+    /// What a caller without customers:read is told, for a file of a known email and a new one.
+    fn withheld(mode: Mode, dry_run: bool) -> Vec<(RowStatus, Vec<(String, String)>)> {
+        let parsed = parse_csv(b"email,name\nada@example.com,Ada\nnew@example.com,New\nbad,Bad\n").unwrap();
+        let mut p = plan(&parsed, mode, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        if dry_run {
+            p.mark_unwritten();
+        }
+        p.withhold_stored_outcomes();
+        assert!(p.rows.iter().all(|r| r.id.is_none()));
+        (0..p.rows.len()).map(|i| (p.rows[i].status, errors_of(&p, i))).collect()
+    }
+
+    #[test]
+    fn a_caller_who_may_not_read_customers_is_not_told_who_exists() {
+        let format = (RowStatus::Failed, vec![("email".to_string(), "invalid".to_string())]);
+        let accepted = (RowStatus::Valid, vec![]);
+        // Upsert: a known and a new email read the same, written or not.
+        for dry_run in [true, false] {
+            assert_eq!(withheld(Mode::Upsert, dry_run), vec![accepted.clone(), accepted.clone(), format.clone()]);
+        }
+        // Create: a known email is not written, without `customer_exists`.
+        let not_written = (RowStatus::Failed, vec![("row".to_string(), "not_written".to_string())]);
+        assert_eq!(withheld(Mode::Create, false), vec![not_written, accepted.clone(), format.clone()]);
+        assert_eq!(withheld(Mode::Skip, true), vec![(RowStatus::Skipped, vec![]), accepted, format]);
     }
 
     fn known(pairs: &[(&str, &str)], create_missing: bool) -> GroupNames {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::customer::Source;
 use super::customer::MAX_NAME_LEN;
 use super::email::Email;
-use super::fields::{phone, text, Lines};
+use super::fields::{phone, refused_characters, text, Lines};
 use super::validation::{not_accepted, object, FieldError};
 
 pub const MAX_DETAILS_BYTES: usize = 4096;
@@ -144,7 +144,10 @@ impl PublicInteraction {
         };
         let details = match map.get("details") {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(d)) if Value::Object(d.clone()).to_string().len() <= MAX_DETAILS_BYTES => d.clone(),
+            Some(Value::Object(d)) if Value::Object(d.clone()).to_string().len() <= MAX_DETAILS_BYTES => {
+                detail_characters(&mut errors, "details", d);
+                d.clone()
+            }
             Some(Value::Object(_)) => {
                 errors.push(FieldError::new(
                     "details",
@@ -169,6 +172,31 @@ impl PublicInteraction {
             }
             _ => Err(errors),
         }
+    }
+}
+
+/// The text rule of every stored text, through the whole `details` tree: keys are one line,
+/// string values may hold tabs and line breaks. Each error names the path to the value, e.g.
+/// `details.answers[2]`; a bad key is named by the object that holds it.
+fn detail_characters(errors: &mut Vec<FieldError>, path: &str, object: &Map<String, Value>) {
+    if object.keys().any(|k| refused_characters(path, k, Lines::Single).is_some()) {
+        errors.push(FieldError::new(
+            path,
+            "invalid",
+            format!("a key in {path} contains control or bidirectional override characters"),
+        ));
+    }
+    for (key, value) in object.iter().filter(|(k, _)| refused_characters(path, k, Lines::Single).is_none()) {
+        detail_value(errors, &format!("{path}.{key}"), value);
+    }
+}
+
+fn detail_value(errors: &mut Vec<FieldError>, path: &str, value: &Value) {
+    match value {
+        Value::String(s) => errors.extend(refused_characters(path, s, Lines::Multi)),
+        Value::Object(o) => detail_characters(errors, path, o),
+        Value::Array(list) => list.iter().enumerate().for_each(|(i, v)| detail_value(errors, &format!("{path}[{i}]"), v)),
+        _ => {}
     }
 }
 
@@ -270,6 +298,29 @@ mod tests {
             let c = codes(json!({"email": "v@example.com", "type": "chat_started", "resource_id": bad}));
             assert_eq!(c, vec![("resource_id".into(), "invalid".into())], "{bad:?}");
         }
+    }
+
+    #[test]
+    fn control_and_bidi_characters_in_details_are_refused_by_path() {
+        let with = |details: Value| {
+            codes(json!({"email": "v@example.com", "type": "form_submitted", "resource_id": "r", "details": details}))
+        };
+        let one = |f: &str| vec![(f.to_string(), "invalid".to_string())];
+        assert_eq!(with(json!({"note": "a\u{0}b"})), one("details.note"));
+        assert_eq!(with(json!({"note": "ring\u{7}"})), one("details.note"));
+        assert_eq!(with(json!({"note": "abc\u{202E}fdp.exe"})), one("details.note"));
+        assert_eq!(with(json!({"note": "x\u{2069}"})), one("details.note"));
+        assert_eq!(with(json!({"form": {"answers": ["ok", "\u{1b}[2J"]}})), one("details.form.answers[1]"));
+        assert_eq!(with(json!({"k\u{0}": 1})), one("details"));
+        assert_eq!(with(json!({"k\n": 1})), one("details"));
+        assert_eq!(with(json!({"form": {"\u{202D}k": true}})), one("details.form"));
+    }
+
+    #[test]
+    fn details_values_keep_tabs_and_line_breaks() {
+        let body = json!({"email": "v@example.com", "type": "form_submitted", "resource_id": "r",
+            "details": {"message": "line one\n\tline two\r\n", "n": 3, "nested": {"list": ["a\tb", null, false]}}});
+        assert!(PublicInteraction::parse(&body).is_ok());
     }
 
     #[test]

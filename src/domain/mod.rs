@@ -19,6 +19,7 @@ pub mod hierarchy;
 pub mod id;
 pub mod import;
 pub mod interaction;
+pub mod ip;
 pub mod json;
 pub mod merge;
 pub mod permission;

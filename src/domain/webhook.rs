@@ -8,8 +8,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use super::fields::{text, Lines};
 use super::validation::{not_accepted, object, Errors, FieldError};
-use super::{base64url, event};
+use super::{base64url, event, ip};
 
 /// Secrets look like Standard Webhooks' (`whsec_` + base64 of the key), so its libraries take them as they are.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -105,53 +106,20 @@ pub fn check(url: WebUrl, allow_local: bool) -> Result<WebUrl, String> {
         return Err("url needs a host".into());
     }
     // The parser wrote IP hosts in their one canonical form, so std's strict parsers read them.
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return match v6.parse::<Ipv6Addr>() {
-            Ok(ip) if public_v6(ip) => Ok(url),
-            _ => Err(NOT_PUBLIC.into()),
-        };
-    }
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return if public_v4(ip) { Ok(url) } else { Err(NOT_PUBLIC.into()) };
+    let special = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => Some(v6.parse::<Ipv6Addr>().map_or(Some("unreadable"), ip::special_v6)),
+        None => host.parse::<Ipv4Addr>().ok().map(ip::special_v4),
+    };
+    match special {
+        Some(Some(range)) => return Err(format!("url may not point at a special-purpose address ({range})")),
+        Some(None) => return Ok(url),
+        None => {}
     }
     let d = host.trim_end_matches('.').to_ascii_lowercase();
     if d == "localhost" || d.ends_with(".localhost") || !d.contains('.') {
         return Err("url must name a public host (not localhost or a single-label name)".into());
     }
     Ok(url)
-}
-
-const NOT_PUBLIC: &str = "url may not point at a private, loopback, link-local or reserved address";
-
-fn public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && (18..20).contains(&b))
-        || a >= 240)
-}
-
-fn public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return public_v4(v4);
-    }
-    let s = ip.segments();
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (s[0] & 0xfe00) == 0xfc00
-        || (s[0] & 0xffc0) == 0xfe80
-        || (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x64 && s[1] == 0xff9b)
-        || s[..6] == [0; 6])
 }
 
 /// A subscription as a create request gives it.
@@ -215,21 +183,9 @@ fn types_field(errors: &mut Errors, value: &Value) -> Option<Vec<String>> {
 }
 
 fn description_field(errors: &mut Errors, value: &Value) -> Option<Option<String>> {
-    match value {
-        Value::Null => Some(None),
-        Value::String(s) if s.chars().count() <= MAX_DESCRIPTION_LEN => {
-            let s = s.trim();
-            Some((!s.is_empty()).then(|| s.to_string()))
-        }
-        _ => {
-            errors.push(
-                "description",
-                "invalid",
-                format!("description is a string of at most {MAX_DESCRIPTION_LEN} characters, or null"),
-            );
-            None
-        }
-    }
+    let before = errors.0.len();
+    let description = text(&mut errors.0, "description", value, MAX_DESCRIPTION_LEN, Lines::Multi);
+    (errors.0.len() == before).then_some(description)
 }
 
 fn enabled_field(errors: &mut Errors, value: &Value) -> Option<bool> {
@@ -383,6 +339,29 @@ mod tests {
         ] {
             assert!(refused(url), "{url} should be refused");
         }
+    }
+
+    #[test]
+    fn ipv6_forms_that_embed_or_stand_for_other_addresses_are_refused_in_any_spelling() {
+        for url in [
+            "https://[2002:7f00:1::]/h",
+            "https://[2002:7F00:0001:0000::]/h",
+            "https://[2002:a9fe:a9fe::]/",
+            "https://[2001::1]/",
+            "https://[2001:0:0a00:0001::]/",
+            "https://[::ffff:0:7f00:1]/",
+            "https://[0:0:0:0:ffff:0:127.0.0.1]/",
+            "https://[0:0:0:0:0:ffff:7f00:1]/",
+            "https://[100::1]/",
+            "https://[fec0::1]/",
+            "https://[64:ff9b::10.0.0.1]/",
+            "https://[64:ff9b:1::1]/",
+            "https://[2001:db8::1]/",
+            "https://[ff02::1]/",
+        ] {
+            assert!(refused(url), "{url} should be refused");
+        }
+        assert!(check_url("https://[2002:7f00:1::]/h", false).unwrap_err().contains("6to4"));
     }
 
     #[test]

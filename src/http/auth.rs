@@ -5,7 +5,9 @@ use worker::D1Database;
 
 use super::error::{ApiError, ApiResult};
 use super::Actor;
+use crate::domain::admin::Role;
 use crate::domain::api_key::looks_like_secret;
+use crate::domain::permission::Permission;
 use crate::domain::time;
 use crate::storage::d1::run;
 use crate::storage::{admins, api_keys};
@@ -32,15 +34,17 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
     if !looks_like_secret(secret) {
         return Ok(None);
     }
-    let Some(row) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
+    let Some((row, admin_role)) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
     if let Some(stale_before) = use_to_record(row.last_used_at.as_deref()) {
         api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
     }
-    Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
+    let permissions = bounded_by_minter(row.permissions(), admin_role);
+    Ok(Some(Actor::ApiKey { permissions, id: row.id, admin_id: row.admin_id }))
 }
 
 /// The admin behind a verified Access email: an enabled admin, or an owner named in
-/// `ADMIN_OWNERS` signing in for the first time (created then); anyone else is `not_an_admin`.
+/// `ADMIN_OWNERS` whose email never had an admin row (created then; a removed one stays removed);
+/// anyone else is `not_an_admin`.
 pub async fn actor_for_admin(db: &D1Database, owners: &[String], email: &str) -> ApiResult<Actor> {
     let mut admin = admins::by_email(db, email).await?;
     if admin.is_none() && owners.iter().any(|o| o == email) {
@@ -55,6 +59,18 @@ pub async fn actor_for_admin(db: &D1Database, owners: &[String], email: &str) ->
             Ok(Actor::Admin { id: a.id, email: a.email, role: a.role })
         }
         _ => Err(ApiError::NotAnAdmin),
+    }
+}
+
+/// A key holds no more than the admin it rests on holds now: demoting that admin narrows their
+/// keys at once. Keys minted under the admin token rest on no admin.
+fn bounded_by_minter(permissions: Vec<Permission>, admin_role: Option<Role>) -> Vec<Permission> {
+    match admin_role {
+        Some(role) => {
+            let held = role.permissions();
+            permissions.into_iter().filter(|p| held.contains(p)).collect()
+        }
+        None => permissions,
     }
 }
 
@@ -89,6 +105,15 @@ mod tests {
         assert!(constant_time_eq("s3cret", "s3cret"));
         assert!(!constant_time_eq("s3cret", "s3cret2"));
         assert!(!constant_time_eq("", "x"));
+    }
+
+    #[test]
+    fn a_key_holds_no_more_than_its_admins_role_now() {
+        use Permission::*;
+        let key = vec![CustomersRead, CustomersForceDelete, KeysManage];
+        assert_eq!(bounded_by_minter(key.clone(), Some(Role::Viewer)), vec![CustomersRead]);
+        assert_eq!(bounded_by_minter(key.clone(), Some(Role::Owner)), key);
+        assert_eq!(bounded_by_minter(key.clone(), None), key);
     }
 
     #[test]

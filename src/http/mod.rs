@@ -31,8 +31,17 @@ pub const CSV_BODY_LIMIT: usize = 25 * 1024 * 1024;
 pub enum Actor {
     Anonymous,
     AdminToken,
-    ApiKey { id: String, permissions: Vec<Permission> },
-    Admin { id: String, email: String, role: Role },
+    /// `admin_id`: the admin the key rests on, whom a key it mints rests on too.
+    ApiKey {
+        id: String,
+        permissions: Vec<Permission>,
+        admin_id: Option<String>,
+    },
+    Admin {
+        id: String,
+        email: String,
+        role: Role,
+    },
 }
 
 impl Actor {
@@ -67,6 +76,15 @@ impl Actor {
 
     pub fn has(&self, p: Permission) -> bool {
         self.permissions().contains(&p)
+    }
+
+    /// The admin whose access a key this actor mints rests on: itself, or a key's own admin.
+    pub fn minting_admin(&self) -> Option<String> {
+        match self {
+            Actor::Admin { id, .. } => Some(id.clone()),
+            Actor::ApiKey { admin_id, .. } => admin_id.clone(),
+            Actor::AdminToken | Actor::Anonymous => None,
+        }
     }
 }
 

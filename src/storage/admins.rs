@@ -55,11 +55,14 @@ pub fn insert(db: &D1Database, a: &Admin) -> DbResult<D1PreparedStatement> {
     )
 }
 
-/// An owner named by `ADMIN_OWNERS` signing in for the first time: created unless present.
+/// An owner named by `ADMIN_OWNERS` signing in for the first time: created only when no admin row
+/// exists for the email and none ever did (`removed_admins`), so a removed owner stays removed.
 pub fn insert_owner_if_missing(db: &D1Database, id: &str, email: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
-        "INSERT INTO admins (id, email, email_normalized, role, disabled, created_at) VALUES (?1, ?2, ?2, 'owner', 0, ?3) \
+        "INSERT INTO admins (id, email, email_normalized, role, disabled, created_at) \
+         SELECT ?1, ?2, ?2, 'owner', 0, ?3 \
+         WHERE NOT EXISTS (SELECT 1 FROM removed_admins WHERE email_normalized = ?2) \
          ON CONFLICT (email_normalized) DO NOTHING",
         &[Scalar::Text(id.into()), Scalar::Text(email.into()), Scalar::Text(now.into())],
     )

@@ -5,6 +5,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::d1::{all, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::admin::Role;
 use crate::domain::json;
 use crate::domain::permission::Permission;
 
@@ -17,6 +18,10 @@ pub struct KeyRow {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// Who minted the key, as the audit log names actors; `None` for keys older than the column.
+    pub created_by: Option<String>,
+    /// The admin whose access the key rests on (see `migrations/0019`).
+    pub admin_id: Option<String>,
 }
 
 impl KeyRow {
@@ -26,7 +31,7 @@ impl KeyRow {
     }
 }
 
-const COLUMNS: &str = "id, name, prefix, permissions, created_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, name, prefix, permissions, created_at, last_used_at, revoked_at, created_by, admin_id";
 
 fn key(r: &Row) -> KeyRow {
     KeyRow {
@@ -37,13 +42,16 @@ fn key(r: &Row) -> KeyRow {
         created_at: r.text("created_at"),
         last_used_at: r.opt_text("last_used_at"),
         revoked_at: r.opt_text("revoked_at"),
+        created_by: r.opt_text("created_by"),
+        admin_id: r.opt_text("admin_id"),
     }
 }
 
 pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
-        "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at, created_by, admin_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         &[
             Scalar::Text(row.id.clone()),
             Scalar::Text(row.name.clone()),
@@ -51,6 +59,8 @@ pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1Pr
             Scalar::Text(secret_hash.into()),
             Scalar::Text(row.permissions.clone()),
             Scalar::Text(row.created_at.clone()),
+            row.created_by.clone().map_or(Scalar::Null, Scalar::Text),
+            row.admin_id.clone().map_or(Scalar::Null, Scalar::Text),
         ],
     )
 }
@@ -65,10 +75,18 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
     read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, key)
 }
 
-/// The live (not revoked) key with this secret hash.
-pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<KeyRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL");
-    read_one(first(&statement(db, &sql, &[Scalar::Text(secret_hash.into())])?).await?, key)
+/// The live key with this secret hash: not revoked, and, when it rests on an admin, that admin
+/// exists and is enabled (a disabled admin's keys are suspended until they are enabled again).
+/// Beside it, that admin's role now, which bounds what the key may do.
+pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<(KeyRow, Option<Role>)>> {
+    let columns = COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {columns}, a.role AS admin_role FROM api_keys k LEFT JOIN admins a ON a.id = k.admin_id \
+         WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND (k.admin_id IS NULL OR a.disabled = 0)"
+    );
+    read_one(first(&statement(db, &sql, &[Scalar::Text(secret_hash.into())])?).await?, |r| {
+        (key(r), r.opt_text("admin_role").and_then(|role| Role::parse(&role)))
+    })
 }
 
 /// Records use at most once a minute per key, so reads do not each cost a write.
