@@ -210,3 +210,60 @@ describe("admins", () => {
     }
   });
 });
+
+describe("admins who leave", () => {
+  it("does not bring back a removed owner that ADMIN_OWNERS still names, and the audit log says who removed them", async () => {
+    const email = "second-owner@example.com";
+    // The tests above may have demoted the first owner while keeping exactly one.
+    const first = (await w.get("/v1/me", as(OWNER))).body.who;
+    assert.equal((await w.patch(`/v1/admins/${first.id}`, { role: "owner" })).status, 200);
+    const me = await w.get("/v1/me", as(email));
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.body.who.role, "owner");
+    const id = me.body.who.id;
+    assert.equal((await w.delete(`/v1/admins/${id}`, as(OWNER))).status, 204);
+    for (let i = 0; i < 2; i++) assertError(assert, await w.get("/v1/me", as(email)), 403, "not_an_admin");
+    assert.ok(!(await w.get("/v1/admins")).body.data.some((a) => a.email === email), "no admin row came back");
+    const audit = (await w.get(`/v1/audit-log?target_id=${id}`)).body.data;
+    assert.deepEqual(audit.map((e) => [e.action, e.actor]), [["admin.delete", `admin:${OWNER}`]]);
+    // An owner may still add them again on purpose.
+    const again = await addAdmin(email, "viewer");
+    assert.equal((await w.get("/v1/me", as(email))).body.who.role, "viewer");
+    assert.equal((await w.delete(`/v1/admins/${again.id}`)).status, 204);
+  });
+
+  it("records who minted a key; disabling the admin suspends their keys, removing them revokes them", async () => {
+    const minter = await addAdmin(uniqueEmail("minter"), "admin");
+    const made = await w.post("/v1/api-keys", { name: "minted", permissions: ["customers:read", "keys:manage"] }, as(minter.email));
+    assert.equal(made.status, 201, made.text);
+    assert.equal(made.body.created_by, `admin:${minter.email}`);
+    const key = made.body;
+    // A key minted by that key rests on the same admin.
+    const child = await w.createKey(["customers:read"], { name: "child", token: key.secret });
+    assert.equal(child.created_by, `key:${key.id}`);
+    const byToken = await w.createKey(["customers:read"], { name: "by token" });
+    assert.equal(byToken.created_by, "admin-token");
+    const listed = (await w.get("/v1/api-keys")).body.data;
+    assert.equal(listed.find((k) => k.id === key.id).created_by, `admin:${minter.email}`);
+    const works = async (secret) => (await w.get("/v1/customers?limit=1", { token: secret })).status;
+    assert.deepEqual([await works(key.secret), await works(child.secret)], [200, 200]);
+
+    // Disabled: suspended at once; enabled again: back.
+    assert.equal((await w.patch(`/v1/admins/${minter.id}`, { disabled: true })).status, 200);
+    assert.deepEqual([await works(key.secret), await works(child.secret), await works(byToken.secret)], [401, 401, 200]);
+    assert.equal((await w.patch(`/v1/admins/${minter.id}`, { disabled: false })).status, 200);
+    assert.deepEqual([await works(key.secret), await works(child.secret)], [200, 200]);
+
+    // Demoted: the key holds no more than the admin's role now.
+    assert.equal((await w.patch(`/v1/admins/${minter.id}`, { role: "viewer" })).status, 200);
+    assert.equal(await works(key.secret), 200);
+    assertError(assert, await w.get("/v1/api-keys", { token: key.secret }), 403, "forbidden");
+
+    // Removed: revoked for good, and the list says so.
+    assert.equal((await w.delete(`/v1/admins/${minter.id}`)).status, 204);
+    assert.deepEqual([await works(key.secret), await works(child.secret), await works(byToken.secret)], [401, 401, 200]);
+    const after = (await w.get("/v1/api-keys")).body.data;
+    for (const id of [key.id, child.id]) assert.ok(after.find((k) => k.id === id).revoked_at, `${id} is revoked`);
+    assert.equal(after.find((k) => k.id === byToken.id).revoked_at, null);
+  });
+});

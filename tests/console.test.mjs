@@ -392,6 +392,7 @@ describe("admin console in Chromium", () => {
     await dialog.getByRole("button", { name: "I have copied it" }).click();
     const row = page.getByRole("row").filter({ hasText: `CRM sync ${t}` });
     await row.getByText("customers:read, customers:export").waitFor();
+    await row.getByRole("cell", { name: "admin-token" }).waitFor();
     assert.ok(!(await page.content()).includes(secret), "the secret is not shown again");
     await row.getByRole("button", { name: `Revoke CRM sync ${t}` }).click();
     await confirmDialog(page, `Revoke key CRM sync ${t}?`, "Revoke key");

@@ -51,9 +51,10 @@ export function KeysPage() {
     ${list.loading && !list.data ? html`<${Loading} />` : keys.length === 0 ? html`<p class="empty">No API keys yet.</p>` : html`
     <div class="tablewrap" tabindex="0" role="region" aria-label="API keys"><table>
       <thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Permissions</th><th scope="col">Created</th>
-        <th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <th scope="col">Created by</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${keys.map((k) => html`<tr class=${k.revoked_at ? "deleted" : ""}><td>${k.name}</td><td class="mono">${k.prefix}</td>
-        <td class="wrap">${k.permissions.join(", ")}</td><td>${dateTime(k.created_at)}</td><td>${dateTime(k.last_used_at)}</td>
+        <td class="wrap">${k.permissions.join(", ")}</td><td>${dateTime(k.created_at)}</td>
+        <td class="wrap">${k.created_by ?? "unknown"}</td><td>${dateTime(k.last_used_at)}</td>
         <td>${k.revoked_at ? `Revoked ${dateTime(k.revoked_at)}` : "Active"}</td>
         <td class="actions">${!k.revoked_at && html`<button type="button" class="danger" aria-label=${`Revoke ${k.name}`} onClick=${() => revoke(k)}>Revoke</button>`}</td></tr>`)}</tbody>
     </table></div>`}
