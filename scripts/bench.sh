@@ -5,7 +5,7 @@
 # a watchdog stops the whole run after BENCH_LIMIT seconds (then the table shows what was measured
 # so far); the server's process group and the temporary directories are removed on exit, however
 # the run ends. wrangler dev rebuilds when src/ changes: steps that overlap a rebuild are flagged.
-# Knobs: BENCH_PORT (8788), BENCH_DURATION (10s), BENCH_CONNS (8), BENCH_THREADS (1), BENCH_LIMIT (900),
+# Knobs: BENCH_PORT (8788), BENCH_DURATION (10s), BENCH_CONNS (8), BENCH_THREADS (1), BENCH_LIMIT (2400),
 # BENCH_SEED=sql (seed with wrangler d1 execute even when the import endpoint is there).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -16,13 +16,16 @@ BASE="http://127.0.0.1:$PORT"
 DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNS:-8}"
 THREADS="${BENCH_THREADS:-1}"
-LIMIT="${BENCH_LIMIT:-900}"
-# SCALE customers (default 100,000; `make bench-scales` also runs 1,000,000), seeded in files of
-# 10,000 through the import endpoint.
+LIMIT="${BENCH_LIMIT:-2400}"
+# SCALE bench customers (default 100,000; `make bench-scales` also runs 1,000,000), seeded in
+# files of 10,000 through the import endpoint, between two blocks of a tenth as many that match
+# none of the bench rows' searches and filters: one created before them, one after
+# (bench/seed.mjs).
 SCALE="${SCALE:-100000}"
 ROWS_PER_FILE=10000
 FILES=$((SCALE / ROWS_PER_FILE))
-ROWS=$((FILES * ROWS_PER_FILE))
+BLOCK_FILES=$(( FILES / 10 > 0 ? FILES / 10 : 1 ))
+ROWS=$(( (FILES + 2 * BLOCK_FILES) * ROWS_PER_FILE ))
 CURSOR_AT=50000
 Q="user-4242"
 OUT="$ROOT/bench/out/latest.md"
@@ -132,8 +135,8 @@ wasm_sum_before=""
 start_server
 
 # --- seed 100,000 customers: the import endpoint, else wrangler d1 execute ---
-say "generating $FILES CSV files of $ROWS_PER_FILE rows"
-node bench/seed.mjs csv "$WORK/csv" "$FILES" "$ROWS_PER_FILE"
+say "generating $((FILES + 2 * BLOCK_FILES)) CSV files of $ROWS_PER_FILE rows"
+node bench/seed.mjs csv "$WORK/csv" "$FILES" "$ROWS_PER_FILE" "$BLOCK_FILES"
 say "importing through POST /v1/customers/import?mode=create&atomic=true"
 step
 if [ "${BENCH_SEED:-import}" = sql ]; then
@@ -161,8 +164,8 @@ else
   else
     say "import failed after $imp_files file(s): $imp_msg"
   fi
-  say "seeding files $imp_files..$((FILES - 1)) with wrangler d1 execute (server stopped meanwhile)"
-  node bench/seed.mjs sql "$WORK/seed.sql" "$imp_files" "$FILES" "$ROWS_PER_FILE"
+  say "seeding files $imp_files..$((FILES + 2 * BLOCK_FILES - 1)) with wrangler d1 execute (server stopped meanwhile)"
+  node bench/seed.mjs sql "$WORK/seed.sql" "$imp_files" "$FILES" "$ROWS_PER_FILE" "$BLOCK_FILES"
   # Stop the server so only one workerd has the sqlite file open, then start it again.
   stop_server
   t0=$(date +%s%N)
@@ -271,6 +274,26 @@ bench_ep "filter company eq (0.1%), sort=name" "/v1/customers/filter" \
   '{"conditions":[{"field":"company","op":"eq","value":"Company 7"}],"sort":"name","limit":50}'
 bench_ep "filter company prefix (11%)" "/v1/customers/filter" \
   '{"conditions":[{"field":"company","op":"starts_with","value":"company 1"}],"limit":50}'
+# Where the matches sit in each sort order: the newest block only, the oldest block only, the
+# bench rows between them (a middle band behind a block of non-matches in every order), spread
+# through the bench rows. Each page should cost about one list page whatever the position and
+# the order. BENCH_MATRIX=0 leaves these out.
+if [ "${BENCH_MATRIX:-1}" = 1 ]; then
+  SORTS=(-created_at created_at -name name -email email -last_seen_at last_seen_at)
+  for s in "${SORTS[@]}"; do
+    bench_ep "search newest only (q=import.test), sort=$s" "/v1/customers?q=import.test&sort=$s&limit=50"
+    bench_ep "search oldest only (q=archive.test), sort=$s" "/v1/customers?q=archive.test&sort=$s&limit=50"
+    bench_ep "search middle band (q=example.com), sort=$s" "/v1/customers?q=example.com&sort=$s&limit=50"
+    bench_ep "search spread 1.1% (q=company 42), sort=$s" "/v1/customers?q=company%2042&sort=$s&limit=50"
+  done
+  for s in "${SORTS[@]}"; do
+    cond() { printf '{"conditions":[{"field":"company","op":"%s","value":"%s"}],"sort":"%s","limit":50}' "$1" "$2" "$s"; }
+    bench_ep "filter newest only (company prefix acme), sort=$s" "/v1/customers/filter" "$(cond starts_with acme)"
+    bench_ep "filter oldest only (company prefix zeta), sort=$s" "/v1/customers/filter" "$(cond starts_with zeta)"
+    bench_ep "filter middle band (company prefix company), sort=$s" "/v1/customers/filter" "$(cond starts_with company)"
+    bench_ep "filter spread 0.1% (company eq Company 7), sort=$s" "/v1/customers/filter" "$(cond eq 'Company 7')"
+  done
+fi
 if [ -n "$sample_id" ]; then
   bench_ep "get by id" "/v1/customers/$sample_id"
 else

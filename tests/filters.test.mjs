@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startWorker } from "./harness.mjs";
+import { BLOCK, SORTS, assertEveryPlanIsTheOracle, seedPositions } from "./positions.mjs";
 
 let w;
 const tag = `flt${Date.now().toString(36)}`;
@@ -197,4 +198,20 @@ describe("each plan walks the index it means", () => {
   it("a count of a filter uses its index", async () => {
     assert.match(await steps("count", company), /customers_company_filter/);
   });
+});
+
+describe("filters through their indexes, the matches at every position of every sort order", () => {
+  let at;
+  before(async () => { at = await seedPositions(w, `${tag}p`); });
+
+  for (const position of ["newest", "oldest", "middle"]) {
+    for (const sort of SORTS) {
+      for (const [what, op, value] of [["a company prefix", "starts_with", (p) => p.company], ["a list of companies", "in", (p) => [0, 1, 2].map((i) => `${p.company} ${i}`)]]) {
+        it(`gives the oracle's pages and cursors in every plan: ${what}, matches ${position} only, sort ${sort}`, async () => {
+          const body = { conditions: [{ field: "company", op, value: value(at[position]) }], sort, limit: 4 };
+          await assertEveryPlanIsTheOracle(w, { body }, BLOCK);
+        });
+      }
+    }
+  }
 });

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startWorker } from "./harness.mjs";
+import { BLOCK, ORACLE, SORTS, assertEveryPlanIsTheOracle, pages, seedPositions } from "./positions.mjs";
 
 let w;
 const tag = `srch${Date.now().toString(36)}`;
@@ -172,5 +173,59 @@ describe("search planner", () => {
     const none = await filter([{ field: "name", op: "eq", value: "" }]);
     assert.equal(none.status, 200, none.text);
     assert.ok(none.body.data.every((c) => c.name === ""), "a missing name never equals the empty string");
+  });
+});
+
+describe("search planner, the matches at every position of every sort order", () => {
+  let at;
+  before(async () => { at = await seedPositions(w, `${tag}p`); });
+
+  for (const position of ["newest", "oldest", "middle"]) {
+    for (const sort of SORTS) {
+      it(`gives the oracle's pages and cursors in every plan: matches ${position} only, sort ${sort}`, async () => {
+        const path = `/v1/customers?q=${encodeURIComponent(at[position].word)}&sort=${sort}&limit=4`;
+        await assertEveryPlanIsTheOracle(w, { path }, BLOCK);
+      });
+    }
+  }
+
+  it("a page in creation order reads the trigram index in rowid order and sorts only the page", async () => {
+    for (const sort of ["-created_at", "created_at"]) {
+      const res = await w.post("/__test/query-plan?plan=stream", { q: at.middle.word, sort, limit: 4 });
+      assert.equal(res.status, 200, res.text);
+      const plan = res.body.steps.join("\n");
+      assert.match(plan, /SCAN s VIRTUAL TABLE INDEX/, plan);
+      assert.equal(plan.match(/TEMP B-TREE/g)?.length, 1, `only the page and the out-of-order customers are sorted: ${plan}`);
+      assert.doesNotMatch(plan, /SCAN c\b/, `no walk of the customers: ${plan}`);
+    }
+  });
+
+  it("puts a customer inserted after newer ones (two creates racing) in its place in creation order, in every plan", async () => {
+    // Three customers holding the newest block's word, inserted after it but created with the
+    // middle band (the same created_at, ids on either side of the band's): the trigram index
+    // lists them after the newest block, creation order among the middle band.
+    const band = (await w.get(`/v1/customers/${at.middle.ids[0]}`)).body.created_at;
+    const word = at.newest.word;
+    const late = ["00000000-0000-7000-8000-000000000001", "00000000-0000-7000-8000-000000000002", "ffffffff-ffff-7fff-bfff-ffffffffffff"];
+    for (const [n, id] of late.entries()) {
+      await w.db.prepare(
+        "INSERT INTO customers (id, name, email, email_normalized, kind, source, created_at, updated_at) VALUES (?1, ?2, ?3, ?3, 'registered', 'admin', ?4, ?4)",
+      ).bind(id, `Late ${word} ${n}`, `late-${n}@${word}.test`, band).run();
+    }
+    const listed = (await w.db.prepare(
+      "SELECT c.id FROM customers_out_of_order o JOIN customers c ON c.seq = o.seq",
+    ).all()).results.map((r) => r.id);
+    assert.deepEqual(listed.filter((id) => late.includes(id)).sort(), [...late].sort(), "the trigger lists them");
+    for (const sort of ["-created_at", "created_at"]) {
+      const path = `/v1/customers?q=${encodeURIComponent(word)}&sort=${sort}&limit=4`;
+      await assertEveryPlanIsTheOracle(w, { path }, BLOCK + late.length);
+      const ids = (await pages(w, { path }, ORACLE)).flatMap((p) => p.ids);
+      const newestFirst = sort === "-created_at" ? ids : [...ids].reverse();
+      assert.deepEqual(newestFirst.slice(BLOCK), [late[2], late[1], late[0]], "after the newest block, by id among the band's time");
+    }
+    const count = async () => (await w.db.prepare("SELECT count(*) AS n FROM customers_out_of_order").first()).n;
+    const before = await count();
+    for (const id of late) assert.equal((await w.delete(`/v1/customers/${id}?permanent=true`)).status, 200);
+    assert.equal(await count(), before - late.length, "a customer removed leaves the list");
   });
 });

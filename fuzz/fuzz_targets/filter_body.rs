@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     assert!((1..=100).contains(&page.limit));
     // TooManyParameters is a client error the handlers report; only a built Sql is checked.
     // Every plan the planner may pick, and the one statement that probes and then picks.
-    for plan in [Plan::Candidates, Plan::Window(5_000), Plan::Scan] {
+    for plan in [Plan::Candidates, Plan::Window(5_000), Plan::Scan, Plan::Stream] {
         if let Ok(sql) = page.query.page_sql(page.after.as_ref(), page.limit, plan) {
             check(&sql);
         }

@@ -132,7 +132,8 @@ async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
 
 /// The planner's settings: the defaults, which the end-to-end tests (and only they, with
 /// `ENABLE_TEST_ROUTES`) shrink per request with `X-Test-Probe-Cap` and `X-Test-Window`, to
-/// drive every plan over the same rows and compare the pages.
+/// drive every plan over the same rows and compare the pages, or replace with the plain walk of
+/// the sort order with `X-Test-Plan: scan`, the oracle they compare them to.
 pub fn planner(cx: &Ctx) -> customers::Planner {
     let d = customers::Planner::default();
     if !cx.config().test_routes {
@@ -142,6 +143,7 @@ pub fn planner(cx: &Ctx) -> customers::Planner {
     customers::Planner {
         probe_cap: header("x-test-probe-cap").or(d.probe_cap),
         window: header("x-test-window").unwrap_or(d.window),
+        scan_only: cx.header("x-test-plan").as_deref() == Some("scan"),
     }
 }
 

@@ -43,7 +43,7 @@ pub async fn database_error(cx: &mut Ctx) -> ApiResult<Response> {
     Err(ApiError::Internal("unreachable".into()))
 }
 
-/// `POST /__test/query-plan?plan=planned|candidates|window|scan|count` with a filter body: the
+/// `POST /__test/query-plan?plan=planned|candidates|window|scan|stream|count` with a filter body: the
 /// steps of SQLite's EXPLAIN QUERY PLAN for the statement that plan runs, so the tests can see
 /// which index each one walks (the planner's bounds from `X-Test-Probe-Cap`/`X-Test-Window`).
 pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
@@ -56,6 +56,7 @@ pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
         "candidates" => page.query.page_sql(after, limit, Plan::Candidates)?,
         "window" => page.query.page_sql(after, limit, Plan::Window(planner.window))?,
         "scan" => page.query.page_sql(after, limit, Plan::Scan)?,
+        "stream" => page.query.page_sql(after, limit, Plan::Stream)?,
         "count" => page.query.count_sql()?,
         _ => {
             let narrowing = page.query.narrowing().ok_or(ApiError::NotFound("narrowing"))?;

@@ -50,8 +50,14 @@ pub enum Plan {
     /// Test only the rows the narrowing's index matches, then sort them: cheap when they are few.
     Candidates,
     /// Walk at most this many customers in sort order and test each: cheap when matches are
-    /// common, since the page fills early; if it does not fill, the caller asks `Candidates`.
+    /// common, since the page fills early; if it does not fill, the caller walks a wider window,
+    /// then asks `Candidates`.
     Window(usize),
+    /// A search in creation order: read the trigram index's matches in rowid order, which is
+    /// creation order for every customer but the few in `customers_out_of_order`
+    /// (migrations/0022), until a page's worth passes every test, and test those few beside
+    /// them. Costs a page wherever the matches sit in creation order.
+    Stream,
     /// Walk the sort order with no bound: a plain list, or a query with no narrowing.
     Scan,
 }
@@ -363,7 +369,7 @@ impl CustomerQuery {
     fn access(&self, plan: Plan) -> Access<'_> {
         match (self.narrowing(), plan) {
             (Some(n), Plan::Candidates) => Access::Narrowed(n),
-            (Some(_), Plan::Window(_) | Plan::Scan) => Access::SortOrder,
+            (Some(_), Plan::Window(_) | Plan::Scan | Plan::Stream) => Access::SortOrder,
             (None, _) => Access::Any,
         }
     }
@@ -491,15 +497,61 @@ impl CustomerQuery {
                 };
                 format!(" AND {range}")
             }
-            Plan::Candidates | Plan::Scan => String::new(),
+            Plan::Candidates | Plan::Scan | Plan::Stream => String::new(),
         };
         format!("SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter}{within} ORDER BY {order}")
+    }
+
+    /// Whether a page can be read as `Plan::Stream`: a search the trigram index serves, in
+    /// creation order either way.
+    pub fn streams(&self) -> bool {
+        matches!(self.narrowing(), Some(Narrowing::Search(_))) && self.sort.field == SortField::CreatedAt
+    }
+
+    /// `Plan::Stream`'s rows in sort order, without their outer LIMIT. Every customer not in
+    /// `customers_out_of_order` was created after every customer inserted before it (a smaller
+    /// seq), so among them rowid order is creation order and the first `limit + 1` of them that
+    /// pass every test, read from the trigram index in rowid order, are the first in creation
+    /// order too; the page is the first `limit + 1` of those and of the out-of-order ones, each
+    /// tested again and sorted. After a cursor, the index is read from the nearest in-order
+    /// customer at or before the cursor's row (every in-order match after the cursor lies beyond
+    /// it), so a later page costs what the first does.
+    fn stream_sql(&self, b: &mut Builder, after: Option<&After>, limit: usize) -> String {
+        let q = self.search.as_deref().unwrap_or_default();
+        let trigrams = b.bind(Scalar::Text(fts_trigrams(q)));
+        let filter = self.where_sql(b, after, Access::SortOrder);
+        let lim = b.bind(Scalar::Int(limit as i64 + 1));
+        let (dir, beyond, open_end) = if self.sort.descending { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
+        let start = match after {
+            None => open_end.to_string(),
+            Some(after) => {
+                let (k, i) = (b.bind(Scalar::Text(after.key.clone())), b.bind(Scalar::Text(after.id.clone())));
+                let (side, toward) = if self.sort.descending { (">=", "ASC") } else { ("<=", "DESC") };
+                format!(
+                    "coalesce((SELECT o.seq FROM customers o WHERE (o.created_at, o.id) {side} ({k}, {i}) \
+                     AND o.seq NOT IN (SELECT seq FROM customers_out_of_order) \
+                     ORDER BY o.created_at {toward}, o.id {toward} LIMIT 1), {open_end})"
+                )
+            }
+        };
+        format!(
+            "SELECT {CUSTOMER_COLUMNS}, c.created_at AS sort_key FROM customers c WHERE c.seq IN (\
+             SELECT seq FROM (SELECT s.rowid AS seq FROM customers_search s CROSS JOIN customers c ON c.seq = s.rowid \
+             WHERE customers_search MATCH {trigrams} AND s.rowid {beyond} {start} \
+             AND s.rowid NOT IN (SELECT seq FROM customers_out_of_order) AND {filter} \
+             ORDER BY s.rowid {dir} LIMIT {lim}) \
+             UNION ALL SELECT seq FROM customers_out_of_order) AND {filter} ORDER BY {}",
+            self.order_sql()
+        )
     }
 
     /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
     pub fn page_sql(&self, after: Option<&After>, limit: usize, plan: Plan) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
-        let select = self.select_sql(&mut b, after, plan);
+        let select = match plan {
+            Plan::Stream => self.stream_sql(&mut b, after, limit),
+            _ => self.select_sql(&mut b, after, plan),
+        };
         let lim = b.bind(Scalar::Int(limit as i64 + 1));
         Self::checked(b, format!("{select} LIMIT {lim}"))
     }
@@ -686,6 +738,72 @@ mod tests {
             assert!(sql.binds.contains(&Scalar::Text("%ada%".into())), "{plan:?}: every plan tests the same predicate");
             assert_eq!(sql.text.contains("customers_search"), plan == Plan::Candidates, "{plan:?}");
         }
+    }
+
+    #[test]
+    fn a_search_in_creation_order_reads_the_trigram_index_in_rowid_order() {
+        let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
+        assert!(q.streams());
+        let sql = q.page_sql(None, 10, Plan::Stream).unwrap();
+        assert!(
+            sql.text.contains("WHERE customers_search MATCH ?1 AND s.rowid < 9223372036854775807 AND s.rowid NOT IN (SELECT seq FROM customers_out_of_order)"),
+            "{}",
+            sql.text
+        );
+        assert!(
+            sql.text.contains("ORDER BY s.rowid DESC LIMIT ?3) UNION ALL SELECT seq FROM customers_out_of_order)"),
+            "{}",
+            sql.text
+        );
+        assert!(sql.text.ends_with("ORDER BY c.created_at DESC, c.id DESC LIMIT ?3"), "{}", sql.text);
+        assert_eq!(sql.binds, vec![Scalar::Text("\"acm\" \"cme\"".into()), Scalar::Text("%acme%".into()), Scalar::Int(11)]);
+        let oldest = CustomerQuery { sort: Sort::parse("created_at").unwrap(), ..q };
+        let sql = oldest.page_sql(None, 10, Plan::Stream).unwrap();
+        assert!(sql.text.contains("s.rowid > 0 AND") && sql.text.contains("ORDER BY s.rowid ASC LIMIT"), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_streamed_page_after_a_cursor_reads_on_from_the_nearest_customer_in_creation_order() {
+        let after = After { key: "2026-01-01T00:00:00.000Z".into(), id: "x".into() };
+        let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
+        let sql = q.page_sql(Some(&after), 10, Plan::Stream).unwrap();
+        assert!(
+            sql.text.contains(
+                "s.rowid < coalesce((SELECT o.seq FROM customers o WHERE (o.created_at, o.id) >= (?3, ?4) \
+                 AND o.seq NOT IN (SELECT seq FROM customers_out_of_order) ORDER BY o.created_at ASC, o.id ASC LIMIT 1), 9223372036854775807)"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(
+            sql.text.matches("(c.created_at, c.id) < (?3, ?4)").count(),
+            2,
+            "the streamed rows and the out-of-order ones: {}",
+            sql.text
+        );
+        let oldest = CustomerQuery { sort: Sort::parse("created_at").unwrap(), ..q };
+        let sql = oldest.page_sql(Some(&after), 10, Plan::Stream).unwrap();
+        assert!(
+            sql.text.contains("s.rowid > coalesce((SELECT o.seq FROM customers o WHERE (o.created_at, o.id) <= ("),
+            "{}",
+            sql.text
+        );
+        assert!(sql.text.contains("ORDER BY o.created_at DESC, o.id DESC LIMIT 1), 0)"), "{}", sql.text);
+    }
+
+    #[test]
+    fn only_a_search_the_index_serves_in_creation_order_streams() {
+        let search = |q: &str, sort: &str| CustomerQuery {
+            search: Some(q.into()),
+            sort: Sort::parse(sort).unwrap(),
+            ..Default::default()
+        };
+        assert!(search("acme", "created_at").streams());
+        assert!(!search("acme", "name").streams());
+        assert!(!search("acme", "-last_seen_at").streams());
+        assert!(!search("ac", "-created_at").streams(), "too short for a trigram");
+        let filter = CustomerQuery { conditions: vec![cond("company", "eq", json!("ACME"))], ..Default::default() };
+        assert!(!filter.streams());
     }
 
     #[test]
