@@ -125,7 +125,7 @@ async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
     let rows = customers::page(&db, &page.query, page.after.as_ref(), page.limit, planner(cx)).await?;
     let mut answer = Page::cut(rows, page.limit, |(c, key)| filter::next_cursor(page.query.sort, key, &c.id)).map(|(c, _)| c);
     if page.include_total {
-        answer.total = Some(customers::count(&db, &page.query.count_sql()?).await?);
+        answer.total = Some(customers::count(&db, &page.query).await?);
     }
     Answer::json(200, &answer)?.into_response()
 }
@@ -475,8 +475,7 @@ async fn selected_ids(db: &D1Database, selection: Selection) -> ApiResult<Vec<St
     match selection {
         Selection::Ids(ids) => Ok(ids),
         Selection::Filter(page) => {
-            let sql = page.query.ids_sql(MAX_FILTER_MATCHES + 1)?;
-            let ids = customers::ids(db, &sql).await?;
+            let ids = customers::ids(db, &page.query, MAX_FILTER_MATCHES + 1).await?;
             if ids.len() > MAX_FILTER_MATCHES {
                 return Err(ApiError::field(
                     "filter",

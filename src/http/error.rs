@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::domain::hierarchy;
-use crate::storage::customers::PageError;
+use crate::storage::customers::QueryError;
 use crate::storage::query::{BuildError, MAX_BINDS};
 use crate::storage::{DbError, Violation};
 
@@ -344,11 +344,11 @@ impl From<BuildError> for ApiError {
     }
 }
 
-impl From<PageError> for ApiError {
-    fn from(e: PageError) -> Self {
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
         match e {
-            PageError::TooComplex(e) => e.into(),
-            PageError::Db(e) => e.into(),
+            QueryError::TooComplex(e) => e.into(),
+            QueryError::Db(e) => e.into(),
         }
     }
 }

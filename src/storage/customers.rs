@@ -216,28 +216,28 @@ impl Planner {
     }
 }
 
-/// A page could not be read: the query does not fit in one statement, or D1 failed.
+/// A query over customers could not run: it does not fit in one statement, or D1 failed.
 #[derive(Debug)]
-pub enum PageError {
+pub enum QueryError {
     TooComplex(BuildError),
     Db(DbError),
 }
 
-impl From<DbError> for PageError {
+impl From<DbError> for QueryError {
     fn from(e: DbError) -> Self {
-        PageError::Db(e)
+        QueryError::Db(e)
     }
 }
 
-impl From<worker::Error> for PageError {
+impl From<worker::Error> for QueryError {
     fn from(e: worker::Error) -> Self {
-        PageError::Db(e.into())
+        QueryError::Db(e.into())
     }
 }
 
-impl From<BuildError> for PageError {
+impl From<BuildError> for QueryError {
     fn from(e: BuildError) -> Self {
-        PageError::TooComplex(e)
+        QueryError::TooComplex(e)
     }
 }
 
@@ -255,7 +255,7 @@ pub async fn page(
     after: Option<&After>,
     limit: usize,
     planner: Planner,
-) -> Result<Vec<(Customer, String)>, PageError> {
+) -> Result<Vec<(Customer, String)>, QueryError> {
     if planner.scan_only {
         return Ok(rows(db, &query.page_sql(after, limit, Plan::Scan)?).await?);
     }
@@ -303,13 +303,17 @@ pub async fn explain(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
     read_each(steps, |r| r.text("detail"))
 }
 
-pub async fn count(db: &D1Database, sql: &Sql) -> DbResult<u64> {
+/// How many customers `query` selects.
+pub async fn count(db: &D1Database, query: &CustomerQuery) -> Result<u64, QueryError> {
+    let sql = query.count_sql()?;
     let total = read_one(first(&statement(db, &sql.text, &sql.binds)?).await?, |r| r.count("total"))?;
     Ok(total.unwrap_or(0))
 }
 
-pub async fn ids(db: &D1Database, sql: &Sql) -> DbResult<Vec<String>> {
-    read_each(all(&statement(db, &sql.text, &sql.binds)?).await?, |r| r.text("id"))
+/// The ids of the customers `query` selects, in its order, at most `limit`.
+pub async fn ids(db: &D1Database, query: &CustomerQuery, limit: usize) -> Result<Vec<String>, QueryError> {
+    let sql = query.ids_sql(limit)?;
+    Ok(read_each(all(&statement(db, &sql.text, &sql.binds)?).await?, |r| r.text("id"))?)
 }
 
 /// The id of the live customer with this normalised email, if any.
