@@ -5,3 +5,6 @@
 -- whatever its attempts (a retry lost with the queue strands one that was tried before).
 DROP INDEX webhook_deliveries_unsent;
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (queued_at) WHERE status = 'pending';
+
+-- A replay from a time finds its first event by the time it was committed.
+CREATE INDEX events_created ON events (created_at);

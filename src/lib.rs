@@ -61,6 +61,7 @@ pub static ROUTES: &Routes = &[
     route!(Post, "/v1/webhooks/{id}/rotate-secret", Requires(WebhooksManage), api::webhooks::rotate_secret),
     route!(Post, "/v1/webhooks/{id}/test", Requires(WebhooksManage), api::webhooks::test),
     route!(Get, "/v1/webhooks/{id}/deliveries", Requires(WebhooksManage), api::webhooks::deliveries),
+    route!(Post, "/v1/webhooks/{id}/replay", Requires(WebhooksManage), api::webhooks::replay),
     route!(Get, "/v1/own-company", Requires(CustomersRead), api::own_company::get),
     route!(Put, "/v1/own-company", Requires(AdminsManage), api::own_company::set),
     route!(Delete, "/v1/own-company", Requires(AdminsManage), api::own_company::unset),

@@ -115,7 +115,8 @@ pub async fn dispatch(env: &Env, db: &D1Database) -> Result<usize, String> {
     Ok(queued)
 }
 
-async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
+/// Puts deliveries on the queue, a message each.
+pub async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
     for chunk in keys.chunks(100) {
         let messages: Vec<QueueMessage> = chunk
             .iter()

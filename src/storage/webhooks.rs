@@ -271,6 +271,37 @@ pub fn insert_delivery(
     )
 }
 
+/// A webhook's deliveries (of the 30 days kept) by where they stand.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub pending: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+pub async fn delivery_counts(db: &D1Database, webhook_id: &str) -> DbResult<DeliveryCounts> {
+    let sql = "SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'succeeded'), 0) AS succeeded, \
+               coalesce(sum(status = 'failed'), 0) AS failed, coalesce(sum(status = 'skipped'), 0) AS skipped \
+               FROM webhook_deliveries WHERE webhook_id = ?1";
+    let row = first(&statement(db, sql, &[Scalar::Text(webhook_id.into())])?).await?;
+    let counts = read_one(row, |r| DeliveryCounts {
+        pending: r.count("pending"),
+        succeeded: r.count("succeeded"),
+        failed: r.count("failed"),
+        skipped: r.count("skipped"),
+    })?;
+    Ok(counts.unwrap_or_default())
+}
+
+/// The replays of a webhook audited since `since`: how many, and when the first of them was.
+pub async fn replays_since(db: &D1Database, webhook_id: &str, since: &str) -> DbResult<(u64, Option<String>)> {
+    let sql = "SELECT count(*) AS n, min(at) AS first_at FROM audit_log \
+               WHERE target_id = ?1 AND action = 'webhook.replay' AND at >= ?2";
+    let row = first(&statement(db, sql, &[Scalar::Text(webhook_id.into()), Scalar::Text(since.into())])?).await?;
+    Ok(read_one(row, |r| (r.count("n"), r.opt_text("first_at")))?.unwrap_or((0, None)))
+}
+
 /// One line of the deliveries log: an attempt, with where its delivery stands now.
 pub struct AttemptRow {
     pub id: String,
