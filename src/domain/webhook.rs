@@ -391,6 +391,16 @@ pub fn parse_schedule(raw: &str) -> Option<Vec<u32>> {
     list.filter(|l| !l.is_empty())
 }
 
+/// An attempt that took longer than this marks its receiver slow, as a failed one does: its
+/// deliveries leave the main queue (where a batch waits for its slowest member) until an
+/// attempt is received quickly again.
+pub const SLOW_ATTEMPT_MS: u64 = 2_000;
+
+/// Whether an attempt marks its receiver slow.
+pub fn is_slow(succeeded: bool, duration_ms: u64) -> bool {
+    !succeeded || duration_ms > SLOW_ATTEMPT_MS
+}
+
 /// Whether a receiver's answer status counts as received.
 pub fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
@@ -469,6 +479,14 @@ mod tests {
     fn local_addresses_are_allowed_when_configured() {
         assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
         assert!(check_url("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn a_failed_or_long_attempt_marks_its_receiver_slow() {
+        assert!(!is_slow(true, 120));
+        assert!(!is_slow(true, SLOW_ATTEMPT_MS));
+        assert!(is_slow(true, SLOW_ATTEMPT_MS + 1));
+        assert!(is_slow(false, 3));
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct Job {
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<String>,
     pub enabled: bool,
+    /// The webhook's receiver failed or was slow at its last attempt: its deliveries go through
+    /// the slow queue, away from the healthy receivers'.
+    pub slow: bool,
 }
 
 fn job_of(r: &Row) -> Job {
@@ -143,13 +146,15 @@ fn job_of(r: &Row) -> Job {
         previous_secret: r.opt_text("previous_secret"),
         previous_secret_until: r.opt_text("previous_secret_until"),
         enabled: r.flag("enabled"),
+        slow: r.flag("slow"),
     }
 }
 
 pub async fn job(db: &D1Database, key: &DeliveryKey) -> DbResult<Option<Job>> {
     let read = statement(
         db,
-        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled \
+        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled, \
+           w.slow_since IS NOT NULL AS slow \
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.webhook_id = ?1 AND d.event_id = ?2",
         &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
     )?;
@@ -169,6 +174,9 @@ pub struct Attempt<'a> {
     /// When the retry of a failed attempt is due: the cron re-drives the delivery if no retry
     /// came some time after it.
     pub retry_at: Option<String>,
+    /// Whether the attempt failed or took long (`domain::webhook::is_slow`): the webhook's
+    /// deliveries go through the slow queue until an attempt is neither.
+    pub slow: bool,
 }
 
 /// Logs an attempt and moves the delivery on: received, or still pending for the retry due at
@@ -202,8 +210,19 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
         )?,
     ];
     if a.succeeded {
-        statements.push(statement(db, "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0", &[w])?);
+        let sql = "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0";
+        statements.push(statement(db, sql, std::slice::from_ref(&w))?);
     }
+    // Written only when it changes: most attempts leave the class as it was.
+    statements.push(if a.slow {
+        statement(
+            db,
+            "UPDATE webhooks SET slow_since = ?2 WHERE id = ?1 AND slow_since IS NULL",
+            &[w, Scalar::Text(a.at.into())],
+        )?
+    } else {
+        statement(db, "UPDATE webhooks SET slow_since = NULL WHERE id = ?1 AND slow_since IS NOT NULL", &[w])?
+    });
     batch(db, statements).await?;
     Ok(())
 }
