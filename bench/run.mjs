@@ -290,6 +290,18 @@ function report(resultsFile, outFile) {
   for (const e of eps) if (e.path) out.push(`- ${e.name}: ${e.path}`);
   out.push("");
 
+  const lags = of("webhook_lag");
+  if (lags.length) {
+    out.push("Webhook delivery lag (bench/webhooks.mjs: creates at a steady rate, a healthy receiver's arrival minus the " +
+      "create's answer; other receivers subscribed beside it as named):", "");
+    out.push("| scenario | events/min | delivered | lag p50 ms | lag p99 ms | lag max ms |", "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const l of lags) {
+      out.push(`| ${l.scenario} | ${l.rate_per_min} | ${l.delivered}/${l.sent}${l.errors ? ` (${l.errors} creates failed)` : ""} | ` +
+        `${l.p50 ?? "n/a"} | ${l.p99 ?? "n/a"} | ${l.max ?? "n/a"} |`);
+    }
+    out.push("");
+  }
+
   const imp = one("import");
   if (!imp.status) {
     out.push("Import: not reached");

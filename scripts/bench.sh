@@ -6,7 +6,9 @@
 # so far); the server's process group and the temporary directories are removed on exit, however
 # the run ends. wrangler dev rebuilds when src/ changes: steps that overlap a rebuild are flagged.
 # Knobs: BENCH_PORT (8788), BENCH_DURATION (10s), BENCH_CONNS (8), BENCH_THREADS (1), BENCH_LIMIT (2400),
-# BENCH_SEED=sql (seed with wrangler d1 execute even when the import endpoint is there).
+# BENCH_SEED=sql (seed with wrangler d1 execute even when the import endpoint is there),
+# BENCH_ONLY=webhooks (the webhook delivery figures alone), BENCH_WEBHOOK_SECONDS (30),
+# BENCH_WEBHOOK_SCENARIOS (bench/webhooks.mjs).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -57,6 +59,8 @@ HDR="$WORK/auth.header"
 (umask 077 && printf 'Authorization: Bearer %s\n' "$BENCH_TOKEN" > "$HDR")
 : > "$RESULTS"
 source scripts/dev-server.sh
+# The webhook bench's receivers listen on 127.0.0.1 (scripts/dev.sh passes this to the server).
+export ALLOW_LOCAL_WEBHOOKS=true
 WATCHDOG=""
 REPORTED=0
 
@@ -133,6 +137,20 @@ healthy && die "something already answers on $BASE: stop it or set BENCH_PORT"
 say "work dir $WORK, local D1 in $PERSIST"
 wasm_sum_before=""
 start_server
+
+# --- webhook delivery lag, on the still small database (bench/webhooks.mjs); BENCH_ONLY=webhooks stops after it ---
+say "webhooks: delivery lag at steady rates, with and without a hanging or failing receiver"
+step
+timeout 900 node bench/webhooks.mjs "$BASE" "$RESULTS" "${BENCH_WEBHOOK_SECONDS:-30}" \
+  || note "the webhook delivery bench failed (exit status $?)"
+step_end "the webhook delivery bench"
+if [ "${BENCH_ONLY:-}" = webhooks ]; then
+  stop_server
+  echo
+  node bench/run.mjs report "$RESULTS" "$OUT"
+  REPORTED=1
+  exit 0
+fi
 
 # --- seed 100,000 customers: the import endpoint, else wrangler d1 execute ---
 say "generating $((FILES + 2 * BLOCK_FILES)) CSV files of $ROWS_PER_FILE rows"

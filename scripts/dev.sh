@@ -26,7 +26,7 @@ if [ "$CRON_EVERY" -gt 0 ] 2>/dev/null; then
     while sleep "$CRON_EVERY" && kill -0 "$$" 2>/dev/null; do
       curl -s -o /dev/null --max-time 55 "http://127.0.0.1:$PORT/__scheduled?cron=*+*+*+*+*" || true
     done
-  ) < /dev/null &
+  ) < /dev/null > /dev/null 2>&1 &
 fi
 exec wrangler dev --local --ip 127.0.0.1 --port "$PORT" "${persist[@]}" --show-interactive-dev-session=false \
   --test-scheduled --var "REQUEST_LOG:${REQUEST_LOG:-errors}" "${extra[@]}"

@@ -73,6 +73,7 @@ pub static ROUTES: &Routes = &[
     route!(Post, "/v1/webhooks/{id}/rotate-secret", all(&[WebhooksManage]), api::webhooks::rotate_secret),
     route!(Post, "/v1/webhooks/{id}/test", all(&[WebhooksManage]), api::webhooks::test),
     route!(Get, "/v1/webhooks/{id}/deliveries", all(&[WebhooksManage]), api::webhooks::deliveries),
+    route!(Post, "/v1/webhooks/{id}/replay", all(&[WebhooksManage]), api::webhooks::replay),
     route!(Get, "/v1/own-company", all(&[CustomersRead]), api::own_company::get),
     route!(Put, "/v1/own-company", all(&[AdminsManage]), api::own_company::set),
     route!(Delete, "/v1/own-company", all(&[AdminsManage]), api::own_company::unset),

@@ -95,6 +95,28 @@ describe("webhooks in the admin console", () => {
     assert.equal((await w.get(`/v1/webhooks/${id}`)).body.enabled, true);
   });
 
+  task("offers a replay after a re-enable, which sends the events made while off", async ({ pages }) => {
+    const path = `/replay-${tag()}`;
+    const page = await open(pages);
+    await createThroughScreen(page, receiverUrl(path));
+    await page.getByRole("button", { name: "Disable" }).click();
+    await page.getByText("Disabled", { exact: true }).waitFor();
+    const missed = [await w.createCustomer({ name: `Missed ${tag()}` }), await w.createCustomer({ name: `Missed ${tag()}` })];
+    await page.getByRole("button", { name: "Enable" }).click();
+    await page.getByText("Enabled", { exact: true }).waitFor();
+    const form = page.getByRole("form", { name: "Replay missed events" });
+    await form.waitFor();
+    assert.match(await form.getByLabel("Since (time or event id)").inputValue(), /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(await axe(page), []);
+    await form.getByRole("button", { name: "Replay events" }).click();
+    await page.getByText("2 missed events queued for delivery.").waitFor();
+    const got = await until(() => {
+      const ids = received.filter((r) => r.path === path).map((r) => JSON.parse(r.body).data.customer_id);
+      return ids.length >= 2 ? ids : null;
+    }, "the replayed events");
+    assert.deepEqual(got.sort(), missed.map((c) => c.id).sort());
+  });
+
   task("rotates the secret (shown once) and deletes the webhook", async ({ pages }) => {
     const path = `/rotate-${tag()}`;
     const page = await open(pages);

@@ -41,9 +41,9 @@ export const ASSETS_DIR = join(ROOT, "console/dist");
 
 // `listen: true` also serves over a real loopback port (for the browser tests): `worker.url`.
 // `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
-// Miniflare's `outboundService`. `queues: true` binds the webhooks queue and its dead-letter
-// queue as wrangler.toml does (with `maxRetries` as given), consumed at once rather than in
-// batches a second apart. `persist`: a directory keeping the D1 database across instances (a
+// Miniflare's `outboundService`. `queues: true` binds the webhooks queue, its slow queue and
+// its dead-letter queue as wrangler.toml does (with `maxRetries` as given), consumed at once
+// rather than in batches a second apart. `persist`: a directory keeping the D1 database across instances (a
 // restart: the second instance finds the schema and rows the first left; queues start empty).
 // Miniflare's proxy reads some properties through a synchronous fetch to a helper thread; on a
 // loaded machine that read has once come back empty (its internal assertion `message?.id === id`
@@ -91,9 +91,10 @@ async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outboun
     },
     ratelimits: { PUBLIC_RATE_LIMITER: { simple: { limit: rateLimit, period: 60 } } },
     ...(queues ? {
-      queueProducers: { WEBHOOKS: { queueName: "customers-webhooks" } },
+      queueProducers: { WEBHOOKS: { queueName: "customers-webhooks" }, WEBHOOKS_SLOW: { queueName: "customers-webhooks-slow" } },
       queueConsumers: {
         "customers-webhooks": { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries, deadLetterQueue: "customers-webhooks-dlq" },
+        "customers-webhooks-slow": { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries, deadLetterQueue: "customers-webhooks-dlq" },
         "customers-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0 },
       },
     } : {}),

@@ -240,6 +240,8 @@ describe("answers match the served OpenAPI document", () => {
     await call("POST", "/v1/webhooks/{id}/rotate-secret", { params });
     await call("POST", "/v1/webhooks/{id}/test", { params });
     await call("GET", "/v1/webhooks/{id}/deliveries", { params });
+    await call("PATCH", "/v1/webhooks/{id}", { params, json: { enabled: true }, headers: mergePatch });
+    await call("POST", "/v1/webhooks/{id}/replay", { params, json: { since: new Date(Date.now() - 60000).toISOString() } });
     await call("DELETE", "/v1/webhooks/{id}", { params });
   });
 

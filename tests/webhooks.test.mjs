@@ -357,6 +357,94 @@ describe("a retry lost with the queue", () => {
   });
 });
 
+describe("replay", () => {
+  let w;
+  let receiver;
+  before(async () => {
+    receiver = await startReceiver();
+    w = await startWorker({ queues: true, vars: { ALLOW_LOCAL_WEBHOOKS: "true", WEBHOOK_RETRY_DELAYS: "1" } });
+  });
+  after(async () => { await w?.dispose(); await receiver?.close(); });
+
+  const customerIds = (hits) => hits.map((h) => JSON.parse(h.body).data.customer_id).sort();
+  const deliveries = async (hook) => (await w.get(`/v1/webhooks/${hook.id}/deliveries`)).body;
+
+  it("sends a webhook the events it missed while off, each exactly once", async () => {
+    const hook = await subscribe(w, receiver);
+    await sleep(20);
+    const since = new Date().toISOString();
+    await sleep(20);
+    await w.patch(`/v1/webhooks/${hook.id}`, { enabled: false });
+    const missed = [];
+    for (let i = 0; i < 3; i++) missed.push(await w.createCustomer({ name: `Missed ${i}` }));
+    await w.patch(`/v1/webhooks/${hook.id}`, { enabled: true });
+    const seen = [];
+    for (let i = 0; i < 2; i++) seen.push(await w.createCustomer({ name: `Seen ${i}` }));
+    await receiver.waitFor(hook.path, 2);
+    await sleep(1000);
+    const before = receiver.hits.filter((h) => h.path === hook.path);
+    assert.deepEqual(customerIds(before), seen.map((c) => c.id).sort(), "only the changes made while on");
+
+    const res = await w.post(`/v1/webhooks/${hook.id}/replay`, { since });
+    assert.equal(res.status, 202, res.text);
+    assert.deepEqual(res.body, { webhook_id: hook.id, since, queued: 3, next_since: null });
+    await receiver.waitFor(hook.path, 5);
+    await sleep(1500);
+    const all = receiver.hits.filter((h) => h.path === hook.path);
+    assert.equal(all.length, 5, "the 3 missed and the 2 received, each once");
+    assert.deepEqual(customerIds(all), [...missed, ...seen].map((c) => c.id).sort());
+    assert.equal(new Set(all.map((h) => h.headers["webhook-id"])).size, 5);
+    for (const hit of all) verify(hook.secret, hit);
+
+    const again = await w.post(`/v1/webhooks/${hook.id}/replay`, { since: JSON.parse(all[0].body).id });
+    assert.equal(again.status, 202, again.text);
+    assert.equal(again.body.queued, 0, "nothing it received is sent again");
+    await sleep(1000);
+    assert.equal(receiver.hits.filter((h) => h.path === hook.path).length, 5);
+    const audit = await w.auditOf(hook.id);
+    assert.equal(audit.filter((a) => a.action === "webhook.replay").length, 2);
+    assert.deepEqual((await deliveries(hook)).counts, { pending: 0, succeeded: 5, failed: 0, skipped: 0 });
+  });
+
+  it("counts skipped deliveries and sends them on a replay", async () => {
+    const hook = await subscribe(w, receiver, { event_types: ["customer.deleted"] });
+    const c = await w.createCustomer({ name: "Skipped" });
+    const since = new Date().toISOString();
+    await w.delete(`/v1/customers/${c.id}`);
+    await receiver.waitFor(hook.path, 1);
+    const [event] = (await w.eventsOf(c.id)).filter((e) => e.type === "customer.deleted");
+    // Its turn came while the webhook was off: the consumer marked it skipped, never sent.
+    await until(async () => (await deliveries(hook)).counts.succeeded === 1);
+    await w.db.prepare("UPDATE webhook_deliveries SET status = 'skipped', attempts = 0 WHERE webhook_id = ?1 AND event_id = ?2")
+      .bind(hook.id, event.id).run();
+    assert.deepEqual((await deliveries(hook)).counts, { pending: 0, succeeded: 0, failed: 0, skipped: 1 });
+    const res = await w.post(`/v1/webhooks/${hook.id}/replay`, { since });
+    assert.equal(res.body.queued, 1, res.text);
+    assert.equal((await receiver.waitFor(hook.path, 2)).length, 2);
+    assert.ok(await until(async () => (await deliveries(hook)).counts.succeeded === 1));
+  });
+
+  it("refuses a disabled webhook, a bad or too old since, and more than 5 replays an hour", async () => {
+    const hook = await subscribe(w, receiver);
+    const path = `/v1/webhooks/${hook.id}/replay`;
+    const now = new Date().toISOString();
+    assertError(assert, await w.post(path, { since: "last week" }), 422, "validation_failed");
+    assertError(assert, await w.post(path, { since: new Date(Date.now() - 31 * 86400000).toISOString() }), 422, "validation_failed");
+    assertError(assert, await w.post(path, { since: "0193aaaa-0000-7000-8000-00000000ffff" }), 422, "validation_failed");
+    assertError(assert, await w.post(path, { since: now, until: now }), 422, "validation_failed");
+    await w.patch(`/v1/webhooks/${hook.id}`, { enabled: false });
+    assertError(assert, await w.post(path, { since: now }), 409, "webhook_disabled");
+    await w.patch(`/v1/webhooks/${hook.id}`, { enabled: true });
+    for (let i = 0; i < 5; i++) assert.equal((await w.post(path, { since: now })).status, 202);
+    const limited = await w.post(path, { since: now });
+    assertError(assert, limited, 429, "rate_limited");
+    const wait = Number(limited.headers.get("retry-after"));
+    assert.ok(wait > 3500 && wait <= 3600, `Retry-After ${wait}`);
+    const key = await w.createKey(["customers:read", "events:read"]);
+    assertError(assert, await w.post(path, { since: now }, { token: key.secret }), 403, "forbidden");
+  });
+});
+
 describe("giving up", () => {
   let w;
   let receiver;

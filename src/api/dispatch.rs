@@ -1,6 +1,8 @@
-//! The webhooks queue's consumer and the cron trigger: events are fanned out to the webhooks
+//! The webhooks queues' consumer and the cron trigger: events are fanned out to the webhooks
 //! that want them, each delivery is a queue message attempted (and retried with growing delays
-//! by the queue) until a 2xx, and given up through the dead-letter queue.
+//! by the queue) until a 2xx, and given up through the dead-letter queue. Deliveries to a
+//! receiver that failed or was slow at its last attempt move to a queue of their own (`-slow`),
+//! so its 10 s timeouts hold up no batch of the healthy receivers' deliveries.
 use serde_json::Value;
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::JsValue;
@@ -9,9 +11,9 @@ use worker::{D1Database, Env, MessageBatch, MessageExt, Queue, QueueRetryOptions
 
 use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
 use crate::domain::time;
-use crate::domain::webhook::{is_success, retry_delay, signature_header, QueueMessage, MAX_ATTEMPTS};
+use crate::domain::webhook::{is_slow, is_success, retry_delay, signature_header, QueueMessage, MAX_ATTEMPTS};
 use crate::http::config::Config;
-use crate::http::wake::QUEUE_BINDING;
+use crate::http::wake::{QUEUE_BINDING, SLOW_QUEUE_BINDING};
 use crate::http::{outbound, queue};
 use crate::storage::events::{self, DeliveryKey};
 use crate::storage::webhooks::{self, Attempt};
@@ -35,9 +37,11 @@ fn database(env: &Env) -> worker::Result<D1Database> {
     env.d1("DB")
 }
 
-/// One batch from the webhooks queue or from its dead-letter queue (named `...-dlq`).
+/// One batch from the webhooks queue, its slow queue (named `...-slow`) or its dead-letter queue
+/// (named `...-dlq`).
 pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()> {
     let dead_letters = batch.queue().ends_with("-dlq");
+    let slow_lane = batch.queue().ends_with("-slow");
     let db = database(&env)?;
     let mut deliveries = Vec::new();
     let mut dispatches = Vec::new();
@@ -71,14 +75,17 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
     }
     let config = Config::get(&env);
     let (schedule, local) = (config.webhook_retry_delays.clone(), config.allow_local_webhooks);
-    // The batch's deliveries at once (`max_batch_size` bounds them to the six connections a
-    // Worker may open at a time), through the host's promises rather than a Rust executor.
+    // Without the slow queue (a deployment that has not created it), every delivery stays here.
+    let slow_queue = if slow_lane { None } else { env.queue(SLOW_QUEUE_BINDING).ok() };
+    // The batch's deliveries at once, through the host's promises rather than a Rust executor
+    // (past six open connections the runtime queues a Worker's fetches: quick answers keep them
+    // flowing, and slow receivers are in the other queue).
     let all = Array::new();
     for (m, key) in deliveries {
-        let (env, schedule) = (env.clone(), schedule.clone());
+        let (env, schedule, slow_queue) = (env.clone(), schedule.clone(), slow_queue.clone());
         all.push(&future_to_promise(async move {
             match database(&env) {
-                Ok(db) => deliver(&db, &m, &key, &schedule, local).await,
+                Ok(db) => deliver(&db, &m, &key, &schedule, local, slow_queue.as_ref()).await,
                 Err(e) => {
                     log("no D1 binding", e);
                     m.retry();
@@ -109,7 +116,8 @@ pub async fn dispatch(env: &Env, db: &D1Database) -> Result<usize, String> {
     Ok(queued)
 }
 
-async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
+/// Puts deliveries on the queue, a message each.
+pub async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
     for chunk in keys.chunks(100) {
         let messages: Vec<QueueMessage> = chunk
             .iter()
@@ -122,8 +130,9 @@ async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
 
 /// One attempt of one delivery. A message for a delivery that is settled (received, given up,
 /// or gone with its webhook) is acknowledged without sending: receivers get a delivery again
-/// only when it failed (at least once; `webhook-id` tells repeats apart).
-async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &[u32], local: bool) {
+/// only when it failed (at least once; `webhook-id` tells repeats apart). With `slow_queue`
+/// (this is the main queue), a delivery to a receiver marked slow is moved there unsent.
+async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &[u32], local: bool, slow_queue: Option<&Queue>) {
     let job = match webhooks::job(db, key).await {
         Ok(Some(job)) if job.status == "pending" => job,
         Ok(_) => return m.ack(),
@@ -141,6 +150,13 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
     if job.attempts >= MAX_ATTEMPTS {
         // A re-driven message of a delivery whose give-up was lost: given up now, not sent.
         return settle_given_up(db, m, key).await;
+    }
+    if let Some(slow) = slow_queue.filter(|_| job.slow) {
+        let moved = QueueMessage::Deliver { webhook_id: key.webhook_id.clone(), event_id: key.event_id.clone() };
+        match queue::send(slow, &[moved]).await {
+            Ok(()) => return m.ack(),
+            Err(e) => log("a delivery was not moved to the slow queue (attempted here)", e),
+        }
     }
     let now = time::now();
     let timestamp = time::now_ms() / 1000;
@@ -176,6 +192,7 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
         error,
         excerpt: outcome.excerpt,
         retry_at: retries.then(|| time::format_ms(time::now_ms() + delay as i64 * 1000)),
+        slow: is_slow(succeeded, outcome.duration_ms),
     };
     if let Err(e) = webhooks::record_attempt(db, key, &record).await {
         log("an attempt was not recorded", e);

@@ -9,12 +9,15 @@ use crate::domain::event::TEST_TYPE;
 use crate::domain::filter::DEFAULT_LIMIT;
 use crate::domain::json;
 use crate::domain::time;
-use crate::domain::webhook::{secret_from_bytes, NewWebhook, QueueMessage, WebhookPatch, PREVIOUS_SECRET_HOURS, SECRET_BYTES};
+use crate::domain::webhook::{
+    secret_from_bytes, NewWebhook, QueueMessage, ReplaySince, WebhookPatch, MAX_REPLAY_EVENTS, PREVIOUS_SECRET_HOURS,
+    REPLAYS_PER_HOUR, SECRET_BYTES,
+};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::wake::QUEUE_BINDING;
 use crate::http::{Answer, Ctx};
 use crate::storage::audit;
-use crate::storage::events::DeliveryKey;
+use crate::storage::events::{self, DeliveryKey};
 use crate::storage::run_with_audit;
 use crate::storage::webhooks::{self, AttemptRow, WebhookRow};
 
@@ -140,7 +143,8 @@ fn attempt_view(a: AttemptRow) -> Value {
     })
 }
 
-/// The deliveries log: every attempt, newest first.
+/// The deliveries log: every attempt, newest first, and the webhook's deliveries counted by
+/// where they stand (`skipped`: sent while it was off, never attempted).
 pub async fn deliveries(cx: &mut Ctx) -> ApiResult<Response> {
     cx.query.allow_only(&["limit", "cursor"])?;
     let id = cx.param("id").to_string();
@@ -149,5 +153,61 @@ pub async fn deliveries(cx: &mut Ctx) -> ApiResult<Response> {
     let after = cx.query.cursor("attempts")?;
     let rows = webhooks::attempts(&cx.db()?, &id, after.as_ref().map(|(a, i)| (a.as_str(), i.as_str())), limit).await?;
     let page = Page::cut(rows, limit, |r| cursor::encode("attempts", &r.at, &r.id)).map(attempt_view);
-    Answer::json(200, &page)?.into_response()
+    let mut answer = serde_json::to_value(&page).map_err(|e| ApiError::Internal(format!("deliveries: {e}")))?;
+    answer["counts"] = json!(webhooks::delivery_counts(&cx.db()?, &id).await?);
+    Answer::json(200, &answer)?.into_response()
+}
+
+/// Sends the webhook again every event of its types from `since` (an event id: that event on;
+/// a time: the events committed from then), within the 30 days kept, that it has not received:
+/// the way back after it was off (nothing is delivered while it is) or gave deliveries up.
+/// Events it received are not sent again. At most `MAX_REPLAY_EVENTS` events per replay
+/// (`next_since` continues), `REPLAYS_PER_HOUR` per webhook; audited.
+pub async fn replay(cx: &mut Ctx) -> ApiResult<Response> {
+    let id = cx.param("id").to_string();
+    let body = cx.json_body().await?;
+    let now_ms = time::now_ms();
+    let since = ReplaySince::parse(&body, now_ms).map_err(ApiError::Validation)?;
+    let hook = load(cx, &id).await?;
+    if !hook.enabled {
+        return Err(ApiError::Conflict {
+            code: "webhook_disabled",
+            message: "the webhook is off, and nothing is delivered to it while it is: enable it, then replay".into(),
+        });
+    }
+    let db = cx.db()?;
+    let hour_ago = now_ms - 3_600_000;
+    let (recent, first_at) = webhooks::replays_since(&db, &id, &time::format_ms(hour_ago)).await?;
+    if recent >= REPLAYS_PER_HOUR {
+        let frees_at = first_at.as_deref().and_then(time::parse_ms).unwrap_or(hour_ago) + 3_600_000;
+        return Err(ApiError::RateLimited { retry_after_secs: ((frees_at - now_ms) / 1000 + 1).clamp(1, 3600) as u32 });
+    }
+    let from = events::replay_start(&db, &since).await?;
+    if from.is_none() && matches!(since, ReplaySince::Event(_)) {
+        return Err(ApiError::field("since", "not_found", "no event has this id (events are kept 30 days)"));
+    }
+    let now = time::format_ms(now_ms);
+    let mut entry = audit_entry(cx, "webhook.replay", "webhook", Some(&id), vec![]);
+    entry.details = json!({ "since": body["since"] });
+    let audit = audit::insert(&db, &entry, &now)?;
+    let (keys, next_since) = match from {
+        Some(from) => {
+            let end = events::replay_end(&db, from, MAX_REPLAY_EVENTS).await?;
+            let before = end.as_ref().map_or(i64::MAX, |(seq, _)| *seq);
+            (events::replay(&db, &id, from, before, &now, audit).await?, end.map(|(_, next)| next))
+        }
+        // No event since then: nothing to send, but the replay was asked for (and counts).
+        None => {
+            crate::storage::d1::run(&audit).await?;
+            (Vec::new(), None)
+        }
+    };
+    // Left unsent (no queue, or it refused), the deliveries are pending: the cron sends them.
+    if let Ok(queue) = cx.env.queue(QUEUE_BINDING) {
+        if let Err(e) = super::dispatch::send(&queue, &keys).await {
+            worker::console_error!("webhooks: a replay's deliveries were not queued (the cron will): {e}");
+        }
+    }
+    let answer = json!({ "webhook_id": id, "since": body["since"], "queued": keys.len(), "next_since": next_since });
+    Answer::json(202, &answer)?.into_response()
 }

@@ -254,6 +254,66 @@ fn unknown_keys(errors: &mut Errors, map: &Map<String, Value>) {
     }
 }
 
+/// Where a replay starts: an event (it and every later one) or a time (every event committed at
+/// or after it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaySince {
+    Event(String),
+    /// Milliseconds since the epoch.
+    Time(i64),
+}
+
+/// Events one replay puts on the queue at most; `next_since` in its answer continues after them.
+pub const MAX_REPLAY_EVENTS: usize = 5000;
+/// Replays of one webhook per hour: each may queue thousands of deliveries.
+pub const REPLAYS_PER_HOUR: u64 = 5;
+
+impl ReplaySince {
+    /// `{"since": "<event id or RFC 3339 time>"}`; a time must be within the `RETENTION_DAYS`
+    /// the events are kept (before `now_ms`, at most that many days back).
+    pub fn parse(body: &Value, now_ms: i64) -> Result<ReplaySince, Vec<FieldError>> {
+        let map = object(body)?;
+        let mut errors = Errors::default();
+        for key in map.keys().filter(|k| k.as_str() != "since") {
+            errors.0.push(not_accepted(key, &[]));
+        }
+        let since = match map.get("since").map(|v| v.as_str().map(str::trim)) {
+            None => {
+                errors.push("since", "required", "since is the event id or the RFC 3339 time to replay from");
+                None
+            }
+            Some(Some(s)) if super::id::is_uuid(s) => Some(ReplaySince::Event(s.to_ascii_lowercase())),
+            Some(Some(s)) => match super::time::parse_ms(s) {
+                Some(ms) if ms < now_ms - event::RETENTION_DAYS * 86_400_000 => {
+                    errors.push(
+                        "since",
+                        "out_of_range",
+                        format!("events are kept {} days: since must be within them", event::RETENTION_DAYS),
+                    );
+                    None
+                }
+                Some(ms) if ms > now_ms => {
+                    errors.push("since", "out_of_range", "since is in the future");
+                    None
+                }
+                Some(ms) => Some(ReplaySince::Time(ms)),
+                None => {
+                    errors.push("since", "invalid", "since is an event id or an RFC 3339 time");
+                    None
+                }
+            },
+            Some(None) => {
+                errors.push("since", "invalid_type", "since is a string: an event id or an RFC 3339 time");
+                None
+            }
+        };
+        match since {
+            Some(since) if errors.0.is_empty() => Ok(since),
+            _ => Err(errors.0),
+        }
+    }
+}
+
 /// A new signing secret from `SECRET_BYTES` random bytes.
 pub fn secret_from_bytes(bytes: &[u8]) -> String {
     format!("{SECRET_PREFIX}{}", base64url::encode_standard(bytes))
@@ -285,6 +345,16 @@ pub fn retry_delay(schedule: &[u32], attempts: u32) -> u32 {
 pub fn parse_schedule(raw: &str) -> Option<Vec<u32>> {
     let list: Option<Vec<u32>> = raw.split(',').map(|s| s.trim().parse::<u32>().ok().filter(|d| *d <= 43_200)).collect();
     list.filter(|l| !l.is_empty())
+}
+
+/// An attempt that took longer than this marks its receiver slow, as a failed one does: its
+/// deliveries leave the main queue (where a batch waits for its slowest member) until an
+/// attempt is received quickly again.
+pub const SLOW_ATTEMPT_MS: u64 = 2_000;
+
+/// Whether an attempt marks its receiver slow.
+pub fn is_slow(succeeded: bool, duration_ms: u64) -> bool {
+    !succeeded || duration_ms > SLOW_ATTEMPT_MS
 }
 
 /// Whether a receiver's answer status counts as received.
@@ -388,6 +458,31 @@ mod tests {
     fn local_addresses_are_allowed_when_configured() {
         assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
         assert!(check_url("ftp://127.0.0.1/", true).is_err());
+    }
+
+    #[test]
+    fn a_failed_or_long_attempt_marks_its_receiver_slow() {
+        assert!(!is_slow(true, 120));
+        assert!(!is_slow(true, SLOW_ATTEMPT_MS));
+        assert!(is_slow(true, SLOW_ATTEMPT_MS + 1));
+        assert!(is_slow(false, 3));
+    }
+
+    #[test]
+    fn a_replay_starts_at_an_event_or_a_time_within_the_days_kept() {
+        let now = 1_767_323_045_678;
+        let id = "0193AAAA-0000-7000-8000-000000000001";
+        assert_eq!(ReplaySince::parse(&json!({"since": id}), now), Ok(ReplaySince::Event(id.to_ascii_lowercase())));
+        let hour_ago = crate::domain::time::format_ms(now - 3_600_000);
+        assert_eq!(ReplaySince::parse(&json!({"since": hour_ago}), now), Ok(ReplaySince::Time(now - 3_600_000)));
+        let code = |body: Value| ReplaySince::parse(&body, now).unwrap_err()[0].code.clone();
+        let too_old = crate::domain::time::format_ms(now - 31 * 86_400_000);
+        assert_eq!(code(json!({"since": too_old})), "out_of_range");
+        assert_eq!(code(json!({"since": crate::domain::time::format_ms(now + 60_000)})), "out_of_range");
+        assert_eq!(code(json!({"since": "yesterday"})), "invalid");
+        assert_eq!(code(json!({"since": 5})), "invalid_type");
+        assert_eq!(code(json!({})), "required");
+        assert_eq!(code(json!({"since": id, "until": id})), "unknown_field");
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub const CODES: &[&str] = &[
     "service_unavailable",
     "internal_error",
     "webhook_limit",
+    "webhook_disabled",
 ];
 
 #[derive(Debug, Clone, PartialEq)]

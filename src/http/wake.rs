@@ -7,6 +7,9 @@ use super::config::Config;
 
 /// The webhooks queue (`[[queues.producers]]`); a deployment without it has no webhooks.
 pub const QUEUE_BINDING: &str = "WEBHOOKS";
+/// The queue for deliveries to receivers that failed or were slow at their last attempt
+/// (`api::dispatch`); without it they stay on the first.
+pub const SLOW_QUEUE_BINDING: &str = "WEBHOOKS_SLOW";
 
 thread_local! {
     /// Whether an enabled webhook exists, as this isolate last read it, and until when

@@ -2,9 +2,13 @@
 //! purge. Events themselves are written by migration 0014's triggers, beside their change.
 use worker::D1Database;
 
+use worker::D1PreparedStatement;
+
 use super::d1::{all, batch, first, read_each, read_one, run, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
+use crate::domain::time;
+use crate::domain::webhook::ReplaySince;
 
 pub struct EventRow {
     pub id: String,
@@ -103,6 +107,13 @@ fn delivery_key(r: &Row) -> DeliveryKey {
     DeliveryKey { webhook_id: r.text("webhook_id"), event_id: r.text("event_id") }
 }
 
+/// Whether webhook `w` subscribes to event `e`'s type.
+const WANTS: &str = "EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value IN ('*', e.type))";
+
+/// An event (`e`, a row of `events`) as a delivery's body: the JSON the pull API shows. Every
+/// send of an event, first or replayed, carries these bytes.
+const PAYLOAD: &str = "json_object('id', e.id, 'type', e.type, 'created_at', e.created_at, 'data', json(e.data))";
+
 /// Fans the events `(after, up_to]` out to the enabled webhooks that want them (created before
 /// the event) and moves the cursor past them, in one batch. A delivery row is written once
 /// (its primary key), so dispatchers running at once never both send it: each gets back only
@@ -114,19 +125,70 @@ pub async fn fan_out(db: &D1Database, after: i64, up_to: i64, now: &str) -> DbRe
         vec![
             statement(
                 db,
-                "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
-                 SELECT w.id, e.id, e.type, \
-                        json_object('id', e.id, 'type', e.type, 'created_at', e.created_at, 'data', json(e.data)), ?3, ?3 \
-                 FROM events e JOIN webhooks w ON w.enabled = 1 AND w.created_at <= e.created_at \
-                   AND EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value IN ('*', e.type)) \
-                 WHERE e.seq > ?1 AND e.seq <= ?2 \
-                 ON CONFLICT DO NOTHING RETURNING webhook_id, event_id",
+                &format!(
+                    "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
+                     SELECT w.id, e.id, e.type, {PAYLOAD}, ?3, ?3 \
+                     FROM events e JOIN webhooks w ON w.enabled = 1 AND w.created_at <= e.created_at \
+                       AND {WANTS} WHERE e.seq > ?1 AND e.seq <= ?2 \
+                     ON CONFLICT DO NOTHING RETURNING webhook_id, event_id"
+                ),
                 &range,
             )?,
             statement(db, "UPDATE outbox_cursor SET seq = max(seq, ?1) WHERE id = 1", &[Scalar::Int(up_to)])?,
         ],
     )
     .await?;
+    read_each(results.first().map(|r| r.rows()).unwrap_or_default(), delivery_key)
+}
+
+/// The first event a replay from `since` covers: the event itself, or the first one committed
+/// at or after the time. `None` when there is none.
+pub async fn replay_start(db: &D1Database, since: &ReplaySince) -> DbResult<Option<i64>> {
+    match since {
+        ReplaySince::Event(id) => seq_of(db, id).await,
+        ReplaySince::Time(ms) => {
+            let sql = "SELECT min(seq) AS a FROM events WHERE created_at >= ?1";
+            let row = numbers(db, sql, &[Scalar::Text(time::format_ms(*ms))]).await?;
+            Ok(row.and_then(|r| r.a).map(|s| s as i64))
+        }
+    }
+}
+
+/// Where a replay from `from_seq` stops when it may take `max` events: the `seq` and id of the
+/// first event left for the next replay, if more follow.
+pub async fn replay_end(db: &D1Database, from_seq: i64, max: usize) -> DbResult<Option<(i64, String)>> {
+    let sql = "SELECT seq, id FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1 OFFSET ?2";
+    let row = first(&statement(db, sql, &[Scalar::Int(from_seq), Scalar::Int(max as i64)])?).await?;
+    read_one(row, |r| (r.number("seq") as i64, r.text("id")))
+}
+
+/// Puts the events `[from_seq, before_seq)` of the webhook's types up for delivery to it again,
+/// with `audit` in the same batch: an event it never got (it was off: no delivery, or one
+/// skipped) or gave up on is pending once more with a fresh schedule; one received or still
+/// pending stays as it is, so a replay never sends an event a second time. Returns the
+/// deliveries to queue.
+pub async fn replay(
+    db: &D1Database,
+    webhook_id: &str,
+    from_seq: i64,
+    before_seq: i64,
+    now: &str,
+    audit: D1PreparedStatement,
+) -> DbResult<Vec<DeliveryKey>> {
+    let upsert = statement(
+        db,
+        &format!(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, payload, created_at, queued_at) \
+             SELECT w.id, e.id, e.type, {PAYLOAD}, ?3, ?3 \
+             FROM events e JOIN webhooks w ON w.id = ?1 AND {WANTS} \
+             WHERE e.seq >= ?2 AND e.seq < ?4 \
+             ON CONFLICT (webhook_id, event_id) DO UPDATE SET status = 'pending', attempts = 0, queued_at = excluded.queued_at \
+               WHERE webhook_deliveries.status IN ('skipped', 'failed') \
+             RETURNING webhook_id, event_id"
+        ),
+        &[Scalar::Text(webhook_id.into()), Scalar::Int(from_seq), Scalar::Text(now.into()), Scalar::Int(before_seq)],
+    )?;
+    let results = batch(db, vec![upsert, audit]).await?;
     read_each(results.first().map(|r| r.rows()).unwrap_or_default(), delivery_key)
 }
 

@@ -130,6 +130,9 @@ pub struct Job {
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<String>,
     pub enabled: bool,
+    /// The webhook's receiver failed or was slow at its last attempt: its deliveries go through
+    /// the slow queue, away from the healthy receivers'.
+    pub slow: bool,
 }
 
 fn job_of(r: &Row) -> Job {
@@ -143,13 +146,15 @@ fn job_of(r: &Row) -> Job {
         previous_secret: r.opt_text("previous_secret"),
         previous_secret_until: r.opt_text("previous_secret_until"),
         enabled: r.flag("enabled"),
+        slow: r.flag("slow"),
     }
 }
 
 pub async fn job(db: &D1Database, key: &DeliveryKey) -> DbResult<Option<Job>> {
     let read = statement(
         db,
-        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled \
+        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled, \
+           w.slow_since IS NOT NULL AS slow \
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.webhook_id = ?1 AND d.event_id = ?2",
         &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
     )?;
@@ -169,6 +174,9 @@ pub struct Attempt<'a> {
     /// When the retry of a failed attempt is due: the cron re-drives the delivery if no retry
     /// came some time after it.
     pub retry_at: Option<String>,
+    /// Whether the attempt failed or took long (`domain::webhook::is_slow`): the webhook's
+    /// deliveries go through the slow queue until an attempt is neither.
+    pub slow: bool,
 }
 
 /// Logs an attempt and moves the delivery on: received, or still pending for the retry due at
@@ -202,8 +210,19 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
         )?,
     ];
     if a.succeeded {
-        statements.push(statement(db, "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0", &[w])?);
+        let sql = "UPDATE webhooks SET failure_count = 0 WHERE id = ?1 AND failure_count > 0";
+        statements.push(statement(db, sql, std::slice::from_ref(&w))?);
     }
+    // Written only when it changes: most attempts leave the class as it was.
+    statements.push(if a.slow {
+        statement(
+            db,
+            "UPDATE webhooks SET slow_since = ?2 WHERE id = ?1 AND slow_since IS NULL",
+            &[w, Scalar::Text(a.at.into())],
+        )?
+    } else {
+        statement(db, "UPDATE webhooks SET slow_since = NULL WHERE id = ?1 AND slow_since IS NOT NULL", &[w])?
+    });
     batch(db, statements).await?;
     Ok(())
 }
@@ -269,6 +288,37 @@ pub fn insert_delivery(
             Scalar::Text(now.into()),
         ],
     )
+}
+
+/// A webhook's deliveries (of the 30 days kept) by where they stand.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub pending: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+pub async fn delivery_counts(db: &D1Database, webhook_id: &str) -> DbResult<DeliveryCounts> {
+    let sql = "SELECT coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'succeeded'), 0) AS succeeded, \
+               coalesce(sum(status = 'failed'), 0) AS failed, coalesce(sum(status = 'skipped'), 0) AS skipped \
+               FROM webhook_deliveries WHERE webhook_id = ?1";
+    let row = first(&statement(db, sql, &[Scalar::Text(webhook_id.into())])?).await?;
+    let counts = read_one(row, |r| DeliveryCounts {
+        pending: r.count("pending"),
+        succeeded: r.count("succeeded"),
+        failed: r.count("failed"),
+        skipped: r.count("skipped"),
+    })?;
+    Ok(counts.unwrap_or_default())
+}
+
+/// The replays of a webhook audited since `since`: how many, and when the first of them was.
+pub async fn replays_since(db: &D1Database, webhook_id: &str, since: &str) -> DbResult<(u64, Option<String>)> {
+    let sql = "SELECT count(*) AS n, min(at) AS first_at FROM audit_log \
+               WHERE target_id = ?1 AND action = 'webhook.replay' AND at >= ?2";
+    let row = first(&statement(db, sql, &[Scalar::Text(webhook_id.into()), Scalar::Text(since.into())])?).await?;
+    Ok(read_one(row, |r| (r.count("n"), r.opt_text("first_at")))?.unwrap_or((0, None)))
 }
 
 /// One line of the deliveries log: an attempt, with where its delivery stands now.

@@ -12,7 +12,7 @@ const ACTIONS = [
   "contact.create", "contact.update", "contact.delete",
   "group.create", "group.update", "group.delete", "group.members_add", "group.members_remove",
   "api_key.create", "api_key.revoke", "admin.create", "admin.update", "admin.delete",
-  "webhook.create", "webhook.update", "webhook.delete", "webhook.rotate_secret",
+  "webhook.create", "webhook.update", "webhook.delete", "webhook.rotate_secret", "webhook.replay",
 ];
 
 export function AuditTable({ entries }) {

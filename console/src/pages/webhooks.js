@@ -1,6 +1,6 @@
 // Webhooks (#/webhooks, #/webhooks/<id>): subscribe an https address to change events (the
-// signing secret is shown once), turn a webhook off and on, send a test event, rotate the
-// secret, delete, and read the deliveries log.
+// signing secret is shown once), turn a webhook off and on, replay the events it missed while
+// off, send a test event, rotate the secret, delete, and read the deliveries log.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { api, get, post } from "../api.js";
@@ -120,11 +120,40 @@ function Deliveries({ id, refreshKey }) {
   </section>`;
 }
 
+// Nothing is delivered while a webhook is off: once it is on again, this sends it the events it
+// missed (POST /v1/webhooks/{id}/replay), from `since` (prefilled with when it was turned off).
+function Replay({ id, since: initial, onDone }) {
+  const [since, setSince] = useState(initial || "");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e) => {
+    e.preventDefault();
+    setBusy(true); setError(null);
+    try {
+      const res = await post(`/v1/webhooks/${id}/replay`, { since: since.trim() });
+      toast(`${res.queued} missed event${res.queued === 1 ? "" : "s"} queued for delivery${res.next_since ? "; replay again for the rest" : ""}.`);
+      if (res.next_since) setSince(res.next_since);
+      onDone(res);
+    } catch (err) { setError(err); } finally { setBusy(false); }
+  };
+  return html`<form onSubmit=${submit} novalidate class="key-form" aria-labelledby="replay-h">
+    <h2 id="replay-h">Replay missed events</h2>
+    <p class="muted">Events are not sent while a webhook is off. Replay sends it every event of its types since a time
+      or an event id (within the 30 days kept) that it has not received; events it received are not sent again.</p>
+    <${ErrorAlert} error=${error} fieldsShown />
+    <${Field} label="Since (time or event id)" required value=${since} onInput=${setSince} error=${fieldErrors(error).since}
+      hint="An RFC 3339 time such as 2026-01-02T03:04:05Z, or an event id" />
+    <div class="row"><button type="submit" class="primary" disabled=${busy}>Replay events</button></div>
+  </form>`;
+}
+
 export function WebhookPage({ id }) {
   const res = useAsync(() => get(`/v1/webhooks/${id}`), [id]);
   const [error, setError] = useState(null);
   const [secret, setSecret] = useState(null);
   const [refreshKey, setRefreshKey] = useState(0);
+  // Set when the webhook is turned on again here: since when it was off.
+  const [offSince, setOffSince] = useState(null);
   const hook = res.data;
   const act = async (fn) => {
     setError(null);
@@ -132,8 +161,10 @@ export function WebhookPage({ id }) {
   };
   const toggle = () => act(async () => {
     const updated = await api("PATCH", `/v1/webhooks/${id}`, { json: { enabled: !hook.enabled } });
+    // The webhook's last change was its turning off: events from then on were not sent.
+    setOffSince(updated.enabled ? hook.updated_at : null);
     res.setData(updated);
-    toast(updated.enabled ? "Webhook enabled." : "Webhook disabled: no events are sent to it.");
+    toast(updated.enabled ? "Webhook enabled. Events made while it was off can be replayed below." : "Webhook disabled: no events are sent to it.");
   });
   const test = () => act(async () => {
     const queued = await post(`/v1/webhooks/${id}/test`);
@@ -172,6 +203,8 @@ export function WebhookPage({ id }) {
       <button type="button" onClick=${rotate}>Rotate secret</button>
       <button type="button" class="danger" onClick=${remove}>Delete webhook</button>
     </div>
+    ${hook.enabled && offSince && html`<${Replay} id=${id} since=${offSince}
+      onDone=${() => setTimeout(() => setRefreshKey((k) => k + 1), 1500)} />`}
     <${Deliveries} id=${id} refreshKey=${refreshKey} />
     ${secret && html`<${SecretDialog} title="New signing secret" secret=${secret} onClose=${() => setSecret(null)} />`}
   </section>`;
