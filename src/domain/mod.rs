@@ -2,6 +2,7 @@
 pub mod activation;
 pub mod admin;
 pub mod api_key;
+pub mod audit;
 pub mod base64url;
 pub mod bulk;
 pub mod contact;
