@@ -1,0 +1,181 @@
+// The console for an admin's whole day, in Chromium: the filter bar (one line per condition,
+// chips, picks from lists of names), bulk actions that fit the tab, the audit log's lists, the
+// export of the shown columns, and the dense list with its column chooser.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe } from "node:test";
+import { uniqueEmail } from "./harness.mjs";
+import { axe, hashOf, heading, openConsole, SCREENSHOTS, startConsole, tag, task, until } from "./browser.mjs";
+
+let env;
+let w;
+before(async () => { env = await startConsole(); w = env.worker; });
+after(async () => { await env?.close(); });
+
+async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
+const shot = (page, name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+const rowNames = (page) => page.getByRole("tabpanel").getByRole("link").allTextContents();
+
+describe("the console's daily view", () => {
+  task("filter bar: one line per condition, chips above the table, the panel opens when asked", async ({ pages }) => {
+    const t = tag();
+    await w.createCustomer({ name: `Chip ${t} A`, email: uniqueEmail("ca"), company: `Engines ${t}`, attributes: { plan: "pro" } });
+    await w.createCustomer({ name: `Chip ${t} B`, email: uniqueEmail("cb"), company: `Engines ${t}`, attributes: { plan: "free" } });
+    const page = await open(pages, { width: 1366 });
+    await page.getByRole("button", { name: "Filters" }).click();
+    await page.getByRole("button", { name: "Add condition" }).click();
+    await page.getByLabel("Field of condition 1").selectOption("company");
+    await page.getByLabel("Operator of condition 1").selectOption("contains");
+    await page.getByLabel("Value of condition 1").fill(`engines ${t}`);
+    await page.getByRole("button", { name: "Add condition" }).click();
+    await page.getByLabel("Field of condition 2").selectOption("attribute");
+    await page.getByLabel("Attribute name of condition 2").fill("plan");
+    await page.getByLabel("Operator of condition 2").selectOption("eq");
+    await page.getByLabel("Value of condition 2").fill("pro");
+    // Field, operator, value and remove of a condition sit on one line.
+    const tops = await Promise.all(["Field of condition 1", "Operator of condition 1", "Value of condition 1"]
+      .map(async (l) => (await page.getByLabel(l).boundingBox()).y));
+    tops.push((await page.getByRole("button", { name: "Remove condition 1" }).boundingBox()).y);
+    assert.ok(Math.max(...tops) - Math.min(...tops) < 8, `one line: ${tops}`);
+    const h1 = (await page.getByLabel("Field of condition 1").boundingBox());
+    const h2 = (await page.getByLabel("Field of condition 2").boundingBox());
+    assert.ok(h2.y - h1.y < 70, `conditions are about a line apart: ${h2.y - h1.y}px`);
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rowNames(page)).join() === `Chip ${t} A`, "only the match listed");
+    // Reloaded: the panel stays shut, the conditions show as chips above the table.
+    await page.reload();
+    await page.getByRole("link", { name: `Chip ${t} A` }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Filters (2)" }).getAttribute("aria-expanded"), "false");
+    assert.equal(await page.getByLabel("Field of condition 1").isVisible(), false);
+    const chips = page.getByRole("list", { name: "Active filters" });
+    await chips.getByText(`Company contains engines ${t}`).waitFor();
+    await chips.getByText("plan is pro").waitFor();
+    const chipBox = await chips.boundingBox();
+    const tableBox = await page.getByRole("tabpanel").boundingBox();
+    assert.ok(chipBox.y < tableBox.y, "the chips are above the table");
+    await shot(page, "filter-bar-two-chips");
+    await page.getByRole("button", { name: "Remove filter: plan is pro" }).click();
+    await page.getByRole("link", { name: `Chip ${t} B` }).waitFor();
+    assert.ok(!hashOf(page).includes("attributes.plan"));
+    assert.deepEqual(await axe(page), []);
+  });
+
+  task("'is one of' for group, kind and source picks from lists of names", async ({ pages }) => {
+    const t = tag();
+    const vip = await w.createGroup({ name: `VIP ${t}` });
+    const berlin = await w.createGroup({ name: `Berlin ${t}` });
+    await w.createGroup({ name: `Other ${t}` });
+    await w.createCustomer({ name: `Pick ${t} A`, email: uniqueEmail("pa"), group_ids: [vip.id] });
+    await w.createCustomer({ name: `Pick ${t} B`, email: uniqueEmail("pb"), group_ids: [berlin.id] });
+    await w.createCustomer({ name: `Pick ${t} C`, email: uniqueEmail("pc") });
+    const page = await open(pages, { hash: `#/customers?q=pick ${t}` });
+    await page.getByRole("link", { name: `Pick ${t} C` }).waitFor();
+    await page.getByRole("button", { name: "Filters" }).click();
+    await page.getByRole("button", { name: "Add condition" }).click();
+    await page.getByLabel("Field of condition 1").selectOption("group_id");
+    await page.getByLabel("Operator of condition 1").selectOption("in");
+    const values = page.getByRole("group", { name: "Values of condition 1" });
+    await values.getByLabel(`VIP ${t}`).check();
+    await values.getByLabel(`Berlin ${t}`).check();
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(async () => (await rowNames(page)).sort().join() === `Pick ${t} A,Pick ${t} B`, "the two groups' members");
+    await page.getByRole("list", { name: "Active filters" }).getByText(`Group is one of VIP ${t}, Berlin ${t}`).waitFor();
+    // Kind and source pick the same way.
+    await page.getByLabel("Field of condition 1").selectOption("source");
+    await page.getByLabel("Operator of condition 1").selectOption("in");
+    await page.getByRole("group", { name: "Values of condition 1" }).getByLabel("meeting link").waitFor();
+    await page.getByLabel("Field of condition 1").selectOption("kind");
+    await page.getByLabel("Operator of condition 1").selectOption("in");
+    await page.getByRole("group", { name: "Values of condition 1" }).getByLabel("visitor").waitFor();
+  });
+
+  task("bulk actions fit the tab: Deleted offers Restore selected, not Add to group; bulk errors name the customers", async ({ pages }) => {
+    const t = tag();
+    const gone = await w.createCustomer({ name: `Gone ${t}`, email: uniqueEmail("g") });
+    await w.delete(`/v1/customers/${gone.id}`);
+    const group = await w.createGroup({ name: `Bulk ${t}` });
+    const page = await open(pages, { hash: `#/customers?tab=deleted&q=${t}` });
+    await page.getByRole("checkbox", { name: `Select Gone ${t}` }).check();
+    const bulk = page.getByRole("region", { name: "Bulk actions" });
+    await bulk.getByRole("button", { name: "Restore selected" }).waitFor();
+    assert.equal(await bulk.getByRole("button", { name: "Add to group" }).count(), 0);
+    assert.equal(await bulk.getByRole("button", { name: "Delete selected", exact: true }).count(), 0);
+    await bulk.getByRole("button", { name: "Restore selected" }).click();
+    await until(async () => (await w.get(`/v1/customers/${gone.id}`)).body.deleted_at === null, "restored");
+    await until(async () => (await page.getByRole("tabpanel").getByRole("link").count()) === 0, "gone from Deleted");
+
+    // Adding to a group a customer that was removed meanwhile: the error names that customer.
+    const stays = await w.createCustomer({ name: `Stays ${t}`, email: uniqueEmail("s") });
+    const leaves = await w.createCustomer({ name: `Leaves ${t}`, email: uniqueEmail("l") });
+    await page.getByLabel("Search customers").fill(`${t}`);
+    await page.getByRole("tab", { name: "Active" }).click();
+    await page.getByRole("link", { name: `Leaves ${t}` }).waitFor();
+    await page.getByRole("checkbox", { name: `Select Stays ${t}` }).check();
+    await page.getByRole("checkbox", { name: `Select Leaves ${t}` }).check();
+    await w.delete(`/v1/customers/${leaves.id}?permanent=true`);
+    await bulk.getByLabel("Group").selectOption({ label: `Bulk ${t}` });
+    await bulk.getByRole("button", { name: "Add to group" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.match(await alert.textContent(), new RegExp(`Leaves ${t}`));
+    assert.equal((await w.get(`/v1/groups/${group.id}`)).body.member_count, 0, `${stays.id} not added alone by an atomic call`);
+  });
+
+  task("audit log: every action the API writes, targets by name with a link, the actor from a list", async ({ pages }) => {
+    const t = tag();
+    const target = await w.createCustomer({ name: `Merged Into ${t}`, email: uniqueEmail("mt") });
+    const source = await w.createCustomer({ name: `Merged Away ${t}`, email: uniqueEmail("ms") });
+    assert.equal((await w.post(`/v1/customers/${target.id}/merge`, { source_ids: [source.id] })).status, 200);
+    const key = await w.createKey(["customers:read"], { name: `Reader ${t}` });
+    await w.get("/v1/customers", { token: key.secret });
+    const page = await open(pages, { hash: "#/audit" });
+    await heading(page, "Audit log").waitFor();
+    const action = page.getByLabel("Action");
+    for (const a of ["customer.merge", "customer.own_company_set", "customer.own_company_unset", "contact.issue_activation_link", "contact.activate"]) {
+      await action.getByRole("option", { name: a, exact: true }).waitFor({ state: "attached" });
+    }
+    await action.selectOption("customer.merge");
+    await page.getByLabel("Actor").selectOption({ label: "Admin token" });
+    await page.getByLabel("Actor").getByRole("option", { name: `API key Reader ${t}` }).waitFor({ state: "attached" });
+    await page.getByRole("button", { name: "Apply" }).click();
+    await until(() => hashOf(page).includes("action=customer.merge") && hashOf(page).includes("actor=admin-token"), "filters in the address");
+    const table = page.getByRole("region", { name: "Audit entries" });
+    await until(async () => (await table.getByRole("row").count()) === 3, "the merge's two entries");
+    await table.getByRole("link", { name: `customer Merged Away ${t}`, exact: true }).waitFor();
+    await table.getByRole("link", { name: `customer Merged Into ${t}`, exact: true }).click();
+    await heading(page, `Merged Into ${t}`).waitFor();
+  });
+
+  task("exports the columns the table shows; the column chooser adds attributes and is kept in the address and the browser", async ({ pages }) => {
+    const t = tag();
+    await w.createCustomer({ name: `Cols ${t} A`, email: uniqueEmail("ca"), phone: "+44 20 7946 0000", attributes: { plan: "pro" } });
+    const page = await open(pages, { hash: `#/customers?q=cols ${t}`, width: 1366 });
+    await page.getByRole("link", { name: `Cols ${t} A` }).waitFor();
+    await page.getByRole("button", { name: "Columns" }).click();
+    const chooser = page.getByRole("form", { name: "Columns" });
+    await chooser.getByLabel("Source").uncheck();
+    await chooser.getByLabel("Groups").uncheck();
+    await chooser.getByLabel("Attribute column").fill("plan");
+    await chooser.getByRole("button", { name: "Add column" }).click();
+    await page.getByRole("columnheader", { name: "plan" }).waitFor();
+    assert.equal(await page.getByRole("columnheader", { name: "Source" }).count(), 0);
+    await page.getByRole("cell", { name: "pro", exact: true }).waitFor();
+    await until(() => hashOf(page).includes("cols="), "columns in the address");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const lines = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+    assert.equal(lines[0], "name,email,phone,company,kind,created_at,last_seen_at,attributes.plan");
+    assert.match(lines[1], new RegExp(`^Cols ${t} A,.*,'\\+44 20 7946 0000,.*,pro$`));
+    // A new tab of this browser opens the list with the same columns.
+    const again = await page.context().newPage();
+    pages.push(again);
+    await again.goto(`${w.url}/admin#/customers?q=cols ${t}`);
+    await again.getByRole("columnheader", { name: "plan" }).waitFor({ timeout: 10_000 }).catch(async () => {
+      // signed out in a new tab without a token: sign in first
+      const { signInAs } = await import("./browser.mjs");
+      const { ADMIN_TOKEN } = await import("./harness.mjs");
+      await signInAs(again, ADMIN_TOKEN);
+      await again.getByRole("columnheader", { name: "plan" }).waitFor();
+    });
+  });
+});
