@@ -24,6 +24,7 @@ pub mod json;
 pub mod merge;
 pub mod permission;
 pub mod query;
+pub mod stats;
 pub mod time;
 pub mod unicode;
 pub mod validation;
