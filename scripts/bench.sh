@@ -271,6 +271,8 @@ bench_ep "filter company eq (0.1%), sort=name" "/v1/customers/filter" \
   '{"conditions":[{"field":"company","op":"eq","value":"Company 7"}],"sort":"name","limit":50}'
 bench_ep "filter company prefix (11%)" "/v1/customers/filter" \
   '{"conditions":[{"field":"company","op":"starts_with","value":"company 1"}],"limit":50}'
+# The dashboard: read from the daily rollup (migration 0023), so about a list page at any scale.
+bench_ep "dashboard figures (90 days)" "/v1/stats/daily?days=90"
 if [ -n "$sample_id" ]; then
   bench_ep "get by id" "/v1/customers/$sample_id"
 else
