@@ -463,7 +463,7 @@ describe("admin console in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     const nav = page.getByRole("navigation", { name: "Main" });
     await nav.getByRole("link", { name: "Customers" }).waitFor();
-    assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Customers", "Groups"]);
+    assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Dashboard", "Customers", "Groups"]);
     await page.getByText(/Signed in as API key/).waitFor();
     // A viewer is offered what it may do: reading and exporting, no changes.
     await page.getByRole("button", { name: "Export CSV" }).waitFor();
@@ -498,12 +498,13 @@ describe("admin console in Chromium", () => {
       const page = await context.newPage();
       pages.push(page);
       await page.goto(`${access.worker.url}/admin`);
-      await heading(page, "Customers").waitFor();
+      await heading(page, "Dashboard").waitFor();
       await page.getByText("Signed in as editor@example.com (editor)").waitFor();
       const nav = page.getByRole("navigation", { name: "Main" });
-      assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Customers", "Groups", "Import"]);
+      assert.deepEqual(await nav.getByRole("link").allTextContents(), ["Dashboard", "Customers", "Groups", "Import"]);
       assert.equal(await page.getByLabel("API token").count(), 0);
       assert.equal(await page.getByRole("link", { name: "Sign out" }).getAttribute("href"), "/cdn-cgi/access/logout");
+      await nav.getByRole("link", { name: "Customers" }).click();
       await page.getByRole("button", { name: "New customer" }).click();
       const dialog = page.getByRole("dialog", { name: "New customer" });
       await dialog.getByLabel("Name").fill("Made By Editor");

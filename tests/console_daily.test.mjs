@@ -2,7 +2,7 @@
 // chips, picks from lists of names), bulk actions that fit the tab, the audit log's lists, the
 // export of the shown columns, and the dense list with its column chooser.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
@@ -14,7 +14,8 @@ before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
 async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-const shot = (page, name) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+const mkdir = () => mkdirSync(SCREENSHOTS, { recursive: true });
+const shot = (page, name) => { mkdir(); return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false }); };
 const rowNames = (page) => page.getByRole("tabpanel").getByRole("link").allTextContents();
 
 describe("the console's daily view", () => {
@@ -177,5 +178,47 @@ describe("the console's daily view", () => {
       await signInAs(again, ADMIN_TOKEN);
       await again.getByRole("columnheader", { name: "plan" }).waitFor();
     });
+  });
+});
+
+describe("the dashboard", () => {
+  task("opens on figures and charts, each with its table for keyboards and screen readers, 30 or 90 days", async ({ pages }) => {
+    const t = tag();
+    const group = await w.createGroup({ name: `Largest ${t}` });
+    for (let i = 0; i < 3; i++) await w.createCustomer({ name: `Dash ${t} ${i}`, email: uniqueEmail("d"), group_ids: [group.id] });
+    assert.equal((await w.importCsv(`name\nDash import ${t}\n`)).status, 200);
+    const email = uniqueEmail("dv");
+    await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: "form-1" }, { token: null });
+    const stats = (await w.get("/v1/stats/daily")).body;
+    const page = await open(pages, { hash: "", width: 1366 });
+    await heading(page, "Dashboard").waitFor();
+    assert.equal(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).getAttribute("aria-current"), "page");
+    await page.getByText(`${stats.totals.created} in all`).first().waitFor();
+    const created = page.getByRole("figure", { name: /Customers created per day/ });
+    await created.getByRole("img", { name: /Customers created per day, by source: .* over 30 days/ }).waitFor();
+    await page.getByRole("figure", { name: /Visitors who became registered/ }).waitFor();
+    await page.getByRole("figure", { name: /Interactions per day/ }).getByRole("img").waitFor();
+    await page.getByRole("figure", { name: "Largest groups" }).getByRole("link", { name: `Largest ${t}` }).waitFor();
+    await page.getByRole("region", { name: "Recent imports" }).getByRole("cell", { name: "create" }).first().waitFor();
+    await shot(page, "dashboard");
+    // The chart's numbers, by keyboard.
+    const show = created.getByRole("button", { name: "Show the table: Customers created per day, by source" });
+    await show.focus();
+    await page.keyboard.press("Enter");
+    const table = page.getByRole("region", { name: "Customers created per day, by source, table" });
+    const today = new Date().toISOString().slice(0, 10);
+    const row = table.getByRole("row", { name: new RegExp(`^${today}`) });
+    const cells = await row.getByRole("cell").allTextContents();
+    assert.equal(Number(cells.at(-1)), stats.created.filter((p) => p.date === today).reduce((s, p) => s + p.count, 0));
+    assert.equal(await table.getByRole("row").count(), 31);
+    assert.deepEqual(await axe(page), []);
+    await page.getByRole("button", { name: "Last 90 days" }).click();
+    await until(() => hashOf(page).includes("days=90"), "the period in the address");
+    await created.getByRole("img", { name: /over 90 days/ }).waitFor();
+    // 375 px: nothing scrolls sideways.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await heading(page, "Dashboard").waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 376), "no sideways scroll at 375 px");
+    assert.deepEqual(page.errors, []);
   });
 });
