@@ -222,3 +222,102 @@ describe("the dashboard", () => {
     assert.deepEqual(page.errors, []);
   });
 });
+
+describe("the list keeps its place and reads densely", () => {
+  task("a dense table: one line per row at 1366 px, relative times with the exact time on hover, a card per row at 375 px", async ({ pages }) => {
+    const t = tag();
+    await w.createCustomer({ name: `Dense ${t} With A Rather Long Name`, email: `a.very.long.address.for.${t}@subdomain.example.com`,
+      phone: "+44 20 7946 0000", company: "Analytical Engines and Difference Machines Ltd" });
+    const page = await open(pages, { hash: `#/customers?q=dense ${t}`, width: 1366 });
+    const link = page.getByRole("link", { name: new RegExp(`Dense ${t}`) });
+    await link.waitFor();
+    const row = page.getByRole("tabpanel").getByRole("row").nth(1);
+    const heights = await row.evaluate((tr) => [...tr.cells].map((td) => `${td.className}:${td.getBoundingClientRect().height}:${td.scrollHeight}`));
+    assert.ok((await row.boundingBox()).height < 48, `one line: ${(await row.boundingBox()).height}px ${heights}`);
+    const created = row.getByText("just now");
+    assert.match(await created.getAttribute("title"), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await until(async () => !(await page.getByRole("columnheader", { name: "Email" }).isVisible()), "headings give way to cards");
+    const box = await row.boundingBox();
+    assert.ok(box.width <= 375 && box.height > 60, `a card: ${JSON.stringify(box)}`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 376), "no sideways scroll at 375 px");
+    await shot(page, "list-375");
+  });
+
+  task("reload on page 3 keeps the count and Previous", async ({ pages }) => {
+    const t = tag();
+    const names = Array.from({ length: 60 }, (_, i) => `Place ${t} ${String(i).padStart(2, "0")}`);
+    assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
+    const page = await open(pages, { hash: `#/customers?q=place ${t}&sort=name`, width: 1366, height: 600 });
+    const count = page.getByRole("status").filter({ hasText: /of 60/ });
+    await page.getByText("1–25 of 60").waitFor();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("26–50 of 60").waitFor();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("51–60 of 60").waitFor();
+    await page.reload();
+    await page.getByText("51–60 of 60").waitFor();
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.getByText("26–50 of 60").waitFor();
+    assert.ok(await count.count() >= 1);
+    await shot(page, "list");
+  });
+
+  task("a toast does not follow you to the next page", async ({ pages }) => {
+    const t = tag();
+    const page = await open(pages);
+    await page.getByRole("button", { name: "New customer" }).click();
+    const dialog = page.getByRole("dialog", { name: "New customer" });
+    await dialog.getByLabel("Name").fill(`Toasted ${t}`);
+    await dialog.getByRole("button", { name: "Create customer" }).click();
+    await heading(page, `Toasted ${t}`).waitFor();
+    const toast = page.getByText(`Created Toasted ${t}.`);
+    await toast.waitFor();
+    await page.waitForTimeout(1100);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Groups" }).click();
+    await heading(page, "Groups").waitFor();
+    await until(async () => (await toast.count()) === 0, "the toast left with its page");
+  });
+});
+
+describe("first run", () => {
+  let fresh;
+  before(async () => { fresh = await startConsole(); });
+  after(async () => { await fresh?.close(); });
+
+  task("an empty database shows what to do first, not 'No customers match this view'", async ({ pages }) => {
+    const page = await openConsole(fresh, { hash: "#/customers" });
+    pages.push(page);
+    const start = page.getByRole("region", { name: "Getting started" });
+    await start.getByRole("heading", { name: "No customers yet" }).waitFor();
+    await start.getByRole("link", { name: "Import a CSV file" }).waitFor();
+    await start.getByText("/v1/public/interactions").waitFor();
+    assert.equal(await page.getByText("No customers match this view").count(), 0);
+    assert.deepEqual(await axe(page), []);
+    await start.getByRole("button", { name: "Create a customer" }).click();
+    await page.getByRole("dialog", { name: "New customer" }).waitFor();
+  });
+});
+
+describe("select all matching", () => {
+  task("after selecting a page, 'select all N matching' runs the bulk action by filter; selecting does not move the rows", async ({ pages }) => {
+    const t = tag();
+    const names = Array.from({ length: 30 }, (_, i) => `Every ${t} ${String(i).padStart(2, "0")}`);
+    assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
+    const page = await open(pages, { hash: `#/customers?q=every ${t}` });
+    await page.getByText("1–25 of 30").waitFor();
+    const firstRow = page.getByRole("link", { name: names[29] });
+    const y0 = (await firstRow.boundingBox()).y;
+    await page.getByRole("checkbox", { name: "Select all customers on this page" }).check();
+    const bulk = page.getByRole("region", { name: "Bulk actions" });
+    await bulk.getByText("25 selected customers").waitFor();
+    assert.equal((await firstRow.boundingBox()).y, y0, "the rows stay where they were");
+    await bulk.getByRole("button", { name: "Select all 30 matching" }).click();
+    await bulk.getByText("All 30 matching customers selected").waitFor();
+    await bulk.getByRole("button", { name: "Delete selected", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete the selected customers?" });
+    await dialog.getByText("30 customers will move to Deleted").waitFor();
+    await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+    await until(async () => (await w.get(`/v1/customers?q=every%20${t}&include_total=true`)).body.total === 0, "all 30 deleted");
+  });
+});

@@ -53,6 +53,16 @@ export function toast(message, options = {}) { showToast?.({ message, ...options
 export function ToastHost() {
   const [t, setT] = useState(null);
   showToast = setT;
+  // A toast belongs to the page it was raised on: it leaves when the address changes, except
+  // right after it came (an action that opens another page, e.g. "Created Ada." on Ada's page).
+  useEffect(() => {
+    if (!t) return undefined;
+    const leave = () => { if (Date.now() - t.at > 1000) setT(null); };
+    addEventListener("hashchange", leave);
+    addEventListener("popstate", leave);
+    addEventListener("routechange", leave);
+    return () => { removeEventListener("hashchange", leave); removeEventListener("popstate", leave); removeEventListener("routechange", leave); };
+  }, [t]);
   useEffect(() => {
     if (!t) return undefined;
     const timer = setTimeout(() => setT(null), t.action ? 15000 : 6000);

@@ -168,8 +168,9 @@ function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
 }
 
 // Asks, deletes, offers Undo; answers the bulk delete's results (null when not confirmed).
-async function deleteIds(ids, permanent, refresh) {
-  const dry = await post("/v1/customers/bulk-delete", { ids, permanent, dry_run: true });
+// `target`: {ids} or {filter} (every customer the view matches).
+async function deleteIds(target, permanent, refresh) {
+  const dry = await post("/v1/customers/bulk-delete", { ...target, permanent, dry_run: true });
   const c = dry.counts;
   const choice = { cascade: false };
   let body;
@@ -187,7 +188,7 @@ async function deleteIds(ids, permanent, refresh) {
   const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true,
     confirm: permanent ? "Delete permanently" : "Delete" });
   if (!ok) return null;
-  const done = await post("/v1/customers/bulk-delete", { ids, permanent, ...(choice.cascade ? { cascade: true } : {}) });
+  const done = await post("/v1/customers/bulk-delete", { ...target, permanent, ...(choice.cascade ? { cascade: true } : {}) });
   const removed = done.results.filter((r) => r.status === "deleted").map((r) => r.id);
   toast(`${plural(done.deleted, "customer")} ${permanent ? "deleted permanently" : "deleted"}.`, permanent ? {} : {
     action: { label: "Undo", run: async () => {
@@ -217,10 +218,10 @@ function KeptNotice({ kept, onClose }) {
 const When = ({ at }) => at && html`<time datetime=${at} title=${dateTime(at)}>${relativeTime(at)}</time>`;
 
 // One cell of a customer's row, by column id; `data-label` heads it as a card at 375 px.
-function Cell({ c, col, groupName }) {
+function Cell({ c, col, cols, groupName }) {
   const td = (body, cls = `c-${col.replace(/\W/g, "-")}`) => html`<td class=${cls} data-label=${columnOf(col)?.[1]}>${body}</td>`;
   if (col === "name") {
-    return td(html`<a href=${`#/customers/${c.id}`}><${CustomerName} customer=${c} /></a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">${c.merged_into ? "Merged" : "Deleted"}</span>`}`);
+    return td(html`<a href=${`#/customers/${c.id}`}><${CustomerName} customer=${c} /></a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">${c.merged_into ? "Merged" : "Deleted"}</span>`}${c.handle && !cols.includes("handle") && html` <span class="handle" title="Handle">${c.handle}</span>`}`);
   }
   if (col === "kind") return td(html`<span class=${`badge ${c.kind}`}>${c.kind}</span>`);
   if (col === "source") return td(label(c.source));
@@ -263,6 +264,35 @@ export function namedBulkError(err, ids, nameOf) {
   return e;
 }
 
+// What a public page sends to capture its visitors (POST /v1/public/interactions).
+const SNIPPET = `fetch("${location.origin}/v1/public/interactions", {
+  method: "POST", headers: { "content-type": "application/json" },
+  body: JSON.stringify({ email, type: "form_submitted", resource_id: "contact-form" }),
+});`;
+
+function FirstRun({ onCreate }) {
+  return html`<div class="first-run" role="region" aria-label="Getting started">
+    <h2>No customers yet</h2>
+    <p>Three ways to start:</p>
+    <ol>
+      <li>${can("customers:import") ? html`<a href="#/import">Import a CSV file</a>` : "Import a CSV file"} with a <code>name</code> or <code>email</code> column (and any others: they become attributes).</li>
+      <li>${can("customers:create") ? html`<button type="button" class="primary" onClick=${onCreate}>Create a customer</button>` : "Create a customer"} by hand.</li>
+      <li>Capture visitors from a public page (booking, form, chat): it sends, with no token,
+        <pre class="snippet"><code>${SNIPPET}</code></pre></li>
+    </ol>
+  </div>`;
+}
+
+// The way back through the pages (a page's cursor -> the previous page's), kept in the tab so a
+// reload on page 3 still counts "51–75" and Previous still goes to page 2.
+const TRAIL = "customers-admin-pages";
+const pageTrail = (() => {
+  let m;
+  try { m = new Map(JSON.parse(sessionStorage.getItem(TRAIL) || "[]")); } catch { m = new Map(); }
+  return { has: (k) => m.has(k), get: (k) => m.get(k),
+    set: (k, v) => { m.set(k, v); sessionStorage.setItem(TRAIL, JSON.stringify([...m].slice(-200))); } };
+})();
+
 export function CustomersPage({ params }) {
   const state = readState(params);
   const here = address(state);
@@ -279,10 +309,13 @@ export function CustomersPage({ params }) {
     go({ filter: conditions.length ? { ...state.filter, conditions } : null });
   };
   const [creating, setCreating] = useState(false);
-  const [selected, setSelected] = useState(new Set());
+  const [selected, setSelectedIds] = useState(new Set());
+  // Every customer the view matches, not only this page's: bulk actions then go by filter.
+  const [allMatching, setAllMatching] = useState(false);
+  const setSelected = (s) => { setSelectedIds(s); setAllMatching(false); };
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState(null);
-  const [stack] = useState(() => new Map());
+  const stack = pageTrail;
   const [addTo, setAddTo] = useState("");
   const [kept, setKept] = useState([]);
   const [merging, setMerging] = useState(null);
@@ -314,6 +347,8 @@ export function CustomersPage({ params }) {
   useEffect(() => { if (list.data && !performance.getEntriesByName("list-interactive").length) performance.mark("list-interactive"); }, [list.data]);
 
   const rows = list.data?.data || [];
+  // No customer at all yet (the whole list, unfiltered, is empty): say what to do first.
+  const firstRun = list.data?.total === 0 && !state.q && !state.filter?.conditions?.length && !state.parent && ["active", "all"].includes(state.tab);
   const filterErrors = list.error?.code === "validation_failed" ? fieldErrors(list.error) : {};
   const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id));
   const toggle = (id, on) => { const s = new Set(selected); on ? s.add(id) : s.delete(id); setSelected(s); };
@@ -328,7 +363,8 @@ export function CustomersPage({ params }) {
     setKept([]);
     const own = rows.find((r) => selected.has(r.id) && r.own_company);
     if (own) throw { message: `${displayName(own)} is your own company, which cannot be deleted: unselect it first` };
-    const done = await deleteIds([...selected], permanent, list.reload).catch((err) => {
+    const target = allMatching ? { filter: criteria(state) } : { ids: [...selected] };
+    const done = await deleteIds(target, permanent, list.reload).catch((err) => {
       // The own company is not on this page but below a selected customer.
       if (err.code === "customer_protected") err.message = "your own company is a sub-customer of one of the selected customers and cannot be deleted; move it out first, or leave that customer out";
       throw err;
@@ -339,6 +375,7 @@ export function CustomersPage({ params }) {
     setKept(left.map((r) => ({ id: r.id, name: nameOf[r.id] || "a customer" })));
     await list.reload();
     setSelected(new Set(left.map((r) => r.id)));
+    setAllMatching(false);
   });
   const nameOf = Object.fromEntries(rows.map((r) => [r.id, displayName(r)]));
   const bulkRestore = () => run(async () => {
@@ -415,20 +452,6 @@ export function CustomersPage({ params }) {
     <${ErrorAlert} error=${actionError} />
     ${kept.length > 0 && html`<${KeptNotice} kept=${kept} onClose=${() => setKept([])} />`}
     <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
-    ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
-      <strong>${plural(selected.size, "selected customer")}</strong>
-      ${state.tab !== "deleted" && selected.size >= 2 && canMerge() && html`<button type="button" disabled=${busy}
-        onClick=${() => setMerging(rows.filter((r) => selected.has(r.id)))}>Merge…</button>`}
-      ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
-      ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
-      ${state.tab === "deleted" && can("customers:delete") && html`<button type="button" disabled=${busy} onClick=${bulkRestore}>Restore selected</button>`}
-      ${state.tab !== "deleted" && can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
-        <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
-          <option value="">Choose a group…</option>${joinable(groups).map((g) => html`<option value=${g.id}>${g.name}</option>`)}
-        </select></span>
-      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
-      <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
-    </div>`}
     <div class="tablewrap" id="customer-table" role="tabpanel" aria-labelledby=${`tab-${state.tab}`} tabindex="0">
       <table>
         <caption class="sr-only">Customers, ${TABS.find((t) => t[0] === state.tab)?.[1] || ""}</caption>
@@ -445,12 +468,28 @@ export function CustomersPage({ params }) {
           }}>
             <td class="chk"><label class="hit"><input type="checkbox" checked=${selected.has(c.id)} aria-label=${`Select ${displayName(c)}`}
               onChange=${(e) => toggle(c.id, e.currentTarget.checked)} /></label></td>
-            ${state.cols.map((col) => html`<${Cell} c=${c} col=${col} groupName=${groupName} />`)}
+            ${state.cols.map((col) => html`<${Cell} c=${c} col=${col} cols=${state.cols} groupName=${groupName} />`)}
           </tr>`)}
         </tbody>
       </table>
-      ${!list.loading && !list.error && rows.length === 0 && html`<p class="empty">No customers match this view.</p>`}
+      ${!list.loading && !list.error && rows.length === 0 && (firstRun ? html`<${FirstRun} onCreate=${() => setCreating(true)} />`
+        : html`<p class="empty">No customers match this view.</p>`)}
     </div>
+    ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
+      <strong>${allMatching ? `All ${plural(total, "matching customer")} selected` : plural(selected.size, "selected customer")}</strong>
+      ${!allMatching && allChecked && total > rows.length && html`<button type="button" onClick=${() => setAllMatching(true)}>Select all ${total} matching</button>`}
+      ${!allMatching && state.tab !== "deleted" && selected.size >= 2 && canMerge() && html`<button type="button" disabled=${busy}
+        onClick=${() => setMerging(rows.filter((r) => selected.has(r.id)))}>Merge…</button>`}
+      ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
+      ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
+      ${!allMatching && state.tab === "deleted" && can("customers:delete") && html`<button type="button" disabled=${busy} onClick=${bulkRestore}>Restore selected</button>`}
+      ${!allMatching && state.tab !== "deleted" && can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
+        <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
+          <option value="">Choose a group…</option>${joinable(groups).map((g) => html`<option value=${g.id}>${g.name}</option>`)}
+        </select></span>
+      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
+      <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
+    </div>`}
     <div class="foot">
       <span role="status" class="count">${list.loading ? "Loading…" : total !== undefined
         ? (first !== null && rows.length ? `${first + 1}–${first + rows.length} of ${total}` : plural(total, "customer")) : ""}</span>
