@@ -321,3 +321,29 @@ describe("select all matching", () => {
     await until(async () => (await w.get(`/v1/customers?q=every%20${t}&include_total=true`)).body.total === 0, "all 30 deleted");
   });
 });
+
+describe("one timeline per customer", () => {
+  task("interactions, changes and events in one list, newest first, in words, filterable by kind", async ({ pages }) => {
+    const t = tag();
+    const email = uniqueEmail("tl");
+    const c = await w.createCustomer({ name: `Timeline ${t}`, email });
+    assert.equal((await w.patch(`/v1/customers/${c.id}`, { company: "Timeline Co" })).status, 200);
+    assert.equal((await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: `form-${t}` }, { token: null })).status, 201);
+    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    await heading(page, `Timeline ${t}`).waitFor();
+    await page.getByRole("navigation", { name: "Customer sections" }).getByRole("link", { name: "Timeline" }).click();
+    const list = page.getByRole("list", { name: "Timeline entries" });
+    await list.getByText(`Submitted a form (form-${t}).`).waitFor();
+    const words = await list.getByRole("listitem").allTextContents();
+    assert.match(words[0], /Interaction.*Submitted a form/);
+    assert.ok(words.some((w) => /Change.*The admin token changed company\./.test(w)), words.join("\n"));
+    assert.ok(words.some((w) => /Change.*The admin token created this customer\./.test(w)), words.join("\n"));
+    assert.ok(words.some((w) => /Event.*Webhooks were told customer\.created/.test(w)), words.join("\n"));
+    assert.ok(!words.join().includes("{"), "no raw JSON");
+    await shot(page, "timeline");
+    assert.deepEqual(await axe(page), []);
+    await page.getByLabel("Show").selectOption("change");
+    await until(async () => (await list.getByRole("listitem").allTextContents()).every((x) => x.startsWith("Change")), "only changes");
+    assert.ok(hashOf(page).endsWith("/timeline"));
+  });
+});

@@ -14,8 +14,9 @@ import { useGroups } from "./customers.js";
 import { SubCustomers } from "./sub-customers.js";
 import { listOf, MergedNotice, PossibleDuplicates } from "./merge.js";
 import { AuditTable } from "./audit.js";
+import { Timeline } from "./timeline.js";
 
-const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
+const SECTIONS = [["details", "Details"], ["timeline", "Timeline"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
   ["events", "Events", "events:read"]];
 
 function Details({ customer, setCustomer }) {
@@ -412,6 +413,7 @@ export function CustomerPage({ id, section }) {
     ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />
       <${SubCustomers} customer=${customer} onChanged=${res.reload} />
       ${!customer.deleted_at && html`<${PossibleDuplicates} customer=${customer} onMerged=${afterMerge} />`}`}
+    ${section === "timeline" && html`<${Timeline} id=${id} />`}
     ${section === "interactions" && html`<${Interactions} id=${id} />`}
     ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
     ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}
