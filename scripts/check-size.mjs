@@ -16,8 +16,9 @@ if (wasm.length > BUDGET_RAW || gz > BUDGET_GZIP) {
 }
 
 // The console's budget: the page, its script and its stylesheet as console/build.mjs writes them,
-// gzipped (level 9). 44.8 KB measured with the dashboard, the column chooser and the filter chips.
-const CONSOLE_BUDGET_GZIP = 46 * 1024;
+// gzipped (level 9). 46.1 KiB measured with the dashboard, the timeline, the column chooser and the
+// filter chips (38.9 KiB before them).
+const CONSOLE_BUDGET_GZIP = 48 * 1024;
 const consoleGz = ["admin.html", "console/app.js", "console/app.css"]
   .map((f) => gzipSync(readFileSync(new URL(`../console/dist/${f}`, import.meta.url)), { level: 9 }).length)
   .reduce((a, b) => a + b, 0);

@@ -347,3 +347,41 @@ describe("one timeline per customer", () => {
     assert.ok(hashOf(page).endsWith("/timeline"));
   });
 });
+
+describe("editing", () => {
+  task("the confirmation shows each change before and after; leaving with unsaved changes asks; Escape cancels; focus goes to the first field", async ({ pages }) => {
+    const t = tag();
+    const c = await w.createCustomer({ name: `Editable ${t}`, email: uniqueEmail("ed"), company: "Old Co", attributes: { plan: "free" } });
+    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    await heading(page, `Editable ${t}`).waitFor();
+    await page.getByRole("button", { name: "Edit" }).click();
+    await until(() => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent === "Name"), "focus on the first field");
+    await page.getByLabel("Company").fill("New Co");
+    // A link elsewhere asks first; keeping on editing stays.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Groups" }).click();
+    const discard = page.getByRole("dialog", { name: "Discard your changes?" });
+    await discard.getByRole("button", { name: "Keep editing" }).click();
+    await discard.waitFor({ state: "detached" });
+    assert.equal(await page.getByLabel("Company").inputValue(), "New Co");
+    // Escape cancels (after asking, since there are changes).
+    await page.getByLabel("Company").press("Escape");
+    await discard.getByRole("button", { name: "Discard changes" }).click();
+    await page.getByRole("heading", { name: "Details" }).waitFor();
+    assert.equal((await w.get(`/v1/customers/${c.id}`)).body.company, "Old Co");
+    // The confirmation lists each field before and after.
+    await page.getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Company").fill("New Co");
+    await page.getByLabel("Attribute 1 value").fill("pro");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    const confirm = page.getByRole("dialog", { name: "Save changes?" });
+    await confirm.getByRole("row", { name: "Company Old Co New Co" }).waitFor();
+    await confirm.getByRole("row", { name: "Attribute plan free pro" }).waitFor();
+    await confirm.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("heading", { name: "Details" }).waitFor();
+    assert.equal((await w.get(`/v1/customers/${c.id}`)).body.company, "New Co");
+    // Nothing changed: Escape leaves without asking.
+    await page.getByRole("button", { name: "Edit" }).click();
+    await page.getByLabel("Name", { exact: true }).press("Escape");
+    await page.getByRole("heading", { name: "Details" }).waitFor();
+  });
+});

@@ -19,6 +19,18 @@ import { Timeline } from "./timeline.js";
 const SECTIONS = [["details", "Details"], ["timeline", "Timeline"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
   ["events", "Events", "events:read"]];
 
+// Each changed field, before and after (attributes one by one), in the confirmation.
+const shown = (v) => (v === null || v === undefined || v === "" ? "(empty)" : Array.isArray(v) ? v.join(", ") : String(v));
+function BeforeAfter({ patch, base }) {
+  const rows = Object.entries(patch).flatMap(([k, v]) => (k === "attributes" && v && typeof v === "object"
+    ? Object.entries(v).map(([a, after]) => [`Attribute ${a}`, base.attributes?.[a], after])
+    : [[FIELD_LABELS[k] || label(k), base[k], v]]));
+  return html`<table class="before-after"><caption class="sr-only">Changes</caption>
+    <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+    <tbody>${rows.map(([name, before, after]) => html`<tr><th scope="row">${name}</th><td>${shown(before)}</td><td>${shown(after)}</td></tr>`)}</tbody>
+  </table>`;
+}
+
 function Details({ customer, setCustomer }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState(null);
@@ -27,9 +39,8 @@ function Details({ customer, setCustomer }) {
   const groups = useGroups();
 
   const save = async (patch, base) => {
-    const changed = Object.keys(patch).map((k) => FIELD_LABELS[k] || k);
     const ok = await ask({ title: "Save changes?", confirm: "Save changes",
-      body: html`<p>Save these changes to ${displayName(base)}?</p><ul>${changed.map((c) => html`<li>${c}</li>`)}</ul>` });
+      body: html`<p>Save these changes to ${displayName(base)}?</p><${BeforeAfter} patch=${patch} base=${base} />` });
     if (!ok) return;
     setBusy(true); setError(null);
     try {
