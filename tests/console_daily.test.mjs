@@ -385,3 +385,21 @@ describe("editing", () => {
     await page.getByRole("heading", { name: "Details" }).waitFor();
   });
 });
+
+describe("smaller things", () => {
+  task("'0 customers will move' disables its button until sub-customers are included", async ({ pages }) => {
+    const t = tag();
+    const parent = await w.createCustomer({ name: `Zero Parent ${t}`, email: uniqueEmail("zp") });
+    await w.createCustomer({ name: `Zero Child ${t}`, email: uniqueEmail("zc"), parent_id: parent.id });
+    const page = await open(pages, { hash: `#/customers?q=zero parent ${t}` });
+    await page.getByRole("checkbox", { name: `Select Zero Parent ${t}` }).check();
+    await page.getByRole("region", { name: "Bulk actions" }).getByRole("button", { name: "Delete selected", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete the selected customers?" });
+    await dialog.getByText("0 customers will move to Deleted").waitFor();
+    assert.equal(await dialog.getByRole("button", { name: "Delete", exact: true }).isDisabled(), true);
+    await dialog.getByLabel("Include sub-customers (delete them too)").check();
+    await dialog.getByText("1 customer, with their sub-customers, will move to Deleted").waitFor();
+    assert.equal(await dialog.getByRole("button", { name: "Delete", exact: true }).isDisabled(), false);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+  });
+});

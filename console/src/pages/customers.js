@@ -156,7 +156,7 @@ const subsOf = (c) => plural(c.children_count || 0, "sub-customer");
 // that are not selected, the choice to delete those too (read from `choice` on confirming).
 function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
   const [cascade, setCascade] = useState(false);
-  const toggle = (v) => { setCascade(v); choice.cascade = v; };
+  const toggle = (v) => { setCascade(v); choice.cascade = v; choice.ok = count + (v ? blockedCount : 0) > 0; choice.update?.(); };
   const one = blockedCount === 1;
   return html`<p>${plural(cascade ? count + blockedCount : count, "customer")}${cascade ? ", with their sub-customers," : ""} will move to Deleted. You can undo this.</p>
     ${blockedCount > 0 && html`<div class="alert warn">
@@ -172,7 +172,8 @@ function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
 async function deleteIds(target, permanent, refresh) {
   const dry = await post("/v1/customers/bulk-delete", { ...target, permanent, dry_run: true });
   const c = dry.counts;
-  const choice = { cascade: false };
+  // The dialog's Delete is open only while something would move (`ok`, kept by SoftDeleteBody).
+  const choice = { cascade: false, ok: true };
   let body;
   if (permanent) {
     const all = c.customers ?? dry.matched;
@@ -182,10 +183,11 @@ async function deleteIds(target, permanent, refresh) {
   } else {
     const blockedIds = dry.results.filter((r) => r.status === "has_children").map((r) => r.id);
     const blocked = await Promise.all(blockedIds.slice(0, 10).map((id) => get(`/v1/customers/${id}`)));
+    choice.ok = dry.results.some((r) => r.status === "would_delete");
     body = html`<${SoftDeleteBody} count=${dry.results.filter((r) => r.status === "would_delete").length}
       blockedCount=${blockedIds.length} blocked=${blocked} choice=${choice} />`;
   }
-  const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true,
+  const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true, gate: permanent ? undefined : choice,
     confirm: permanent ? "Delete permanently" : "Delete" });
   if (!ok) return null;
   const done = await post("/v1/customers/bulk-delete", { ...target, permanent, ...(choice.cascade ? { cascade: true } : {}) });
