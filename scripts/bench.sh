@@ -312,6 +312,8 @@ if [ "${BENCH_MATRIX:-1}" = 1 ]; then
     bench_ep "filter spread 0.1% (company eq Company 7), sort=$s" "/v1/customers/filter" "$(cond eq 'Company 7')"
   done
 fi
+# The dashboard: read from the daily rollup (migration 0023), so about a list page at any scale.
+bench_ep "dashboard figures (90 days)" "/v1/stats/daily?days=90"
 if [ -n "$sample_id" ]; then
   bench_ep "get by id" "/v1/customers/$sample_id"
 else

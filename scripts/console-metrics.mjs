@@ -25,7 +25,7 @@ for (let i = 0; i < runs; i++) {
   cdp.on("Network.responseReceived", (e) => { urls[e.requestId] = new URL(e.response.url).pathname; });
   cdp.on("Network.loadingFinished", (e) => { sizes.push([urls[e.requestId], e.encodedDataLength]); });
   await page.addInitScript((t) => sessionStorage.setItem("customers-admin-token", t), token);
-  await page.goto(`${base}/admin`, { waitUntil: "commit" });
+  await page.goto(`${base}/admin#/customers`, { waitUntil: "commit" });
   await page.getByRole("tabpanel").getByRole("link").first().waitFor();
   times.push(await page.evaluate(() => performance.getEntriesByName("list-interactive")[0].startTime));
   await page.waitForLoadState("networkidle");

@@ -65,6 +65,7 @@ pub static ROUTES: &Routes = &[
     route!(Delete, "/v1/api-keys/{id}", all(&[KeysManage]), api::api_keys::revoke),
     route!(Get, "/v1/audit-log", all(&[AuditRead]), api::audit::list),
     route!(Get, "/v1/events", all(&[EventsRead]), api::events::list),
+    route!(Get, "/v1/stats/daily", all(&[CustomersRead]), api::stats::daily),
     route!(Get, "/v1/webhooks", all(&[WebhooksManage]), api::webhooks::list),
     route!(Post, "/v1/webhooks", all(&[WebhooksManage]), api::webhooks::create),
     route!(Get, "/v1/webhooks/{id}", all(&[WebhooksManage]), api::webhooks::get),

@@ -22,8 +22,9 @@ export async function startConsole(options = {}) {
   return { worker, browser, async close() { await browser.close(); await worker.dispose(); } };
 }
 
-// A new tab (its own sessionStorage) at /admin<hash>, signed in unless `signIn` is false.
-export async function openConsole(env, { hash = "", signIn = true, width = 1280, height = 900 } = {}) {
+// A new tab (its own sessionStorage) at /admin<hash> (the customer list unless `hash` says otherwise;
+// the console itself opens on the dashboard), signed in unless `signIn` is false.
+export async function openConsole(env, { hash = "#/customers", signIn = true, width = 1280, height = 900 } = {}) {
   const context = await env.browser.newContext({ viewport: { width, height }, acceptDownloads: true });
   const page = await context.newPage();
   page.errors = [];

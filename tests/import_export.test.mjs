@@ -175,7 +175,7 @@ describe("export", () => {
     assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
     assert.match(res.headers.get("content-disposition"), /^attachment; filename="customers-\d{4}-\d\d-\d\d\.csv"$/);
     const lines = res.text.trimEnd().split("\r\n");
-    assert.equal(lines[0], "id,name,email,phone,company,kind,source,created_at,updated_at,last_seen_at,deleted_at");
+    assert.equal(lines[0], "id,name,email,phone,company,kind,source,created_at,updated_at,last_seen_at,deleted_at,notes,handle,parent_id,groups");
     assert.equal(lines.length, 6);
     const formula = lines.find((l) => l.includes("HYPERLINK"));
     assert.ok(formula.includes(`"'=HYPERLINK(""x"") ${tag}"`), formula);

@@ -8,6 +8,21 @@ export function dateTime(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+// "5 min ago", "3 h ago", "yesterday", "12 days ago", then the date: the list's times, with the
+// exact one (dateTime) on hover.
+export function relativeTime(iso, now = Date.now()) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return iso || "";
+  const s = Math.round((now - d.getTime()) / 1000);
+  if (s < 0) return dateTime(iso);
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  if (s < 172800) return "yesterday";
+  if (s < 30 * 86400) return `${Math.floor(s / 86400)} days ago`;
+  return dateTime(iso).slice(0, 10);
+}
+
 export const displayName = (c) => c?.name || c?.email || "(no name)";
 
 export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -6,6 +6,7 @@ import { get, loadGroups, session, setMe as setCaller, whenUnauthorized } from "
 import { parse, useRoute } from "./router.js";
 import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
 import { CustomersPage, prefetchList } from "./pages/customers.js";
+import { DashboardPage } from "./pages/dashboard.js";
 import { CustomerPage } from "./pages/customer.js";
 import { GroupsPage, GroupPage } from "./pages/groups.js";
 import { ImportPage } from "./pages/import.js";
@@ -16,6 +17,7 @@ import { WebhookPage, WebhooksPage } from "./pages/webhooks.js";
 
 // Each screen and the permission it needs; the navigation shows what the caller may use.
 const NAV = [
+  ["/dashboard", "Dashboard", "customers:read"],
   ["/customers", "Customers", "customers:read"],
   ["/groups", "Groups", "customers:read"],
   ["/import", "Import", "customers:import"],
@@ -63,6 +65,8 @@ function NotFound() {
 
 function Screen({ route, me }) {
   const [first, second, third] = route.segments;
+  // The console opens on the dashboard.
+  if (first === "dashboard" || (!first && me.permissions.includes("customers:read"))) return html`<${DashboardPage} params=${route.params} />`;
   if (first === "customers" && second) return html`<${CustomerPage} id=${second} section=${third || "details"} />`;
   if (first === "customers" || !first) return html`<${CustomersPage} params=${route.params} />`;
   if (first === "groups" && second) return html`<${GroupPage} id=${second} />`;
@@ -93,7 +97,7 @@ function App() {
   const signOut = () => { session.clear(); setNotice("Signed out."); setMe(null); };
   if (me === undefined) return html`<p class="boot" role="status">Loading the console…</p>`;
   const may = (perm) => me.permissions.includes(perm);
-  const section = route.segments[0] || "customers";
+  const section = route.segments[0] || "dashboard";
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>Skip to content</a>
     <header class="top">
@@ -118,7 +122,7 @@ mePromise.catch(() => {});
 // Signed in already and opening the list: ask for it now too, not after the first render.
 if (session.get()) {
   const first = parse();
-  if ((first.segments[0] || "customers") === "customers" && !first.segments[1]) prefetchList(first.params);
+  if (first.segments[0] === "customers" && !first.segments[1]) prefetchList(first.params);
   loadGroups().catch(() => {});
 }
 

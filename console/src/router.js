@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 export function parse() {
-  const raw = location.hash.replace(/^#/, "") || "/customers";
+  const raw = location.hash.replace(/^#/, "") || "/";
   const [path, query = ""] = raw.split("?");
   return { path, segments: path.split("/").filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query) };
 }

@@ -32,17 +32,22 @@ let showConfirm = null;
 export function ask(options) {
   return new Promise((resolve) => showConfirm({ ...options, resolve }));
 }
+// `gate` ({ok}): the question's body may close the way forward (e.g. nothing would change) and
+// open it again; it calls gate.update() after changing gate.ok.
 export function ConfirmHost() {
   const [req, setReq] = useState(null);
+  const [, redraw] = useState(0);
   showConfirm = setReq;
   if (!req) return null;
+  if (req.gate) req.gate.update = () => redraw((n) => n + 1);
   const done = (ok) => { setReq(null); req.resolve(ok); };
   // A destructive question starts on Cancel, so Enter alone never deletes.
   return html`<${Dialog} title=${req.title} onClose=${() => done(false)}>
     <div class="dialog-body">${req.body}</div>
     <div class="dialog-actions">
       <button type="button" autofocus=${req.danger} onClick=${() => done(false)}>${req.cancel || "Cancel"}</button>
-      <button type="button" autofocus=${!req.danger} class=${req.danger ? "danger solid" : "primary"} onClick=${() => done(true)}>${req.confirm || "OK"}</button>
+      <button type="button" autofocus=${!req.danger} class=${req.danger ? "danger solid" : "primary"} disabled=${req.gate ? !req.gate.ok : undefined}
+        onClick=${() => done(true)}>${req.confirm || "OK"}</button>
     </div>
   <//>`;
 }
@@ -53,6 +58,16 @@ export function toast(message, options = {}) { showToast?.({ message, ...options
 export function ToastHost() {
   const [t, setT] = useState(null);
   showToast = setT;
+  // A toast belongs to the page it was raised on: it leaves when the address changes, except
+  // right after it came (an action that opens another page, e.g. "Created Ada." on Ada's page).
+  useEffect(() => {
+    if (!t) return undefined;
+    const leave = () => { if (Date.now() - t.at > 1000) setT(null); };
+    addEventListener("hashchange", leave);
+    addEventListener("popstate", leave);
+    addEventListener("routechange", leave);
+    return () => { removeEventListener("hashchange", leave); removeEventListener("popstate", leave); removeEventListener("routechange", leave); };
+  }, [t]);
   useEffect(() => {
     if (!t) return undefined;
     const timer = setTimeout(() => setT(null), t.action ? 15000 : 6000);

@@ -1,4 +1,6 @@
 //! CSV import (`POST /v1/customers/import`) and export (`GET`/`POST /v1/customers/export`).
+use std::collections::HashMap;
+
 use futures_util::stream;
 use serde::Serialize;
 use serde_json::json;
@@ -6,7 +8,7 @@ use worker::{D1Database, Headers, Response};
 
 use super::audit_entry;
 use super::new_id;
-use crate::domain::csv_export::{customer_row, EXPORT_HEADER};
+use crate::domain::csv_export::{self, ExportColumn};
 use crate::domain::csv_import::{parse_csv, ParsedCsv};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::import::{self, GroupNames, ImportPlan, Mode, RowReport, RowStatus, Write};
@@ -210,14 +212,24 @@ struct ImportReport<'a> {
 }
 
 pub async fn export_get(cx: &mut Ctx) -> ApiResult<Response> {
-    let page = filter::from_query_pairs(cx.query.pairs(), false)?;
+    let pairs: Vec<(String, String)> = cx.query.pairs().iter().filter(|(k, _)| k != "columns").cloned().collect();
+    let page = filter::from_query_pairs(&pairs, false)?;
     export(cx, page).await
 }
 
+/// The body is the list's filter; the columns are chosen in the query string, as for `GET`.
 pub async fn export_post(cx: &mut Ctx) -> ApiResult<Response> {
     let body = cx.json_body().await?;
     let page = filter::from_filter_body(&body, false)?;
     export(cx, page).await
+}
+
+/// `columns=`: the columns to write, in their order; the default ones without it.
+fn export_columns(cx: &Ctx) -> ApiResult<Vec<ExportColumn>> {
+    match cx.query.get("columns") {
+        None => Ok(csv_export::default_columns()),
+        Some(list) => csv_export::parse_columns(list).map_err(|m| ApiError::invalid_parameter("columns", &m)),
+    }
 }
 
 struct ExportState {
@@ -226,26 +238,44 @@ struct ExportState {
     planner: customers::Planner,
     /// The first page, read before answering so its failure can still be a JSON error.
     first: Option<Vec<(crate::domain::customer::Customer, String)>>,
+    columns: Vec<ExportColumn>,
+    /// Names of the groups met so far, read page by page when `groups` is a column.
+    group_names: HashMap<String, String>,
     after: Option<After>,
     done: bool,
     request_id: String,
 }
 
 /// Appends a page's rows; returns whether more pages follow, and moves the cursor on.
-fn write_page(s: &mut ExportState, mut rows: Vec<(crate::domain::customer::Customer, String)>, out: &mut String) {
+async fn write_page(
+    s: &mut ExportState,
+    mut rows: Vec<(crate::domain::customer::Customer, String)>,
+    out: &mut String,
+) -> ApiResult<()> {
     let more = crate::domain::cursor::split_page(&mut rows, EXPORT_PAGE);
     if let Some((c, key)) = rows.last() {
         s.after = Some(After { key: key.clone(), id: c.id.clone() });
     }
+    if s.columns.contains(&ExportColumn::Groups) {
+        let mut unknown: Vec<String> =
+            rows.iter().flat_map(|(c, _)| &c.group_ids).filter(|g| !s.group_names.contains_key(*g)).cloned().collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            s.group_names.extend(storage::groups::names_by_id(&s.db, &unknown).await?);
+        }
+    }
     for (c, _) in &rows {
-        out.push_str(&customer_row(c));
+        out.push_str(&csv_export::customer_cells(c, &s.columns, &s.group_names));
     }
     s.done = !more;
+    Ok(())
 }
 
 /// Streams every matching customer, one page of rows per chunk, so memory stays bounded
 /// whatever the number of customers.
 async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
+    let columns = export_columns(cx)?;
     let db = cx.db()?;
     let planner = super::customers::planner(cx);
     let first = customers::page(&db, &page.query, None, EXPORT_PAGE, planner).await?;
@@ -261,6 +291,8 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
         query: page.query,
         planner,
         first: Some(first),
+        columns,
+        group_names: HashMap::new(),
         after: None,
         done: false,
         request_id: cx.request_id.clone(),
@@ -270,17 +302,19 @@ async fn export(cx: &Ctx, page: PageRequest) -> ApiResult<Response> {
             return None;
         }
         let mut chunk = String::new();
-        if let Some(first) = s.first.take() {
-            chunk.push_str(EXPORT_HEADER);
-            chunk.push_str("\r\n");
-            write_page(&mut s, first, &mut chunk);
-            return Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s));
-        }
-        match customers::page(&s.db, &s.query, s.after.as_ref(), EXPORT_PAGE, s.planner).await {
-            Ok(rows) => {
-                write_page(&mut s, rows, &mut chunk);
-                Some((Ok(chunk.into_bytes()), s))
+        let rows = match s.first.take() {
+            Some(first) => {
+                chunk.push_str(&csv_export::header_row(&s.columns));
+                Ok(first)
             }
+            None => customers::page(&s.db, &s.query, s.after.as_ref(), EXPORT_PAGE, s.planner).await.map_err(ApiError::from),
+        };
+        let written = match rows {
+            Ok(rows) => write_page(&mut s, rows, &mut chunk).await,
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s)),
             Err(e) => {
                 // Headers are gone already: the cut stream is the only signal left to the client.
                 worker::console_error!("request {}: export page failed: {:?}", s.request_id, e);

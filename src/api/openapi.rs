@@ -43,6 +43,11 @@ mod tests {
     }
 
     #[test]
+    fn audit_actions_are_the_code_s() {
+        assert_eq!(at(&doc(), "/components/schemas/AuditAction/enum"), json!(crate::domain::audit::ACTIONS));
+    }
+
+    #[test]
     fn text_limits_match_the_domain_rules() {
         let d = doc();
         for schema in ["CustomerCreate", "CustomerPatch", "Customer"] {

@@ -4,6 +4,7 @@
 //! validated row by row by the customer rules, so one bad row never hides the others.
 use std::collections::HashSet;
 
+use super::csv_export::FORMULA_TRIGGERS;
 use super::customer::CustomerFields;
 use super::unicode::lowercase;
 use super::validation::FieldError;
@@ -22,8 +23,12 @@ pub enum Column {
     Notes,
     /// Names of groups to put the customer in, separated by `;` (`group::names_in_cell`).
     Groups,
-    /// Any other header, kept as written (trimmed) so the attribute key matches the file.
+    /// `attributes.<key>` (as the export writes it) or any other header, kept as written
+    /// (trimmed) so the attribute key matches the file.
     Attribute(String),
+    /// A column the export writes that an import does not set (`id`, `kind`, `created_at`, ...):
+    /// passed over, so an exported file imports again as it was.
+    ReadOnly(String),
 }
 
 impl Column {
@@ -35,7 +40,11 @@ impl Column {
             "company" => Column::Company,
             "notes" => Column::Notes,
             "groups" => Column::Groups,
-            _ => Column::Attribute(trimmed.to_string()),
+            lower if READ_ONLY.contains(&lower) => Column::ReadOnly(lower.to_string()),
+            _ => match trimmed.strip_prefix("attributes.").filter(|k| !k.is_empty()) {
+                Some(key) => Column::Attribute(key.to_string()),
+                None => Column::Attribute(trimmed.to_string()),
+            },
         }
     }
 
@@ -48,7 +57,7 @@ impl Column {
             Column::Company => "company",
             Column::Notes => "notes",
             Column::Groups => "groups",
-            Column::Attribute(key) => key,
+            Column::Attribute(key) | Column::ReadOnly(key) => key,
         }
     }
 }
@@ -118,7 +127,9 @@ impl CsvRecord {
     pub fn customer_fields(&self, columns: &[Column]) -> Result<CustomerFields, Vec<FieldError>> {
         let cells = || columns.iter().zip(&self.values);
         CustomerFields::from_row(
-            cells().filter(|(c, _)| !matches!(c, Column::Attribute(_) | Column::Groups)).map(|(c, v)| (c.key(), v.as_str())),
+            cells()
+                .filter(|(c, _)| !matches!(c, Column::Attribute(_) | Column::Groups | Column::ReadOnly(_)))
+                .map(|(c, v)| (c.key(), v.as_str())),
             cells().filter_map(|(c, v)| match c {
                 Column::Attribute(key) => Some((key.as_str(), v.as_str())),
                 _ => None,
@@ -130,6 +141,31 @@ impl CsvRecord {
     pub fn groups_cell<'a>(&'a self, columns: &[Column]) -> Option<&'a str> {
         let at = columns.iter().position(|c| *c == Column::Groups)?;
         self.values.get(at).map(String::as_str)
+    }
+}
+
+/// The export's columns that are not customer fields an import sets.
+const READ_ONLY: [&str; 12] = [
+    "id",
+    "kind",
+    "source",
+    "handle",
+    "parent_id",
+    "merged_into",
+    "own_company",
+    "created_at",
+    "updated_at",
+    "last_seen_at",
+    "deleted_at",
+    "version",
+];
+
+/// Undoes the export's formula guard (`csv_export::neutralize`): a `'` before a character that
+/// starts a formula is removed, so an exported cell reads back as the value it was.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
+        _ => cell,
     }
 }
 
@@ -178,7 +214,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedCsv, CsvError> {
         if is_blank(record) {
             continue;
         }
-        let values = cells.iter().map(|&i| record.get(i).unwrap_or("").to_string()).collect();
+        let values = cells.iter().map(|&i| unguard(record.get(i).unwrap_or("")).to_string()).collect();
         records.push(CsvRecord { line, values });
     }
     Ok(ParsedCsv { columns, records })
@@ -307,6 +343,37 @@ impl<'a> LineCounter<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_export_guard_is_removed_before_formula_characters_only() {
+        assert_eq!(unguard("'+44 20 7946 0000"), "+44 20 7946 0000");
+        assert_eq!(unguard("'=1+1"), "=1+1");
+        assert_eq!(unguard("'-2"), "-2");
+        assert_eq!(unguard("'@x"), "@x");
+        assert_eq!(unguard("'\tx"), "\tx");
+        assert_eq!(unguard("'\rx"), "\rx");
+        assert_eq!(unguard("'quoted'"), "'quoted'");
+        assert_eq!(unguard("O'Brien"), "O'Brien");
+        assert_eq!(unguard("'"), "'");
+    }
+
+    #[test]
+    fn exported_cells_read_back_without_their_guard() {
+        let parsed = parse_csv(b"name,phone\r\nAda,'+44 20\r\n").unwrap();
+        assert_eq!(parsed.records[0].values, vec!["Ada", "+44 20"]);
+    }
+
+    #[test]
+    fn the_export_s_read_only_columns_are_passed_over() {
+        let parsed = parse_csv(b"id,name,Kind,created_at,handle,attributes.plan\r\nc1,Ada,visitor,2026,ada,pro\r\n").unwrap();
+        assert_eq!(parsed.columns[0], Column::ReadOnly("id".into()));
+        assert_eq!(parsed.columns[2], Column::ReadOnly("kind".into()));
+        assert_eq!(parsed.columns[5], Column::Attribute("plan".into()));
+        let fields = parsed.records[0].customer_fields(&parsed.columns).unwrap();
+        assert_eq!(fields.name.as_deref(), Some("Ada"));
+        assert_eq!(fields.attributes.len(), 1);
+        assert_eq!(fields.attributes["plan"], "pro");
+    }
+
     use super::*;
     use crate::domain::customer::NewCustomer;
     use proptest::prelude::*;

@@ -2,6 +2,7 @@
 pub mod activation;
 pub mod admin;
 pub mod api_key;
+pub mod audit;
 pub mod base64url;
 pub mod bulk;
 pub mod contact;
@@ -24,6 +25,7 @@ pub mod json;
 pub mod merge;
 pub mod permission;
 pub mod query;
+pub mod stats;
 pub mod time;
 pub mod unicode;
 pub mod validation;

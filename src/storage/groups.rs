@@ -112,6 +112,13 @@ pub async fn existing_ids(db: &D1Database, ids: &[String]) -> DbResult<Vec<Strin
     read_each(rows, |r| r.text("id"))
 }
 
+/// The names of the stored groups among `ids`, by id (a CSV export's `groups` column).
+pub async fn names_by_id(db: &D1Database, ids: &[String]) -> DbResult<HashMap<String, String>> {
+    let sql = "SELECT id, name FROM groups WHERE id IN (SELECT value FROM json_each(?1))";
+    let rows = all(&statement(db, sql, &[ids_json(ids)])?).await?;
+    Ok(read_each(rows, |r| (r.text("id"), r.text("name")))?.into_iter().collect())
+}
+
 /// The stored groups `names` name, as `group::name_key` of the name -> the group's id. Matched
 /// by the `groups_name` index's own `lower()`, so a name finds the group its uniqueness guards.
 pub async fn ids_by_name(db: &D1Database, names: &[String]) -> DbResult<HashMap<String, String>> {

@@ -13,6 +13,7 @@ pub mod import;
 pub mod interactions;
 pub mod merge;
 pub mod query;
+pub mod stats;
 pub mod tree;
 pub mod webhooks;
 

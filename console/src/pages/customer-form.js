@@ -2,9 +2,9 @@
 // server field error is shown once, under its field; attributes are edited as name/value rows.
 // On create, the groups to put the customer in are ticked (later changes go through its Groups tab).
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { KINDS } from "../format.js";
-import { Checkbox, Field, Select, useId } from "../ui.js";
+import { ask, Checkbox, Field, Select, useId } from "../ui.js";
 import { ParentPicker } from "./parent-picker.js";
 
 export const TEXT_FIELDS = ["name", "email", "phone", "company", "notes"];
@@ -90,14 +90,47 @@ export function withConflictField(err) {
 
 // `parent`: the parent customer when known already (a sub-customer created from its parent's page).
 // `groups`: the groups a new customer may join (the picker shows only when given).
+// Leaving a form with changes asks first: its Cancel, Escape, a link to another screen, or
+// closing the tab.
+function useUnsavedGuard(dirty, ref) {
+  useEffect(() => {
+    if (!dirty) return undefined;
+    const unload = (e) => { e.preventDefault(); e.returnValue = ""; };
+    const click = async (e) => {
+      const a = e.target.closest?.("a[href^='#']");
+      if (!a || ref.current?.contains(a) || e.defaultPrevented || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      e.preventDefault();
+      if (await askDiscard()) { dirtyForms.delete(ref); location.hash = a.getAttribute("href"); }
+    };
+    dirtyForms.add(ref);
+    addEventListener("beforeunload", unload);
+    document.addEventListener("click", click, true);
+    return () => { dirtyForms.delete(ref); removeEventListener("beforeunload", unload); document.removeEventListener("click", click, true); };
+  }, [dirty]);
+}
+const dirtyForms = new Set();
+const askDiscard = () => ask({ title: "Discard your changes?", body: "Your changes to this customer are not saved.", confirm: "Discard changes",
+  cancel: "Keep editing", danger: true });
+
 export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitLabel, busy, formError, groups, parent }) {
   const [form, setForm] = useState(() => formFrom(initial));
+  const ref = useRef();
+  const dirty = JSON.stringify(form) !== JSON.stringify(formFrom(initial));
+  useUnsavedGuard(dirty && !busy, ref);
+  // The first field takes focus (a dialog does this itself).
+  useEffect(() => { if (!ref.current?.closest("dialog")) ref.current?.querySelector("input, select, textarea")?.focus(); }, []);
+  const cancel = async () => { if (!dirty || await askDiscard()) onCancel(); };
+  const keydown = (e) => {
+    if (e.key !== "Escape" || !onCancel || ref.current?.closest("dialog") || e.target.closest?.("[role=combobox], [role=listbox]")) return;
+    e.preventDefault();
+    cancel();
+  };
   const set = (k) => (v) => setForm({ ...form, [k]: v });
   const setAttr = (i, patch) => setForm({ ...form, attributes: form.attributes.map((r, j) => (i === j ? { ...r, ...patch } : r)) });
   const attrError = (r) => errors[`attributes.${r.key.trim()}`];
   const otherAttrErrors = Object.entries(errors).filter(([k]) => k === "attributes" || (k.startsWith("attributes.") && !form.attributes.some((r) => `attributes.${r.key.trim()}` === k)));
   const submit = (e) => { e.preventDefault(); onSubmit(form); };
-  return html`<form class="customer-form" onSubmit=${submit} novalidate>
+  return html`<form class="customer-form" ref=${ref} onSubmit=${submit} onKeyDown=${keydown} novalidate>
     ${formError}
     <p class="muted small">A customer needs a name or an email.</p>
     <div class="grid2">
@@ -124,7 +157,7 @@ export function CustomerForm({ initial, errors = {}, onSubmit, onCancel, submitL
     </fieldset>
     ${groups && html`<${GroupPicker} groups=${groups} chosen=${form.group_ids} onChange=${set("group_ids")} errors=${errors} />`}
     <div class="dialog-actions">
-      ${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
+      ${onCancel && html`<button type="button" onClick=${cancel}>Cancel</button>`}
       <button type="submit" class="primary" disabled=${busy}>${submitLabel}</button>
     </div>
   </form>`;

@@ -14,9 +14,22 @@ import { useGroups } from "./customers.js";
 import { SubCustomers } from "./sub-customers.js";
 import { listOf, MergedNotice, PossibleDuplicates } from "./merge.js";
 import { AuditTable } from "./audit.js";
+import { Timeline } from "./timeline.js";
 
-const SECTIONS = [["details", "Details"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
+const SECTIONS = [["details", "Details"], ["timeline", "Timeline"], ["interactions", "Interactions"], ["contacts", "Contacts"], ["groups", "Groups"], ["activity", "Activity", "audit:read"],
   ["events", "Events", "events:read"]];
+
+// Each changed field, before and after (attributes one by one), in the confirmation.
+const shown = (v) => (v === null || v === undefined || v === "" ? "(empty)" : Array.isArray(v) ? v.join(", ") : String(v));
+function BeforeAfter({ patch, base }) {
+  const rows = Object.entries(patch).flatMap(([k, v]) => (k === "attributes" && v && typeof v === "object"
+    ? Object.entries(v).map(([a, after]) => [`Attribute ${a}`, base.attributes?.[a], after])
+    : [[FIELD_LABELS[k] || label(k), base[k], v]]));
+  return html`<table class="before-after"><caption class="sr-only">Changes</caption>
+    <thead><tr><th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>
+    <tbody>${rows.map(([name, before, after]) => html`<tr><th scope="row">${name}</th><td>${shown(before)}</td><td>${shown(after)}</td></tr>`)}</tbody>
+  </table>`;
+}
 
 function Details({ customer, setCustomer }) {
   const [editing, setEditing] = useState(false);
@@ -26,9 +39,8 @@ function Details({ customer, setCustomer }) {
   const groups = useGroups();
 
   const save = async (patch, base) => {
-    const changed = Object.keys(patch).map((k) => FIELD_LABELS[k] || k);
     const ok = await ask({ title: "Save changes?", confirm: "Save changes",
-      body: html`<p>Save these changes to ${displayName(base)}?</p><ul>${changed.map((c) => html`<li>${c}</li>`)}</ul>` });
+      body: html`<p>Save these changes to ${displayName(base)}?</p><${BeforeAfter} patch=${patch} base=${base} />` });
     if (!ok) return;
     setBusy(true); setError(null);
     try {
@@ -412,6 +424,7 @@ export function CustomerPage({ id, section }) {
     ${section === "details" && html`<${Details} customer=${customer} setCustomer=${setCustomer} />
       <${SubCustomers} customer=${customer} onChanged=${res.reload} />
       ${!customer.deleted_at && html`<${PossibleDuplicates} customer=${customer} onMerged=${afterMerge} />`}`}
+    ${section === "timeline" && html`<${Timeline} id=${id} />`}
     ${section === "interactions" && html`<${Interactions} id=${id} />`}
     ${section === "contacts" && html`<${Contacts} customer=${customer} />`}
     ${section === "groups" && html`<${Groups} customer=${customer} reload=${res.reload} />`}

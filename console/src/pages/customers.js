@@ -3,21 +3,33 @@
 import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
-import { dateTime, displayName, label, plural } from "../format.js";
+import { dateTime, displayName, label, plural, relativeTime } from "../format.js";
 import { href, listAddress, navigate } from "../router.js";
 import { ask, Checkbox, CustomerName, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
 import { CustomerForm, createBody, withConflictField } from "./customer-form.js";
-import { FilterBuilder } from "./filter-builder.js";
+import { describe, FilterBuilder } from "./filter-builder.js";
 import { canMerge, listOf, MergeDialog } from "./merge.js";
 
 // Registered and Visitors are the live customers of each kind (BeDesk: registered customers, and
 // the website visitors known from the live chat and other public pages).
 const TABS = [["active", "Active"], ["registered", "Registered"], ["visitors", "Visitors"], ["deleted", "Deleted"], ["all", "All"]];
 const TAB_KIND = { registered: "registered", visitors: "visitor" };
+// The table's columns: [id, heading, sort key]. An id is also the export's column name, so the
+// CSV holds what the table shows; `attributes.<key>` columns are added by the chooser.
 const COLUMNS = [
   ["name", "Name", "name"], ["email", "Email", "email"], ["phone", "Phone"], ["company", "Company"], ["kind", "Kind"],
   ["source", "Source"], ["groups", "Groups"], ["created_at", "Created", "created_at"], ["last_seen_at", "Last seen", "last_seen_at"],
+  ["notes", "Notes"], ["handle", "Handle"], ["updated_at", "Updated"],
 ];
+const DEFAULT_COLUMNS = COLUMNS.slice(0, 9).map(([id]) => id);
+const COLUMNS_KEY = "customers-admin-columns";
+const columnOf = (id) => COLUMNS.find(([c]) => c === id) || (id.startsWith("attributes.") ? [id, id.slice(11)] : null);
+// The shown columns: the address's, else the ones this browser chose last, else the default.
+function readColumns(params) {
+  const raw = params.get("cols") ?? localStorage.getItem(COLUMNS_KEY) ?? "";
+  const cols = raw.split(",").map((c) => c.trim()).filter((c) => c && columnOf(c));
+  return cols.length ? [...new Set(cols)] : DEFAULT_COLUMNS;
+}
 
 export function useGroups() {
   const [groups, setGroups] = useState([]);
@@ -33,6 +45,7 @@ function readState(params) {
     filter, cursor: params.get("cursor") || "", limit: Number(params.get("limit")) || 25,
     // "none": top-level customers only; a customer id: that customer's direct sub-customers.
     parent: params.get("parent") || "",
+    cols: readColumns(params),
   };
 }
 
@@ -41,6 +54,7 @@ function address(state) {
     q: state.q, tab: state.tab === "active" ? "" : state.tab, sort: state.sort === "-created_at" ? "" : state.sort,
     f: state.filter?.conditions?.length ? JSON.stringify(state.filter) : "", parent: state.parent,
     cursor: state.cursor, limit: state.limit === 25 ? "" : state.limit,
+    cols: state.cols.join(",") === DEFAULT_COLUMNS.join(",") ? "" : state.cols.join(","),
   });
 }
 
@@ -142,7 +156,7 @@ const subsOf = (c) => plural(c.children_count || 0, "sub-customer");
 // that are not selected, the choice to delete those too (read from `choice` on confirming).
 function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
   const [cascade, setCascade] = useState(false);
-  const toggle = (v) => { setCascade(v); choice.cascade = v; };
+  const toggle = (v) => { setCascade(v); choice.cascade = v; choice.ok = count + (v ? blockedCount : 0) > 0; choice.update?.(); };
   const one = blockedCount === 1;
   return html`<p>${plural(cascade ? count + blockedCount : count, "customer")}${cascade ? ", with their sub-customers," : ""} will move to Deleted. You can undo this.</p>
     ${blockedCount > 0 && html`<div class="alert warn">
@@ -154,10 +168,12 @@ function SoftDeleteBody({ count, blockedCount, blocked, choice }) {
 }
 
 // Asks, deletes, offers Undo; answers the bulk delete's results (null when not confirmed).
-async function deleteIds(ids, permanent, refresh) {
-  const dry = await post("/v1/customers/bulk-delete", { ids, permanent, dry_run: true });
+// `target`: {ids} or {filter} (every customer the view matches).
+async function deleteIds(target, permanent, refresh) {
+  const dry = await post("/v1/customers/bulk-delete", { ...target, permanent, dry_run: true });
   const c = dry.counts;
-  const choice = { cascade: false };
+  // The dialog's Delete is open only while something would move (`ok`, kept by SoftDeleteBody).
+  const choice = { cascade: false, ok: true };
   let body;
   if (permanent) {
     const all = c.customers ?? dry.matched;
@@ -167,13 +183,14 @@ async function deleteIds(ids, permanent, refresh) {
   } else {
     const blockedIds = dry.results.filter((r) => r.status === "has_children").map((r) => r.id);
     const blocked = await Promise.all(blockedIds.slice(0, 10).map((id) => get(`/v1/customers/${id}`)));
+    choice.ok = dry.results.some((r) => r.status === "would_delete");
     body = html`<${SoftDeleteBody} count=${dry.results.filter((r) => r.status === "would_delete").length}
       blockedCount=${blockedIds.length} blocked=${blocked} choice=${choice} />`;
   }
-  const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true,
+  const ok = await ask({ title: permanent ? "Delete permanently?" : "Delete the selected customers?", body, danger: true, gate: permanent ? undefined : choice,
     confirm: permanent ? "Delete permanently" : "Delete" });
   if (!ok) return null;
-  const done = await post("/v1/customers/bulk-delete", { ids, permanent, ...(choice.cascade ? { cascade: true } : {}) });
+  const done = await post("/v1/customers/bulk-delete", { ...target, permanent, ...(choice.cascade ? { cascade: true } : {}) });
   const removed = done.results.filter((r) => r.status === "deleted").map((r) => r.id);
   toast(`${plural(done.deleted, "customer")} ${permanent ? "deleted permanently" : "deleted"}.`, permanent ? {} : {
     action: { label: "Undo", run: async () => {
@@ -200,6 +217,84 @@ function KeptNotice({ kept, onClose }) {
   </div>`;
 }
 
+const When = ({ at }) => at && html`<time datetime=${at} title=${dateTime(at)}>${relativeTime(at)}</time>`;
+
+// One cell of a customer's row, by column id; `data-label` heads it as a card at 375 px.
+function Cell({ c, col, cols, groupName }) {
+  const td = (body, cls = `c-${col.replace(/\W/g, "-")}`) => html`<td class=${cls} data-label=${columnOf(col)?.[1]}>${body}</td>`;
+  if (col === "name") {
+    return td(html`<a href=${`#/customers/${c.id}`}><${CustomerName} customer=${c} /></a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">${c.merged_into ? "Merged" : "Deleted"}</span>`}${c.handle && !cols.includes("handle") && html` <span class="handle" title="Handle">${c.handle}</span>`}`);
+  }
+  if (col === "kind") return td(html`<span class=${`badge ${c.kind}`}>${c.kind}</span>`);
+  if (col === "source") return td(label(c.source));
+  if (col === "groups") return td((c.group_ids || []).map((g) => groupName[g] || "…").join(", "));
+  if (col === "created_at" || col === "last_seen_at" || col === "updated_at") return td(html`<${When} at=${c[col]} />`);
+  if (col.startsWith("attributes.")) { const v = c.attributes?.[col.slice(11)]; return td(v === undefined || v === null ? "" : String(v)); }
+  return td(c[col] ?? "");
+}
+
+// The column chooser: which columns the table (and the export) shows, attributes included.
+function ColumnChooser({ cols, onChange }) {
+  const [key, setKey] = useState("");
+  const extra = cols.filter((c) => c.startsWith("attributes."));
+  const flip = (id, on) => onChange(on ? [...cols, id] : cols.filter((c) => c !== id));
+  const addAttr = (e) => { e.preventDefault(); const k = key.trim(); if (k && !cols.includes(`attributes.${k}`)) onChange([...cols, `attributes.${k}`]); setKey(""); };
+  return html`<form class="filters" aria-label="Columns" onSubmit=${addAttr}><fieldset>
+    <legend>Shown columns</legend>
+    <div class="colchooser">
+      ${[...COLUMNS, ...extra.map(columnOf)].map(([id, name]) => html`<${Checkbox} label=${name} checked=${cols.includes(id)}
+        disabled=${id === "name"} onChange=${(on) => flip(id, on)} />`)}
+    </div>
+    <div class="row"><label for="attr-col">Attribute column</label>
+      <input id="attr-col" value=${key} placeholder="e.g. plan" maxlength="64" onInput=${(e) => setKey(e.currentTarget.value)} />
+      <button type="submit">Add column</button>
+      <span class="grow"></span><button type="button" onClick=${() => onChange(DEFAULT_COLUMNS)}>Default columns</button></div>
+  </fieldset></form>`;
+}
+
+// A bulk action's error, naming the customers it failed for: the API names them by index
+// (`customer_ids[2]`) or quotes their ids in its message.
+export function namedBulkError(err, ids, nameOf) {
+  const name = (text) => ids.reduce((t, id) => (nameOf[id] ? t.split(id).join(`“${nameOf[id]}”`) : t), text);
+  const parts = (err?.fields || []).map((f) => {
+    const i = /\[(\d+)\]/.exec(f.field)?.[1];
+    return i !== undefined && nameOf[ids[Number(i)]] ? `“${nameOf[ids[Number(i)]]}”: ${f.message}` : name(f.message);
+  });
+  const e = Object.assign(Object.create(Object.getPrototypeOf(err)), err);
+  e.message = parts.length ? [...new Set(parts)].join("; ") : name(err.message);
+  e.fields = [];
+  return e;
+}
+
+// What a public page sends to capture its visitors (POST /v1/public/interactions).
+const SNIPPET = `fetch("${location.origin}/v1/public/interactions", {
+  method: "POST", headers: { "content-type": "application/json" },
+  body: JSON.stringify({ email, type: "form_submitted", resource_id: "contact-form" }),
+});`;
+
+function FirstRun({ onCreate }) {
+  return html`<div class="first-run" role="region" aria-label="Getting started">
+    <h2>No customers yet</h2>
+    <p>Three ways to start:</p>
+    <ol>
+      <li>${can("customers:import") ? html`<a href="#/import">Import a CSV file</a>` : "Import a CSV file"} with a <code>name</code> or <code>email</code> column (and any others: they become attributes).</li>
+      <li>${can("customers:create") ? html`<button type="button" class="primary" onClick=${onCreate}>Create a customer</button>` : "Create a customer"} by hand.</li>
+      <li>Capture visitors from a public page (booking, form, chat): it sends, with no token,
+        <pre class="snippet"><code>${SNIPPET}</code></pre></li>
+    </ol>
+  </div>`;
+}
+
+// The way back through the pages (a page's cursor -> the previous page's), kept in the tab so a
+// reload on page 3 still counts "51–75" and Previous still goes to page 2.
+const TRAIL = "customers-admin-pages";
+const pageTrail = (() => {
+  let m;
+  try { m = new Map(JSON.parse(sessionStorage.getItem(TRAIL) || "[]")); } catch { m = new Map(); }
+  return { has: (k) => m.has(k), get: (k) => m.get(k),
+    set: (k, v) => { m.set(k, v); sessionStorage.setItem(TRAIL, JSON.stringify([...m].slice(-200))); } };
+})();
+
 export function CustomersPage({ params }) {
   const state = readState(params);
   const here = address(state);
@@ -207,12 +302,22 @@ export function CustomersPage({ params }) {
   const groups = useGroups();
   const groupName = useMemo(() => Object.fromEntries(groups.map((g) => [g.id, g.name])), [groups]);
   const [text, setText] = useState(state.q);
-  const [showFilters, setShowFilters] = useState(Boolean(state.filter?.conditions?.length));
+  // The builder opens when asked; the active conditions show as chips above the table.
+  const [showFilters, setShowFilters] = useState(false);
+  const [showColumns, setShowColumns] = useState(false);
+  const setColumns = (cols) => { localStorage.setItem(COLUMNS_KEY, cols.join(",")); go({ cols }, { replace: true }); };
+  const removeCondition = (i) => {
+    const conditions = state.filter.conditions.filter((_, j) => j !== i);
+    go({ filter: conditions.length ? { ...state.filter, conditions } : null });
+  };
   const [creating, setCreating] = useState(false);
-  const [selected, setSelected] = useState(new Set());
+  const [selected, setSelectedIds] = useState(new Set());
+  // Every customer the view matches, not only this page's: bulk actions then go by filter.
+  const [allMatching, setAllMatching] = useState(false);
+  const setSelected = (s) => { setSelectedIds(s); setAllMatching(false); };
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState(null);
-  const [stack] = useState(() => new Map());
+  const stack = pageTrail;
   const [addTo, setAddTo] = useState("");
   const [kept, setKept] = useState([]);
   const [merging, setMerging] = useState(null);
@@ -244,6 +349,8 @@ export function CustomersPage({ params }) {
   useEffect(() => { if (list.data && !performance.getEntriesByName("list-interactive").length) performance.mark("list-interactive"); }, [list.data]);
 
   const rows = list.data?.data || [];
+  // No customer at all yet (the whole list, unfiltered, is empty): say what to do first.
+  const firstRun = list.data?.total === 0 && !state.q && !state.filter?.conditions?.length && !state.parent && ["active", "all"].includes(state.tab);
   const filterErrors = list.error?.code === "validation_failed" ? fieldErrors(list.error) : {};
   const allChecked = rows.length > 0 && rows.every((r) => selected.has(r.id));
   const toggle = (id, on) => { const s = new Set(selected); on ? s.add(id) : s.delete(id); setSelected(s); };
@@ -258,7 +365,8 @@ export function CustomersPage({ params }) {
     setKept([]);
     const own = rows.find((r) => selected.has(r.id) && r.own_company);
     if (own) throw { message: `${displayName(own)} is your own company, which cannot be deleted: unselect it first` };
-    const done = await deleteIds([...selected], permanent, list.reload).catch((err) => {
+    const target = allMatching ? { filter: criteria(state) } : { ids: [...selected] };
+    const done = await deleteIds(target, permanent, list.reload).catch((err) => {
       // The own company is not on this page but below a selected customer.
       if (err.code === "customer_protected") err.message = "your own company is a sub-customer of one of the selected customers and cannot be deleted; move it out first, or leave that customer out";
       throw err;
@@ -269,10 +377,23 @@ export function CustomersPage({ params }) {
     setKept(left.map((r) => ({ id: r.id, name: nameOf[r.id] || "a customer" })));
     await list.reload();
     setSelected(new Set(left.map((r) => r.id)));
+    setAllMatching(false);
+  });
+  const nameOf = Object.fromEntries(rows.map((r) => [r.id, displayName(r)]));
+  const bulkRestore = () => run(async () => {
+    const failed = [];
+    let restored = 0;
+    for (const id of selected) {
+      try { await post(`/v1/customers/${id}/restore`); restored += 1; } catch (err) { failed.push(`${nameOf[id] || id}: ${err.message}`); }
+    }
+    if (restored) toast(`Restored ${plural(restored, "customer")}.`);
+    await list.reload();
+    if (failed.length) throw { message: `${plural(failed.length, "customer")} could not be restored: ${failed.join("; ")}` };
   });
   const bulkAddToGroup = () => run(async () => {
     if (!addTo) return;
-    const r = await post(`/v1/groups/${addTo}/members`, { customer_ids: [...selected] });
+    const ids = [...selected];
+    const r = await post(`/v1/groups/${addTo}/members`, { customer_ids: ids }).catch((err) => { throw namedBulkError(err, ids, nameOf); });
     toast(`Added ${plural(r.added, "customer")} to ${groupName[addTo]}.`);
     await loadGroups(true);
     list.reload();
@@ -284,7 +405,7 @@ export function CustomersPage({ params }) {
     list.reload();
   };
   const exportView = () => run(async () => {
-    const res = await api("POST", "/v1/customers/export", { json: criteria(state), raw: true });
+    const res = await api("POST", `/v1/customers/export?columns=${encodeURIComponent(state.cols.join(","))}`, { json: criteria(state), raw: true });
     const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") || "")?.[1] || "customers.csv";
     saveBlob(await res.blob(), name);
     toast(`Exported the current view to ${name}.`);
@@ -312,11 +433,18 @@ export function CustomersPage({ params }) {
       <${Checkbox} label="Top level only" checked=${state.parent === "none"} onChange=${(on) => go({ parent: on ? "none" : "" })} />
       <button type="button" aria-expanded=${showFilters ? "true" : "false"} aria-controls="filter-panel" onClick=${() => setShowFilters(!showFilters)}>
         Filters${state.filter?.conditions?.length ? ` (${state.filter.conditions.length})` : ""}</button>
+      <button type="button" aria-expanded=${showColumns ? "true" : "false"} aria-controls="column-panel" onClick=${() => setShowColumns(!showColumns)}>Columns</button>
     </div>
+    <div id="column-panel" hidden=${!showColumns}>${showColumns && html`<${ColumnChooser} cols=${state.cols} onChange=${setColumns} />`}</div>
     <div id="filter-panel" hidden=${!showFilters}>
       ${showFilters && html`<${FilterBuilder} filter=${state.filter} groups=${groups} errors=${filterErrors}
         onApply=${(filter) => go({ filter })} onClear=${() => go({ filter: null })} />`}
     </div>
+    ${state.filter?.conditions?.length > 0 && html`<ul class="filterchips" aria-label="Active filters">
+      ${state.filter.conditions.length > 1 && html`<li class="match">Match ${state.filter.match === "any" ? "any" : "all"}</li>`}
+      ${state.filter.conditions.map((c, i) => { const words = describe(c, groups); return html`<li><span>${words}</span>
+        <button type="button" aria-label=${`Remove filter: ${words}`} onClick=${() => removeCondition(i)}>×</button></li>`; })}
+    </ul>`}
     ${under && html`<div class="alert info scope" role="status"><span>Showing the sub-customers of ${parentOf.data ? html`<a href=${`#/customers/${under}`}>${displayName(parentOf.data)}</a>` : "a customer"}.</span>
       <button type="button" onClick=${() => go({ parent: "" })}>Show all customers</button></div>`}
     ${parentConflict(state) && html`<div class="alert warn" role="status">The ${under ? "sub-customer" : "top level"} filter is not applied:
@@ -326,26 +454,13 @@ export function CustomersPage({ params }) {
     <${ErrorAlert} error=${actionError} />
     ${kept.length > 0 && html`<${KeptNotice} kept=${kept} onClose=${() => setKept([])} />`}
     <${ErrorAlert} error=${list.error} fieldsShown=${Object.keys(filterErrors).length > 0 && showFilters} />
-    ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
-      <strong>${plural(selected.size, "selected customer")}</strong>
-      ${state.tab !== "deleted" && selected.size >= 2 && canMerge() && html`<button type="button" disabled=${busy}
-        onClick=${() => setMerging(rows.filter((r) => selected.has(r.id)))}>Merge…</button>`}
-      ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
-      ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
-      ${can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
-        <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
-          <option value="">Choose a group…</option>${joinable(groups).map((g) => html`<option value=${g.id}>${g.name}</option>`)}
-        </select></span>
-      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
-      <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
-    </div>`}
     <div class="tablewrap" id="customer-table" role="tabpanel" aria-labelledby=${`tab-${state.tab}`} tabindex="0">
       <table>
         <caption class="sr-only">Customers, ${TABS.find((t) => t[0] === state.tab)?.[1] || ""}</caption>
         <thead><tr>
           <th class="chk" scope="col"><label class="hit"><input type="checkbox" checked=${allChecked} disabled=${!rows.length}
             aria-label="Select all customers on this page" onChange=${(e) => setSelected(e.currentTarget.checked ? new Set(rows.map((r) => r.id)) : new Set())} /></label></th>
-          ${COLUMNS.map(([id, name, sortKey]) => html`<th scope="col" class=${`c-${id}`} aria-sort=${sortKey ? ariaSort(sortKey) : undefined}>
+          ${state.cols.map(columnOf).map(([id, name, sortKey]) => html`<th scope="col" class=${`c-${id}`} aria-sort=${sortKey ? ariaSort(sortKey) : undefined}>
             ${sortKey ? html`<button type="button" class="sort" onClick=${() => sortBy(sortKey)}>${name}<span aria-hidden="true" class="arrow">${
               ariaSort(sortKey) === "ascending" ? "▲" : ariaSort(sortKey) === "descending" ? "▼" : ""}</span></button>` : name}</th>`)}
         </tr></thead>
@@ -355,18 +470,28 @@ export function CustomersPage({ params }) {
           }}>
             <td class="chk"><label class="hit"><input type="checkbox" checked=${selected.has(c.id)} aria-label=${`Select ${displayName(c)}`}
               onChange=${(e) => toggle(c.id, e.currentTarget.checked)} /></label></td>
-            <td class="c-name"><a href=${`#/customers/${c.id}`}><${CustomerName} customer=${c} /></a>${c.own_company && html` <span class="badge own">Own company</span>`}${c.deleted_at && html` <span class="badge del">${c.merged_into ? "Merged" : "Deleted"}</span>`}
-              ${c.handle && html`<span class="handle" title="Handle">${c.handle}</span>`}</td>
-            <td>${c.email}</td><td>${c.phone}</td><td>${c.company}</td>
-            <td><span class=${`badge ${c.kind}`}>${c.kind}</span></td><td>${label(c.source)}</td>
-            <td>${(c.group_ids || []).map((g) => groupName[g] || "…").join(", ")}</td>
-            <td><time datetime=${c.created_at} title=${c.created_at}>${dateTime(c.created_at)}</time></td>
-            <td>${c.last_seen_at && html`<time datetime=${c.last_seen_at} title=${c.last_seen_at}>${dateTime(c.last_seen_at)}</time>`}</td>
+            ${state.cols.map((col) => html`<${Cell} c=${c} col=${col} cols=${state.cols} groupName=${groupName} />`)}
           </tr>`)}
         </tbody>
       </table>
-      ${!list.loading && !list.error && rows.length === 0 && html`<p class="empty">No customers match this view.</p>`}
+      ${!list.loading && !list.error && rows.length === 0 && (firstRun ? html`<${FirstRun} onCreate=${() => setCreating(true)} />`
+        : html`<p class="empty">No customers match this view.</p>`)}
     </div>
+    ${selected.size > 0 && html`<div class="bulk" role="region" aria-label="Bulk actions">
+      <strong>${allMatching ? `All ${plural(total, "matching customer")} selected` : plural(selected.size, "selected customer")}</strong>
+      ${!allMatching && allChecked && total > rows.length && html`<button type="button" onClick=${() => setAllMatching(true)}>Select all ${total} matching</button>`}
+      ${!allMatching && state.tab !== "deleted" && selected.size >= 2 && canMerge() && html`<button type="button" disabled=${busy}
+        onClick=${() => setMerging(rows.filter((r) => selected.has(r.id)))}>Merge…</button>`}
+      ${state.tab !== "deleted" && can("customers:delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(false)}>Delete selected</button>`}
+      ${can("customers:force_delete") && html`<button type="button" class="danger" disabled=${busy} onClick=${() => bulkDelete(true)}>Delete selected permanently</button>`}
+      ${!allMatching && state.tab === "deleted" && can("customers:delete") && html`<button type="button" disabled=${busy} onClick=${bulkRestore}>Restore selected</button>`}
+      ${!allMatching && state.tab !== "deleted" && can("groups:manage") && html`<span class="inline-field"><label for="bulk-group">Group</label>
+        <select id="bulk-group" value=${addTo} onChange=${(e) => setAddTo(e.currentTarget.value)}>
+          <option value="">Choose a group…</option>${joinable(groups).map((g) => html`<option value=${g.id}>${g.name}</option>`)}
+        </select></span>
+      <button type="button" disabled=${busy || !addTo} onClick=${bulkAddToGroup}>Add to group</button>`}
+      <button type="button" class="ghost" onClick=${() => setSelected(new Set())}>Clear selection</button>
+    </div>`}
     <div class="foot">
       <span role="status" class="count">${list.loading ? "Loading…" : total !== undefined
         ? (first !== null && rows.length ? `${first + 1}–${first + rows.length} of ${total}` : plural(total, "customer")) : ""}</span>
