@@ -230,6 +230,8 @@ describe("answers match the served OpenAPI document", () => {
   it("events and webhooks", async () => {
     await w.createCustomer({ name: "Eventful" });
     const events = await call("GET", "/v1/events", { query: "?limit=5" });
+    const stats = await call("GET", "/v1/stats/daily", { query: "?days=7" });
+    assert.equal(stats.status, 200, stats.text);
     assert.ok(events.body.data.length > 0);
     const hook = await call("POST", "/v1/webhooks", { json: { url: "https://hooks.example.com/in", event_types: ["customer.created"] } });
     assert.equal(hook.status, 201, hook.text);
