@@ -6,6 +6,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod jwt;
+pub mod mail;
 pub mod outbound;
 pub mod query;
 pub mod queue;
@@ -18,6 +19,7 @@ use worker::{Env, Headers, Request, Response};
 
 use crate::domain::admin::Role;
 use crate::domain::permission::{Condition, Permission};
+use crate::domain::portal::ContactRole;
 use error::{ApiError, ApiResult};
 use routing::Params;
 
@@ -30,8 +32,23 @@ pub const CSV_BODY_LIMIT: usize = 25 * 1024 * 1024;
 pub enum Actor {
     Anonymous,
     AdminToken,
-    ApiKey { id: String, permissions: Vec<Permission> },
-    Admin { id: String, email: String, role: Role },
+    ApiKey {
+        id: String,
+        permissions: Vec<Permission>,
+    },
+    Admin {
+        id: String,
+        email: String,
+        role: Role,
+    },
+    /// A customer user signed in to the portal: a person (their normalised email) with the
+    /// session's token hash; `acting` is the contact (and its role) through which this request
+    /// reaches the customer it names, once the handler has found it in the person's subtrees.
+    Portal {
+        email: String,
+        session: String,
+        acting: Option<(String, ContactRole)>,
+    },
 }
 
 impl Actor {
@@ -42,6 +59,8 @@ impl Actor {
             Actor::AdminToken => "admin-token".into(),
             Actor::ApiKey { id, .. } => format!("key:{id}"),
             Actor::Admin { email, .. } => format!("admin:{email}"),
+            Actor::Portal { acting: Some((contact, _)), .. } => format!("contact:{contact}"),
+            Actor::Portal { acting: None, .. } => "contact".into(),
         }
     }
 
@@ -52,6 +71,7 @@ impl Actor {
             Actor::AdminToken => "admin_token",
             Actor::ApiKey { .. } => "api_key",
             Actor::Admin { .. } => "admin",
+            Actor::Portal { .. } => "contact",
         }
     }
 
@@ -61,6 +81,7 @@ impl Actor {
             Actor::AdminToken => Permission::ALL.to_vec(),
             Actor::ApiKey { permissions, .. } => permissions.clone(),
             Actor::Admin { role, .. } => role.permissions(),
+            Actor::Portal { acting, .. } => acting.as_ref().map(|(_, role)| role.permissions()).unwrap_or_default(),
         }
     }
 
@@ -85,6 +106,9 @@ pub struct Ctx {
     pub session_start: SessionStart,
     /// The D1 session, opened at the first query: every query of the request goes through it.
     pub session: std::cell::OnceCell<worker::D1DatabaseSession>,
+    /// A JSON body already read and checked by a handler that hands the request on to another
+    /// (the portal to the admin handlers it shares): `json_bytes` answers it again.
+    pub read_body: Option<Vec<u8>>,
 }
 
 /// Where a request's D1 session starts (D1 read replication): after the bookmark the client
@@ -217,12 +241,17 @@ impl Ctx {
 
     /// The raw bytes of a JSON body: `application/json` (or `+json`) only, at most 1 MiB.
     pub async fn json_bytes(&mut self) -> ApiResult<Vec<u8>> {
+        if let Some(bytes) = &self.read_body {
+            return Ok(bytes.clone());
+        }
         let ct = self.content_type();
         let media = ct.split(';').next().unwrap_or("").trim();
         if media != "application/json" && !media.ends_with("+json") {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        self.body_bytes(JSON_BODY_LIMIT).await
+        let bytes = self.body_bytes(JSON_BODY_LIMIT).await?;
+        self.read_body = Some(bytes.clone());
+        Ok(bytes)
     }
 
     pub async fn json_body(&mut self) -> ApiResult<Value> {

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_admin, actor_for_key, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, actor_for_portal, bearer_token, constant_time_eq};
 use super::config::Config;
 use super::cors;
 use super::error::{ApiError, ApiResult};
@@ -71,6 +71,19 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
         ApiError::Unauthorized
     })?;
     actor_for_admin(&super::database(env)?, &config.admin_owners, &email).await
+}
+
+/// Refuses a request another site's page made (CSRF): the portal's changes come from its own
+/// pages, whose browser names the worker's origin.
+pub fn same_origin(req: &Request) -> ApiResult<()> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let url = req.inner().url();
+    let own = crate::domain::portal::origin_of(&url);
+    if crate::domain::portal::same_origin(own, header("origin").as_deref(), header("sec-fetch-site").as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::CrossOrigin)
+    }
 }
 
 /// What the request's log line says beside its status and duration.
@@ -211,6 +224,13 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     let (actor, conditional) = match route.access {
         Access::Public => (Actor::Anonymous, &[][..]),
         Access::Authenticated => (authenticate(&req, &env).await?, &[][..]),
+        Access::Portal => {
+            if route.method != Method::Get {
+                same_origin(&req)?;
+            }
+            let cookie = req.headers().get("cookie").ok().flatten();
+            (actor_for_portal(&super::database(&env)?, cookie.as_deref()).await?, &[][..])
+        }
         Access::Requires { all, when } => {
             let actor = authenticate(&req, &env).await?;
             if let Some(missing) = all.iter().find(|p| !actor.has(**p)) {
@@ -238,6 +258,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         query,
         session_start,
         session: Default::default(),
+        read_body: None,
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
