@@ -211,10 +211,13 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     Answer::json(200, &page)?.into_response()
 }
 
-/// `GET /v1/portal/customers/{id}`.
+/// `GET /v1/portal/customers/{id}`, with the person's role there in `X-Portal-Role`, so the
+/// portal offers only what they may do.
 pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
-    reach_path(cx).await?;
-    super::customers::get(cx).await
+    let org = reach_path(cx).await?;
+    let mut resp = super::customers::get(cx).await?;
+    crate::http::set_header(&mut resp, "X-Portal-Role", org.role.as_str());
+    Ok(resp)
 }
 
 /// `GET /v1/portal/customers/{id}/interactions`.
