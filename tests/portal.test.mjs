@@ -427,6 +427,26 @@ describe("scoped access", () => {
     assert.equal((await portal("DELETE", `/v1/portal/customers/${A.sub.id}/contacts/${invited.body.id}`, { cookie })).status, 204);
   });
 
+  it("shows no admin groups, and nothing above the organisation", async () => {
+    const holding = await w.createCustomer({ name: "Admins' holding" });
+    const group = await w.createGroup();
+    const org = await w.createCustomer({ name: "Held Org", parent_id: holding.id, group_ids: [group.id] });
+    const { cookie } = await signedIn(org.id, { role: "manager" });
+    const got = await portal("GET", `/v1/portal/customers/${org.id}`, { cookie });
+    assert.equal(got.status, 200, got.text);
+    assert.equal(got.headers.get("x-portal-role"), "manager");
+    assert.equal(got.body.parent_id, null);
+    assert.deepEqual(got.body.group_ids, []);
+    const list = await portal("GET", `/v1/portal/customers?under=${org.id}`, { cookie });
+    assert.equal(list.body.data[0].parent_id, null);
+    const patched = await portal("PATCH", `/v1/portal/customers/${org.id}`, { cookie, json: { notes: "ours" } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.ok(patched.headers.get("etag"));
+    assert.equal(patched.body.parent_id, null);
+    assert.ok(!got.text.includes(holding.id) && !list.text.includes(holding.id) && !patched.text.includes(holding.id));
+    assertError(assert, await portal("GET", `/v1/portal/customers/${holding.id}`, { cookie }), 404, "not_found");
+  });
+
   it("a person who is a contact of two organisations acts for both", async () => {
     const email = uniqueEmail("both");
     const first = await signedIn(A.org.id, { email });

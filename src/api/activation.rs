@@ -106,14 +106,45 @@ pub(super) async fn issue_link(cx: &Ctx, customer: &Customer, contact: &Contact,
 
 /// Sends `message` and, when it went out, audits that it did (its kind, never its body or link).
 pub(super) async fn emailed(cx: &Ctx, message: &mail::Message, contact_id: Option<&str>, customer_id: &str) -> ApiResult<bool> {
-    if !crate::http::mail::send(&cx.env, message).await {
-        return Ok(false);
+    let sent = Outgoing {
+        env: cx.env.clone(),
+        db: cx.db()?,
+        actor: cx.actor.label(),
+        request_id: cx.request_id.clone(),
+        contact_id: contact_id.map(str::to_string),
+        customer_id: customer_id.to_string(),
+    };
+    sent.send(message).await
+}
+
+/// What sending an email and auditing it needs, owned, so it can also run after the answer.
+pub(super) struct Outgoing {
+    pub env: worker::Env,
+    pub db: worker::D1Database,
+    pub actor: String,
+    pub request_id: String,
+    pub contact_id: Option<String>,
+    pub customer_id: String,
+}
+
+impl Outgoing {
+    pub async fn send(&self, message: &mail::Message) -> ApiResult<bool> {
+        if !crate::http::mail::send(&self.env, message).await {
+            return Ok(false);
+        }
+        let entry = audit::AuditEntry {
+            actor: self.actor.clone(),
+            action: "contact.email_sent",
+            target_type: "contact",
+            target_id: self.contact_id.clone(),
+            request_id: &self.request_id,
+            changed_fields: vec![],
+            details: json!({ "customer_id": self.customer_id, "kind": message.kind }),
+        };
+        let now = crate::domain::time::now();
+        crate::storage::d1::run(&audit::insert(&self.db, &entry, &now)?).await?;
+        Ok(true)
     }
-    let mut entry = audit_entry(cx, "contact.email_sent", "contact", contact_id, vec![]);
-    entry.details = json!({ "customer_id": customer_id, "kind": message.kind });
-    let now = crate::domain::time::now();
-    crate::storage::d1::run(&audit::insert(&cx.db()?, &entry, &now)?).await?;
-    Ok(true)
 }
 
 /// Answers only what the page needs: no contact, customer or email, so a token holder learns

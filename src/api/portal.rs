@@ -8,7 +8,7 @@
 use serde_json::{json, Map, Value};
 use worker::Response;
 
-use super::activation::{emailed, issue_link, new_token};
+use super::activation::{issue_link, new_token, Outgoing};
 use super::contacts::{create_contact, load_contact};
 use super::interactions::{check_limit, limit_key};
 use super::test_support;
@@ -89,6 +89,27 @@ async fn customer_body(cx: &mut Ctx) -> ApiResult<Map<String, Value>> {
     Ok(map)
 }
 
+/// A customer as a portal user sees it: the admins' groups are not theirs to see, and an
+/// organisation's own parent lies outside everything they may know of.
+fn for_portal(customer: &mut Value, organisation: Option<&str>) {
+    customer["group_ids"] = json!([]);
+    if organisation.is_some_and(|org| customer["id"].as_str() == Some(org)) {
+        customer["parent_id"] = Value::Null;
+    }
+}
+
+/// An admin handler's single-customer answer, shown as `for_portal` says (headers kept).
+async fn portal_answer(mut resp: Response, organisation: &str) -> ApiResult<Response> {
+    if resp.status_code() >= 300 {
+        return Ok(resp);
+    }
+    let text = resp.text().await?;
+    let mut customer: Value = serde_json::from_str(&text).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for_portal(&mut customer, Some(organisation));
+    let body = serde_json::to_vec(&customer).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Response::builder().with_status(resp.status_code()).with_headers(resp.headers().clone()).fixed(body))
+}
+
 fn parent_error(message: &str) -> ApiError {
     ApiError::Unprocessable { code: hierarchy::CODE, fields: vec![FieldError::new("parent_id", hierarchy::CODE, message)] }
 }
@@ -118,11 +139,17 @@ pub async fn sign_in(cx: &mut Ctx) -> ApiResult<Response> {
         )
         .await?;
         if results.get(1).map_or(0, StatementResult::changes) > 0 {
+            // Sent after the answer: a known email answers as fast as an unknown one.
             let message = mail::sign_in(email.as_str(), &format!("{base}#token={token}"), LINK_MINUTES);
-            let first = store::organisations(&db, &normalized).await?.into_iter().next();
-            if let Some(org) = first {
-                emailed(cx, &message, Some(&org.contact_id), &org.customer_id).await?;
-            }
+            let (env, actor, request_id) = (cx.env.clone(), cx.actor.label(), cx.request_id.clone());
+            cx.deferred.push(Box::pin(async move {
+                let Ok(Some(org)) = store::organisations(&db, &normalized).await.map(|o| o.into_iter().next()) else { return };
+                let outgoing =
+                    Outgoing { env, db, actor, request_id, contact_id: Some(org.contact_id), customer_id: org.customer_id };
+                if let Err(e) = outgoing.send(&message).await {
+                    worker::console_error!("sign-in email: {}", e.code());
+                }
+            }));
         }
     }
     Answer::json(202, &json!({}))?.into_response()
@@ -198,7 +225,7 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     let q = cx.query.get("q").map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
     let limit = cx.query.limit(DEFAULT_LIMIT)?;
     let after = cx.query.cursor(CURSOR_SORT)?;
-    reach(cx, &under).await?;
+    let org = reach(cx, &under).await?;
     if let Some((_, id)) = &after {
         // A cursor names a customer too: one outside the list's subtree is not there.
         if !store::within(&cx.db()?, &under, id).await? {
@@ -207,7 +234,11 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
     }
     let after_ref = after.as_ref().map(|(k, i)| (k.as_str(), i.as_str()));
     let rows = store::subtree_page(&cx.db()?, &under, q.as_deref(), after_ref, limit + 1).await?;
-    let page = Page::cut(rows, limit, |(c, key)| cursor::encode(CURSOR_SORT, key, &c.id)).map(|(c, _)| c);
+    let page = Page::cut(rows, limit, |(c, key)| cursor::encode(CURSOR_SORT, key, &c.id)).map(|(c, _)| {
+        let mut c = serde_json::to_value(c).unwrap_or(Value::Null);
+        for_portal(&mut c, Some(&org.customer_id));
+        c
+    });
     Answer::json(200, &page)?.into_response()
 }
 
@@ -215,7 +246,7 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
 /// portal offers only what they may do.
 pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
     let org = reach_path(cx).await?;
-    let mut resp = super::customers::get(cx).await?;
+    let mut resp = portal_answer(super::customers::get(cx).await?, &org.customer_id).await?;
     crate::http::set_header(&mut resp, "X-Portal-Role", org.role.as_str());
     Ok(resp)
 }
@@ -237,13 +268,13 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let org = reach(cx, &parent).await?;
     manager(&org)?;
     let bytes = cx.json_bytes().await?;
-    let answer = super::customers::create_customer(cx, &bytes).await?;
-    let id = serde_json::from_str::<Value>(&answer.body).ok().and_then(|v| v["id"].as_str().map(str::to_string));
-    let answer = match id {
-        Some(id) => answer.with_header("Location", format!("/v1/portal/customers/{id}")),
-        None => answer,
-    };
-    answer.into_response()
+    let mut answer = super::customers::create_customer(cx, &bytes).await?;
+    let mut customer: Value = serde_json::from_str(&answer.body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for_portal(&mut customer, None);
+    answer.body = customer.to_string();
+    let id = customer["id"].as_str().unwrap_or_default();
+    answer.headers.retain(|(name, _)| name != "Location");
+    answer.with_header("Location", format!("/v1/portal/customers/{id}")).into_response()
 }
 
 /// `PATCH /v1/portal/customers/{id}` (manager): name, email, phone, company, notes, attributes;
@@ -266,7 +297,7 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         cx.actor = acting;
         manager(&target)?;
     }
-    super::customers::update(cx).await
+    portal_answer(super::customers::update(cx).await?, &org.customer_id).await
 }
 
 /// `DELETE /v1/portal/customers/{id}` (manager): soft delete of a sub-customer (`cascade=true`
@@ -283,7 +314,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     }
     // The admin handler asks for the permission of the delete it does: a soft one only here.
     cx.conditional = SOFT_DELETE;
-    super::customers::delete(cx).await
+    portal_answer(super::customers::delete(cx).await?, &org.customer_id).await
 }
 
 // ---- Contacts (customer users) ----
@@ -356,6 +387,16 @@ pub async fn resend_activation(cx: &mut Ctx) -> ApiResult<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_portal_user_sees_no_groups_and_no_parent_above_the_organisation() {
+        let mut org = json!({"id": "o", "parent_id": "admins-parent", "group_ids": ["g"]});
+        for_portal(&mut org, Some("o"));
+        assert_eq!(org, json!({"id": "o", "parent_id": null, "group_ids": []}));
+        let mut sub = json!({"id": "s", "parent_id": "o", "group_ids": ["g"]});
+        for_portal(&mut sub, Some("o"));
+        assert_eq!(sub["parent_id"], "o");
+    }
 
     #[test]
     fn a_portal_user_gives_only_a_customers_own_fields() {

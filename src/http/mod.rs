@@ -109,7 +109,12 @@ pub struct Ctx {
     /// A JSON body already read and checked by a handler that hands the request on to another
     /// (the portal to the admin handlers it shares): `json_bytes` answers it again.
     pub read_body: Option<Vec<u8>>,
+    /// Work that runs after the answer is sent (`waitUntil`), so its duration tells the caller
+    /// nothing (the portal's sign-in email, sent only to people it knows).
+    pub deferred: Vec<Deferred>,
 }
+
+pub type Deferred = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Where a request's D1 session starts (D1 read replication): after the bookmark the client
 /// echoed (so it reads its own writes), else anywhere for a read and at the primary for a write.

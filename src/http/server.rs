@@ -93,6 +93,8 @@ struct Outcome {
     bookmark: Option<String>,
     /// Rows D1 read and wrote for the request.
     rows: Option<(f64, f64)>,
+    /// What the handler left to run after the answer.
+    deferred: Vec<super::Deferred>,
 }
 
 /// The webhooks queue (`[[queues.producers]]`); a deployment without it has no webhooks.
@@ -165,7 +167,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None };
+    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, deferred: Vec::new() };
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
@@ -176,6 +178,9 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         };
         if !skip_dispatch && wrote(&method, resp.status_code(), outcome.rows) {
             dispatch_after(ctx, &env);
+        }
+        for work in outcome.deferred.drain(..) {
+            ctx.wait_until(work);
         }
         resp
     };
@@ -259,10 +264,12 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         session_start,
         session: Default::default(),
         read_body: None,
+        deferred: Vec::new(),
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
     outcome.rows = cx.rows();
+    outcome.deferred = std::mem::take(&mut cx.deferred);
     result
 }
 
