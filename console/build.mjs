@@ -6,6 +6,8 @@
 // The page names its files with their content hash in the query (app.js?v=<hash>): browsers may
 // cache them for ever, and the file names stay the same, which a running `wrangler dev` needs
 // (it re-reads changed files but does not learn of new ones).
+// The customer portal (portal/src/, /portal) is bundled the same way beside it: portal.html and
+// /portal-app/app.js and app.css (the console's stylesheet with the portal's few additions).
 // `node console/build.mjs --watch` rebuilds on change (wrangler dev picks up the new files).
 import { build, context } from "esbuild";
 import { createHash } from "node:crypto";
@@ -18,8 +20,10 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = join(HERE, "dist");
 const watch = process.argv.includes("--watch");
 
+const PORTAL = join(HERE, "../portal");
+
 const options = {
-  entryPoints: { app: join(HERE, "src/main.js") },
+  entryPoints: { app: join(HERE, "src/main.js"), portal: join(PORTAL, "src/main.js") },
   bundle: true,
   format: "esm",
   target: "es2022",
@@ -38,7 +42,7 @@ const hash = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 12
 // The files first, the page that names them last; files of older builds are removed.
 function emit(result) {
   mkdirSync(join(OUT, "console"), { recursive: true });
-  const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith(".js")).contents);
+  const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith("app.js")).contents);
   const css = readFileSync(join(HERE, "src/style.css"));
   const jsName = "console/app.js";
   const cssName = "console/app.css";
@@ -51,10 +55,25 @@ function emit(result) {
   copyFileSync(join(HERE, "../src/openapi.json"), join(OUT, "openapi.json"));
   writeFileSync(join(OUT, "admin.html"), html);
   for (const f of readdirSync(join(OUT, "console"))) if (![jsName, cssName].includes(`console/${f}`)) rmSync(join(OUT, "console", f));
-  const sizes = [["admin.html", Buffer.from(html)], [jsName, js], [cssName, css]]
+  const portal = emitPortal(result, css);
+  const sizes = [["admin.html", Buffer.from(html)], [jsName, js], [cssName, css], ...portal]
     .map(([n, b]) => ({ n, raw: b.length, gz: gzipSync(b, { level: 9 }).length }));
   const total = sizes.reduce((s, x) => s + x.gz, 0);
   console.log(`[console] ${sizes.map((s) => `${s.n} ${s.raw} B (${s.gz} B gz)`).join(", ")}; ${total} B gzipped in all`);
+}
+
+// The portal's page and files; answers their sizes for the build's line.
+function emitPortal(result, consoleCss) {
+  mkdirSync(join(OUT, "portal-app"), { recursive: true });
+  const js = Buffer.from(result.outputFiles.find((f) => f.path.endsWith("portal.js")).contents);
+  const css = Buffer.concat([consoleCss, readFileSync(join(PORTAL, "src/style.css"))]);
+  writeFileSync(join(OUT, "portal-app/app.js"), js);
+  writeFileSync(join(OUT, "portal-app/app.css"), css);
+  const html = readFileSync(join(PORTAL, "index.html"), "utf8")
+    .replace("{{SCRIPT}}", `/portal-app/app.js?v=${hash(js)}`)
+    .replace("{{STYLE}}", `/portal-app/app.css?v=${hash(css)}`);
+  writeFileSync(join(OUT, "portal.html"), html);
+  return [["portal.html", Buffer.from(html)], ["portal-app/app.js", js], ["portal-app/app.css", css]];
 }
 
 if (watch) {

@@ -2,11 +2,12 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Above the 725.7 KiB raw / 299.2 KiB gzipped measured when set, with room for the webhook
-// recovery and the portal's first routes (the goal stays about 300 KiB gzipped, for short cold
-// starts; Cloudflare's own limit is far above): growth is a decision, not a drift.
-const BUDGET_RAW = 740 * 1024;
-const BUDGET_GZIP = 305 * 1024;
+// Above the 790.1 KiB raw / 323.0 KiB gzipped measured with the customer portal (its sessions,
+// sign-in links, email and scoped routes added about 64 KiB raw, 24 KiB gzipped), with a little
+// room (the goal stays near 300 KiB gzipped, for short cold starts; Cloudflare's own limit is far
+// above): growth is a decision, not a drift.
+const BUDGET_RAW = 796 * 1024;
+const BUDGET_GZIP = 325 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

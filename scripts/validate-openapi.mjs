@@ -4,7 +4,8 @@
 // operationIds are unique, ...), then checks the project's own rules:
 //   - every operation has an operationId;
 //   - every operation documents at least one 2xx answer;
-//   - security is either inherited (the global bearerAuth) or explicitly empty;
+//   - security is either inherited (the global bearerAuth), explicitly empty, or the portal's
+//     session cookie alone (`portalSession`, the /v1/portal/* routes);
 //   - every schema is a valid JSON Schema 2020-12 (the OpenAPI meta-schema does not look inside
 //     schemas), compiled with the Ajv the parser itself depends on, and every example given next
 //     to a schema (`examples` in a schema, `example`/`examples` of a media type, parameter or
@@ -92,8 +93,9 @@ for (const [path, item] of paths) {
     if (!Object.keys(op.responses ?? {}).some((code) => /^2(\d\d|XX)$/.test(code))) {
       problems.push(`${where}: no success response`);
     }
-    if (op.security !== undefined && op.security.length !== 0) {
-      problems.push(`${where}: security should be inherited or []`);
+    const portalCookie = op.security?.length === 1 && Object.keys(op.security[0]).join() === "portalSession";
+    if (op.security !== undefined && op.security.length !== 0 && !portalCookie) {
+      problems.push(`${where}: security should be inherited, [] or the portal cookie`);
     }
   }
 }

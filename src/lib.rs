@@ -10,7 +10,7 @@ pub mod storage;
 use domain::permission::Condition::{CreateGroups, NotPermanent, Permanent};
 use domain::permission::Permission::*;
 use http::routing::all;
-use http::routing::Access::{Authenticated, Public, Requires};
+use http::routing::Access::{Authenticated, Portal, Public, Requires};
 use http::server::Routes;
 use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -79,6 +79,21 @@ pub static ROUTES: &Routes = &[
     route!(Put, "/v1/own-company", all(&[AdminsManage]), api::own_company::set),
     route!(Delete, "/v1/own-company", all(&[AdminsManage]), api::own_company::unset),
     route!(Get, "/v1/me", Authenticated, api::admins::me),
+    route!(Post, "/v1/portal/sign-in", Public, api::portal::sign_in),
+    route!(Post, "/v1/portal/session", Public, api::portal::start_session),
+    route!(Delete, "/v1/portal/session", Portal, api::portal::end_session),
+    route!(Get, "/v1/portal/me", Portal, api::portal::me),
+    route!(Get, "/v1/portal/customers", Portal, api::portal::list),
+    route!(Post, "/v1/portal/customers", Portal, api::portal::create),
+    route!(Get, "/v1/portal/customers/{id}", Portal, api::portal::get),
+    route!(Patch, "/v1/portal/customers/{id}", Portal, api::portal::update),
+    route!(Delete, "/v1/portal/customers/{id}", Portal, api::portal::delete),
+    route!(Get, "/v1/portal/customers/{id}/interactions", Portal, api::portal::interactions),
+    route!(Get, "/v1/portal/customers/{id}/contacts", Portal, api::portal::contacts),
+    route!(Post, "/v1/portal/customers/{id}/contacts", Portal, api::portal::create_contact_here),
+    route!(Patch, "/v1/portal/customers/{id}/contacts/{contact_id}", Portal, api::portal::update_contact),
+    route!(Delete, "/v1/portal/customers/{id}/contacts/{contact_id}", Portal, api::portal::delete_contact),
+    route!(Post, "/v1/portal/customers/{id}/contacts/{contact_id}/activation-link", Portal, api::portal::resend_activation),
     route!(Get, "/v1/admins", all(&[AdminsManage]), api::admins::list),
     route!(Post, "/v1/admins", all(&[AdminsManage]), api::admins::create),
     route!(Patch, "/v1/admins/{id}", all(&[AdminsManage]), api::admins::update),

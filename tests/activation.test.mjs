@@ -88,12 +88,12 @@ describe("contact status", () => {
 });
 
 describe("issuing an activation link", () => {
-  it("answers 201 {url, expires_at}: the base and a 43-character token, 72 hours, stored only hashed", async () => {
+  it("answers 201 {url, expires_at, sent}: the base and a 43-character token, 72 hours, stored only hashed", async () => {
     const { customer, contact } = await pendingContact(w);
     const before = Date.now();
     const res = await issue(w, customer.id, contact.id);
     assert.equal(res.status, 201, res.text);
-    assert.deepEqual(Object.keys(res.body).sort(), ["expires_at", "url"]);
+    assert.deepEqual(Object.keys(res.body).sort(), ["expires_at", "sent", "url"]);
     assert.ok(res.body.url.startsWith(BASE), res.body.url);
     const token = res.body.url.slice(BASE.length);
     assert.match(token, TOKEN);

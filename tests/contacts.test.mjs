@@ -16,7 +16,7 @@ describe("contacts", () => {
     assert.equal(res.headers.get("location"), `/v1/customers/${c.id}/contacts/${res.body.id}`);
     assert.deepEqual(
       { ...res.body, id: undefined, created_at: undefined, updated_at: undefined },
-      { id: undefined, customer_id: c.id, email: "Grace@Example.com", first_name: "Grace", last_name: "Hopper", phone: "+1 555 0100", status: "pending", activated_at: null, created_at: undefined, updated_at: undefined },
+      { id: undefined, customer_id: c.id, email: "Grace@Example.com", first_name: "Grace", last_name: "Hopper", phone: "+1 555 0100", status: "pending", role: "member", activated_at: null, last_signed_in_at: null, created_at: undefined, updated_at: undefined },
     );
     const second = await w.createContact(c.id);
     const list = await w.get(`/v1/customers/${c.id}/contacts`);

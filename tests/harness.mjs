@@ -6,7 +6,28 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import { Log, LogLevel, Miniflare } from "miniflare";
+
+// Miniflare's log, keeping what the simulated Email Service binding reports: each message it
+// would have sent (the `EMAIL` binding writes the parts to files and logs their paths). Other
+// lines at warning level or worse still reach the terminal.
+class MailLog extends Log {
+  constructor() {
+    super(LogLevel.INFO);
+    this.mail = [];
+  }
+
+  logWithLevel(level, message) {
+    const text = String(message).replace(/\x1b\[[0-9;]*m/g, "");
+    if (text.includes("send_email binding called")) {
+      const field = (name) => text.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1]?.trim();
+      const file = (name) => { const path = field(name); return path ? readFileSync(path, "utf8") : undefined; };
+      this.mail.push({ from: field("From"), to: field("To"), subject: field("Subject"), text: file("Text"), html: file("HTML") });
+    } else if (level <= LogLevel.WARN) {
+      super.logWithLevel(level, message);
+    }
+  }
+}
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -60,11 +81,16 @@ export async function startWorker(options = {}) {
   }
 }
 
-async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist } = {}) {
+// `email: false` leaves the Email Service binding out (then nothing can be sent); otherwise every
+// message the worker sends is kept in `worker.mailLog.mail` (see `worker.mailTo`).
+async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist, email = true } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
+  const mailLog = new MailLog();
   const mf = new Miniflare({
+    log: mailLog,
+    ...(email ? { email: { send_email: [{ name: "EMAIL" }] } } : {}),
     handleRuntimeStdio(stdout, stderr) {
       stdout.setEncoding("utf8").on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
       stderr.pipe(process.stderr);
@@ -87,9 +113,14 @@ async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outboun
       IMPORT_MAX_ROWS: "10000",
       PUBLIC_RATE_LIMIT_RETRY_AFTER: "60",
       ENABLE_TEST_ROUTES: "true",
+      EMAIL_FROM: "portal@example.com",
+      PORTAL_URL_BASE: "http://localhost/portal",
       ...vars,
     },
-    ratelimits: { PUBLIC_RATE_LIMITER: { simple: { limit: rateLimit, period: 60 } } },
+    ratelimits: {
+      PUBLIC_RATE_LIMITER: { simple: { limit: rateLimit, period: 60 } },
+      PORTAL_RATE_LIMITER: { simple: { limit: portalRateLimit, period: 60 } },
+    },
     ...(queues ? {
       queueProducers: { WEBHOOKS: { queueName: "customers-webhooks" }, WEBHOOKS_SLOW: { queueName: "customers-webhooks-slow" } },
       queueConsumers: {
@@ -110,6 +141,7 @@ async function startOnce({ vars = {}, rateLimit = 10000, listen = false, outboun
     }
     const worker = new Worker(mf, db);
     worker.logs = logs;
+    worker.mailLog = mailLog;
     if (listen) worker.url = (await mf.ready).href.replace(/\/$/, "");
     return worker;
   } catch (err) {
@@ -228,6 +260,17 @@ class Worker {
     const res = await this.get(`/v1/events?customer_id=${customerId}&limit=100`);
     assert.equal(res.status, 200, res.text);
     return res.body.data;
+  }
+
+  // The messages sent to `to` (compared case-insensitively) so far, oldest first; waits (up to 5 s) until there are at least
+  // `count` (the simulated binding reports a message just after the request that sent it).
+  async mailTo(to, count = 1) {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = this.mailLog.mail.filter((m) => m.to?.toLowerCase() === to.toLowerCase());
+      if (found.length >= count || Date.now() > deadline) return found;
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   async dispose() {

@@ -211,6 +211,41 @@ describe("answers match the served OpenAPI document", () => {
     await call("DELETE", "/v1/customers/{id}/contacts/{contact_id}", { params: both });
   });
 
+  it("the customer portal: sign-in, session, customers, contacts", async () => {
+    const org = await w.createCustomer({ name: "Portal Org" });
+    const email = uniqueEmail("portal");
+    const contact = await w.createContact(org.id, { email, role: "manager" });
+    const both = { id: org.id, contact_id: contact.id };
+    const link = await call("POST", "/v1/customers/{id}/contacts/{contact_id}/activation-link", { params: both, json: { send: true } });
+    const headers = { origin: "http://localhost", "cf-connecting-ip": "192.0.2.91" };
+    const activated = await call("POST", "/v1/public/contacts/activate", { token: null, json: { token: link.body.url.slice(ACTIVATION_BASE.length) }, headers });
+    const cookie = activated.headers.get("set-cookie").split(";")[0];
+    const as = { token: null, headers: { ...headers, cookie } };
+    await call("POST", "/v1/portal/sign-in", { token: null, json: { email }, headers });
+    const mail = (await w.mailTo(email, 2)).at(-1);
+    const token = mail.text.match(/#token=([A-Za-z0-9_-]{43})/)[1];
+    await call("POST", "/v1/portal/session", { token: null, json: { token }, headers });
+    await call("POST", "/v1/portal/session", { token: null, json: { token }, headers });
+    await call("GET", "/v1/portal/me", as);
+    const sub = await call("POST", "/v1/portal/customers", { ...as, json: { name: "Portal Sub", parent_id: org.id } });
+    const params = { id: sub.body.id };
+    await call("GET", "/v1/portal/customers", { ...as, query: `?under=${org.id}&limit=1` });
+    await call("GET", "/v1/portal/customers/{id}", { ...as, params });
+    await call("PATCH", "/v1/portal/customers/{id}", { ...as, params, json: { notes: "from the portal" }, headers: { ...as.headers, ...mergePatch } });
+    await call("GET", "/v1/portal/customers/{id}/interactions", { ...as, params });
+    const invited = await call("POST", "/v1/portal/customers/{id}/contacts", { ...as, params, json: { email: uniqueEmail("colleague") } });
+    await call("GET", "/v1/portal/customers/{id}/contacts", { ...as, params });
+    const theirs = { id: sub.body.id, contact_id: invited.body.id };
+    await call("PATCH", "/v1/portal/customers/{id}/contacts/{contact_id}", { ...as, params: theirs, json: { role: "manager" } });
+    await call("POST", "/v1/portal/customers/{id}/contacts/{contact_id}/activation-link", { ...as, params: theirs });
+    await call("DELETE", "/v1/portal/customers/{id}/contacts/{contact_id}", { ...as, params: theirs });
+    const deleted = await call("DELETE", "/v1/portal/customers/{id}", { ...as, params });
+    assert.equal(deleted.status, 200, deleted.text);
+    await call("GET", "/v1/portal/customers/{id}", { ...as, params });
+    await call("DELETE", "/v1/portal/session", as);
+    await call("GET", "/v1/portal/me", as);
+  });
+
   it("groups and members", async () => {
     await call("GET", "/v1/groups");
     await call("GET", "/v1/groups/{id}", { params: { id: "all" } });

@@ -89,7 +89,7 @@ pub async fn me(cx: &mut Ctx) -> ApiResult<Response> {
         Actor::Admin { id, email, role } => json!({ "kind": "admin", "id": id, "email": email, "role": role.as_str() }),
         Actor::ApiKey { id, .. } => json!({ "kind": "api_key", "id": id }),
         Actor::AdminToken => json!({ "kind": "admin_token" }),
-        Actor::Anonymous => json!({ "kind": "anonymous" }),
+        Actor::Anonymous | Actor::Portal { .. } => json!({ "kind": "anonymous" }),
     };
     Answer::json(200, &json!({ "actor": cx.actor.label(), "who": who, "permissions": permissions }))?.into_response()
 }

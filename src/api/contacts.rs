@@ -51,9 +51,12 @@ async fn explain_no_change(cx: &Ctx, contact: bool) -> ApiError {
 /// Names (never values) of the fields a new contact was given, for the audit log.
 fn changed_on_create(c: &Contact) -> Vec<&'static str> {
     let mut f = vec!["email"];
-    for (name, set) in
-        [("first_name", c.first_name.is_some()), ("last_name", c.last_name.is_some()), ("phone", c.phone.is_some())]
-    {
+    for (name, set) in [
+        ("first_name", c.first_name.is_some()),
+        ("last_name", c.last_name.is_some()),
+        ("phone", c.phone.is_some()),
+        ("role", c.role != crate::domain::portal::ContactRole::Member),
+    ] {
         if set {
             f.push(name);
         }
@@ -68,6 +71,13 @@ pub async fn list(cx: &mut Ctx) -> ApiResult<Response> {
 }
 
 pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
+    let contact = create_contact(cx).await?;
+    let location = format!("/v1/customers/{}/contacts/{}", contact.customer_id, contact.id);
+    Answer::json(201, &contact)?.with_header("Location", location).into_response()
+}
+
+/// Adds the contact the body describes to the path's customer.
+pub(super) async fn create_contact(cx: &mut Ctx) -> ApiResult<Contact> {
     let body = cx.json_body().await?;
     let customer = load_live_customer(cx).await?;
     let new = NewContact::parse(&body).map_err(ApiError::Validation)?;
@@ -81,7 +91,9 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         last_name: new.last_name,
         phone: new.phone,
         status: ContactStatus::Pending,
+        role: new.role,
         activated_at: None,
+        last_signed_in_at: None,
         created_at: now.clone(),
         updated_at: now.clone(),
     };
@@ -96,8 +108,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     if inserted == 0 {
         return Err(explain_no_change(cx, false).await);
     }
-    let location = format!("/v1/customers/{}/contacts/{}", customer.id, contact.id);
-    Answer::json(201, &contact)?.with_header("Location", location).into_response()
+    Ok(contact)
 }
 
 pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {

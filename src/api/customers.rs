@@ -35,7 +35,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     idempotency::finish(cx, &start, result).await?.into_response()
 }
 
-async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
+pub(super) async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer> {
     let new = NewCustomer::parse(&parse_json(bytes)?).map_err(ApiError::Validation)?;
     let db = cx.db()?;
     groups::check_ids(&db, &new.group_ids).await?;

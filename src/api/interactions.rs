@@ -20,15 +20,22 @@ const RATE_LIMITER: &str = "PUBLIC_RATE_LIMITER";
 /// itself is unavailable, so a limiter outage never takes the public pages down. Every public
 /// endpoint shares it (one budget per address).
 pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
+    check_limit(cx, RATE_LIMITER, None).await
+}
+
+/// Counts the request against `key` (default: the caller's address) in the limiter `binding`;
+/// fails open (and logs) when the limiter itself is unavailable.
+pub async fn check_limit(cx: &Ctx, binding: &str, key: Option<&str>) -> ApiResult<()> {
     let client = cx.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
-    let limiter = match cx.env.rate_limiter(RATE_LIMITER) {
+    let key = key.map_or_else(|| format!("ip:{client}"), str::to_string);
+    let limiter = match cx.env.rate_limiter(binding) {
         Ok(l) => l,
         Err(e) => {
             worker::console_warn!("rate limiter unavailable: {e}");
             return Ok(());
         }
     };
-    match allowed(&limiter, &client).await {
+    match allowed(&limiter, &key).await {
         Ok(false) => {
             let retry = cx.config().public_rate_limit_retry_after;
             Err(ApiError::RateLimited { retry_after_secs: retry })
@@ -39,6 +46,11 @@ pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
             Ok(())
         }
     }
+}
+
+/// A limiter key for a personal value: its digest, so the limiter never holds the value itself.
+pub fn limit_key(kind: &str, value: &str) -> String {
+    format!("{kind}:{}", crate::http::auth::sha256_hex(value))
 }
 
 /// Whether the binding lets `key` go on: its JS API as it stands (`limit({ key })` answers

@@ -17,6 +17,7 @@ pub mod interactions;
 pub mod merge;
 pub mod openapi;
 pub mod own_company;
+pub mod portal;
 pub mod stats;
 pub mod test_support;
 pub mod webhooks;

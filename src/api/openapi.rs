@@ -219,7 +219,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("openapi.json has no {method} {}", route.pattern));
             let (all, when) = match route.access {
                 Access::Requires { all, when } => (Some(all), when),
-                Access::Public | Access::Authenticated => (None, &[][..]),
+                Access::Public | Access::Authenticated | Access::Portal => (None, &[][..]),
             };
             let expected_all = all.map(|ps| json!(ps.iter().map(|p| p.as_str()).collect::<Vec<_>>()));
             assert_eq!(op.get("x-required-permissions").cloned(), expected_all, "{method} {}", route.pattern);

@@ -66,6 +66,25 @@ pub fn parse_request(body: &Value) -> Result<String, Vec<FieldError>> {
     Err(errors)
 }
 
+/// The optional body of `POST .../activation-link`: `{"send": true}` emails the link as well.
+pub fn parse_issue_request(body: &Value) -> Result<bool, Vec<FieldError>> {
+    let map = object(body)?;
+    let mut errors: Vec<FieldError> = map.keys().filter(|k| *k != "send").map(|k| not_accepted(k, &[])).collect();
+    let send = match map.get("send") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.push(FieldError::new("send", "invalid_type", "send is true or false"));
+            false
+        }
+    };
+    if errors.is_empty() {
+        Ok(send)
+    } else {
+        Err(errors)
+    }
+}
+
 /// A stored link as activation finds it, with the state of its contact and customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredLink {
@@ -122,6 +141,14 @@ mod tests {
             contact_status: ContactStatus::Pending,
             customer_deleted: false,
         }
+    }
+
+    #[test]
+    fn an_issue_body_may_ask_to_send_the_link() {
+        assert_eq!(parse_issue_request(&json!({})), Ok(false));
+        assert_eq!(parse_issue_request(&json!({"send": true})), Ok(true));
+        assert!(parse_issue_request(&json!({"send": "yes"})).is_err());
+        assert!(parse_issue_request(&json!({"send": true, "to": "x"})).is_err());
     }
 
     #[test]

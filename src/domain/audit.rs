@@ -35,6 +35,7 @@ pub const ACTIONS: &[&str] = &[
     "webhook.delete",
     "webhook.rotate_secret",
     "webhook.replay",
+    "contact.email_sent",
 ];
 
 #[cfg(test)]

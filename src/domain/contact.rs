@@ -7,11 +7,12 @@ use serde_json::{Map, Value};
 
 use super::email::Email;
 use super::fields::{phone, text, Lines};
+use super::portal::ContactRole;
 use super::validation::{finish, not_accepted, object, FieldError};
 
 pub const MAX_NAME_LEN: usize = 200;
 
-const READ_ONLY: [&str; 5] = ["id", "customer_id", "created_at", "updated_at", "activated_at"];
+const READ_ONLY: [&str; 6] = ["id", "customer_id", "created_at", "updated_at", "activated_at", "last_signed_in_at"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,7 +100,11 @@ pub struct Contact {
     pub last_name: Option<String>,
     pub phone: Option<String>,
     pub status: ContactStatus,
+    /// What the person may do in the portal for this customer and its sub-customers.
+    pub role: ContactRole,
     pub activated_at: Option<String>,
+    /// When the person last signed in to the portal (activation or an emailed link).
+    pub last_signed_in_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -111,6 +116,7 @@ pub struct NewContact {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub phone: Option<String>,
+    pub role: ContactRole,
 }
 
 /// A validated merge patch for a contact: `None` leaves a field alone, `Some(None)` clears it.
@@ -122,6 +128,15 @@ pub struct ContactPatch {
     pub last_name: Option<Option<String>>,
     pub phone: Option<Option<String>>,
     pub status: Option<ContactStatus>,
+    pub role: Option<ContactRole>,
+}
+
+fn role(errors: &mut Vec<FieldError>, value: &Value) -> Option<ContactRole> {
+    let parsed = value.as_str().and_then(ContactRole::parse);
+    if parsed.is_none() {
+        errors.push(FieldError::new("role", "invalid", format!("role is one of {}", ContactRole::ALL.join(", "))));
+    }
+    parsed
 }
 
 fn status(errors: &mut Vec<FieldError>, value: &Value) -> Option<ContactStatus> {
@@ -176,6 +191,7 @@ fn fields(map: &Map<String, Value>, body: Body) -> Result<ContactPatch, Vec<Fiel
                 "a new contact starts pending and activates through its activation link",
             )),
             "status" => patch.status = status(&mut errors, value),
+            "role" => patch.role = role(&mut errors, value),
             k => errors.push(not_accepted(k, &READ_ONLY)),
         }
     }
@@ -194,6 +210,7 @@ impl NewContact {
                 first_name: p.first_name.flatten(),
                 last_name: p.last_name.flatten(),
                 phone: p.phone.flatten(),
+                role: p.role.unwrap_or(ContactRole::Member),
             }),
             Ok(_) => Err(vec![FieldError::new("email", "required", "a contact needs an email")]),
             Err(mut errors) => {
@@ -237,7 +254,11 @@ impl ContactPatch {
         if status.is_some() {
             changed.push("status");
         }
-        Ok((ContactPatch { email, first_name, last_name, phone, status }, changed))
+        let role = self.role.filter(|r| *r != current.role);
+        if role.is_some() {
+            changed.push("role");
+        }
+        Ok((ContactPatch { email, first_name, last_name, phone, status, role }, changed))
     }
 
     /// Whether an open activation link must stop working: it was handed out for another address,
@@ -273,7 +294,9 @@ mod tests {
             last_name: None,
             phone: None,
             status: ContactStatus::Pending,
+            role: ContactRole::Member,
             activated_at: None,
+            last_signed_in_at: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
         }

@@ -8,8 +8,10 @@ use super::Actor;
 use crate::domain::admin::Role;
 use crate::domain::api_key::looks_like_secret;
 use crate::domain::permission::Permission;
+use crate::domain::portal;
 use crate::domain::time;
 use crate::storage::d1::run;
+use crate::storage::portal as portal_store;
 use crate::storage::{admins, api_keys};
 
 pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
@@ -72,6 +74,22 @@ fn bounded_by_minter(permissions: Vec<Permission>, admin_role: Option<Role>) -> 
         }
         None => permissions,
     }
+}
+
+/// The person behind a portal session cookie, or 401. The session's expiry slides on, written
+/// at most once an hour.
+pub async fn actor_for_portal(db: &D1Database, cookie: Option<&str>) -> ApiResult<Actor> {
+    let token =
+        portal::token_from_cookie(cookie).filter(|t| crate::domain::activation::is_token(t)).ok_or(ApiError::Unauthorized)?;
+    let hash = sha256_hex(token);
+    let now_ms = time::now_ms();
+    let now = time::format_ms(now_ms);
+    let (email, last_used) = portal_store::session(db, &hash, &now).await?.ok_or(ApiError::Unauthorized)?;
+    let stale_before = time::format_ms(now_ms - portal::SLIDE_EVERY_MS);
+    if last_used < stale_before {
+        run(&portal_store::slide(db, &hash, &now, &portal::session_expires_at(now_ms), &stale_before)?).await?;
+    }
+    Ok(Actor::Portal { email, session: hash, acting: None })
 }
 
 pub fn sha256_hex(data: &str) -> String {

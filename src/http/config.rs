@@ -59,6 +59,11 @@ pub struct Config {
     pub import_max_rows: usize,
     /// `ACTIVATION_URL_BASE`: where activation links point; unset, creating one is 503.
     pub activation_url_base: Option<String>,
+    /// `EMAIL_FROM`: the sender of every email (with the `EMAIL` binding); unset, nothing is sent.
+    pub email_from: Option<String>,
+    /// `PORTAL_URL_BASE`: the portal's address (e.g. `https://crm.example/portal`); sign-in links
+    /// are it with `#token=...`. Unset, sign-in links cannot be sent.
+    pub portal_url_base: Option<String>,
     /// `ALLOW_LOCAL_WEBHOOKS=true`: webhook addresses on private hosts (development and tests only).
     pub allow_local_webhooks: bool,
     /// `WEBHOOK_RETRY_DELAYS` (default `RETRY_DELAYS_SECS`): seconds before each retry.
@@ -122,6 +127,14 @@ impl Config {
             activation_url_base.as_deref().is_none_or(|b| link_url(b, "").is_some()),
             "an absolute http(s) address",
         );
+        let email_from = var("EMAIL_FROM").map(|v| v.trim().to_string());
+        check("EMAIL_FROM", email_from.as_deref().is_none_or(|e| Email::parse(e).is_ok()), "an email address");
+        let portal_url_base = var("PORTAL_URL_BASE").map(|v| v.trim().trim_end_matches('/').to_string());
+        check(
+            "PORTAL_URL_BASE",
+            portal_url_base.as_deref().is_none_or(|b| link_url(b, "").is_some()),
+            "an absolute http(s) address",
+        );
         let refetch = var("ACCESS_CERTS_REFETCH_SECS").map(|v| seconds(&v));
         check("ACCESS_CERTS_REFETCH_SECS", refetch != Some(None), "a number of seconds, 0 or more");
         let access = var("ACCESS_TEAM_DOMAIN").map(|domain| AccessSettings {
@@ -138,6 +151,8 @@ impl Config {
             public_rate_limit_retry_after: retry_after.flatten().unwrap_or(60) as u32,
             import_max_rows: max_rows.flatten().map_or(DEFAULT_IMPORT_MAX_ROWS, |n| n as usize),
             activation_url_base,
+            email_from: email_from.filter(|e| Email::parse(e).is_ok()),
+            portal_url_base: portal_url_base.filter(|b| link_url(b, "").is_some()),
             allow_local_webhooks: flag("ALLOW_LOCAL_WEBHOOKS"),
             webhook_retry_delays: delays.flatten().unwrap_or_else(|| RETRY_DELAYS_SECS.to_vec()),
             request_log: match var("REQUEST_LOG") {

@@ -81,6 +81,7 @@ pub const CODES: &[&str] = &[
     "internal_error",
     "webhook_limit",
     "webhook_disabled",
+    "own_contact",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +111,13 @@ pub enum ApiError {
     },
     /// A verified Access identity that is not an enabled admin.
     NotAnAdmin,
+    /// A portal action the caller's role in that organisation does not allow.
+    RoleRequired {
+        role: &'static str,
+        have: &'static str,
+    },
+    /// A state-changing portal request from another origin than the worker's own (CSRF).
+    CrossOrigin,
     CustomerExists {
         existing_id: String,
     },
@@ -168,7 +176,7 @@ impl ApiError {
             PayloadTooLarge { .. } | TooManyRows { .. } => 413,
             Validation(_) | IdempotencyKeyReused | Unprocessable { .. } => 422,
             Unauthorized => 401,
-            Forbidden { .. } | NotAnAdmin => 403,
+            Forbidden { .. } | NotAnAdmin | RoleRequired { .. } | CrossOrigin => 403,
             CustomerExists { .. } | CustomerDeleted | IdempotencyInProgress | Conflict { .. } | Protected => 409,
             VersionMismatch { .. } => 412,
             RateLimited { .. } => 429,
@@ -190,7 +198,7 @@ impl ApiError {
             InvalidParameter { .. } => "invalid_parameter",
             InvalidHeader { .. } => "invalid_header",
             Unauthorized => "unauthorized",
-            Forbidden { .. } => "forbidden",
+            Forbidden { .. } | RoleRequired { .. } | CrossOrigin => "forbidden",
             NotAnAdmin => "not_an_admin",
             CustomerExists { .. } => "customer_exists",
             CustomerDeleted => "customer_deleted",
@@ -232,6 +240,10 @@ impl ApiError {
             InvalidHeader { name, message } => format!("header `{name}`: {message}"),
             Unauthorized => "missing or invalid credentials".into(),
             Forbidden { permission } => format!("this credential lacks the `{permission}` permission"),
+            RoleRequired { role, have } => {
+                format!("this needs the `{role}` role in this organisation; yours is `{have}`")
+            }
+            CrossOrigin => "a change to the portal must come from the portal's own pages (Origin)".into(),
             NotAnAdmin => "you are signed in, but not as an admin of this service; ask an owner to add you".into(),
             CustomerExists { .. } => "a customer with this email already exists".into(),
             CustomerDeleted => "the customer is deleted; restore it first".into(),
@@ -545,6 +557,8 @@ mod tests {
             ApiError::Unauthorized,
             ApiError::Forbidden { permission: "x" },
             ApiError::NotAnAdmin,
+            ApiError::RoleRequired { role: "manager", have: "member" },
+            ApiError::CrossOrigin,
             ApiError::CustomerExists { existing_id: String::new() },
             ApiError::CustomerDeleted,
             ApiError::VersionMismatch { current: 1 },

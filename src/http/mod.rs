@@ -6,6 +6,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod jwt;
+pub mod mail;
 pub mod outbound;
 pub mod query_string;
 pub mod queue;
@@ -19,6 +20,7 @@ use worker::{Env, Headers, Request, Response};
 
 use crate::domain::admin::Role;
 use crate::domain::permission::{Condition, Permission};
+use crate::domain::portal::ContactRole;
 use error::{ApiError, ApiResult};
 use routing::Params;
 
@@ -42,6 +44,14 @@ pub enum Actor {
         email: String,
         role: Role,
     },
+    /// A customer user signed in to the portal: a person (their normalised email) with the
+    /// session's token hash; `acting` is the contact (and its role) through which this request
+    /// reaches the customer it names, once the handler has found it in the person's subtrees.
+    Portal {
+        email: String,
+        session: String,
+        acting: Option<(String, ContactRole)>,
+    },
 }
 
 impl Actor {
@@ -52,6 +62,8 @@ impl Actor {
             Actor::AdminToken => "admin-token".into(),
             Actor::ApiKey { id, .. } => format!("key:{id}"),
             Actor::Admin { email, .. } => format!("admin:{email}"),
+            Actor::Portal { acting: Some((contact, _)), .. } => format!("contact:{contact}"),
+            Actor::Portal { acting: None, .. } => "contact".into(),
         }
     }
 
@@ -62,6 +74,7 @@ impl Actor {
             Actor::AdminToken => "admin_token",
             Actor::ApiKey { .. } => "api_key",
             Actor::Admin { .. } => "admin",
+            Actor::Portal { .. } => "contact",
         }
     }
 
@@ -71,6 +84,7 @@ impl Actor {
             Actor::AdminToken => Permission::ALL.to_vec(),
             Actor::ApiKey { permissions, .. } => permissions.clone(),
             Actor::Admin { role, .. } => role.permissions(),
+            Actor::Portal { acting, .. } => acting.as_ref().map(|(_, role)| role.permissions()).unwrap_or_default(),
         }
     }
 
@@ -83,7 +97,7 @@ impl Actor {
         match self {
             Actor::Admin { id, .. } => Some(id.clone()),
             Actor::ApiKey { admin_id, .. } => admin_id.clone(),
-            Actor::AdminToken | Actor::Anonymous => None,
+            Actor::AdminToken | Actor::Anonymous | Actor::Portal { .. } => None,
         }
     }
 }
@@ -104,7 +118,15 @@ pub struct Ctx {
     pub session_start: SessionStart,
     /// The D1 session, opened at the first query: every query of the request goes through it.
     pub session: std::cell::OnceCell<worker::D1DatabaseSession>,
+    /// A JSON body already read and checked by a handler that hands the request on to another
+    /// (the portal to the admin handlers it shares): `json_bytes` answers it again.
+    pub read_body: Option<Vec<u8>>,
+    /// Work that runs after the answer is sent (`waitUntil`), so its duration tells the caller
+    /// nothing (the portal's sign-in email, sent only to people it knows).
+    pub deferred: Vec<Deferred>,
 }
+
+pub type Deferred = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// Where a request's D1 session starts (D1 read replication): after the bookmark the client
 /// echoed (so it reads its own writes), else anywhere for a read and at the primary for a write.
@@ -236,12 +258,17 @@ impl Ctx {
 
     /// The raw bytes of a JSON body: `application/json` (or `+json`) only, at most 1 MiB.
     pub async fn json_bytes(&mut self) -> ApiResult<Vec<u8>> {
+        if let Some(bytes) = &self.read_body {
+            return Ok(bytes.clone());
+        }
         let ct = self.content_type();
         let media = ct.split(';').next().unwrap_or("").trim();
         if media != "application/json" && !media.ends_with("+json") {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        self.body_bytes(JSON_BODY_LIMIT).await
+        let bytes = self.body_bytes(JSON_BODY_LIMIT).await?;
+        self.read_body = Some(bytes.clone());
+        Ok(bytes)
     }
 
     pub async fn json_body(&mut self) -> ApiResult<Value> {

@@ -40,6 +40,10 @@ pub enum Access<P: 'static, C: 'static> {
     Public,
     /// Any valid credential, whatever it may do (`/v1/me`).
     Authenticated,
+    /// A customer user's portal session (the cookie only; admin credentials are not read). A
+    /// request that changes anything must come from the worker's own origin. The handler finds
+    /// what the person may do where (`api::portal`).
+    Portal,
     /// Every permission of `all`, checked before the handler runs; and, for each
     /// `(condition, permission)` of `when`, that permission too when the request meets the
     /// condition: the handler says which conditions hold (`Ctx::require_when`), so a 403 names

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_admin, actor_for_key, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, actor_for_portal, bearer_token, constant_time_eq};
 use super::config::Config;
 use super::error::{ApiError, ApiResult};
 use super::query_string::Query;
@@ -73,6 +73,19 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     actor_for_admin(&super::database(env)?, &config.admin_owners, &email).await
 }
 
+/// Refuses a request another site's page made (CSRF): the portal's changes come from its own
+/// pages, whose browser names the worker's origin.
+pub fn same_origin(req: &Request) -> ApiResult<()> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let url = req.inner().url();
+    let own = crate::domain::portal::origin_of(&url);
+    if crate::domain::portal::same_origin(own, header("origin").as_deref(), header("sec-fetch-site").as_deref()) {
+        Ok(())
+    } else {
+        Err(ApiError::CrossOrigin)
+    }
+}
+
 /// What the request's log line says beside its status and duration.
 struct Outcome {
     route: &'static str,
@@ -80,6 +93,8 @@ struct Outcome {
     bookmark: Option<String>,
     /// Rows D1 read and wrote for the request.
     rows: Option<(f64, f64)>,
+    /// What the handler left to run after the answer.
+    deferred: Vec<super::Deferred>,
 }
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
@@ -91,7 +106,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None };
+    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, deferred: Vec::new() };
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
@@ -102,6 +117,9 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         };
         if !skip_dispatch && wake::wrote(&method, resp.status_code(), outcome.rows) {
             wake::dispatcher_after(ctx, &env);
+        }
+        for work in outcome.deferred.drain(..) {
+            ctx.wait_until(work);
         }
         resp
     };
@@ -150,6 +168,13 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     let (actor, conditional) = match route.access {
         Access::Public => (Actor::Anonymous, &[][..]),
         Access::Authenticated => (authenticate(&req, &env).await?, &[][..]),
+        Access::Portal => {
+            if route.method != Method::Get {
+                same_origin(&req)?;
+            }
+            let cookie = req.headers().get("cookie").ok().flatten();
+            (actor_for_portal(&super::database(&env)?, cookie.as_deref()).await?, &[][..])
+        }
         Access::Requires { all, when } => {
             let actor = authenticate(&req, &env).await?;
             if let Some(missing) = all.iter().find(|p| !actor.has(**p)) {
@@ -177,10 +202,13 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         query,
         session_start,
         session: Default::default(),
+        read_body: None,
+        deferred: Vec::new(),
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
     outcome.rows = cx.rows();
+    outcome.deferred = std::mem::take(&mut cx.deferred);
     result
 }
 

@@ -123,7 +123,7 @@ pub fn activate_contact(db: &D1Database, token_hash: &str, now: &str) -> DbResul
     statement(
         db,
         &format!(
-            "UPDATE contacts SET status = '{active}', activated_at = ?2, updated_at = ?2 \
+            "UPDATE contacts SET status = '{active}', activated_at = ?2, last_signed_in_at = ?2, updated_at = ?2 \
              WHERE changes() > 0 AND status = '{pending}' \
              AND id = (SELECT contact_id FROM contact_activation_links WHERE token_hash = ?1)",
             active = ContactStatus::Active.as_str(),

@@ -7,6 +7,7 @@ use super::d1::{all, first, read_each, read_one, Row};
 use super::query::Scalar;
 use super::{statement, DbResult};
 use crate::domain::contact::{Contact, ContactPatch, ContactStatus};
+use crate::domain::portal::ContactRole;
 
 /// A contact from a row of `COLUMNS`.
 fn contact(r: &Row) -> Contact {
@@ -18,13 +19,16 @@ fn contact(r: &Row) -> Contact {
         last_name: r.opt_text("last_name"),
         phone: r.opt_text("phone"),
         status: r.parsed("status", ContactStatus::parse).unwrap_or(ContactStatus::Disabled),
+        role: r.parsed("role", ContactRole::parse).unwrap_or(ContactRole::Member),
         activated_at: r.opt_text("activated_at"),
+        last_signed_in_at: r.opt_text("last_signed_in_at"),
         created_at: r.text("created_at"),
         updated_at: r.text("updated_at"),
     }
 }
 
-const COLUMNS: &str = "id, customer_id, email, first_name, last_name, phone, status, activated_at, created_at, updated_at";
+const COLUMNS: &str =
+    "id, customer_id, email, first_name, last_name, phone, status, role, activated_at, last_signed_in_at, created_at, updated_at";
 
 fn flag(b: bool) -> Scalar {
     Scalar::Int(b as i64)
@@ -48,8 +52,8 @@ pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Optio
 pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
-        "INSERT INTO contacts (id, customer_id, email, email_normalized, first_name, last_name, phone, created_at, updated_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 \
+        "INSERT INTO contacts (id, customer_id, email, email_normalized, first_name, last_name, phone, created_at, updated_at, role) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 \
          WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?2 AND deleted_at IS NULL)",
         &[
             Scalar::Text(c.id.clone()),
@@ -61,6 +65,7 @@ pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<
             text(&c.phone),
             Scalar::Text(c.created_at.clone()),
             Scalar::Text(c.updated_at.clone()),
+            Scalar::Text(c.role.as_str().into()),
         ],
     )
 }
@@ -79,6 +84,7 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
          first_name = CASE WHEN ?4 THEN ?5 ELSE first_name END, \
          last_name = CASE WHEN ?6 THEN ?7 ELSE last_name END, \
          phone = CASE WHEN ?8 THEN ?9 ELSE phone END, \
+         role = coalesce(?14, role), \
          status = CASE WHEN ?13 IS NULL THEN status WHEN ?13 = 'disabled' THEN 'disabled' \
                        WHEN activated_at IS NULL THEN 'pending' ELSE 'active' END, \
          updated_at = ?10 \
@@ -98,6 +104,7 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
             Scalar::Text(id.into()),
             Scalar::Text(customer_id.into()),
             change.status.map(|s| Scalar::Text(s.as_str().into())).unwrap_or(Scalar::Null),
+            change.role.map(|r| Scalar::Text(r.as_str().into())).unwrap_or(Scalar::Null),
         ],
     )
 }

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod import;
 pub mod interactions;
 pub mod merge;
+pub mod portal;
 pub mod query;
 pub mod stats;
 pub mod tree;

@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, post } from "../api.js";
 import { dateTime, displayName, label, plural } from "../format.js";
 import { listAddress, navigate } from "../router.js";
-import { ask, CustomerName, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync } from "../ui.js";
+import { ask, CustomerName, Dialog, ErrorAlert, Field, fieldErrors, Loading, PageHeading, toast, useAsync, useId } from "../ui.js";
 import { CustomerForm, FIELD_LABELS, patchBody, withConflictField } from "./customer-form.js";
 import { useGroups } from "./customers.js";
 import { SubCustomers } from "./sub-customers.js";
@@ -120,19 +120,21 @@ function Interactions({ id }) {
 }
 
 function ContactForm({ initial = {}, onSave, onCancel, submitLabel }) {
-  const [f, setF] = useState({ email: initial.email || "", first_name: initial.first_name || "", last_name: initial.last_name || "", phone: initial.phone || "" });
+  const blank = { email: "", first_name: "", last_name: "", phone: "", role: "member" };
+  const [f, setF] = useState({ ...blank, email: initial.email || "", first_name: initial.first_name || "", last_name: initial.last_name || "", phone: initial.phone || "", role: initial.role || "member" });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const set = (k) => (v) => setF({ ...f, [k]: v });
   const submit = async (e) => {
     e.preventDefault();
     setBusy(true); setError(null);
-    try { await onSave(f); setF({ email: "", first_name: "", last_name: "", phone: "" }); } catch (err) {
+    try { await onSave(f); setF(blank); } catch (err) {
       if (err.code === "contact_exists") err.fields = [{ field: "email", message: "this customer has a contact with this email already" }];
       setError(err);
     } finally { setBusy(false); }
   };
   const errs = fieldErrors(error);
+  const roleId = useId("role");
   return html`<form onSubmit=${submit} novalidate class="contact-form">
     <${ErrorAlert} error=${error} fieldsShown />
     <div class="grid2">
@@ -140,6 +142,10 @@ function ContactForm({ initial = {}, onSave, onCancel, submitLabel }) {
       <${Field} label="First name" value=${f.first_name} onInput=${set("first_name")} error=${errs.first_name} />
       <${Field} label="Last name" value=${f.last_name} onInput=${set("last_name")} error=${errs.last_name} />
       <${Field} label="Contact phone" type="tel" value=${f.phone} onInput=${set("phone")} error=${errs.phone} />
+      <div class="field"><label for=${roleId}>Portal role</label>
+        <select id=${roleId} value=${f.role} onChange=${(e) => set("role")(e.currentTarget.value)}>
+          <option value="member">Member: reads the organisation</option>
+          <option value="manager">Manager: also edits sub-customers and users</option></select></div>
     </div>
     <div class="dialog-actions">${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}
       <button type="submit" class="primary" disabled=${busy}>${submitLabel}</button></div>
@@ -147,16 +153,18 @@ function ContactForm({ initial = {}, onSave, onCancel, submitLabel }) {
 }
 
 const CONTACT_STATUS = { pending: "Pending", active: "Active", disabled: "Disabled" };
+const CONTACT_ROLE = { member: "Member", manager: "Manager" };
 
 // The link is in this dialog's state only: once closed it cannot be shown again (the API keeps
 // only its hash), so the admin copies it here.
-function ActivationLinkDialog({ contact, link, onClose }) {
+function ActivationLinkDialog({ contact, link, onClose, unsent }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try { await navigator.clipboard.writeText(link.url); setCopied(true); } catch { setCopied(false); }
   };
   return html`<${Dialog} title=${`Activation link for ${contact.email}`} onClose=${onClose}>
     <div class="dialog-body">
+      ${unsent && html`<p role="alert">The email could not be sent (this deployment has no email sender); send the link yourself.</p>`}
       <p><strong>Copy the link now: it is shown only this once.</strong> Send it to ${contact.email}: opening it activates
         the contact, once. Any earlier link for this contact no longer works.</p>
       <div class="field"><label for="activation-link">Activation link</label>
@@ -178,6 +186,7 @@ function Contacts({ customer }) {
   const contacts = list.data?.data || [];
   const add = async (f) => {
     const body = Object.fromEntries(Object.entries(f).filter(([, v]) => v.trim()));
+    if (body.role === "member") delete body.role;
     const c = await post(`/v1/customers/${id}/contacts`, body);
     toast(`Added contact ${c.email}.`);
     list.reload();
@@ -187,6 +196,7 @@ function Contacts({ customer }) {
     if (!ok) return;
     const patch = {};
     for (const k of ["email", "first_name", "last_name", "phone"]) if (f[k] !== (editing[k] || "")) patch[k] = f[k].trim() ? f[k] : null;
+    if (f.role !== editing.role) patch.role = f.role;
     await api("PATCH", `/v1/customers/${id}/contacts/${editing.id}`, { json: patch });
     toast("Contact saved.");
     setEditing(null);
@@ -199,6 +209,14 @@ function Contacts({ customer }) {
   const createLink = async (c) => {
     setError(null);
     try { setIssued({ contact: c, link: await post(`/v1/customers/${id}/contacts/${c.id}/activation-link`) }); } catch (err) { setError(err); }
+  };
+  const sendLink = async (c) => {
+    setError(null);
+    try {
+      const link = await post(`/v1/customers/${id}/contacts/${c.id}/activation-link`, { send: true });
+      if (link.sent) toast(`Activation email sent to ${c.email}.`);
+      else setIssued({ contact: c, link, unsent: true });
+    } catch (err) { setError(err); }
   };
   const setStatus = async (c, status, done) => {
     setError(null);
@@ -218,12 +236,15 @@ function Contacts({ customer }) {
     <${ErrorAlert} error=${list.error || error} />
     ${list.loading ? html`<${Loading} />` : contacts.length === 0 ? html`<p class="empty">No contacts yet.</p>` : html`
     <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table>
-      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Status</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Status</th><th scope="col">Role</th><th scope="col">Last sign-in</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td>
         <td><span class=${`badge cs-${c.status}`}>${CONTACT_STATUS[c.status] || c.status}</span>${c.status === "active" && c.activated_at
           && html` <span class="muted">since <time datetime=${c.activated_at}>${dateTime(c.activated_at)}</time></span>`}</td>
+        <td>${CONTACT_ROLE[c.role] || c.role}</td>
+        <td>${c.last_signed_in_at ? html`<time datetime=${c.last_signed_in_at}>${dateTime(c.last_signed_in_at)}</time>` : html`<span class="muted">Never</span>`}</td>
         <td>${dateTime(c.created_at)}</td>
-        <td class="actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Create activation link for ${c.email}`} onClick=${() => createLink(c)}>Create activation link</button>`}
+        <td class="actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Send activation email to ${c.email}`} onClick=${() => sendLink(c)}>Send activation email</button>
+          <button type="button" aria-label=${`Create activation link for ${c.email}`} onClick=${() => createLink(c)}>Create activation link</button>`}
           ${c.status === "disabled"
             ? html`<button type="button" aria-label=${`Enable contact ${c.email}`} onClick=${() => enable(c)}>Enable</button>`
             : html`<button type="button" aria-label=${`Disable contact ${c.email}`} onClick=${() => disable(c)}>Disable</button>`}
@@ -234,7 +255,7 @@ function Contacts({ customer }) {
     ${editing && html`<${Dialog} title=${`Edit contact ${editing.email}`} onClose=${() => setEditing(null)}>
       <${ContactForm} initial=${editing} submitLabel="Save contact" onSave=${update} onCancel=${() => setEditing(null)} />
     <//>`}
-    ${issued && html`<${ActivationLinkDialog} contact=${issued.contact} link=${issued.link} onClose=${() => { setIssued(null); toast(`The link for ${issued.contact.email} is ready to send.`); }} />`}
+    ${issued && html`<${ActivationLinkDialog} contact=${issued.contact} link=${issued.link} unsent=${issued.unsent} onClose=${() => { setIssued(null); toast(`The link for ${issued.contact.email} is ready to send.`); }} />`}
   </section>`;
 }
 
