@@ -2,12 +2,13 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Above the 790.1 KiB raw / 323.0 KiB gzipped measured with the customer portal (its sessions,
-// sign-in links, email and scoped routes added about 64 KiB raw, 24 KiB gzipped), with a little
-// room (the goal stays near 300 KiB gzipped, for short cold starts; Cloudflare's own limit is far
-// above): growth is a decision, not a drift.
-const BUDGET_RAW = 796 * 1024;
-const BUDGET_GZIP = 325 * 1024;
+// Just above the 840.7 KiB raw / 343.7 KiB gzipped measured with everything merged on 2026-12-06
+// (the customer portal added about 64 KiB raw and 24 KiB gzipped; the webhook recovery and slow
+// queue, the dashboard's stats and the config module the rest). The goal was near 300 KiB
+// gzipped, for short cold starts; Cloudflare's own limit (64 MiB) is far above. Growth is a
+// decision, not a drift: the next size pass starts from here.
+const BUDGET_RAW = 850 * 1024;
+const BUDGET_GZIP = 350 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
