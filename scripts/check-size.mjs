@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Just above the 718.8 KiB raw / 296.3 KiB gzipped measured when set (issue 13 asks for at most
+// Just above the 725.5 KiB raw / 298.5 KiB gzipped measured when set (issue 13 asks for at most
 // 300 KB gzipped): growth is a decision, not a drift.
-const BUDGET_RAW = 722 * 1024;
+const BUDGET_RAW = 728 * 1024;
 const BUDGET_GZIP = 299 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;

@@ -27,6 +27,16 @@ fn use_to_record(last: Option<&str>) -> Option<String> {
     time::missing_or_before(last, &before).then_some(before)
 }
 
+/// The actor of the live API key with this id: what an Access service token mapped to the key
+/// (`ACCESS_SERVICE_TOKENS`) may do. Revoking the key shuts the service token out too.
+pub async fn actor_for_key_id(db: &D1Database, id: &str) -> ApiResult<Option<Actor>> {
+    let Some(row) = api_keys::get(db, id).await?.filter(|k| k.revoked_at.is_none()) else { return Ok(None) };
+    if let Some(stale_before) = use_to_record(row.last_used_at.as_deref()) {
+        api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
+    }
+    Ok(Some(Actor::ApiKey { permissions: row.permissions(), id: row.id }))
+}
+
 /// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a
 /// minute, so a busy key does not write (or even ask to) on every request.
 pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Actor>> {

@@ -82,6 +82,9 @@ pub struct Ctx {
     pub session_start: SessionStart,
     /// The D1 session, opened at the first query: every query of the request goes through it.
     pub session: std::cell::OnceCell<worker::D1DatabaseSession>,
+    /// The D1 statements this request has sent so far; work that outlives the handler (a
+    /// streamed body) counts into it with `StatementCount::counting`.
+    pub statements: crate::storage::d1::StatementCount,
 }
 
 /// Where a request's D1 session starts (D1 read replication): after the bookmark the client

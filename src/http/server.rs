@@ -5,14 +5,16 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_admin, actor_for_key, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, actor_for_key_id, bearer_token, constant_time_eq};
 use super::cors;
 use super::error::{ApiError, ApiResult};
 use super::query::Query;
 use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{access, jwt};
 use super::{error_response, parse_bookmark, set_header, Actor, Ctx, SessionStart};
+use crate::domain::api_key::{service_token_key, SERVICE_TOKENS};
 use crate::domain::permission::Permission;
+use crate::storage::d1::{wasm_mib, StatementCount};
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
 pub type Handler = for<'a> fn(&'a mut Ctx) -> HandlerFuture<'a>;
@@ -21,7 +23,7 @@ pub type Routes = [Route<Handler, Permission>];
 /// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry.
 #[macro_export]
 macro_rules! route {
-    ($method:ident, $pattern:literal, $access:expr, $handler:path) => {{
+    ($method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr) => {{
         fn handler(cx: &mut $crate::http::Ctx) -> $crate::http::server::HandlerFuture<'_> {
             Box::pin($handler(cx))
         }
@@ -30,6 +32,7 @@ macro_rules! route {
             pattern: $pattern,
             access: $access,
             endpoint: handler as $crate::http::server::Handler,
+            statements: $statements,
         }
     }};
 }
@@ -66,11 +69,21 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let (assertion, cookie) = (header("cf-access-jwt-assertion"), header("cookie"));
     let token = jwt::from_request(assertion.as_deref(), cookie.as_deref()).ok_or(ApiError::Unauthorized)?;
-    let email = access::verify(&settings, token).await.map_err(|refusal| {
+    let identity = access::verify(&settings, token).await.map_err(|refusal| {
         worker::console_warn!("access token refused: {refusal:?}");
         ApiError::Unauthorized
     })?;
-    actor_for_admin(&super::database(env)?, env, &email).await
+    match identity {
+        access::Identity::Person(email) => actor_for_admin(&super::database(env)?, env, &email).await,
+        access::Identity::ServiceToken(client_id) => {
+            let setting = env.var(SERVICE_TOKENS).ok().map(|v| v.to_string()).unwrap_or_default();
+            let Some(key_id) = service_token_key(&setting, &client_id) else {
+                worker::console_warn!("access service token {client_id} is not in {SERVICE_TOKENS}");
+                return Err(ApiError::Unauthorized);
+            };
+            actor_for_key_id(&super::database(env)?, key_id).await?.ok_or(ApiError::Unauthorized)
+        }
+    }
 }
 
 /// What the request's log line says beside its status and duration.
@@ -80,6 +93,8 @@ struct Outcome {
     bookmark: Option<String>,
     /// Rows D1 read and wrote for the request.
     rows: Option<(f64, f64)>,
+    /// The route's statement budget (`Route::statements`).
+    budget: Option<u32>,
 }
 
 /// Which requests get the JSON log line (`REQUEST_LOG`). Deployed, every one (`all`, the default):
@@ -166,11 +181,15 @@ fn wrote(method: &str, status: u16, rows: Option<(f64, f64)>) -> bool {
     rows.map_or(method != "GET" && status < 400, |(_, written)| written > 0.0)
 }
 
+/// Whether the test-only switches and answers are on (`ENABLE_TEST_ROUTES`; never deployed).
+pub fn test_mode(env: &Env) -> bool {
+    env.var("ENABLE_TEST_ROUTES").is_ok_and(|v| v.to_string() == "true")
+}
+
 /// Tests simulate a crash between a commit and its queue send with `X-Test-Skip-Dispatch`
 /// (only where `ENABLE_TEST_ROUTES` is on).
 fn skips_dispatch(req: &Request, env: &Env) -> bool {
-    env.var("ENABLE_TEST_ROUTES").is_ok_and(|v| v.to_string() == "true")
-        && req.headers().has("x-test-skip-dispatch").unwrap_or(false)
+    test_mode(env) && req.headers().has("x-test-skip-dispatch").unwrap_or(false)
 }
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
@@ -182,12 +201,14 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None };
+    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, budget: None };
+    let statements = StatementCount::default();
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
         let skip_dispatch = skips_dispatch(&req, &env);
-        let resp = match route(req, env.clone(), routes, &request_id, &mut outcome).await {
+        let work = route(req, env.clone(), routes, &request_id, &mut outcome, statements.clone());
+        let resp = match statements.counting(work).await {
             Ok(resp) => resp,
             Err(err) => error_response(&err, &request_id),
         };
@@ -208,6 +229,13 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     if let Some(origin) = allowed_origin {
         cors::decorate(&mut resp, &origin);
     }
+    // The tests hold every request to its route's budget (tests/harness.mjs).
+    if test_mode(&env) {
+        set_header(&mut resp, "X-Test-D1-Statements", &statements.get().to_string());
+        if let Some(budget) = outcome.budget {
+            set_header(&mut resp, "X-Test-D1-Budget", &budget.to_string());
+        }
+    }
     // One line per request, for Workers Logs: what ran and how it went, never a personal value
     // (no path parameters, query, body, email or key).
     if !RequestLog::from_env(&env).writes(resp.status_code()) {
@@ -218,12 +246,20 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
         "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
         "rows_read": outcome.rows.map_or(0.0, |r| r.0), "rows_written": outcome.rows.map_or(0.0, |r| r.1),
+        "d1_statements": statements.get(), "wasm_mib": wasm_mib(),
     });
     worker::console_log!("{line}");
     resp
 }
 
-async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcome: &mut Outcome) -> ApiResult<Response> {
+async fn route(
+    req: Request,
+    env: Env,
+    routes: &Routes,
+    request_id: &str,
+    outcome: &mut Outcome,
+    statements: StatementCount,
+) -> ApiResult<Response> {
     // The runtime hands the URL over already parsed and serialised (WHATWG): the path and the
     // query are read off it as they stand, without a second URL parser in the wasm.
     let path = req.path();
@@ -233,6 +269,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     let (route, params) = match resolve(routes, method, &path) {
         Resolution::Found(route, params) => {
             outcome.route = route.pattern;
+            outcome.budget = Some(route.statements);
             (route, params)
         }
         Resolution::WrongMethod(allow) => return Err(ApiError::MethodNotAllowed { allow }),
@@ -269,6 +306,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         query,
         session_start,
         session: Default::default(),
+        statements,
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
