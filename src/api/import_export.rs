@@ -228,6 +228,7 @@ struct ExportState {
     query: CustomerQuery,
     planner: customers::Planner,
     page_rows: usize,
+    pause_ms: u64,
     /// The first page, read before answering so its failure can still be a JSON error.
     first: Option<Vec<(Customer, String)>>,
     after: Option<After>,
@@ -287,13 +288,19 @@ fn write_page(s: &mut ExportState, mut rows: Vec<(Customer, String)>, out: &mut 
     }
 }
 
-/// Customers a page of the export reads: `EXPORT_PAGE`, or in test mode what
-/// `X-Test-Export-Page` asks, so a few customers make many pages.
-fn export_page_rows(cx: &Ctx) -> usize {
+/// How the export pages: `EXPORT_PAGE` customers a page, one after the other; in test mode, what
+/// `X-Test-Export-Page` asks (a few customers make many pages) and a pause of
+/// `X-Test-Export-Pause-Ms` before each page after the first (changes made meanwhile land between
+/// pages, as they do in a long export).
+fn export_paging(cx: &Ctx) -> (usize, u64) {
     if !crate::http::server::test_mode(&cx.env) {
-        return EXPORT_PAGE;
+        return (EXPORT_PAGE, 0);
     }
-    cx.header("x-test-export-page").and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(EXPORT_PAGE)
+    let number = |name: &str| cx.header(name).and_then(|v| v.parse::<u64>().ok());
+    (
+        number("x-test-export-page").filter(|&n| n > 0).map_or(EXPORT_PAGE, |n| n as usize),
+        number("x-test-export-pause-ms").unwrap_or(0),
+    )
 }
 
 /// Streams every matching customer, one page of rows per chunk, so memory stays bounded
@@ -301,7 +308,7 @@ fn export_page_rows(cx: &Ctx) -> usize {
 async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
     let db = cx.db()?;
     let planner = super::customers::planner(cx);
-    let page_rows = export_page_rows(cx);
+    let (page_rows, pause_ms) = export_paging(cx);
     page.query.sort = export_order(page.query.sort);
     let first = customers::page(&db, &page.query, None, page_rows, planner).await?;
     let now = time::now();
@@ -316,6 +323,7 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
         query: page.query,
         planner,
         page_rows,
+        pause_ms,
         first: Some(first),
         after: None,
         done: false,
@@ -333,6 +341,9 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
             chunk.push_str("\r\n");
             write_page(&mut s, first, &mut chunk);
             return Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), s));
+        }
+        if s.pause_ms > 0 {
+            worker::Delay::from(std::time::Duration::from_millis(s.pause_ms)).await;
         }
         match customers::page(&s.db, &s.query, s.after.as_ref(), s.page_rows, s.planner).await {
             Ok(rows) => {
