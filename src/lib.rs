@@ -118,6 +118,17 @@ mod tests {
     use super::ROUTES;
     use std::collections::BTreeSet;
 
+    /// Cloudflare ends an invocation at 1,000 D1 queries (Workers Paid): no budget may promise more,
+    /// and the export's, the one that grows with the data, is exactly that.
+    #[test]
+    fn statement_budgets_stay_within_the_platforms_limit() {
+        for route in ROUTES {
+            assert!(route.statements <= 1_000, "{} {}", route.method.as_str(), route.pattern);
+        }
+        let export: Vec<u32> = ROUTES.iter().filter(|r| r.pattern == "/v1/customers/export").map(|r| r.statements).collect();
+        assert_eq!(export, [1_000, 1_000]);
+    }
+
     /// Every route the router serves is documented, and every documented route is served.
     #[test]
     fn the_openapi_document_and_the_route_table_agree() {
