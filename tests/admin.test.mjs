@@ -58,7 +58,9 @@ describe("admin console", () => {
       assert.match(res.headers.get("content-type"), path.includes(".js") ? /^text\/javascript/ : /^text\/css/);
       total += Buffer.byteLength(res.text);
     }
-    assert.ok(total < 150 * 1024, `${total} bytes before compression`);
+    // The gzipped size is held by scripts/check-size.mjs (the console budget); this bounds the
+    // bytes a browser parses.
+    assert.ok(total < 200 * 1024, `${total} bytes before compression`);
     const js = (await w.get(/src="([^"]+\.js\?v=\w+)"/.exec(text)[1], { token: null })).text;
     assert.match(js, /sessionStorage/);
     assert.doesNotMatch(js, /\beval\(|new Function\(|document\.write/);
