@@ -276,6 +276,9 @@ describe("admins who leave", () => {
     const after = (await w.get("/v1/api-keys")).body.data;
     for (const id of [key.id, child.id]) assert.ok(after.find((k) => k.id === id).revoked_at, `${id} is revoked`);
     assert.equal(after.find((k) => k.id === byToken.id).revoked_at, null);
+  });
+});
+
 describe("Access service tokens", () => {
   before(async () => {
     const now = new Date().toISOString();

@@ -132,6 +132,9 @@ describe("settings", () => {
     } finally {
       await small.dispose();
     }
+  });
+});
+
 describe("deployed settings", () => {
   // wrangler.toml's [vars] are what a deploy gets: a development address there would hand out
   // activation links to localhost and let a local page call the public API.
