@@ -30,7 +30,7 @@ e2e: build
 	@$(ENV) node scripts/validate-openapi.mjs
 	@bash scripts/deploy-check.sh
 	@bash scripts/backup-test.sh
-	@$(ENV) node --test --test-concurrency=2 --test-timeout=600000 "tests/*.test.mjs"
+	@$(ENV) node --test --test-concurrency=1 --test-timeout=600000 "tests/*.test.mjs"
 	@bash scripts/clients.sh
 
 # Schemathesis against a dev server, checked against src/openapi.json.
