@@ -22,13 +22,15 @@ lint: setup
 unit: setup
 	cargo test --lib --quiet
 
-# The built worker: size budget, OpenAPI validity, end-to-end tests and the `make dev` smoke test,
+# The built worker: size budget, OpenAPI validity, the deploy bundle, a backup restored into a
+# fresh database, end-to-end tests and the `make dev` smoke test,
 # then clients generated from the served OpenAPI document (scripts/clients.sh).
 e2e: build
 	@$(ENV) node scripts/check-size.mjs
 	@$(ENV) node scripts/validate-openapi.mjs
 	@bash scripts/deploy-check.sh
-	@$(ENV) node --test --test-concurrency=2 --test-timeout=600000 "tests/*.test.mjs"
+	@bash scripts/backup-test.sh
+	@$(ENV) node --test --test-concurrency=1 --test-timeout=600000 "tests/*.test.mjs"
 	@bash scripts/clients.sh
 
 # Schemathesis against a dev server, checked against src/openapi.json.

@@ -428,3 +428,8 @@ node bench/run.mjs report "$RESULTS" "$OUT"
 cp "$RESULTS" "$RAW_OUT"
 REPORTED=1
 say "written to ${OUT#"$ROOT"/} (took $SECONDS s)"
+
+# --- Cloudflare's per-request limits: the 25 MiB import and the export of every customer ---
+# A worker of its own in Miniflare (wasm memory never shrinks, so each figure is that run's peak);
+# LIMITS_SCALE customers (default: this run's SCALE).
+LIMITS_SCALE="${LIMITS_SCALE:-$SCALE}" node bench/limits.mjs || say "the per-request limits run failed"

@@ -63,4 +63,12 @@ if [ ! -f .dev.vars ]; then
   sed "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=$token/" .dev.vars.example > .dev.vars
   say "created .dev.vars with a random ADMIN_TOKEN (read it there)"
 fi
+# Settings with no deployed default take their development values from .dev.vars: an older
+# .dev.vars gets the ones it lacks from the example, and keeps everything it has.
+for name in PUBLIC_ALLOWED_ORIGINS ACTIVATION_URL_BASE PORTAL_URL_BASE EMAIL_FROM; do
+  if ! grep -q "^$name=" .dev.vars; then
+    grep "^$name=" .dev.vars.example >> .dev.vars
+    say "added $name to .dev.vars"
+  fi
+done
 say "ready"

@@ -30,10 +30,21 @@ function sign(key, claims = {}, header = {}) {
   return `${h}.${p}.${signer.sign(key.privateKey).toString("base64url")}`;
 }
 
+// Machines behind Access sign in with a service token: Access's JWT then names the token's client
+// id in `common_name` and carries no email. ACCESS_SERVICE_TOKENS maps client ids to API keys.
+const READER_CLIENT = "0a1b2c3d4e5f.access";
+const REVOKED_CLIENT = "9f8e7d6c5b4a.access";
+const READER_KEY = "01936f8e-0000-7000-8000-00000000a001";
+const REVOKED_KEY = "01936f8e-0000-7000-8000-00000000a002";
+const serviceToken = (clientId) => sign(first, { email: undefined, common_name: clientId, sub: "" });
+
 let w;
 before(async () => {
   w = await startWorker({
-    vars: { ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, ADMIN_OWNERS: `${OWNER}, second-owner@example.com`, ACCESS_CERTS_REFETCH_SECS: "0" },
+    vars: {
+      ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD, ADMIN_OWNERS: `${OWNER}, second-owner@example.com`, ACCESS_CERTS_REFETCH_SECS: "0",
+      ACCESS_SERVICE_TOKENS: `${READER_CLIENT}=${READER_KEY}, ${REVOKED_CLIENT}=${REVOKED_KEY}`,
+    },
     outbound: (req) => {
       if (new URL(req.url).href === `${TEAM}/cdn-cgi/access/certs`) {
         certFetches += 1;
@@ -265,5 +276,38 @@ describe("admins who leave", () => {
     const after = (await w.get("/v1/api-keys")).body.data;
     for (const id of [key.id, child.id]) assert.ok(after.find((k) => k.id === id).revoked_at, `${id} is revoked`);
     assert.equal(after.find((k) => k.id === byToken.id).revoked_at, null);
+  });
+});
+
+describe("Access service tokens", () => {
+  before(async () => {
+    const now = new Date().toISOString();
+    const insert = "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    await w.db.prepare(insert).bind(READER_KEY, "reporting job", "svc1", "hash-svc-1", JSON.stringify(["customers:read"]), now, null).run();
+    await w.db.prepare(insert).bind(REVOKED_KEY, "old job", "svc2", "hash-svc-2", JSON.stringify(["customers:read"]), now, now).run();
+  });
+
+  it("acts with the permissions of the API key its client id maps to", async () => {
+    const token = serviceToken(READER_CLIENT);
+    const me = await w.get("/v1/me", { token: null, headers: { "cf-access-jwt-assertion": token } });
+    assert.equal(me.status, 200, me.text);
+    assert.equal(me.body.actor, `key:${READER_KEY}`);
+    assert.deepEqual(me.body.permissions, ["customers:read"]);
+    const list = await w.get("/v1/customers?limit=1", { token: null, headers: { "cf-access-jwt-assertion": token } });
+    assert.equal(list.status, 200, list.text);
+    const denied = await w.post("/v1/customers", { name: "By a machine" }, { token: null, headers: { "cf-access-jwt-assertion": token } });
+    assertError(assert, denied, 403, "forbidden");
+  });
+
+  it("refuses a client id that is not mapped, or mapped to a revoked key", async () => {
+    for (const clientId of ["unknown.access", REVOKED_CLIENT]) {
+      const res = await w.get("/v1/me", { token: null, headers: { "cf-access-jwt-assertion": serviceToken(clientId) } });
+      assertError(assert, res, 401, "unauthorized");
+    }
+  });
+
+  it("refuses a token with neither an email nor a client id", async () => {
+    const res = await w.get("/v1/me", { token: null, headers: { "cf-access-jwt-assertion": sign(first, { email: undefined }) } });
+    assertError(assert, res, 401, "unauthorized");
   });
 });

@@ -3,7 +3,7 @@
 // The Worker's helper methods (createCustomer, createKey, ...) are the one shared way tests set
 // up data; the ones that create something assert the 201 themselves.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
@@ -150,6 +150,19 @@ async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000
   }
 }
 
+// Every request is held to its route's budget of D1 statements (the figure beside each route in
+// src/lib.rs), which the worker reports in test mode. D1_STATEMENTS_OUT=<file> also appends each
+// request's count there, to see what each route spends across the suite.
+export function checkStatementBudget(method, path, headers) {
+  const used = headers.get("x-test-d1-statements"), budget = headers.get("x-test-d1-budget");
+  if (process.env.D1_STATEMENTS_OUT && used !== null) {
+    appendFileSync(process.env.D1_STATEMENTS_OUT, `${method} ${path.split("?")[0]} ${used} ${budget}\n`);
+  }
+  if (budget !== null) {
+    assert.ok(Number(used) <= Number(budget), `${method} ${path} sent ${used} D1 statements, over its route's budget of ${budget}`);
+  }
+}
+
 class Worker {
   constructor(mf, db) {
     this.mf = mf;
@@ -167,6 +180,7 @@ class Worker {
       h["content-type"] ??= "application/json";
     }
     const res = await this.mf.dispatchFetch(`http://localhost${path}`, { method, headers: h, body: payload });
+    checkStatementBudget(method, path, res.headers);
     const text = await res.text();
     let parsed;
     try {

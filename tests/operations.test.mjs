@@ -2,7 +2,9 @@
 // travels in X-D1-Bookmark, and writes one JSON log line with no personal value in it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { assertError, startWorker, uniqueEmail, UNKNOWN_ID } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { assertError, ROOT, startWorker, uniqueEmail, UNKNOWN_ID } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -57,7 +59,7 @@ describe("request logs", () => {
     const lines = w.logs.filter((l) => l.includes(id));
     assert.equal(lines.length, 1, lines.join("\n"));
     const line = JSON.parse(lines[0]);
-    assert.deepEqual(Object.keys(line).sort(), ["actor", "method", "ms", "request_id", "route", "rows_read", "rows_written", "session", "status"]);
+    assert.deepEqual(Object.keys(line).sort(), ["actor", "d1_statements", "method", "ms", "request_id", "route", "rows_read", "rows_written", "session", "status", "wasm_mib"]);
     assert.deepEqual([line.method, line.route, line.status, line.actor], ["POST", "/v1/customers", 201, "admin_token"]);
     assert.equal(typeof line.ms, "number");
     assert.ok(line.rows_written >= 2, `the customer and its audit row: ${lines[0]}`);
@@ -130,5 +132,21 @@ describe("settings", () => {
     } finally {
       await small.dispose();
     }
+  });
+});
+
+describe("deployed settings", () => {
+  // wrangler.toml's [vars] are what a deploy gets: a development address there would hand out
+  // activation links to localhost and let a local page call the public API.
+  it("leave the origins and the activation address unset, with no local address anywhere", () => {
+    const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+    const vars = /^\[vars\]\n([\s\S]*?)(?=^\[)/m.exec(toml)[1];
+    const settings = vars.split("\n").filter((l) => /^\s*[A-Z_]+\s*=/.test(l));
+    for (const name of ["PUBLIC_ALLOWED_ORIGINS", "ACTIVATION_URL_BASE"]) {
+      assert.ok(!settings.some((l) => l.trim().startsWith(name)), `${name} has a deployed default`);
+    }
+    assert.ok(!settings.some((l) => /localhost|127\.0\.0\.1/.test(l)), settings.join("\n"));
+    const dev = readFileSync(join(ROOT, ".dev.vars.example"), "utf8");
+    for (const name of ["PUBLIC_ALLOWED_ORIGINS", "ACTIVATION_URL_BASE"]) assert.match(dev, new RegExp(`^${name}=`, "m"));
   });
 });

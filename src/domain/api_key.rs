@@ -92,8 +92,36 @@ pub fn looks_like_secret(token: &str) -> bool {
         && token[SECRET_PREFIX.len()..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// The setting that maps Access service tokens to API keys: `client-id=key-id` pairs separated by
+/// commas. A machine behind Access cannot send a bearer token (Access answers it first), so its
+/// service token's client id stands for the key, with the key's permissions.
+pub const SERVICE_TOKENS: &str = "ACCESS_SERVICE_TOKENS";
+
+/// The API key id `setting` (`SERVICE_TOKENS`) maps this client id to; spaces around names are
+/// ignored, an empty client id matches nothing.
+pub fn service_token_key<'a>(setting: &'a str, client_id: &str) -> Option<&'a str> {
+    if client_id.is_empty() {
+        return None;
+    }
+    setting
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .find_map(|(client, key)| (client.trim() == client_id && !key.trim().is_empty()).then(|| key.trim()))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn service_tokens_map_client_ids_to_key_ids() {
+        let setting = " a1.access = key-1 ,b2.access=key-2,broken, c3.access= ";
+        assert_eq!(super::service_token_key(setting, "a1.access"), Some("key-1"));
+        assert_eq!(super::service_token_key(setting, "b2.access"), Some("key-2"));
+        assert_eq!(super::service_token_key(setting, "c3.access"), None);
+        assert_eq!(super::service_token_key(setting, "broken"), None);
+        assert_eq!(super::service_token_key(setting, ""), None);
+        assert_eq!(super::service_token_key("", "a1.access"), None);
+    }
+
     use super::*;
     use serde_json::json;
 

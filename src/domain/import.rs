@@ -207,12 +207,12 @@ fn resolve(names: Vec<String>, lookup: &GroupNames) -> Result<RowGroups, Vec<Fie
 
 /// A row's customer fields and groups, or every error of both.
 fn row_content(
-    parsed: &ParsedCsv,
+    columns: &[Column],
     record: &super::csv_import::CsvRecord,
     lookup: &GroupNames,
 ) -> Result<(CustomerFields, RowGroups), Vec<FieldError>> {
-    let fields = record.customer_fields(&parsed.columns);
-    let groups = match record.groups_cell(&parsed.columns) {
+    let fields = record.customer_fields(columns);
+    let groups = match record.groups_cell(columns) {
         None => Ok(RowGroups::default()),
         Some(cell) => group::names_in_cell(cell).and_then(|names| resolve(names, lookup)),
     };
@@ -244,8 +244,10 @@ pub fn emails(parsed: &ParsedCsv) -> Vec<String> {
 /// `groups` resolves the names of the `groups` column. An upserted row must leave its customer
 /// valid by the update rules (e.g. at most 50 attributes once merged); one that would change
 /// nothing (fields or groups) writes nothing. An upsert only adds groups, never removes any.
+/// Each record's cells are dropped once its row is planned: the plan holds the file's values,
+/// and the records would hold them a second time.
 pub fn plan(
-    parsed: &ParsedCsv,
+    parsed: &mut ParsedCsv,
     mode: Mode,
     live: &HashMap<String, Existing>,
     groups: &GroupNames,
@@ -254,7 +256,8 @@ pub fn plan(
     let mut rows = Vec::with_capacity(parsed.records.len());
     let mut writes = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for record in &parsed.records {
+    let columns = &parsed.columns;
+    for record in parsed.records.iter_mut() {
         let line = record.line;
         let fail = |errors: Vec<FieldError>| RowReport {
             row: line,
@@ -263,7 +266,9 @@ pub fn plan(
             errors: Some(errors),
             existing: false,
         };
-        let (fields, row_groups) = match row_content(parsed, record, groups) {
+        let content = row_content(columns, record, groups);
+        record.values = Vec::new();
+        let (fields, row_groups) = match content {
             Ok(content) => content,
             Err(errors) => {
                 rows.push(fail(errors));
@@ -341,8 +346,8 @@ mod tests {
 
     #[test]
     fn new_rows_are_created_with_their_line_numbers() {
-        let parsed = parse_csv(b"name,email\nAda,ada@example.com\nBob,\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"name,email\nAda,ada@example.com\nBob,\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Created, RowStatus::Created]);
         assert_eq!(p.rows[1].row, 3);
         assert_eq!(p.writes.len(), 2);
@@ -350,16 +355,16 @@ mod tests {
 
     #[test]
     fn the_same_email_twice_fails_the_later_row() {
-        let parsed = parse_csv(b"email\nada@example.com\nADA@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email\nada@example.com\nADA@example.com\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Created, RowStatus::Failed]);
         assert_eq!(p.rows[1].errors.as_ref().unwrap()[0].code, "duplicate_in_file");
     }
 
     #[test]
     fn live_emails_fail_in_create_mode() {
-        let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email\nada@example.com\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "customer_exists");
         assert!(!p.rows[0].errors.as_ref().unwrap()[0].message.contains("c1"), "ids travel in `id`, never in messages");
         assert!(p.writes.is_empty());
@@ -367,8 +372,8 @@ mod tests {
 
     #[test]
     fn live_emails_are_updated_in_upsert_mode() {
-        let parsed = parse_csv(b"email,company\nada@example.com,ACME\n").unwrap();
-        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email,company\nada@example.com,ACME\n").unwrap();
+        let p = plan(&mut parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].id.as_deref(), Some("c1"));
         assert!(matches!(&p.writes[0], Write::Update { id, changed, .. } if id == "c1" && changed == &vec!["company"]));
     }
@@ -377,11 +382,11 @@ mod tests {
     fn an_upsert_past_fifty_attributes_fails_its_row() {
         let header: Vec<String> = (0..50).map(|i| format!("n{i}")).collect();
         let text = format!("email,{}\nada@example.com,{}\n", header.join(","), vec!["x"; 50].join(","));
-        let parsed = parse_csv(text.as_bytes()).unwrap();
+        let mut parsed = parse_csv(text.as_bytes()).unwrap();
         let mut stored = live("ada@example.com", "c1");
         stored.get_mut("ada@example.com").unwrap().fields.attributes =
             (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
-        let p = plan(&parsed, Mode::Upsert, &stored, &GroupNames::default(), ids());
+        let p = plan(&mut parsed, Mode::Upsert, &stored, &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Failed]);
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "too_many");
         assert!(p.writes.is_empty());
@@ -389,24 +394,24 @@ mod tests {
 
     #[test]
     fn an_upsert_that_changes_nothing_writes_nothing() {
-        let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email\nada@example.com\n").unwrap();
+        let p = plan(&mut parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Updated]);
         assert!(p.writes.is_empty());
     }
 
     #[test]
     fn live_emails_are_left_alone_in_skip_mode() {
-        let parsed = parse_csv(b"email\nada@example.com\n").unwrap();
-        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email\nada@example.com\n").unwrap();
+        let p = plan(&mut parsed, Mode::Skip, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Skipped]);
         assert!(p.writes.is_empty());
     }
 
     #[test]
     fn invalid_rows_carry_field_errors() {
-        let parsed = parse_csv(b"name,email\n,not-an-email\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"name,email\n,not-an-email\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].field, "email");
     }
 
@@ -418,8 +423,8 @@ mod tests {
 
     #[test]
     fn an_unwritten_plan_reports_valid_rows_without_new_ids() {
-        let parsed = parse_csv(b"email\nnew@example.com\nada@example.com\n").unwrap();
-        let mut p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email\nnew@example.com\nada@example.com\n").unwrap();
+        let mut p = plan(&mut parsed, Mode::Upsert, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         p.writes.push(Write::Update {
             index: 1,
             id: "c1".into(),
@@ -436,8 +441,8 @@ mod tests {
 
     /// What a caller without customers:read is told, for a file of a known email and a new one.
     fn withheld(mode: Mode, dry_run: bool) -> Vec<(RowStatus, Vec<(String, String)>)> {
-        let parsed = parse_csv(b"email,name\nada@example.com,Ada\nnew@example.com,New\nbad,Bad\n").unwrap();
-        let mut p = plan(&parsed, mode, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"email,name\nada@example.com,Ada\nnew@example.com,New\nbad,Bad\n").unwrap();
+        let mut p = plan(&mut parsed, mode, &live("ada@example.com", "c1"), &GroupNames::default(), ids());
         if dry_run {
             p.mark_unwritten();
         }
@@ -476,8 +481,8 @@ mod tests {
 
     #[test]
     fn a_created_row_joins_the_stored_groups_it_names() {
-        let parsed = parse_csv(b"name,groups\nAda,vip;Partners\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[("vip", "g1"), ("partners", "g2")], false), ids());
+        let mut parsed = parse_csv(b"name,groups\nAda,vip;Partners\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &known(&[("vip", "g1"), ("partners", "g2")], false), ids());
         assert!(matches!(&p.writes[0], Write::Create { groups, changed, .. }
             if groups.ids == vec!["g1", "g2"] && groups.new.is_empty() && changed == &vec!["name", "group_ids"]));
         assert!(p.new_groups.is_empty());
@@ -485,8 +490,8 @@ mod tests {
 
     #[test]
     fn an_unknown_group_name_fails_the_row_without_create_groups() {
-        let parsed = parse_csv(b"name,groups\nAda,Nowhere\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"name,groups\nAda,Nowhere\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(errors_of(&p, 0), vec![("groups".into(), "not_found".into())]);
         assert!(p.rows[0].errors.as_ref().unwrap()[0].message.contains("Nowhere"));
         assert!(p.writes.is_empty());
@@ -494,8 +499,8 @@ mod tests {
 
     #[test]
     fn an_unknown_group_name_is_created_once_for_every_row_naming_it() {
-        let parsed = parse_csv(b"name,groups\nAda,New\nBob,NEW;new\nCy,new\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        let mut parsed = parse_csv(b"name,groups\nAda,New\nBob,NEW;new\nCy,new\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Created; 3]);
         assert_eq!(p.new_groups, vec!["New"]);
         assert!(p.writes.iter().all(|w| w.groups().new.len() == 1));
@@ -503,47 +508,47 @@ mod tests {
 
     #[test]
     fn groups_named_only_by_failed_rows_are_not_created() {
-        let parsed = parse_csv(b"name,email,groups\nAda,bad-email,Lonely\nBob,,Shared\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        let mut parsed = parse_csv(b"name,email,groups\nAda,bad-email,Lonely\nBob,,Shared\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
         assert_eq!(p.new_groups, vec!["Shared"]);
     }
 
     #[test]
     fn a_row_reports_its_field_and_group_errors_together() {
-        let parsed = parse_csv(b"name,email,groups\nAda,bad-email,Nowhere\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
+        let mut parsed = parse_csv(b"name,email,groups\nAda,bad-email,Nowhere\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         assert_eq!(errors_of(&p, 0), vec![("email".into(), "invalid".into()), ("groups".into(), "not_found".into())]);
     }
 
     #[test]
     fn a_groups_cell_naming_all_fails_the_row() {
-        let parsed = parse_csv(b"name,groups\nAda,All\n").unwrap();
-        let p = plan(&parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
+        let mut parsed = parse_csv(b"name,groups\nAda,All\n").unwrap();
+        let p = plan(&mut parsed, Mode::Create, &HashMap::new(), &known(&[], true), ids());
         assert_eq!(errors_of(&p, 0), vec![("groups".into(), "group_builtin".into())]);
         assert!(p.new_groups.is_empty());
     }
 
     #[test]
     fn an_upsert_that_only_adds_a_group_is_a_change_of_group_ids() {
-        let parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
-        let p = plan(&parsed, Mode::Upsert, &live("ada@example.com", "c1"), &known(&[("vip", "g1")], false), ids());
+        let mut parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
+        let p = plan(&mut parsed, Mode::Upsert, &live("ada@example.com", "c1"), &known(&[("vip", "g1")], false), ids());
         assert!(matches!(&p.writes[0], Write::Update { changed, .. } if changed == &vec!["group_ids"]));
     }
 
     #[test]
     fn an_upsert_naming_groups_the_customer_is_in_changes_nothing() {
-        let parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
+        let mut parsed = parse_csv(b"email,groups\nada@example.com,VIP\n").unwrap();
         let mut stored = live("ada@example.com", "c1");
         stored.get_mut("ada@example.com").unwrap().group_ids = vec!["g1".into()];
-        let p = plan(&parsed, Mode::Upsert, &stored, &known(&[("vip", "g1")], false), ids());
+        let p = plan(&mut parsed, Mode::Upsert, &stored, &known(&[("vip", "g1")], false), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Updated]);
         assert!(p.writes.is_empty());
     }
 
     #[test]
     fn a_skipped_row_joins_no_group() {
-        let parsed = parse_csv(b"email,groups\nada@example.com,New\n").unwrap();
-        let p = plan(&parsed, Mode::Skip, &live("ada@example.com", "c1"), &known(&[], true), ids());
+        let mut parsed = parse_csv(b"email,groups\nada@example.com,New\n").unwrap();
+        let p = plan(&mut parsed, Mode::Skip, &live("ada@example.com", "c1"), &known(&[], true), ids());
         assert!(p.writes.is_empty());
         assert!(p.new_groups.is_empty());
     }

@@ -92,8 +92,16 @@ async fn key_for(settings: &Settings, kid: &str) -> Result<CryptoKey, Refusal> {
     cached(kid).ok_or(Refusal::UnknownKey)
 }
 
-/// The verified, normalised email of the person behind `token`.
-pub async fn verify(settings: &Settings, token: &str) -> Result<String, Refusal> {
+/// Who Access signed in: a person by email, or a machine by its service token's client id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Identity {
+    Person(String),
+    ServiceToken(String),
+}
+
+/// Who is behind `token`, verified: a person's normalised email, else a service token's client id
+/// (Access's tokens for service tokens carry `common_name` and no email).
+pub async fn verify(settings: &Settings, token: &str) -> Result<Identity, Refusal> {
     let parsed = jwt::parse(token)?;
     jwt::check(&parsed.claims, &settings.team_domain, &settings.audience, js_sys::Date::now() / 1000.0)?;
     let key = key_for(settings, &parsed.kid).await?;
@@ -104,5 +112,8 @@ pub async fn verify(settings: &Settings, token: &str) -> Result<String, Refusal>
     if !valid {
         return Err(Refusal::Signature);
     }
-    Ok(crate::domain::email::normalize_email(&parsed.claims.email))
+    if parsed.claims.email.trim().is_empty() {
+        return Ok(Identity::ServiceToken(parsed.claims.common_name.trim().to_string()));
+    }
+    Ok(Identity::Person(crate::domain::email::normalize_email(&parsed.claims.email)))
 }

@@ -30,18 +30,30 @@ fn use_to_record(last: Option<&str>) -> Option<String> {
     time::missing_or_before(last, &before).then_some(before)
 }
 
+/// The actor of the live API key with this id: what an Access service token mapped to the key
+/// (`ACCESS_SERVICE_TOKENS`) may do. Revoking the key shuts the service token out too.
+pub async fn actor_for_key_id(db: &D1Database, id: &str) -> ApiResult<Option<Actor>> {
+    live_key(db, api_keys::KeyLookup::Id(id)).await
+}
+
+/// The actor of a live key (its admin enabled), bounded by that admin's role now; its use is
+/// recorded at most once a minute.
+async fn live_key(db: &D1Database, lookup: api_keys::KeyLookup<'_>) -> ApiResult<Option<Actor>> {
+    let Some((row, admin_role)) = api_keys::find_live(db, lookup).await? else { return Ok(None) };
+    if let Some(stale_before) = use_to_record(row.last_used_at.as_deref()) {
+        api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
+    }
+    let permissions = bounded_by_minter(row.permissions(), admin_role);
+    Ok(Some(Actor::ApiKey { permissions, id: row.id, admin_id: row.admin_id }))
+}
+
 /// The actor behind an API key secret, if it is a live key. Marks the key used, at most once a
 /// minute, so a busy key does not write (or even ask to) on every request.
 pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Actor>> {
     if !looks_like_secret(secret) {
         return Ok(None);
     }
-    let Some((row, admin_role)) = api_keys::find_live(db, &sha256_hex(secret)).await? else { return Ok(None) };
-    if let Some(stale_before) = use_to_record(row.last_used_at.as_deref()) {
-        api_keys::touch(db, &row.id, &time::now(), &stale_before).await?;
-    }
-    let permissions = bounded_by_minter(row.permissions(), admin_role);
-    Ok(Some(Actor::ApiKey { permissions, id: row.id, admin_id: row.admin_id }))
+    live_key(db, api_keys::KeyLookup::SecretHash(&sha256_hex(secret))).await
 }
 
 /// The admin behind a verified Access email: an enabled admin, or an owner named in

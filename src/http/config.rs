@@ -51,6 +51,9 @@ pub struct Config {
     /// `ADMIN_OWNERS`: emails made owners at their first Access sign-in.
     pub admin_owners: Vec<String>,
     pub access: Option<AccessSettings>,
+    /// `ACCESS_SERVICE_TOKENS`: `<client id>=<api key id>` pairs, comma-separated: what each Access
+    /// service token may do is what that API key may.
+    pub access_service_tokens: String,
     /// `PUBLIC_ALLOWED_ORIGINS`: comma-separated origins the public endpoints answer CORS for.
     pub public_allowed_origins: String,
     /// `PUBLIC_RATE_LIMIT_RETRY_AFTER` (default 60): seconds a rate-limited client is told to wait.
@@ -147,6 +150,7 @@ impl Config {
             admin_token: var("ADMIN_TOKEN"),
             admin_owners,
             access,
+            access_service_tokens: var("ACCESS_SERVICE_TOKENS").unwrap_or_default(),
             public_allowed_origins: var("PUBLIC_ALLOWED_ORIGINS").unwrap_or_default(),
             public_rate_limit_retry_after: retry_after.flatten().unwrap_or(60) as u32,
             import_max_rows: max_rows.flatten().map_or(DEFAULT_IMPORT_MAX_ROWS, |n| n as usize),
@@ -191,6 +195,7 @@ mod tests {
         assert_eq!(c.webhook_retry_delays, RETRY_DELAYS_SECS.to_vec());
         assert_eq!((c.request_log, c.test_routes, c.allow_local_webhooks), (RequestLog::All, false, false));
         assert_eq!((c.access, c.admin_token, c.activation_url_base), (None, None, None));
+        assert!(c.access_service_tokens.is_empty());
         assert!(c.invalid.is_empty());
     }
 

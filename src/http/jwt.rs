@@ -24,6 +24,8 @@ pub struct Claims {
     pub exp: Option<f64>,
     pub nbf: Option<f64>,
     pub email: String,
+    /// A service token's client id: Access signs machines in with it and no email.
+    pub common_name: String,
 }
 
 impl Claims {
@@ -43,7 +45,14 @@ impl Claims {
             Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
             _ => vec![],
         };
-        Ok(Claims { iss: text("iss")?, aud, exp: time("exp")?, nbf: time("nbf")?, email: text("email")? })
+        Ok(Claims {
+            iss: text("iss")?,
+            aud,
+            exp: time("exp")?,
+            nbf: time("nbf")?,
+            email: text("email")?,
+            common_name: text("common_name")?,
+        })
     }
 }
 
@@ -106,7 +115,7 @@ pub fn check(claims: &Claims, team_domain: &str, audience: &str, now_secs: f64) 
     if claims.nbf.is_some_and(|nbf| now_secs + LEEWAY_SECS < nbf) {
         return Err(Refusal::NotYetValid);
     }
-    if claims.email.trim().is_empty() {
+    if claims.email.trim().is_empty() && claims.common_name.trim().is_empty() {
         return Err(Refusal::NoEmail);
     }
     Ok(())
@@ -181,6 +190,7 @@ mod tests {
         assert_eq!(check_with(json!({"exp": null})), Err(Refusal::Expired));
         assert_eq!(check_with(json!({"nbf": NOW + 61.0})), Err(Refusal::NotYetValid));
         assert_eq!(check_with(json!({"email": ""})), Err(Refusal::NoEmail));
+        assert_eq!(check_with(json!({"email": "", "common_name": "abc.access"})), Ok(()));
     }
 
     #[test]

@@ -124,6 +124,9 @@ pub struct Ctx {
     /// Work that runs after the answer is sent (`waitUntil`), so its duration tells the caller
     /// nothing (the portal's sign-in email, sent only to people it knows).
     pub deferred: Vec<Deferred>,
+    /// The D1 statements this request has sent so far; work that outlives the handler (a
+    /// streamed body) counts into it with `StatementCount::counting`.
+    pub statements: crate::storage::d1::StatementCount,
 }
 
 pub type Deferred = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;

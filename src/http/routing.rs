@@ -64,6 +64,8 @@ pub struct Route<E, P: 'static, C: 'static> {
     pub pattern: &'static str,
     pub access: Access<P, C>,
     pub endpoint: E,
+    /// D1 statements one request may send (see `lib.rs`, above the route table).
+    pub statements: u32,
 }
 
 pub type Params = Vec<(&'static str, String)>;
@@ -129,9 +131,9 @@ mod tests {
 
     fn routes() -> Vec<Route<u8, (), ()>> {
         vec![
-            Route { method: Method::Get, pattern: "/v1/customers/export", access: Access::Public, endpoint: 1 },
-            Route { method: Method::Get, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 2 },
-            Route { method: Method::Patch, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 3 },
+            Route { method: Method::Get, pattern: "/v1/customers/export", access: Access::Public, endpoint: 1, statements: 0 },
+            Route { method: Method::Get, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 2, statements: 0 },
+            Route { method: Method::Patch, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 3, statements: 0 },
         ]
     }
 

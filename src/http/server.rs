@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_admin, actor_for_key, actor_for_portal, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, actor_for_key_id, actor_for_portal, bearer_token, constant_time_eq};
 use super::config::Config;
 use super::error::{ApiError, ApiResult};
 use super::query_string::Query;
@@ -13,7 +13,9 @@ use super::routing::{resolve, Access, Method, Resolution, Route};
 use super::{access, jwt};
 use super::{cors, wake};
 use super::{error_response, parse_bookmark, set_header, Actor, Ctx, SessionStart};
+use crate::domain::api_key::service_token_key;
 use crate::domain::permission::{Condition, Permission};
+use crate::storage::d1::{wasm_mib, StatementCount};
 
 pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 'a>>;
 pub type Handler = for<'a> fn(&'a mut Ctx) -> HandlerFuture<'a>;
@@ -22,7 +24,7 @@ pub type Routes = [Route<Handler, Permission, Condition>];
 /// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry.
 #[macro_export]
 macro_rules! route {
-    ($method:ident, $pattern:literal, $access:expr, $handler:path) => {{
+    ($method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr) => {{
         fn handler(cx: &mut $crate::http::Ctx) -> $crate::http::server::HandlerFuture<'_> {
             Box::pin($handler(cx))
         }
@@ -31,6 +33,7 @@ macro_rules! route {
             pattern: $pattern,
             access: $access,
             endpoint: handler as $crate::http::server::Handler,
+            statements: $statements,
         }
     }};
 }
@@ -66,11 +69,20 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let (assertion, cookie) = (header("cf-access-jwt-assertion"), header("cookie"));
     let token = jwt::from_request(assertion.as_deref(), cookie.as_deref()).ok_or(ApiError::Unauthorized)?;
-    let email = access::verify(settings, token).await.map_err(|refusal| {
+    let identity = access::verify(settings, token).await.map_err(|refusal| {
         worker::console_warn!("access token refused: {refusal:?}");
         ApiError::Unauthorized
     })?;
-    actor_for_admin(&super::database(env)?, &config.admin_owners, &email).await
+    match identity {
+        access::Identity::Person(email) => actor_for_admin(&super::database(env)?, &config.admin_owners, &email).await,
+        access::Identity::ServiceToken(client_id) => {
+            let Some(key_id) = service_token_key(&config.access_service_tokens, &client_id) else {
+                worker::console_warn!("access service token {client_id} is not in ACCESS_SERVICE_TOKENS");
+                return Err(ApiError::Unauthorized);
+            };
+            actor_for_key_id(&super::database(env)?, key_id).await?.ok_or(ApiError::Unauthorized)
+        }
+    }
 }
 
 /// Refuses a request another site's page made (CSRF): the portal's changes come from its own
@@ -95,6 +107,8 @@ struct Outcome {
     rows: Option<(f64, f64)>,
     /// What the handler left to run after the answer.
     deferred: Vec<super::Deferred>,
+    /// The route's statement budget (`Route::statements`).
+    budget: Option<u32>,
 }
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
@@ -106,12 +120,15 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome = Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, deferred: Vec::new() };
+    let mut outcome =
+        Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, deferred: Vec::new(), budget: None };
+    let statements = StatementCount::default();
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
         let skip_dispatch = wake::skipped_by_test(&req, &env);
-        let resp = match route(req, env.clone(), routes, &request_id, &mut outcome).await {
+        let work = route(req, env.clone(), routes, &request_id, &mut outcome, statements.clone());
+        let resp = match statements.counting(work).await {
             Ok(resp) => resp,
             Err(err) => error_response(&err, &request_id),
         };
@@ -135,6 +152,13 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     if let Some(origin) = allowed_origin {
         cors::decorate(&mut resp, &origin);
     }
+    // The tests hold every request to its route's budget (tests/harness.mjs).
+    if Config::get(&env).test_routes {
+        set_header(&mut resp, "X-Test-D1-Statements", &statements.get().to_string());
+        if let Some(budget) = outcome.budget {
+            set_header(&mut resp, "X-Test-D1-Budget", &budget.to_string());
+        }
+    }
     // One line per request, for Workers Logs: what ran and how it went, never a personal value
     // (no path parameters, query, body, email or key).
     if !Config::get(&env).request_log.writes(resp.status_code()) {
@@ -145,12 +169,20 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
         "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
         "rows_read": outcome.rows.map_or(0.0, |r| r.0), "rows_written": outcome.rows.map_or(0.0, |r| r.1),
+        "d1_statements": statements.get(), "wasm_mib": wasm_mib(),
     });
     worker::console_log!("{line}");
     resp
 }
 
-async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcome: &mut Outcome) -> ApiResult<Response> {
+async fn route(
+    req: Request,
+    env: Env,
+    routes: &Routes,
+    request_id: &str,
+    outcome: &mut Outcome,
+    statements: StatementCount,
+) -> ApiResult<Response> {
     // The runtime hands the URL over already parsed and serialised (WHATWG): the path and the
     // query are read off it as they stand, without a second URL parser in the wasm.
     let path = req.path();
@@ -160,6 +192,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
     let (route, params) = match resolve(routes, method, &path) {
         Resolution::Found(route, params) => {
             outcome.route = route.pattern;
+            outcome.budget = Some(route.statements);
             (route, params)
         }
         Resolution::WrongMethod(allow) => return Err(ApiError::MethodNotAllowed { allow }),
@@ -204,6 +237,7 @@ async fn route(req: Request, env: Env, routes: &Routes, request_id: &str, outcom
         session: Default::default(),
         read_body: None,
         deferred: Vec::new(),
+        statements,
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();

@@ -75,16 +75,28 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<KeyRow>> {
     read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, key)
 }
 
-/// The live key with this secret hash: not revoked, and, when it rests on an admin, that admin
-/// exists and is enabled (a disabled admin's keys are suspended until they are enabled again).
-/// Beside it, that admin's role now, which bounds what the key may do.
-pub async fn find_live(db: &D1Database, secret_hash: &str) -> DbResult<Option<(KeyRow, Option<Role>)>> {
+/// How a key is named: by its secret's hash (a bearer token), or by its id (an Access service
+/// token mapped to it).
+#[derive(Debug, Clone, Copy)]
+pub enum KeyLookup<'a> {
+    SecretHash(&'a str),
+    Id(&'a str),
+}
+
+/// The live key named so: not revoked, and, when it rests on an admin, that admin exists and is
+/// enabled (a disabled admin's keys are suspended until they are enabled again). Beside it, that
+/// admin's role now, which bounds what the key may do.
+pub async fn find_live(db: &D1Database, lookup: KeyLookup<'_>) -> DbResult<Option<(KeyRow, Option<Role>)>> {
     let columns = COLUMNS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ");
+    let (column, value) = match lookup {
+        KeyLookup::SecretHash(hash) => ("secret_hash", hash),
+        KeyLookup::Id(id) => ("id", id),
+    };
     let sql = format!(
         "SELECT {columns}, a.role AS admin_role FROM api_keys k LEFT JOIN admins a ON a.id = k.admin_id \
-         WHERE k.secret_hash = ?1 AND k.revoked_at IS NULL AND (k.admin_id IS NULL OR a.disabled = 0)"
+         WHERE k.{column} = ?1 AND k.revoked_at IS NULL AND (k.admin_id IS NULL OR a.disabled = 0)"
     );
-    read_one(first(&statement(db, &sql, &[Scalar::Text(secret_hash.into())])?).await?, |r| {
+    read_one(first(&statement(db, &sql, &[Scalar::Text(value.into())])?).await?, |r| {
         (key(r), r.opt_text("admin_role").and_then(|role| Role::parse(&role)))
     })
 }

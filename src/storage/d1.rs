@@ -3,7 +3,11 @@
 //! put a copy of serde_wasm_bindgen's struct reader into the wasm for each (the row
 //! structs cost the wasm 64 KiB raw, 24 KiB gzipped). The generic part of reading is kept to
 //! `read`, `read_one` and `read_each`, which the compiler copies per row type.
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use worker::js_sys::{Array, Promise, Reflect};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -166,28 +170,105 @@ fn failure(e: JsValue) -> DbError {
     }
 }
 
+thread_local! {
+    /// The statement count of the request whose work is being polled right now (see `Counted`).
+    static COUNTING: RefCell<Option<Rc<Cell<u32>>>> = const { RefCell::new(None) };
+}
+
+/// D1 statements one request sent (each statement of a batch counts: Cloudflare counts queries
+/// per invocation, 1,000 on Workers Paid). An isolate serves several requests at once, so the
+/// count is not a global: it belongs to the request's futures (`counting`), and a statement is
+/// counted when it is sent, which is always inside a poll of one of them.
+#[derive(Clone, Default)]
+pub struct StatementCount(Rc<Cell<u32>>);
+
+impl StatementCount {
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+
+    /// `work`, with every statement it sends counted here.
+    pub fn counting<F>(&self, work: F) -> Counted<F> {
+        Counted { count: self.0.clone(), inner: Box::pin(work) }
+    }
+}
+
+/// A future or stream whose polls count their statements into one request's count.
+pub struct Counted<F> {
+    count: Rc<Cell<u32>>,
+    inner: Pin<Box<F>>,
+}
+
+impl<F> Counted<F> {
+    fn within<R>(&mut self, poll: impl FnOnce(Pin<&mut F>) -> R) -> R {
+        let outer = COUNTING.with(|c| c.replace(Some(self.count.clone())));
+        let result = poll(self.inner.as_mut());
+        COUNTING.with(|c| *c.borrow_mut() = outer);
+        result
+    }
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.get_mut().within(|inner| inner.poll(cx))
+    }
+}
+
+impl<S: futures_util::Stream> futures_util::Stream for Counted<S> {
+    type Item = S::Item;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        self.get_mut().within(|inner| inner.poll_next(cx))
+    }
+}
+
+fn sent(statements: usize) {
+    COUNTING.with(|c| {
+        if let Some(count) = &*c.borrow() {
+            count.set(count.get().saturating_add(statements as u32));
+        }
+    });
+}
+
+/// The wasm instance's memory in MiB. It only grows: after a request, the most that request
+/// (or an earlier one) needed at once.
+pub fn wasm_mib() -> u32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (core::arch::wasm32::memory_size(0) * 64 / 1024) as u32
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 async fn settle(promise: Result<Promise, JsValue>) -> DbResult<JsValue> {
     JsFuture::from(promise.map_err(failure)?).await.map_err(failure)
 }
 
 /// The first row of the statement's answer, if any.
 pub async fn first(s: &D1PreparedStatement) -> DbResult<Option<Row>> {
+    sent(1);
     let row = settle(s.inner().first(None)).await?;
     Ok((!row.is_null() && !row.is_undefined()).then(|| Row::new(row)))
 }
 
 /// Every row of the statement's answer.
 pub async fn all(s: &D1PreparedStatement) -> DbResult<Vec<Row>> {
+    sent(1);
     Ok(StatementResult(settle(s.inner().all()).await?).rows())
 }
 
 pub async fn run(s: &D1PreparedStatement) -> DbResult<StatementResult> {
+    sent(1);
     Ok(StatementResult(settle(s.inner().run()).await?))
 }
 
 /// Runs the statements in one batch (one transaction: all of them or none); their results in
 /// the same order.
 pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> DbResult<Vec<StatementResult>> {
+    sent(statements.len());
     let list: Array = statements.iter().map(|s| s.inner().clone()).collect();
     let sys: &worker_sys::D1Database = AsRef::<JsValue>::as_ref(db).unchecked_ref();
     let results = settle(sys.batch(list)).await?;
@@ -196,7 +277,25 @@ pub async fn batch(db: &D1Database, statements: Vec<D1PreparedStatement>) -> DbR
 
 #[cfg(test)]
 mod tests {
-    use super::whole;
+    use super::*;
+
+    #[test]
+    fn statements_count_into_the_request_being_polled_only() {
+        let (a, b) = (StatementCount::default(), StatementCount::default());
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut first = a.counting(async {
+            sent(2);
+        });
+        let mut second = b.counting(async {
+            sent(1);
+            sent(5);
+        });
+        assert!(Pin::new(&mut first).poll(&mut cx).is_ready());
+        assert!(Pin::new(&mut second).poll(&mut cx).is_ready());
+        sent(7);
+        assert_eq!((a.get(), b.get()), (2, 6));
+    }
 
     #[test]
     fn counts_read_from_doubles_are_whole_numbers() {

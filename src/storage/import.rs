@@ -101,24 +101,33 @@ fn row_json<'a>(w: &RowWrite<'a>) -> RowJson<'a> {
     )
 }
 
-/// Writes rows into JSON arrays each under the bound-value limit.
-fn chunks<T: Serialize>(rows: impl Iterator<Item = T>) -> serde_json::Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut current = Vec::with_capacity(MAX_CHUNK_BYTES);
+impl From<serde_json::Error> for DbError {
+    fn from(e: serde_json::Error) -> Self {
+        DbError(format!("import rows: {e}"))
+    }
+}
+
+/// Writes rows into JSON arrays each under the bound-value limit, handing each to `each` as soon
+/// as it is closed, so only one chunk's text is held at a time.
+fn chunks<T: Serialize, E: From<serde_json::Error>>(
+    rows: impl Iterator<Item = T>,
+    mut each: impl FnMut(String) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut current = Vec::new();
     let mut row = Vec::new();
     for r in rows {
         row.clear();
         serde_json::to_writer(&mut row, &r)?;
         if current.len() + row.len() + 2 > MAX_CHUNK_BYTES && !current.is_empty() {
-            out.push(close(std::mem::take(&mut current)));
+            each(close(std::mem::take(&mut current)))?;
         }
         current.push(if current.is_empty() { b'[' } else { b',' });
         current.extend_from_slice(&row);
     }
     if !current.is_empty() {
-        out.push(close(current));
+        each(close(current))?;
     }
-    Ok(out)
+    Ok(())
 }
 
 fn close(mut array: Vec<u8>) -> String {
@@ -220,10 +229,10 @@ fn many<'a>(
 ) -> DbResult<Vec<D1PreparedStatement>> {
     let rows: Vec<RowWrite> = rows.collect();
     let grouped = rows.iter().any(|r| !r.groups.is_empty());
-    let parts = chunks(rows.iter().map(row_json)).map_err(|e| DbError(format!("import rows: {e}")))?;
     let details = Scalar::Text(r#"{"via":"import"}"#.into());
-    let mut out = Vec::with_capacity(parts.len() * 3);
-    for c in parts {
+    let mut out = Vec::new();
+    // Each chunk is bound (copied to the JS side) as soon as it is written, then dropped here.
+    chunks(rows.iter().map(row_json), |c| {
         let rows = Scalar::Text(c);
         out.push(statement(db, sql, &[rows.clone(), Scalar::Text(by.now.into())])?);
         if grouped {
@@ -241,7 +250,8 @@ fn many<'a>(
                 details.clone(),
             ],
         )?);
-    }
+        Ok::<(), DbError>(())
+    })?;
     Ok(out)
 }
 
@@ -260,9 +270,8 @@ pub struct NewGroupRow<'a>(pub &'a str, pub &'a str, pub &'a str);
 /// The statements that create `groups` and audit each created one, to run first in the
 /// import's batch; the first answers the names it created (see `created_group_names`).
 pub fn create_groups(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
-    let parts = chunks(groups.iter()).map_err(|e| DbError(format!("import groups: {e}")))?;
-    let mut out = Vec::with_capacity(parts.len() * 2);
-    for c in parts {
+    let mut out = Vec::new();
+    chunks(groups.iter(), |c| {
         let rows = Scalar::Text(c);
         out.push(statement(db, GROUPS_MANY, &[rows.clone(), Scalar::Text(by.now.into())])?);
         out.push(statement(
@@ -270,7 +279,8 @@ pub fn create_groups(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> Db
             GROUPS_AUDIT_MANY,
             &[rows, Scalar::Text(by.now.into()), Scalar::Text(by.actor.into()), Scalar::Text(by.request_id.into())],
         )?);
-    }
+        Ok::<(), DbError>(())
+    })?;
     Ok(out)
 }
 
@@ -289,7 +299,12 @@ mod tests {
     #[test]
     fn rows_are_split_under_the_value_limit_and_stay_valid_json() {
         let big = "x".repeat(1000);
-        let parts = chunks((0..3000).map(|i| json!({ "i": i, "pad": big }))).unwrap();
+        let mut parts = Vec::new();
+        chunks((0..3000).map(|i| json!({ "i": i, "pad": big })), |c| {
+            parts.push(c);
+            Ok::<(), serde_json::Error>(())
+        })
+        .unwrap();
         assert!(parts.len() >= 2);
         let mut total = 0;
         for p in &parts {
@@ -338,6 +353,12 @@ mod tests {
 
     #[test]
     fn no_rows_make_no_statements() {
-        assert!(chunks(std::iter::empty::<Value>()).unwrap().is_empty());
+        let mut parts = 0;
+        chunks(std::iter::empty::<Value>(), |_| {
+            parts += 1;
+            Ok::<(), serde_json::Error>(())
+        })
+        .unwrap();
+        assert_eq!(parts, 0);
     }
 }
