@@ -4,7 +4,7 @@
 //! validated row by row by the customer rules, so one bad row never hides the others.
 use std::collections::HashSet;
 
-use super::csv_export::FORMULA_TRIGGERS;
+use super::csv_export::{FIELD_COLUMNS, FORMULA_TRIGGERS};
 use super::customer::CustomerFields;
 use super::unicode::lowercase;
 use super::validation::FieldError;
@@ -40,7 +40,8 @@ impl Column {
             "company" => Column::Company,
             "notes" => Column::Notes,
             "groups" => Column::Groups,
-            lower if READ_ONLY.contains(&lower) => Column::ReadOnly(lower.to_string()),
+            // Every other field an export writes is one an import does not set.
+            lower if FIELD_COLUMNS.contains(&lower) => Column::ReadOnly(lower.to_string()),
             _ => match trimmed.strip_prefix("attributes.").filter(|k| !k.is_empty()) {
                 Some(key) => Column::Attribute(key.to_string()),
                 None => Column::Attribute(trimmed.to_string()),
@@ -149,22 +150,6 @@ impl CsvRecord {
         self.values.get(at).map(String::as_str)
     }
 }
-
-/// The export's columns that are not customer fields an import sets.
-const READ_ONLY: [&str; 12] = [
-    "id",
-    "kind",
-    "source",
-    "handle",
-    "parent_id",
-    "merged_into",
-    "own_company",
-    "created_at",
-    "updated_at",
-    "last_seen_at",
-    "deleted_at",
-    "version",
-];
 
 /// Undoes the export's formula guard (`csv_export::neutralize`): a `'` before a character that
 /// starts a formula is removed, so an exported cell reads back as the value it was.

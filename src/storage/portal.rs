@@ -94,18 +94,9 @@ pub fn insert_session_for_activation(
     now: &str,
     expires_at: &str,
 ) -> DbResult<D1PreparedStatement> {
-    statement(
-        db,
-        "INSERT INTO portal_sessions (token_hash, email_normalized, created_at, expires_at, last_used_at) \
-         SELECT ?1, c.email_normalized, ?3, ?4, ?3 FROM contact_activation_links l JOIN contacts c ON c.id = l.contact_id \
-         WHERE l.token_hash = ?2 AND changes() > 0",
-        &[
-            Scalar::Text(session_hash.into()),
-            Scalar::Text(link_hash.into()),
-            Scalar::Text(now.into()),
-            Scalar::Text(expires_at.into()),
-        ],
-    )
+    let person = "SELECT c.email_normalized FROM contact_activation_links l JOIN contacts c ON c.id = l.contact_id \
+                  WHERE l.token_hash = ?2";
+    insert_session(db, person, session_hash, link_hash, now, expires_at)
 }
 
 /// Revokes the person's open sign-in link before a new one is sent (same batch).
@@ -182,10 +173,26 @@ pub fn insert_session_for_link(
     now: &str,
     expires_at: &str,
 ) -> DbResult<D1PreparedStatement> {
+    let person = "SELECT email_normalized FROM portal_sign_in_links WHERE token_hash = ?2";
+    insert_session(db, person, session_hash, link_hash, now, expires_at)
+}
+
+/// A session `?1` for the person `person` selects from the link `?2`, only if the statement just
+/// before it in the batch (the link's use) changed a row.
+fn insert_session(
+    db: &D1Database,
+    person: &str,
+    session_hash: &str,
+    link_hash: &str,
+    now: &str,
+    expires_at: &str,
+) -> DbResult<D1PreparedStatement> {
     statement(
         db,
-        "INSERT INTO portal_sessions (token_hash, email_normalized, created_at, expires_at, last_used_at) \
-         SELECT ?1, email_normalized, ?3, ?4, ?3 FROM portal_sign_in_links WHERE token_hash = ?2 AND changes() > 0",
+        &format!(
+            "INSERT INTO portal_sessions (token_hash, email_normalized, created_at, expires_at, last_used_at) \
+             SELECT ?1, p.email_normalized, ?3, ?4, ?3 FROM ({person}) p WHERE changes() > 0"
+        ),
         &[
             Scalar::Text(session_hash.into()),
             Scalar::Text(link_hash.into()),
