@@ -142,7 +142,7 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
         }
     };
     if !job.enabled && job.event_type != TEST_TYPE {
-        if let Ok(s) = webhooks::skip(db, key) {
+        if let Ok(s) = webhooks::skip_statement(db, key) {
             let _ = crate::storage::d1::run(&s).await;
         }
         return m.ack();

@@ -11,10 +11,10 @@ use super::new_id;
 use crate::domain::csv_export::{self, ExportColumn};
 use crate::domain::csv_import::{parse_csv_within, CsvError, ParsedCsv};
 use crate::domain::customer::Customer;
+use crate::domain::customer_query::{After, CustomerQuery, Sort, SortField};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::import::{self, GroupNames, ImportPlan, Mode, RowReport, RowStatus, Write};
 use crate::domain::permission::{Condition, Permission};
-use crate::domain::query::{After, CustomerQuery, Sort, SortField};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
@@ -172,16 +172,16 @@ async fn write(cx: &Ctx, db: &D1Database, plan: &ImportPlan, audit_ids: &[String
         .zip(group_ids.chunks(2))
         .map(|(name, ids)| storage::import::NewGroupRow(&ids[0], name, &ids[1]))
         .collect();
-    let mut statements = storage::import::create_groups(db, &new_groups, &by)?;
+    let mut statements = storage::import::create_groups_statement(db, &new_groups, &by)?;
     let group_statements = statements.len();
-    statements.extend(storage::import::inserts(db, rows(true), &by)?);
-    statements.extend(storage::import::updates(db, rows(false), &by)?);
+    statements.extend(storage::import::insert_statements(db, rows(true), &by)?);
+    statements.extend(storage::import::update_statements(db, rows(false), &by)?);
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
         "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
         "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_ascii_lowercase(),
     });
-    statements.push(audit::insert(db, &summary, &now)?);
+    statements.push(audit::insert_statement(db, &summary, &now)?);
     match storage::batch(db, statements).await {
         Ok(results) => Ok(storage::import::created_group_names(&results, group_statements)),
         Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {
@@ -339,7 +339,7 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
     // Parameter names only: a search term may be personal data.
     entry.details = json!({ "format": "csv", "parameters": names });
-    storage::d1::run(&audit::insert(&db, &entry, &now)?).await?;
+    storage::d1::run(&audit::insert_statement(&db, &entry, &now)?).await?;
 
     let state = ExportState {
         db,

@@ -8,7 +8,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::derived_handle;
 use super::d1::{all, StatementResult};
-use super::query::Scalar;
+use super::Scalar;
 use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
@@ -220,7 +220,7 @@ pub struct Writer<'a> {
 /// The statements that write `rows` with `sql` and audit each of them as `action`: per chunk of
 /// rows, the write, the memberships (when some row names groups) and then its audit rows, all
 /// meant for one batch.
-fn many<'a>(
+fn many_statements<'a>(
     db: &D1Database,
     sql: &str,
     action: &str,
@@ -255,12 +255,20 @@ fn many<'a>(
     Ok(out)
 }
 
-pub fn inserts<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, &insert_many_sql(), "customer.create", rows, by)
+pub fn insert_statements<'a>(
+    db: &D1Database,
+    rows: impl Iterator<Item = RowWrite<'a>>,
+    by: &Writer,
+) -> DbResult<Vec<D1PreparedStatement>> {
+    many_statements(db, &insert_many_sql(), "customer.create", rows, by)
 }
 
-pub fn updates<'a>(db: &D1Database, rows: impl Iterator<Item = RowWrite<'a>>, by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
-    many(db, &update_many_sql(), "customer.update", rows, by)
+pub fn update_statements<'a>(
+    db: &D1Database,
+    rows: impl Iterator<Item = RowWrite<'a>>,
+    by: &Writer,
+) -> DbResult<Vec<D1PreparedStatement>> {
+    many_statements(db, &update_many_sql(), "customer.update", rows, by)
 }
 
 /// A group the import creates: its id, its name and its audit entry's id.
@@ -269,7 +277,7 @@ pub struct NewGroupRow<'a>(pub &'a str, pub &'a str, pub &'a str);
 
 /// The statements that create `groups` and audit each created one, to run first in the
 /// import's batch; the first answers the names it created (see `created_group_names`).
-pub fn create_groups(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
+pub fn create_groups_statement(db: &D1Database, groups: &[NewGroupRow], by: &Writer) -> DbResult<Vec<D1PreparedStatement>> {
     let mut out = Vec::new();
     chunks(groups.iter(), |c| {
         let rows = Scalar::Text(c);

@@ -3,7 +3,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::events::{numbers, numbers_of, DeliveryKey};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::webhook::{NewWebhook, WebhookPatch, FAILURE_LIMIT};
 
@@ -45,7 +45,7 @@ fn types(list: &[String]) -> Scalar {
     Scalar::Text(serde_json::to_string(list).unwrap_or_else(|_| "[\"*\"]".into()))
 }
 
-pub fn insert(db: &D1Database, id: &str, new: &NewWebhook, secret: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, id: &str, new: &NewWebhook, secret: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO webhooks (id, url, description, event_types, secret, enabled, created_at, updated_at) \
@@ -84,7 +84,7 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<WebhookRow>> {
 
 /// Applies a patch. Turning a webhook on again starts its failure count afresh; any change of
 /// `enabled` by a person clears the reason it was turned off automatically.
-pub fn update(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn update_statement(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhooks SET url = coalesce(?2, url), \
@@ -106,12 +106,12 @@ pub fn update(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResul
     )
 }
 
-pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
+pub fn delete_statement(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
     statement(db, "DELETE FROM webhooks WHERE id = ?1", &[Scalar::Text(id.into())])
 }
 
 /// A new secret; the one it replaces keeps signing until `until`.
-pub fn rotate(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn rotate_statement(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?3, secret = ?2, updated_at = ?4 WHERE id = ?1",
@@ -228,7 +228,7 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
 }
 
 /// A delivery that will not be attempted: its webhook was turned off or the event is gone.
-pub fn skip(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement> {
+pub fn skip_statement(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhook_deliveries SET status = 'skipped' WHERE webhook_id = ?1 AND event_id = ?2 AND status = 'pending'",
@@ -269,7 +269,7 @@ pub async fn give_up(db: &D1Database, key: &DeliveryKey, now: &str) -> DbResult<
 }
 
 /// A delivery of an event that is no change (a `webhook.test`), made for one webhook.
-pub fn insert_delivery(
+pub fn insert_delivery_statement(
     db: &D1Database,
     key: &DeliveryKey,
     event_type: &str,
