@@ -4,8 +4,9 @@
 # D1 of PEER_ROWS rows (default 100,000), seeded with `wrangler d1 execute --file`. A quarter of the
 # rows on each side carry the word "gamma" in the field a search covers, one row the word "quokka".
 # Each endpoint is loaded with `wrk -t1 -c8 -d5s`, the two servers one after the other (which goes
-# first alternates round by round) so the machine's load hits both alike; PEER_ROUNDS (3) rounds,
-# the median of each side's rounds, ratio = ours / template. Prints a markdown table (also written
+# first alternates round by round) so the machine's load hits both alike; PEER_ROUNDS (3) rounds.
+# req/s is each side's median over the rounds; ratio (ours / template) the median of the rounds'
+# own ratios, each of two runs back to back. Prints a markdown table (also written
 # to bench/out/peer.md) with the load average. Needs build/index_bg.wasm (`make bench-peer` builds)
 # and the template's source in the local mirror (PEER_TEMPLATE_GIT, PEER_TEMPLATE_DIR).
 # Bounded: every step has a timeout and a watchdog stops the run after PEER_LIMIT seconds; both
