@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup build dev test lint unit e2e contract bench bench-scales
+.PHONY: setup build dev test lint unit e2e contract bench bench-scales bench-peer
 
 setup:
 	@bash scripts/setup.sh
@@ -48,3 +48,8 @@ bench-scales: build
 	@SCALE=100000 bash scripts/bench.sh
 	@SCALE=1000000 BENCH_LIMIT=4800 bash scripts/bench.sh
 	@node bench/run.mjs compare bench/out/results-100000.jsonl bench/out/results-1000000.jsonl bench/out/scales.md
+
+# Beside Cloudflare's chanfana-openapi-template, 100,000 rows each, interleaved wrk rounds: see
+# docs/performance.md ("Beside the template").
+bench-peer: build
+	@bash bench/peer.sh
