@@ -2,20 +2,16 @@
 // chips, picks from lists of names), bulk actions that fit the tab, the audit log's lists, the
 // export of the shown columns, and the dense list with its column chooser.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, hashOf, heading, openConsole, SCREENSHOTS, startConsole, tag, task, until } from "./browser.mjs";
+import { axe, hashOf, heading, openTab, shot, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-const mkdir = () => mkdirSync(SCREENSHOTS, { recursive: true });
-const shot = (page, name) => { mkdir(); return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false }); };
 const rowNames = (page) => page.getByRole("tabpanel").getByRole("link").allTextContents();
 
 describe("the console's daily view", () => {
@@ -23,7 +19,7 @@ describe("the console's daily view", () => {
     const t = tag();
     await w.createCustomer({ name: `Chip ${t} A`, email: uniqueEmail("ca"), company: `Engines ${t}`, attributes: { plan: "pro" } });
     await w.createCustomer({ name: `Chip ${t} B`, email: uniqueEmail("cb"), company: `Engines ${t}`, attributes: { plan: "free" } });
-    const page = await open(pages, { width: 1366 });
+    const page = await openTab(env, pages, { width: 1366 });
     await page.getByRole("button", { name: "Filters" }).click();
     await page.getByRole("button", { name: "Add condition" }).click();
     await page.getByLabel("Field of condition 1").selectOption("company");
@@ -70,7 +66,7 @@ describe("the console's daily view", () => {
     await w.createCustomer({ name: `Pick ${t} A`, email: uniqueEmail("pa"), group_ids: [vip.id] });
     await w.createCustomer({ name: `Pick ${t} B`, email: uniqueEmail("pb"), group_ids: [berlin.id] });
     await w.createCustomer({ name: `Pick ${t} C`, email: uniqueEmail("pc") });
-    const page = await open(pages, { hash: `#/customers?q=pick ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=pick ${t}` });
     await page.getByRole("link", { name: `Pick ${t} C` }).waitFor();
     await page.getByRole("button", { name: "Filters" }).click();
     await page.getByRole("button", { name: "Add condition" }).click();
@@ -96,7 +92,7 @@ describe("the console's daily view", () => {
     const gone = await w.createCustomer({ name: `Gone ${t}`, email: uniqueEmail("g") });
     await w.delete(`/v1/customers/${gone.id}`);
     const group = await w.createGroup({ name: `Bulk ${t}` });
-    const page = await open(pages, { hash: `#/customers?tab=deleted&q=${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?tab=deleted&q=${t}` });
     await page.getByRole("checkbox", { name: `Select Gone ${t}` }).check();
     const bulk = page.getByRole("region", { name: "Bulk actions" });
     await bulk.getByRole("button", { name: "Restore selected" }).waitFor();
@@ -130,7 +126,7 @@ describe("the console's daily view", () => {
     assert.equal((await w.post(`/v1/customers/${target.id}/merge`, { source_ids: [source.id] })).status, 200);
     const key = await w.createKey(["customers:read"], { name: `Reader ${t}` });
     await w.get("/v1/customers", { token: key.secret });
-    const page = await open(pages, { hash: "#/audit" });
+    const page = await openTab(env, pages, { hash: "#/audit" });
     await heading(page, "Audit log").waitFor();
     const action = page.getByLabel("Action");
     for (const a of ["customer.merge", "customer.own_company_set", "customer.own_company_unset", "contact.issue_activation_link", "contact.activate"]) {
@@ -151,7 +147,7 @@ describe("the console's daily view", () => {
   task("exports the columns the table shows; the column chooser adds attributes and is kept in the address and the browser", async ({ pages }) => {
     const t = tag();
     await w.createCustomer({ name: `Cols ${t} A`, email: uniqueEmail("ca"), phone: "+44 20 7946 0000", attributes: { plan: "pro" } });
-    const page = await open(pages, { hash: `#/customers?q=cols ${t}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=cols ${t}`, width: 1366 });
     await page.getByRole("link", { name: `Cols ${t} A` }).waitFor();
     await page.getByRole("button", { name: "Columns" }).click();
     const chooser = page.getByRole("form", { name: "Columns" });
@@ -190,7 +186,7 @@ describe("the dashboard", () => {
     const email = uniqueEmail("dv");
     await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: "form-1" }, { token: null });
     const stats = (await w.get("/v1/stats/daily")).body;
-    const page = await open(pages, { hash: "", width: 1366 });
+    const page = await openTab(env, pages, { hash: "", width: 1366 });
     await heading(page, "Dashboard").waitFor();
     assert.equal(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).getAttribute("aria-current"), "page");
     await page.getByText(`${stats.totals.created} in all`).first().waitFor();
@@ -228,7 +224,7 @@ describe("the list keeps its place and reads densely", () => {
     const t = tag();
     await w.createCustomer({ name: `Dense ${t} With A Rather Long Name`, email: `a.very.long.address.for.${t}@subdomain.example.com`,
       phone: "+44 20 7946 0000", company: "Analytical Engines and Difference Machines Ltd" });
-    const page = await open(pages, { hash: `#/customers?q=dense ${t}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=dense ${t}`, width: 1366 });
     const link = page.getByRole("link", { name: new RegExp(`Dense ${t}`) });
     await link.waitFor();
     const row = page.getByRole("tabpanel").getByRole("row").nth(1);
@@ -248,7 +244,7 @@ describe("the list keeps its place and reads densely", () => {
     const t = tag();
     const names = Array.from({ length: 60 }, (_, i) => `Place ${t} ${String(i).padStart(2, "0")}`);
     assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
-    const page = await open(pages, { hash: `#/customers?q=place ${t}&sort=name`, width: 1366, height: 600 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=place ${t}&sort=name`, width: 1366, height: 600 });
     const count = page.getByRole("status").filter({ hasText: /of 60/ });
     await page.getByText("1–25 of 60").waitFor();
     await page.getByRole("button", { name: "Next page" }).click();
@@ -265,7 +261,7 @@ describe("the list keeps its place and reads densely", () => {
 
   task("a toast does not follow you to the next page", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "New customer" }).click();
     const dialog = page.getByRole("dialog", { name: "New customer" });
     await dialog.getByLabel("Name").fill(`Toasted ${t}`);
@@ -286,8 +282,7 @@ describe("first run", () => {
   after(async () => { await fresh?.close(); });
 
   task("an empty database shows what to do first, not 'No customers match this view'", async ({ pages }) => {
-    const page = await openConsole(fresh, { hash: "#/customers" });
-    pages.push(page);
+    const page = await openTab(fresh, pages, { hash: "#/customers" });
     const start = page.getByRole("region", { name: "Getting started" });
     await start.getByRole("heading", { name: "No customers yet" }).waitFor();
     await start.getByRole("link", { name: "Import a CSV file" }).waitFor();
@@ -304,7 +299,7 @@ describe("select all matching", () => {
     const t = tag();
     const names = Array.from({ length: 30 }, (_, i) => `Every ${t} ${String(i).padStart(2, "0")}`);
     assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
-    const page = await open(pages, { hash: `#/customers?q=every ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=every ${t}` });
     await page.getByText("1–25 of 30").waitFor();
     const firstRow = page.getByRole("link", { name: names[29] });
     const y0 = (await firstRow.boundingBox()).y;
@@ -329,7 +324,7 @@ describe("one timeline per customer", () => {
     const c = await w.createCustomer({ name: `Timeline ${t}`, email });
     assert.equal((await w.patch(`/v1/customers/${c.id}`, { company: "Timeline Co" })).status, 200);
     assert.equal((await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: `form-${t}` }, { token: null })).status, 201);
-    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
     await heading(page, `Timeline ${t}`).waitFor();
     await page.getByRole("navigation", { name: "Customer sections" }).getByRole("link", { name: "Timeline" }).click();
     const list = page.getByRole("list", { name: "Timeline entries" });
@@ -352,7 +347,7 @@ describe("editing", () => {
   task("the confirmation shows each change before and after; leaving with unsaved changes asks; Escape cancels; focus goes to the first field", async ({ pages }) => {
     const t = tag();
     const c = await w.createCustomer({ name: `Editable ${t}`, email: uniqueEmail("ed"), company: "Old Co", attributes: { plan: "free" } });
-    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
     await heading(page, `Editable ${t}`).waitFor();
     await page.getByRole("button", { name: "Edit" }).click();
     await until(() => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent === "Name"), "focus on the first field");
@@ -391,7 +386,7 @@ describe("smaller things", () => {
     const t = tag();
     const parent = await w.createCustomer({ name: `Zero Parent ${t}`, email: uniqueEmail("zp") });
     await w.createCustomer({ name: `Zero Child ${t}`, email: uniqueEmail("zc"), parent_id: parent.id });
-    const page = await open(pages, { hash: `#/customers?q=zero parent ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=zero parent ${t}` });
     await page.getByRole("checkbox", { name: `Select Zero Parent ${t}` }).check();
     await page.getByRole("region", { name: "Bulk actions" }).getByRole("button", { name: "Delete selected", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Delete the selected customers?" });
@@ -403,3 +398,4 @@ describe("smaller things", () => {
     await dialog.getByRole("button", { name: "Cancel" }).click();
   });
 });
+
