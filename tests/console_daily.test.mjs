@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe } from "node:test";
-import { uniqueEmail } from "./harness.mjs";
-import { axe, hashOf, heading, openTab, shot, startConsole, tag, task, until } from "./browser.mjs";
+import { ADMIN_TOKEN, uniqueEmail } from "./harness.mjs";
+import { axe, hashOf, heading, openTab, shot, signInAs, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
@@ -163,17 +163,11 @@ describe("the console's daily view", () => {
     const lines = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
     assert.equal(lines[0], "name,email,phone,company,kind,created_at,last_seen_at,attributes.plan");
     assert.match(lines[1], new RegExp(`^Cols ${t} A,.*,'\\+44 20 7946 0000,.*,pro$`));
-    // A new tab of this browser opens the list with the same columns.
+    // A new tab of this browser (signed in by the open one) opens the list with the same columns.
     const again = await page.context().newPage();
     pages.push(again);
     await again.goto(`${w.url}/admin#/customers?q=cols ${t}`);
-    await again.getByRole("columnheader", { name: "plan" }).waitFor({ timeout: 10_000 }).catch(async () => {
-      // signed out in a new tab without a token: sign in first
-      const { signInAs } = await import("./browser.mjs");
-      const { ADMIN_TOKEN } = await import("./harness.mjs");
-      await signInAs(again, ADMIN_TOKEN);
-      await again.getByRole("columnheader", { name: "plan" }).waitFor();
-    });
+    await again.getByRole("columnheader", { name: "plan" }).waitFor();
   });
 });
 
@@ -399,3 +393,171 @@ describe("smaller things", () => {
   });
 });
 
+describe("the place kept", () => {
+  task("Back from a customer restores the list's page and scroll position, at 1366 and at 375 px", async ({ pages }) => {
+    const t = tag();
+    const names = Array.from({ length: 60 }, (_, i) => `Scroll ${t} ${String(i).padStart(2, "0")}`);
+    assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
+    for (const [width, height] of [[1366, 600], [375, 700]]) {
+      const page = await openTab(env, pages, { hash: `#/customers?q=scroll ${t}&sort=name`, width, height });
+      await page.getByText("1–25 of 60").waitFor();
+      await page.getByRole("button", { name: "Next page" }).click();
+      await page.getByText("26–50 of 60").waitFor();
+      const link = page.getByRole("link", { name: names[45] });
+      await link.scrollIntoViewIfNeeded();
+      const y = await page.evaluate(() => window.scrollY);
+      assert.ok(y > 200, `${width} px: the list is scrolled down (${y} px)`);
+      await link.click();
+      await heading(page, names[45]).waitFor();
+      await page.goBack();
+      await page.getByText("26–50 of 60").waitFor();
+      await until(async () => Math.abs((await page.evaluate(() => window.scrollY)) - y) < 30, `${width} px: back at ${y} px`);
+      await page.waitForTimeout(300);
+      assert.ok(Math.abs((await page.evaluate(() => window.scrollY)) - y) < 30, `${width} px: stays at ${y} px`);
+      const box = await page.getByRole("link", { name: names[45] }).boundingBox();
+      assert.ok(box.y >= 0 && box.y + box.height <= height, `${width} px: the customer opened is in view: ${JSON.stringify(box)}`);
+      // The page is in the address: a reload keeps it, and Previous goes to page 1.
+      await page.reload();
+      await page.getByText("26–50 of 60").waitFor();
+      await page.getByRole("button", { name: "Previous page" }).click();
+      await page.getByText("1–25 of 60").waitFor();
+      assert.deepEqual(page.errors, []);
+    }
+  }, { timeout: 120_000 });
+
+  task("a customer opened in a new tab keeps a pasted token's sign-in, which lives only in this origin's open tabs", async ({ pages }) => {
+    const t = tag();
+    const c = await w.createCustomer({ name: `New Tab ${t}`, email: uniqueEmail("nt") });
+    const page = await openTab(env, pages, { hash: `#/customers?q=new tab ${t}`, width: 1366 });
+    const context = page.context();
+    // Ctrl+click on a customer's name, and an address typed into another new tab.
+    const [second] = await Promise.all([context.waitForEvent("page"), page.getByRole("link", { name: `New Tab ${t}` }).click({ modifiers: ["Control"] })]);
+    pages.push(second);
+    await heading(second, `New Tab ${t}`).waitFor();
+    const third = await context.newPage();
+    pages.push(third);
+    await third.goto(`${w.url}/admin#/customers/${c.id}/timeline`);
+    await heading(third, `New Tab ${t}`).waitFor();
+    // Written nowhere that outlives the tabs or that another origin shares: no cookie, no localStorage.
+    for (const p of [page, second, third]) {
+      const stored = await p.evaluate((token) => [...Object.values(localStorage), document.cookie].some((v) => v.includes(token)), ADMIN_TOKEN);
+      assert.equal(stored, false);
+    }
+    assert.ok(!(await context.cookies()).some((k) => k.value.includes(ADMIN_TOKEN)));
+    // Another origin (the same server by another name) is not signed in by these tabs.
+    const other = await context.newPage();
+    pages.push(other);
+    await other.goto(`${w.url.replace("127.0.0.1", "localhost")}/admin#/customers/${c.id}`);
+    await heading(other, "Sign in to the admin console").waitFor();
+    // Signing out in one tab signs out the others: none would hand the token on.
+    await third.getByRole("button", { name: "Sign out" }).click();
+    await heading(page, "Sign in to the admin console").waitFor();
+    await heading(second, "Sign in to the admin console").waitFor();
+    assert.equal(await second.evaluate(() => sessionStorage.length), 0);
+    // With every tab closed the token is gone: a new tab asks for it.
+    await signInAs(page, ADMIN_TOKEN);
+    for (const p of [page, second, third]) await p.close();
+    const fresh = await context.newPage();
+    pages.push(fresh);
+    await fresh.goto(`${w.url}/admin#/customers/${c.id}`);
+    await heading(fresh, "Sign in to the admin console").waitFor();
+    assert.deepEqual(await axe(fresh), []);
+  });
+});
+
+describe("contacts at 1366 px", () => {
+  task("every contact action is in view without scrolling sideways, at 1366 px and at 375 px", async ({ pages }) => {
+    const t = tag();
+    const c = await w.createCustomer({ name: `Contacts ${t}`, email: uniqueEmail("ct") });
+    const long = `augusta.ada.king.countess.of.lovelace.${t}@analytical-engines.example.co.uk`;
+    await w.createContact(c.id, { email: long, first_name: "Augusta Ada", last_name: "King-Noel", phone: "+44 20 7946 0000", role: "manager" });
+    const off = await w.createContact(c.id, { email: uniqueEmail("off"), first_name: "Charles", last_name: "Babbage" });
+    assert.equal((await w.patch(`/v1/customers/${c.id}/contacts/${off.id}`, { status: "disabled" })).status, 200);
+    for (const [width, height] of [[1366, 768], [375, 800]]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${c.id}/contacts`, width, height });
+      const region = page.getByRole("region", { name: "Contacts" });
+      await region.getByText(long).waitFor();
+      const sideways = await page.evaluate(() => {
+        const wrap = document.querySelector("[role=region][aria-label=Contacts]");
+        return { page: document.documentElement.scrollWidth - document.documentElement.clientWidth, region: wrap.scrollWidth - wrap.clientWidth };
+      });
+      assert.deepEqual(sideways, { page: 0, region: 0 }, `${width} px: nothing scrolls sideways`);
+      const buttons = region.getByRole("button");
+      const names = [];
+      for (let i = 0; i < await buttons.count(); i++) {
+        const b = buttons.nth(i);
+        const box = await b.boundingBox();
+        const name = await b.getAttribute("aria-label");
+        names.push(name);
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${width} px: ${name} in view: ${JSON.stringify(box)}`);
+      }
+      for (const want of [`Send activation email to ${long}`, `Create activation link for ${long}`, `Disable contact ${long}`, `Edit contact ${long}`,
+        `Remove contact ${long}`, `Enable contact ${off.email}`]) assert.ok(names.includes(want), `${want} among ${names}`);
+      assert.deepEqual(await axe(page), []);
+      if (width === 1366) await shot(page, "contacts-1366");
+    }
+  });
+});
+
+describe("duplicates, names and visitors", () => {
+  task("possible duplicates fold accents: Maria Garcia, Maria García and María García", async ({ pages }) => {
+    const plain = await w.createCustomer({ name: "Maria Garcia", email: uniqueEmail("mg1") });
+    const one = await w.createCustomer({ name: "Maria García", email: uniqueEmail("mg2") });
+    const both = await w.createCustomer({ name: "María  García", email: uniqueEmail("mg3") });
+    for (const [c, others] of [[plain, [one, both]], [both, [plain, one]]]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
+      const dups = page.getByRole("list", { name: /^Possible duplicates/ });
+      for (const o of others) {
+        const item = dups.getByRole("listitem").filter({ has: page.getByRole("link", { name: o.name.replace(/\s+/g, " ") }) });
+        await item.getByText(/same name/).waitFor();
+      }
+      await page.getByText("the same name (ignoring case, accents and spaces)").waitFor();
+    }
+    // At 375 px too.
+    const narrow = await openTab(env, pages, { hash: `#/customers/${one.id}`, width: 375, height: 800 });
+    await narrow.getByRole("list", { name: /^Possible duplicates/ }).getByRole("link", { name: "Maria Garcia", exact: true }).waitFor();
+    assert.ok(await narrow.evaluate(() => document.documentElement.scrollWidth <= 376), "no sideways scroll at 375 px");
+  });
+
+  task("sorted by name, customers without a name sit by their email among the names", async ({ pages }) => {
+    const t = tag();
+    await w.createCustomer({ name: `Alpha ${t}` });
+    await w.createCustomer({ email: `bravo-${t}@example.com` });
+    await w.createCustomer({ name: `Charlie ${t}` });
+    await w.createCustomer({ email: `delta-${t}@example.com` });
+    for (const width of [1366, 375]) {
+      const page = await openTab(env, pages, { hash: `#/customers?q=${t}&sort=name`, width, height: 800 });
+      await page.getByRole("link", { name: `Charlie ${t}` }).waitFor();
+      assert.deepEqual(await rowNames(page), [`Alpha ${t}`, `bravo-${t}@example.com`, `Charlie ${t}`, `delta-${t}@example.com`]);
+      // The sort buttons head the table's columns; the cards at 375 px take the order from the address.
+      if (width === 1366) await page.getByRole("button", { name: "Name" }).click();
+      else await page.goto(`${w.url}/admin#/customers?q=${t}&sort=-name`);
+      await until(async () => (await rowNames(page))[0] === `delta-${t}@example.com`, "descending");
+      assert.deepEqual(await rowNames(page), [`delta-${t}@example.com`, `Charlie ${t}`, `bravo-${t}@example.com`, `Alpha ${t}`]);
+    }
+  });
+
+  task("a visitor's page shows its visitor reference (the placeholder's 8 characters), never the secret id", async ({ pages }) => {
+    const t = tag();
+    const visitorId = `${t}Zq9${"x".repeat(14)}`;
+    assert.equal((await w.interact({ visitor_id: visitorId, type: "chat_started", resource_id: `room-${t}` })).status, 201);
+    const list = (await w.get(`/v1/customers?q=${encodeURIComponent(`Visitor ${visitorId.slice(0, 8)}`)}`)).body.data;
+    assert.equal(list.length, 1);
+    const v = list[0];
+    for (const width of [1366, 375]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${v.id}`, width, height: 800 });
+      const details = page.getByRole("region", { name: "Details" });
+      await details.getByText("Visitor reference").waitFor();
+      const ref = details.getByRole("definition").filter({ hasText: visitorId.slice(0, 8) });
+      await ref.getByText("the first 8 characters of its browser id").waitFor();
+      assert.equal(await page.evaluate((id) => document.body.innerText.includes(id), visitorId), false, "the whole visitor id is never shown");
+      assert.deepEqual(await axe(page), []);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${width} px: no sideways scroll`);
+    }
+    // A visitor who gave a name keeps no reference the API would show: the page says why.
+    assert.equal((await w.interact({ visitor_id: visitorId, name: `Named Visitor ${t}`, type: "chat_started", resource_id: `room-${t}` })).status, 201);
+    const page = await openTab(env, pages, { hash: `#/customers/${v.id}` });
+    await heading(page, `Named Visitor ${t}`).waitFor();
+    await page.getByRole("region", { name: "Details" }).getByText("kept secret: the API never shows it").waitFor();
+  });
+});

@@ -77,7 +77,7 @@ describe("visitors and merging in the console", () => {
     const page = await openTab(env, pages, { hash: `#/customers/${me.id}` });
     await heading(page, `Dup ${t} Person`).waitFor();
     await page.getByRole("heading", { name: "Possible duplicates (3)" }).waitFor();
-    await page.getByText("Live customers with the same name (ignoring case and spaces), the same phone number (digits only) or the same email before the @.").waitFor();
+    await page.getByText("Live customers with the same name (ignoring case, accents and spaces), the same phone number (digits only) or the same email before the @.").waitFor();
     const list = dupList(page);
     assert.deepEqual(await linkNames(list), [sameName.name, samePhone.name, sameLocal.name].map((n) => n.trim()).sort());
     assert.match(sameName.name, new RegExp(`DUP ${t} {3}PERSON`), "stored spaced differently");

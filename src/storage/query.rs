@@ -30,12 +30,18 @@ impl Status {
     }
 }
 
+/// The name order's key: the name, or the email for a customer without one, so those sit among
+/// the names by their email. Its index (`customers_name_sort`, migrations/0025) holds the same
+/// expression; name conditions walk it too, since a named customer's key is its name.
+pub const NAME_ORDER: &str = "lower(coalesce(c.name, c.email_normalized, ''))";
+
 impl Sort {
-    /// The sort key expression; each has an index in migrations/0001 with the same expression.
+    /// The sort key expression; each has an index in migrations/0001 with the same expression
+    /// (the name order's, migrations/0025).
     fn key_sql(self) -> &'static str {
         match self.field {
             SortField::CreatedAt => "c.created_at",
-            SortField::Name => "lower(coalesce(c.name, ''))",
+            SortField::Name => NAME_ORDER,
             SortField::Email => "coalesce(c.email_normalized, '')",
             SortField::LastSeenAt => "coalesce(c.last_seen_at, '')",
         }
@@ -225,7 +231,7 @@ fn condition_sql(b: &mut Builder, c: &Condition, indexed: bool) -> String {
 /// (0009).
 fn index_key(field: &Field) -> Option<(&'static str, &'static str)> {
     match field {
-        Field::Name => Some(("lower(coalesce(c.name, ''))", "c.name")),
+        Field::Name => Some((NAME_ORDER, "c.name")),
         Field::Email => Some(("coalesce(c.email_normalized, '')", "c.email_normalized")),
         Field::Company => Some(("lower(coalesce(c.company, ''))", "c.company")),
         Field::Phone => Some(("lower(coalesce(c.phone, ''))", "c.phone")),
@@ -260,10 +266,11 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
         }
         (Op::StartsWith, Operand::One(v)) => {
             // Keys that start with p sort from p up to p followed by the last code point; the
-            // instr test keeps the result exact at that edge.
+            // instr test keeps the result exact at that edge, and the column's test leaves out a
+            // key that is not the field's own (a nameless customer's email).
             let p = b.bind(text(v));
             let index = format!("{key} >= {p} AND {key} < {p} || char(1114111)");
-            Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1)")))
+            Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1 AND {column} IS NOT NULL)")))
         }
         _ => None,
     }
@@ -648,7 +655,7 @@ mod tests {
         let after = After { key: "ada".into(), id: "x".into() };
         let sql = q.page_sql(Some(&after), 3, Plan::Candidates).unwrap();
         assert!(
-            sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND (lower(coalesce(c.name, '')) > ?1 OR c.id > ?2)"),
+            sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND ({NAME_ORDER} > ?1 OR c.id > ?2)")),
             "{}",
             sql.text
         );
@@ -811,7 +818,7 @@ mod tests {
         let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "m".into(), id: "x".into() };
         let sql = q.page_sql(Some(&after), 10, Plan::Window(500)).unwrap();
-        let key = "lower(coalesce(c.name, ''))";
+        let key = NAME_ORDER;
         assert!(sql.text.contains(&format!("{key} <= (SELECT {key} FROM customers c WHERE")), "{}", sql.text);
         assert!(sql.text.contains("LIMIT 1 OFFSET ?4"), "the cursor's binds are shared: {}", sql.text);
         assert_eq!(sql.binds[3], Scalar::Int(499));
@@ -928,7 +935,7 @@ mod tests {
         };
         assert_eq!(q.narrowing(), None);
         let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
-        assert!(sql.text.contains("lower(coalesce(c.name, '')) >= ?1"), "{}", sql.text);
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1")), "{}", sql.text);
     }
 
     #[test]
@@ -951,13 +958,13 @@ mod tests {
             ..Default::default()
         };
         let company_index = "lower(coalesce(c.company, '')) = ?1";
-        let name_index = "lower(coalesce(c.name, '')) >= ?2";
+        let name_index = format!("{NAME_ORDER} >= ?2");
         let sorted = q.page_sql(None, 10, Plan::Candidates).unwrap().text;
-        assert!(sorted.contains(company_index) && !sorted.contains(name_index), "{sorted}");
+        assert!(sorted.contains(company_index) && !sorted.contains(&name_index), "{sorted}");
         assert!(sorted.contains("instr(lower(c.name), ?2) = 1"), "{sorted}");
         let walked = q.page_sql(None, 10, Plan::Window(100)).unwrap().text;
         assert!(!walked.contains(company_index) && walked.contains("lower(c.company) = ?1"), "{walked}");
-        assert!(walked.contains(name_index), "the sort key's own condition bounds the walk: {walked}");
+        assert!(walked.contains(&name_index), "the sort key's own condition bounds the walk: {walked}");
     }
 
     #[test]
@@ -981,7 +988,7 @@ mod tests {
         };
         let sql = q.count_sql().unwrap();
         assert!(
-            sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND lower(coalesce(c.name, '')) < ?1 || char(1114111)"),
+            sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND {NAME_ORDER} < ?1 || char(1114111)")),
             "{}",
             sql.text
         );
@@ -1134,5 +1141,12 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_name_order_is_the_expression_its_index_holds() {
+        let migration = include_str!("../../migrations/0025_name_order_by_email.sql");
+        let indexed = NAME_ORDER.replace("c.", "");
+        assert!(migration.contains(&format!("customers_name_sort ON customers ({indexed}, id)")), "{migration}");
     }
 }
