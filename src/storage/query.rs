@@ -654,11 +654,7 @@ mod tests {
         let q = CustomerQuery { sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "ada".into(), id: "x".into() };
         let sql = q.page_sql(Some(&after), 3, Plan::Candidates).unwrap();
-        assert!(
-            sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND ({NAME_ORDER} > ?1 OR c.id > ?2)")),
-            "{}",
-            sql.text
-        );
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND ({NAME_ORDER} > ?1 OR c.id > ?2)")), "{}", sql.text);
         assert_eq!(sql.binds[0], Scalar::Text("ada".into()));
     }
 
@@ -987,11 +983,7 @@ mod tests {
             ..Default::default()
         };
         let sql = q.count_sql().unwrap();
-        assert!(
-            sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND {NAME_ORDER} < ?1 || char(1114111)")),
-            "{}",
-            sql.text
-        );
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND {NAME_ORDER} < ?1 || char(1114111)")), "{}", sql.text);
         assert!(sql.text.contains("(coalesce(c.email_normalized, '') = ?2 AND c.email_normalized IS NOT NULL)"), "{}", sql.text);
         assert_eq!(sql.binds[0], Scalar::Text("bench user 42".into()));
     }
