@@ -6,7 +6,7 @@ const KEY = "customers-admin-token";
 // new tab (Ctrl+click, a typed address) asks the open ones for it over a BroadcastChannel, which
 // only pages of this origin can join; a sign-out tells them all to forget it. docs/console.md,
 // "Sign-in", says why not localStorage or a cookie.
-const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("customers-admin-session") : null;
+let channel = null;
 let onSignedOutElsewhere = () => {};
 export function whenSignedOutElsewhere(fn) { onSignedOutElsewhere = fn; }
 
@@ -21,12 +21,18 @@ export const session = {
   signOut: () => { session.clear(); channel?.postMessage({ type: "signed-out" }); },
 };
 
-channel?.addEventListener("message", (e) => {
-  const m = e.data || {};
-  const token = session.get();
-  if (m.type === "ask" && token) channel.postMessage({ type: "token", nonce: m.nonce, token });
-  if (m.type === "signed-out" && token) { session.clear(); onSignedOutElsewhere(); }
-});
+// Joins the console tabs' channel; called once by the console (main.js). The portal, which shares
+// this module for ApiError, never joins.
+export function shareSessionWithTabs() {
+  if (channel || typeof BroadcastChannel !== "function") return;
+  channel = new BroadcastChannel("customers-admin-session");
+  channel.addEventListener("message", (e) => {
+    const m = e.data || {};
+    const token = session.get();
+    if (m.type === "ask" && token) channel.postMessage({ type: "token", nonce: m.nonce, token });
+    if (m.type === "signed-out" && token) { session.clear(); onSignedOutElsewhere(); }
+  });
+}
 
 // The token an open console tab of this browser holds, or null when none answers within `ms`.
 export function askOtherTabs(ms = 300) {

@@ -2,7 +2,7 @@
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { askOtherTabs, get, loadGroups, session, setMe as setCaller, whenSignedOutElsewhere, whenUnauthorized } from "./api.js";
+import { askOtherTabs, get, loadGroups, session, setMe as setCaller, shareSessionWithTabs, whenSignedOutElsewhere, whenUnauthorized } from "./api.js";
 import { parse, useRoute } from "./router.js";
 import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
 import { CustomersPage, prefetchList } from "./pages/customers.js";
@@ -119,6 +119,7 @@ function App() {
 
 // Who is signed in: a token in this tab, the Cloudflare Access cookie, or a token another open
 // console tab hands over (a customer opened in a new tab). Asked at once.
+shareSessionWithTabs();
 async function whoAmI() {
   if (session.get()) return get("/v1/me");
   const handed = askOtherTabs();

@@ -251,7 +251,7 @@ function Contacts({ customer }) {
         <td data-label="Role">${CONTACT_ROLE[c.role] || c.role}</td>
         <td data-label="Last sign-in">${c.last_signed_in_at ? html`<time datetime=${c.last_signed_in_at}>${dateTime(c.last_signed_in_at)}</time>` : html`<span class="muted">Never</span>`}</td>
         <td data-label="Added">${dateTime(c.created_at)}</td>
-        <td class="actions"><div class="row-actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Send activation email to ${c.email}`} onClick=${() => sendLink(c)}>Send activation email</button>
+        <td><div class="row-actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Send activation email to ${c.email}`} onClick=${() => sendLink(c)}>Send activation email</button>
           <button type="button" aria-label=${`Create activation link for ${c.email}`} onClick=${() => createLink(c)}>Create activation link</button>`}
           ${c.status === "disabled"
             ? html`<button type="button" aria-label=${`Enable contact ${c.email}`} onClick=${() => enable(c)}>Enable</button>`
