@@ -35,6 +35,19 @@ export async function openConsole(env, { hash = "#/customers", signIn = true, wi
   return page;
 }
 
+// openConsole, with the tab kept in a task's `pages` (screenshotted if the task fails, then closed).
+export async function openTab(env, pages, options) {
+  const page = await openConsole(env, options);
+  pages.push(page);
+  return page;
+}
+
+// A screenshot kept as tests/screenshots/<name>.png (the viewport unless `options` say otherwise).
+export async function shot(page, name, options = {}) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), ...options });
+}
+
 export async function signInAs(page, token) {
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();

@@ -2,24 +2,22 @@
 // task, against the built worker and its static assets with a fresh D1. See tests/browser.mjs.
 import assert from "node:assert/strict";
 import { createSign, generateKeyPairSync } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe } from "node:test";
 import { ADMIN_TOKEN, uniqueEmail } from "./harness.mjs";
-import { axe, confirmDialog, hashOf, heading, openConsole, SCREENSHOTS, startConsole, tag, task, until } from "./browser.mjs";
+import { axe, confirmDialog, hashOf, heading, openTab, shot, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
-before(async () => { env = await startConsole(); w = env.worker; mkdirSync(SCREENSHOTS, { recursive: true }); });
+before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 const focusedText = (page) => page.evaluate(() => document.activeElement?.textContent?.trim());
 
 describe("admin console in Chromium", () => {
   task("signs in with a pasted token, keeps it in the tab, opens a shared link after sign-in, signs out", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Shared Link", email: uniqueEmail("shared") });
-    const page = await open(pages, { signIn: false, hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { signIn: false, hash: `#/customers/${c.id}` });
     await heading(page, "Sign in to the admin console").waitFor();
     await page.getByLabel("API token").fill("wrong-token");
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -38,7 +36,7 @@ describe("admin console in Chromium", () => {
   }, { timeout: 90_000 });
 
   task("keeps the latest D1 bookmark and sends it with every request, so it reads its own writes", async ({ pages }) => {
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await heading(page, "Customers").waitFor();
     const sent = [];
     page.on("request", (r) => { if (new URL(r.url()).pathname.startsWith("/v1/")) sent.push(r.headers()["x-d1-bookmark"]); });
@@ -56,7 +54,7 @@ describe("admin console in Chromium", () => {
     await w.createCustomer({ name: `Searchable ${t} One`, email: uniqueEmail("s1"), company: "Analytical Engines" });
     await w.createCustomer({ name: `Searchable ${t} Two`, email: uniqueEmail("s2") });
     await w.createCustomer({ name: "Someone Else", email: uniqueEmail("x") });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await heading(page, "Customers").waitFor();
     await page.getByRole("searchbox", { name: "Search customers" }).fill(`searchable ${t}`);
     await until(() => hashOf(page).includes(`q=searchable ${t}`), "q in the address");
@@ -66,7 +64,7 @@ describe("admin console in Chromium", () => {
     await until(() => hashOf(page).includes("sort=name"), "sort in the address");
     const table = page.getByRole("tabpanel");
     await until(async () => (await table.getByRole("row").nth(1).textContent()).includes(`Searchable ${t} One`), "sorted by name");
-    await page.screenshot({ path: join(SCREENSHOTS, "console-list.png") });
+    await shot(page, "console-list");
     await page.reload();
     await page.getByRole("link", { name: `Searchable ${t} One` }).waitFor();
     assert.equal(await page.getByRole("searchbox", { name: "Search customers" }).inputValue(), `searchable ${t}`);
@@ -84,7 +82,7 @@ describe("admin console in Chromium", () => {
     const t = tag();
     await w.createCustomer({ name: `Filter ${t} A`, email: uniqueEmail("fa"), company: `Engines ${t}`, attributes: { plan: "pro" } });
     await w.createCustomer({ name: `Filter ${t} B`, email: uniqueEmail("fb"), company: "Other", attributes: { plan: "free" } });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "Filters" }).click();
     await page.getByRole("button", { name: "Add condition" }).click();
     await page.getByLabel("Field of condition 1").selectOption("company");
@@ -117,7 +115,7 @@ describe("admin console in Chromium", () => {
   task("opens a customer by keyboard alone; focus moves into the page and into dialogs, Escape closes them", async ({ pages }) => {
     const t = tag();
     await w.createCustomer({ name: `Keyboard ${t}`, email: uniqueEmail("kb") });
-    const page = await open(pages, { hash: `#/customers?q=keyboard ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=keyboard ${t}` });
     await page.getByRole("link", { name: `Keyboard ${t}` }).waitFor();
     let reached = false;
     for (let i = 0; i < 40 && !reached; i++) {
@@ -163,7 +161,7 @@ describe("admin console in Chromium", () => {
 
   task("creates a customer: each field error shows once, next to its field", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "New customer" }).click();
     const dialog = page.getByRole("dialog", { name: "New customer" });
     await dialog.waitFor();
@@ -190,8 +188,8 @@ describe("admin console in Chromium", () => {
   task("edits with a confirmation, and recovers from a change made in another tab (412)", async ({ pages }) => {
     const t = tag();
     const c = await w.createCustomer({ name: `Edited ${t}`, email: uniqueEmail("ed") });
-    const a = await open(pages, { hash: `#/customers/${c.id}` });
-    const b = await open(pages, { hash: `#/customers/${c.id}` });
+    const a = await openTab(env, pages, { hash: `#/customers/${c.id}` });
+    const b = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await heading(a, `Edited ${t}`).waitFor();
     await heading(b, `Edited ${t}`).waitFor();
     await a.getByRole("button", { name: "Edit" }).click();
@@ -227,7 +225,7 @@ describe("admin console in Chromium", () => {
   task("deletes with confirmation, undoes, deletes again and restores", async ({ pages }) => {
     const t = tag();
     const c = await w.createCustomer({ name: `Deleted ${t}`, email: uniqueEmail("del") });
-    const page = await open(pages, { hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     await confirmDialog(page, `Delete Deleted ${t}?`, "Delete");
     await page.getByText("Deleted on").waitFor();
@@ -249,7 +247,7 @@ describe("admin console in Chromium", () => {
     await w.createContact(c.id);
     const g = await w.createGroup();
     await w.addMembers(g.id, [c.id]);
-    const page = await open(pages, { hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await page.getByRole("button", { name: "Delete permanently" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete Permanent Person permanently?" });
     await dialog.waitFor();
@@ -263,7 +261,7 @@ describe("admin console in Chromium", () => {
     const t = tag();
     const ids = [];
     for (const n of ["One", "Two", "Three"]) ids.push((await w.createCustomer({ name: `Bulk ${t} ${n}`, email: uniqueEmail("b") })).id);
-    const page = await open(pages, { hash: `#/customers?q=bulk ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=bulk ${t}` });
     await page.getByRole("link", { name: `Bulk ${t} One` }).waitFor();
     await page.getByRole("checkbox", { name: `Select Bulk ${t} One` }).check();
     await page.getByRole("checkbox", { name: `Select Bulk ${t} Two` }).check();
@@ -280,7 +278,7 @@ describe("admin console in Chromium", () => {
 
   task("redacts a customer after confirmation", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Redact Me", email: uniqueEmail("red"), phone: "+44 20 7946 0000" });
-    const page = await open(pages, { hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await page.getByRole("button", { name: "Redact" }).click();
     const dialog = page.getByRole("dialog", { name: "Redact Redact Me?" });
     await dialog.getByText("cannot be undone").waitFor();
@@ -292,7 +290,7 @@ describe("admin console in Chromium", () => {
   task("groups: create one, add members by name, see names (not ids) everywhere", async ({ pages }) => {
     const t = tag();
     const c = await w.createCustomer({ name: `Member ${t}`, email: uniqueEmail("m") });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Groups" }).click();
     await heading(page, "Groups").waitFor();
     await page.getByLabel("Group name").fill(`VIP ${t}`);
@@ -316,7 +314,7 @@ describe("admin console in Chromium", () => {
 
   task("contacts: add with a field error, edit with confirmation, remove", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Org With Contacts", email: uniqueEmail("org") });
-    const page = await open(pages, { hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await page.getByRole("link", { name: "Contacts" }).click();
     await page.getByRole("heading", { name: "Contacts", level: 2 }).waitFor();
     await page.getByLabel("Contact email").fill("nope");
@@ -339,7 +337,7 @@ describe("admin console in Chromium", () => {
 
   task("imports a CSV and shows the per-row report", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Import" }).click();
     await heading(page, "Import customers").waitFor();
     const csv = `name,email,phone,plan\nImported ${t} A,imp-a-${t}@example.com,+44 20 7946 0958,pro\nImported ${t} B,not-an-email,,free\n"Imported ${t}, C",imp-c-${t}@example.com,,free\n`;
@@ -354,7 +352,7 @@ describe("admin console in Chromium", () => {
     assert.match(await failed.textContent(), /^3failed.*email/);
     assert.equal(await report.getByRole("link", { name: /^Open the customer of line/ }).count(), 2);
     await report.getByRole("link", { name: "Open the customer of line 2" }).waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, "console-import-report.png"), fullPage: true });
+    await shot(page, "console-import-report", { fullPage: true });
     // All or nothing (the default) writes no row when one fails, and says so.
     await page.getByLabel("All or nothing: write no row if any row fails").check();
     await page.getByRole("button", { name: "Import" }).click();
@@ -366,7 +364,7 @@ describe("admin console in Chromium", () => {
     await w.createCustomer({ name: `Export ${t} A`, email: uniqueEmail("ea") });
     await w.createCustomer({ name: `Export ${t} B`, email: uniqueEmail("eb") });
     await w.createCustomer({ name: "Not Exported", email: uniqueEmail("ne") });
-    const page = await open(pages, { hash: `#/customers?q=export ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=export ${t}` });
     await page.getByRole("link", { name: `Export ${t} A` }).waitFor();
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
     assert.match(download.suggestedFilename(), /^customers-.*\.csv$/);
@@ -380,7 +378,7 @@ describe("admin console in Chromium", () => {
 
   task("API keys: create (secret shown once), list without the secret, revoke", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "API keys" }).click();
     await heading(page, "API keys").waitFor();
     await page.getByLabel("Key name").fill(`CRM sync ${t}`);
@@ -405,7 +403,7 @@ describe("admin console in Chromium", () => {
   task("audit log: filter by action, entries link to their customer", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Audited Person", email: uniqueEmail("aud") });
     await w.patch(`/v1/customers/${c.id}`, { company: "Audit Co" });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Audit log" }).click();
     await heading(page, "Audit log").waitFor();
     await page.getByLabel("Action").selectOption("customer.update");
@@ -426,7 +424,7 @@ describe("admin console in Chromium", () => {
 
   task("admins: add with a role, change the role and disable (each confirmed), the last owner is protected, remove", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Admins" }).click();
     await heading(page, "Admins").waitFor();
     await page.getByLabel("Admin email").fill("not-an-email");
@@ -459,7 +457,7 @@ describe("admin console in Chromium", () => {
 
   task("signs in with an API key: the navigation offers only what the key may do", async ({ pages }) => {
     const key = await w.createKey(["customers:read", "customers:export"], { name: "viewer key" });
-    const page = await open(pages, { signIn: false });
+    const page = await openTab(env, pages, { signIn: false });
     await page.getByLabel("API token").fill(key.secret);
     await page.getByRole("button", { name: "Sign in" }).click();
     const nav = page.getByRole("navigation", { name: "Main" });
@@ -522,10 +520,10 @@ describe("admin console in Chromium", () => {
     const c = await w.createCustomer({ name: "Axe Checked", email: uniqueEmail("axe"), company: "A11y Ltd" });
     const deleted = await w.createCustomer({ name: "Axe Deleted", email: uniqueEmail("axd") });
     await w.delete(`/v1/customers/${deleted.id}`);
-    const signIn = await open(pages, { signIn: false });
+    const signIn = await openTab(env, pages, { signIn: false });
     await heading(signIn, "Sign in to the admin console").waitFor();
     const found = { signin: await axe(signIn) };
-    const page = await open(pages, { hash: "#/customers?tab=all" });
+    const page = await openTab(env, pages, { hash: "#/customers?tab=all" });
     await page.getByRole("link", { name: "Axe Deleted" }).waitFor();
     found.list = await axe(page);
     await page.getByRole("button", { name: "Filters" }).click();
@@ -548,14 +546,14 @@ describe("admin console in Chromium", () => {
     }
     await page.goto(`${w.url}/admin#/customers/${c.id}`);
     await heading(page, "Axe Checked").waitFor();
-    await page.screenshot({ path: join(SCREENSHOTS, "console-customer.png"), fullPage: true });
+    await shot(page, "console-customer", { fullPage: true });
     const bad = Object.entries(found).flatMap(([screen, vs]) => vs.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join("; ")}`));
     assert.deepEqual(bad, []);
   }, { timeout: 120_000 });
 
   task("works at 375 px wide: no sideways scrolling of the page, a customer opens and edits", async ({ pages }) => {
     const c = await w.createCustomer({ name: "Narrow Screen", email: uniqueEmail("narrow"), company: "Mobile Ltd" });
-    const page = await open(pages, { width: 375, height: 740, hash: "#/customers?q=narrow screen" });
+    const page = await openTab(env, pages, { width: 375, height: 740, hash: "#/customers?q=narrow screen" });
     await page.getByRole("link", { name: "Narrow Screen" }).waitFor();
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok((await overflow()) <= 0, `the list page scrolls sideways by ${await overflow()} px`);
@@ -572,7 +570,7 @@ describe("admin console in Chromium", () => {
       .map((e) => { const r = e.getBoundingClientRect(); return { t: e.textContent.trim() || e.getAttribute("aria-label") || e.id, w: r.width, h: r.height, inline: e.tagName === "A" && getComputedStyle(e).display === "inline" }; })
       .filter((r) => !r.inline && (r.w < 24 || r.h < 24)));
     assert.deepEqual(small, [], "every control is at least 24 px");
-    await page.screenshot({ path: join(SCREENSHOTS, "console-customer-375.png"), fullPage: true });
+    await shot(page, "console-customer-375", { fullPage: true });
     assert.equal((await w.get(`/v1/customers/${c.id}`)).body.company, "Mobile Two Ltd");
   });
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, confirmDialog, openConsole, startConsole, task, until } from "./browser.mjs";
+import { axe, confirmDialog, openTab, startConsole, task, until } from "./browser.mjs";
 
 const BASE = "https://portal.example/activate#token=";
 
@@ -13,7 +13,6 @@ let w;
 before(async () => { env = await startConsole({ vars: { ACTIVATION_URL_BASE: BASE } }); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 const rowOf = (page, email) => page.getByRole("row").filter({ hasText: email });
 const statusOf = (page, email, status) => rowOf(page, email).getByText(status, { exact: true });
 // Activates a contact through the API as the person would, from a fresh link.
@@ -32,7 +31,7 @@ describe("customer users in the admin console", () => {
     const pending = await w.createContact(c.id, { email: uniqueEmail("pending"), first_name: "Penny" });
     const active = await w.createContact(c.id, { email: uniqueEmail("active"), first_name: "Ava" });
     await activateByApi(c.id, active.id);
-    const page = await open(pages, { hash: `#/customers/${c.id}/contacts` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}/contacts` });
     await page.getByRole("heading", { name: "Contacts", level: 2 }).waitFor();
     await page.getByRole("columnheader", { name: "Status" }).waitFor();
     await statusOf(page, pending.email, "Pending").waitFor();
@@ -70,7 +69,7 @@ describe("customer users in the admin console", () => {
     const pending = await w.createContact(c.id, { email: uniqueEmail("never") });
     const active = await w.createContact(c.id, { email: uniqueEmail("was-active") });
     await activateByApi(c.id, active.id);
-    const page = await open(pages, { hash: `#/customers/${c.id}/contacts` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}/contacts` });
     await statusOf(page, pending.email, "Pending").waitFor();
 
     await page.getByRole("button", { name: `Disable contact ${pending.email}` }).click();

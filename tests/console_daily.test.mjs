@@ -2,20 +2,16 @@
 // chips, picks from lists of names), bulk actions that fit the tab, the audit log's lists, the
 // export of the shown columns, and the dense list with its column chooser.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe } from "node:test";
-import { uniqueEmail } from "./harness.mjs";
-import { axe, hashOf, heading, openConsole, SCREENSHOTS, startConsole, tag, task, until } from "./browser.mjs";
+import { ADMIN_TOKEN, uniqueEmail } from "./harness.mjs";
+import { axe, hashOf, heading, openTab, shot, signInAs, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
-const mkdir = () => mkdirSync(SCREENSHOTS, { recursive: true });
-const shot = (page, name) => { mkdir(); return page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false }); };
 const rowNames = (page) => page.getByRole("tabpanel").getByRole("link").allTextContents();
 
 describe("the console's daily view", () => {
@@ -23,7 +19,7 @@ describe("the console's daily view", () => {
     const t = tag();
     await w.createCustomer({ name: `Chip ${t} A`, email: uniqueEmail("ca"), company: `Engines ${t}`, attributes: { plan: "pro" } });
     await w.createCustomer({ name: `Chip ${t} B`, email: uniqueEmail("cb"), company: `Engines ${t}`, attributes: { plan: "free" } });
-    const page = await open(pages, { width: 1366 });
+    const page = await openTab(env, pages, { width: 1366 });
     await page.getByRole("button", { name: "Filters" }).click();
     await page.getByRole("button", { name: "Add condition" }).click();
     await page.getByLabel("Field of condition 1").selectOption("company");
@@ -70,7 +66,7 @@ describe("the console's daily view", () => {
     await w.createCustomer({ name: `Pick ${t} A`, email: uniqueEmail("pa"), group_ids: [vip.id] });
     await w.createCustomer({ name: `Pick ${t} B`, email: uniqueEmail("pb"), group_ids: [berlin.id] });
     await w.createCustomer({ name: `Pick ${t} C`, email: uniqueEmail("pc") });
-    const page = await open(pages, { hash: `#/customers?q=pick ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=pick ${t}` });
     await page.getByRole("link", { name: `Pick ${t} C` }).waitFor();
     await page.getByRole("button", { name: "Filters" }).click();
     await page.getByRole("button", { name: "Add condition" }).click();
@@ -96,7 +92,7 @@ describe("the console's daily view", () => {
     const gone = await w.createCustomer({ name: `Gone ${t}`, email: uniqueEmail("g") });
     await w.delete(`/v1/customers/${gone.id}`);
     const group = await w.createGroup({ name: `Bulk ${t}` });
-    const page = await open(pages, { hash: `#/customers?tab=deleted&q=${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?tab=deleted&q=${t}` });
     await page.getByRole("checkbox", { name: `Select Gone ${t}` }).check();
     const bulk = page.getByRole("region", { name: "Bulk actions" });
     await bulk.getByRole("button", { name: "Restore selected" }).waitFor();
@@ -130,7 +126,7 @@ describe("the console's daily view", () => {
     assert.equal((await w.post(`/v1/customers/${target.id}/merge`, { source_ids: [source.id] })).status, 200);
     const key = await w.createKey(["customers:read"], { name: `Reader ${t}` });
     await w.get("/v1/customers", { token: key.secret });
-    const page = await open(pages, { hash: "#/audit" });
+    const page = await openTab(env, pages, { hash: "#/audit" });
     await heading(page, "Audit log").waitFor();
     const action = page.getByLabel("Action");
     for (const a of ["customer.merge", "customer.own_company_set", "customer.own_company_unset", "contact.issue_activation_link", "contact.activate"]) {
@@ -151,7 +147,7 @@ describe("the console's daily view", () => {
   task("exports the columns the table shows; the column chooser adds attributes and is kept in the address and the browser", async ({ pages }) => {
     const t = tag();
     await w.createCustomer({ name: `Cols ${t} A`, email: uniqueEmail("ca"), phone: "+44 20 7946 0000", attributes: { plan: "pro" } });
-    const page = await open(pages, { hash: `#/customers?q=cols ${t}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=cols ${t}`, width: 1366 });
     await page.getByRole("link", { name: `Cols ${t} A` }).waitFor();
     await page.getByRole("button", { name: "Columns" }).click();
     const chooser = page.getByRole("form", { name: "Columns" });
@@ -167,17 +163,11 @@ describe("the console's daily view", () => {
     const lines = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
     assert.equal(lines[0], "name,email,phone,company,kind,created_at,last_seen_at,attributes.plan");
     assert.match(lines[1], new RegExp(`^Cols ${t} A,.*,'\\+44 20 7946 0000,.*,pro$`));
-    // A new tab of this browser opens the list with the same columns.
+    // A new tab of this browser (signed in by the open one) opens the list with the same columns.
     const again = await page.context().newPage();
     pages.push(again);
     await again.goto(`${w.url}/admin#/customers?q=cols ${t}`);
-    await again.getByRole("columnheader", { name: "plan" }).waitFor({ timeout: 10_000 }).catch(async () => {
-      // signed out in a new tab without a token: sign in first
-      const { signInAs } = await import("./browser.mjs");
-      const { ADMIN_TOKEN } = await import("./harness.mjs");
-      await signInAs(again, ADMIN_TOKEN);
-      await again.getByRole("columnheader", { name: "plan" }).waitFor();
-    });
+    await again.getByRole("columnheader", { name: "plan" }).waitFor();
   });
 });
 
@@ -190,7 +180,7 @@ describe("the dashboard", () => {
     const email = uniqueEmail("dv");
     await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: "form-1" }, { token: null });
     const stats = (await w.get("/v1/stats/daily")).body;
-    const page = await open(pages, { hash: "", width: 1366 });
+    const page = await openTab(env, pages, { hash: "", width: 1366 });
     await heading(page, "Dashboard").waitFor();
     assert.equal(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dashboard" }).getAttribute("aria-current"), "page");
     await page.getByText(`${stats.totals.created} in all`).first().waitFor();
@@ -228,7 +218,7 @@ describe("the list keeps its place and reads densely", () => {
     const t = tag();
     await w.createCustomer({ name: `Dense ${t} With A Rather Long Name`, email: `a.very.long.address.for.${t}@subdomain.example.com`,
       phone: "+44 20 7946 0000", company: "Analytical Engines and Difference Machines Ltd" });
-    const page = await open(pages, { hash: `#/customers?q=dense ${t}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=dense ${t}`, width: 1366 });
     const link = page.getByRole("link", { name: new RegExp(`Dense ${t}`) });
     await link.waitFor();
     const row = page.getByRole("tabpanel").getByRole("row").nth(1);
@@ -248,7 +238,7 @@ describe("the list keeps its place and reads densely", () => {
     const t = tag();
     const names = Array.from({ length: 60 }, (_, i) => `Place ${t} ${String(i).padStart(2, "0")}`);
     assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
-    const page = await open(pages, { hash: `#/customers?q=place ${t}&sort=name`, width: 1366, height: 600 });
+    const page = await openTab(env, pages, { hash: `#/customers?q=place ${t}&sort=name`, width: 1366, height: 600 });
     const count = page.getByRole("status").filter({ hasText: /of 60/ });
     await page.getByText("1–25 of 60").waitFor();
     await page.getByRole("button", { name: "Next page" }).click();
@@ -265,7 +255,7 @@ describe("the list keeps its place and reads densely", () => {
 
   task("a toast does not follow you to the next page", async ({ pages }) => {
     const t = tag();
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "New customer" }).click();
     const dialog = page.getByRole("dialog", { name: "New customer" });
     await dialog.getByLabel("Name").fill(`Toasted ${t}`);
@@ -286,8 +276,7 @@ describe("first run", () => {
   after(async () => { await fresh?.close(); });
 
   task("an empty database shows what to do first, not 'No customers match this view'", async ({ pages }) => {
-    const page = await openConsole(fresh, { hash: "#/customers" });
-    pages.push(page);
+    const page = await openTab(fresh, pages, { hash: "#/customers" });
     const start = page.getByRole("region", { name: "Getting started" });
     await start.getByRole("heading", { name: "No customers yet" }).waitFor();
     await start.getByRole("link", { name: "Import a CSV file" }).waitFor();
@@ -304,7 +293,7 @@ describe("select all matching", () => {
     const t = tag();
     const names = Array.from({ length: 30 }, (_, i) => `Every ${t} ${String(i).padStart(2, "0")}`);
     assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
-    const page = await open(pages, { hash: `#/customers?q=every ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=every ${t}` });
     await page.getByText("1–25 of 30").waitFor();
     const firstRow = page.getByRole("link", { name: names[29] });
     const y0 = (await firstRow.boundingBox()).y;
@@ -329,7 +318,7 @@ describe("one timeline per customer", () => {
     const c = await w.createCustomer({ name: `Timeline ${t}`, email });
     assert.equal((await w.patch(`/v1/customers/${c.id}`, { company: "Timeline Co" })).status, 200);
     assert.equal((await w.post("/v1/public/interactions", { email, type: "form_submitted", resource_id: `form-${t}` }, { token: null })).status, 201);
-    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
     await heading(page, `Timeline ${t}`).waitFor();
     await page.getByRole("navigation", { name: "Customer sections" }).getByRole("link", { name: "Timeline" }).click();
     const list = page.getByRole("list", { name: "Timeline entries" });
@@ -352,7 +341,7 @@ describe("editing", () => {
   task("the confirmation shows each change before and after; leaving with unsaved changes asks; Escape cancels; focus goes to the first field", async ({ pages }) => {
     const t = tag();
     const c = await w.createCustomer({ name: `Editable ${t}`, email: uniqueEmail("ed"), company: "Old Co", attributes: { plan: "free" } });
-    const page = await open(pages, { hash: `#/customers/${c.id}`, width: 1366 });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
     await heading(page, `Editable ${t}`).waitFor();
     await page.getByRole("button", { name: "Edit" }).click();
     await until(() => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent === "Name"), "focus on the first field");
@@ -391,7 +380,7 @@ describe("smaller things", () => {
     const t = tag();
     const parent = await w.createCustomer({ name: `Zero Parent ${t}`, email: uniqueEmail("zp") });
     await w.createCustomer({ name: `Zero Child ${t}`, email: uniqueEmail("zc"), parent_id: parent.id });
-    const page = await open(pages, { hash: `#/customers?q=zero parent ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=zero parent ${t}` });
     await page.getByRole("checkbox", { name: `Select Zero Parent ${t}` }).check();
     await page.getByRole("region", { name: "Bulk actions" }).getByRole("button", { name: "Delete selected", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Delete the selected customers?" });
@@ -401,5 +390,174 @@ describe("smaller things", () => {
     await dialog.getByText("1 customer, with their sub-customers, will move to Deleted").waitFor();
     assert.equal(await dialog.getByRole("button", { name: "Delete", exact: true }).isDisabled(), false);
     await dialog.getByRole("button", { name: "Cancel" }).click();
+  });
+});
+
+describe("the place kept", () => {
+  task("Back from a customer restores the list's page and scroll position, at 1366 and at 375 px", async ({ pages }) => {
+    const t = tag();
+    const names = Array.from({ length: 60 }, (_, i) => `Scroll ${t} ${String(i).padStart(2, "0")}`);
+    assert.equal((await w.importCsv(`name\n${names.join("\n")}\n`)).status, 200);
+    for (const [width, height] of [[1366, 600], [375, 700]]) {
+      const page = await openTab(env, pages, { hash: `#/customers?q=scroll ${t}&sort=name`, width, height });
+      await page.getByText("1–25 of 60").waitFor();
+      await page.getByRole("button", { name: "Next page" }).click();
+      await page.getByText("26–50 of 60").waitFor();
+      const link = page.getByRole("link", { name: names[45] });
+      await link.scrollIntoViewIfNeeded();
+      const y = await page.evaluate(() => window.scrollY);
+      assert.ok(y > 200, `${width} px: the list is scrolled down (${y} px)`);
+      await link.click();
+      await heading(page, names[45]).waitFor();
+      await page.goBack();
+      await page.getByText("26–50 of 60").waitFor();
+      await until(async () => Math.abs((await page.evaluate(() => window.scrollY)) - y) < 30, `${width} px: back at ${y} px`);
+      await page.waitForTimeout(300);
+      assert.ok(Math.abs((await page.evaluate(() => window.scrollY)) - y) < 30, `${width} px: stays at ${y} px`);
+      const box = await page.getByRole("link", { name: names[45] }).boundingBox();
+      assert.ok(box.y >= 0 && box.y + box.height <= height, `${width} px: the customer opened is in view: ${JSON.stringify(box)}`);
+      // The page is in the address: a reload keeps it, and Previous goes to page 1.
+      await page.reload();
+      await page.getByText("26–50 of 60").waitFor();
+      await page.getByRole("button", { name: "Previous page" }).click();
+      await page.getByText("1–25 of 60").waitFor();
+      assert.deepEqual(page.errors, []);
+    }
+  }, { timeout: 120_000 });
+
+  task("a customer opened in a new tab keeps a pasted token's sign-in, which lives only in this origin's open tabs", async ({ pages }) => {
+    const t = tag();
+    const c = await w.createCustomer({ name: `New Tab ${t}`, email: uniqueEmail("nt") });
+    const page = await openTab(env, pages, { hash: `#/customers?q=new tab ${t}`, width: 1366 });
+    const context = page.context();
+    // Ctrl+click on a customer's name, and an address typed into another new tab.
+    const [second] = await Promise.all([context.waitForEvent("page"), page.getByRole("link", { name: `New Tab ${t}` }).click({ modifiers: ["Control"] })]);
+    pages.push(second);
+    await heading(second, `New Tab ${t}`).waitFor();
+    const third = await context.newPage();
+    pages.push(third);
+    await third.goto(`${w.url}/admin#/customers/${c.id}/timeline`);
+    await heading(third, `New Tab ${t}`).waitFor();
+    // Written nowhere that outlives the tabs or that another origin shares: no cookie, no localStorage.
+    for (const p of [page, second, third]) {
+      const stored = await p.evaluate((token) => [...Object.values(localStorage), document.cookie].some((v) => v.includes(token)), ADMIN_TOKEN);
+      assert.equal(stored, false);
+    }
+    assert.ok(!(await context.cookies()).some((k) => k.value.includes(ADMIN_TOKEN)));
+    // Another origin (the same server by another name) is not signed in by these tabs.
+    const other = await context.newPage();
+    pages.push(other);
+    await other.goto(`${w.url.replace("127.0.0.1", "localhost")}/admin#/customers/${c.id}`);
+    await heading(other, "Sign in to the admin console").waitFor();
+    // Signing out in one tab signs out the others: none would hand the token on.
+    await third.getByRole("button", { name: "Sign out" }).click();
+    await heading(page, "Sign in to the admin console").waitFor();
+    await heading(second, "Sign in to the admin console").waitFor();
+    assert.equal(await second.evaluate(() => sessionStorage.length), 0);
+    // With every tab closed the token is gone: a new tab asks for it.
+    await signInAs(page, ADMIN_TOKEN);
+    for (const p of [page, second, third]) await p.close();
+    const fresh = await context.newPage();
+    pages.push(fresh);
+    await fresh.goto(`${w.url}/admin#/customers/${c.id}`);
+    await heading(fresh, "Sign in to the admin console").waitFor();
+    assert.deepEqual(await axe(fresh), []);
+  });
+});
+
+describe("contacts at 1366 px", () => {
+  task("every contact action is in view without scrolling sideways, at 1366 px and at 375 px", async ({ pages }) => {
+    const t = tag();
+    const c = await w.createCustomer({ name: `Contacts ${t}`, email: uniqueEmail("ct") });
+    const long = `augusta.ada.king.countess.of.lovelace.${t}@analytical-engines.example.co.uk`;
+    await w.createContact(c.id, { email: long, first_name: "Augusta Ada", last_name: "King-Noel", phone: "+44 20 7946 0000", role: "manager" });
+    const off = await w.createContact(c.id, { email: uniqueEmail("off"), first_name: "Charles", last_name: "Babbage" });
+    assert.equal((await w.patch(`/v1/customers/${c.id}/contacts/${off.id}`, { status: "disabled" })).status, 200);
+    for (const [width, height] of [[1366, 768], [375, 800]]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${c.id}/contacts`, width, height });
+      const region = page.getByRole("region", { name: "Contacts" });
+      await region.getByText(long).waitFor();
+      const sideways = await page.evaluate(() => {
+        const wrap = document.querySelector("[role=region][aria-label=Contacts]");
+        return { page: document.documentElement.scrollWidth - document.documentElement.clientWidth, region: wrap.scrollWidth - wrap.clientWidth };
+      });
+      assert.deepEqual(sideways, { page: 0, region: 0 }, `${width} px: nothing scrolls sideways`);
+      const buttons = region.getByRole("button");
+      const names = [];
+      for (let i = 0; i < await buttons.count(); i++) {
+        const b = buttons.nth(i);
+        const box = await b.boundingBox();
+        const name = await b.getAttribute("aria-label");
+        names.push(name);
+        assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${width} px: ${name} in view: ${JSON.stringify(box)}`);
+      }
+      for (const want of [`Send activation email to ${long}`, `Create activation link for ${long}`, `Disable contact ${long}`, `Edit contact ${long}`,
+        `Remove contact ${long}`, `Enable contact ${off.email}`]) assert.ok(names.includes(want), `${want} among ${names}`);
+      assert.deepEqual(await axe(page), []);
+      if (width === 1366) await shot(page, "contacts-1366");
+    }
+  });
+});
+
+describe("duplicates, names and visitors", () => {
+  task("possible duplicates fold accents: Maria Garcia, Maria García and María García", async ({ pages }) => {
+    const plain = await w.createCustomer({ name: "Maria Garcia", email: uniqueEmail("mg1") });
+    const one = await w.createCustomer({ name: "Maria García", email: uniqueEmail("mg2") });
+    const both = await w.createCustomer({ name: "María  García", email: uniqueEmail("mg3") });
+    for (const [c, others] of [[plain, [one, both]], [both, [plain, one]]]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${c.id}`, width: 1366 });
+      const dups = page.getByRole("list", { name: /^Possible duplicates/ });
+      for (const o of others) {
+        const item = dups.getByRole("listitem").filter({ has: page.getByRole("link", { name: o.name.replace(/\s+/g, " ") }) });
+        await item.getByText(/same name/).waitFor();
+      }
+      await page.getByText("the same name (ignoring case, accents and spaces)").waitFor();
+    }
+    // At 375 px too.
+    const narrow = await openTab(env, pages, { hash: `#/customers/${one.id}`, width: 375, height: 800 });
+    await narrow.getByRole("list", { name: /^Possible duplicates/ }).getByRole("link", { name: "Maria Garcia", exact: true }).waitFor();
+    assert.ok(await narrow.evaluate(() => document.documentElement.scrollWidth <= 376), "no sideways scroll at 375 px");
+  });
+
+  task("sorted by name, customers without a name sit by their email among the names", async ({ pages }) => {
+    const t = tag();
+    await w.createCustomer({ name: `Alpha ${t}` });
+    await w.createCustomer({ email: `bravo-${t}@example.com` });
+    await w.createCustomer({ name: `Charlie ${t}` });
+    await w.createCustomer({ email: `delta-${t}@example.com` });
+    for (const width of [1366, 375]) {
+      const page = await openTab(env, pages, { hash: `#/customers?q=${t}&sort=name`, width, height: 800 });
+      await page.getByRole("link", { name: `Charlie ${t}` }).waitFor();
+      assert.deepEqual(await rowNames(page), [`Alpha ${t}`, `bravo-${t}@example.com`, `Charlie ${t}`, `delta-${t}@example.com`]);
+      // The sort buttons head the table's columns; the cards at 375 px take the order from the address.
+      if (width === 1366) await page.getByRole("button", { name: "Name" }).click();
+      else await page.goto(`${w.url}/admin#/customers?q=${t}&sort=-name`);
+      await until(async () => (await rowNames(page))[0] === `delta-${t}@example.com`, "descending");
+      assert.deepEqual(await rowNames(page), [`delta-${t}@example.com`, `Charlie ${t}`, `bravo-${t}@example.com`, `Alpha ${t}`]);
+    }
+  });
+
+  task("a visitor's page shows its visitor reference (the placeholder's 8 characters), never the secret id", async ({ pages }) => {
+    const t = tag();
+    const visitorId = `${t}Zq9${"x".repeat(14)}`;
+    assert.equal((await w.interact({ visitor_id: visitorId, type: "chat_started", resource_id: `room-${t}` })).status, 201);
+    const list = (await w.get(`/v1/customers?q=${encodeURIComponent(`Visitor ${visitorId.slice(0, 8)}`)}`)).body.data;
+    assert.equal(list.length, 1);
+    const v = list[0];
+    for (const width of [1366, 375]) {
+      const page = await openTab(env, pages, { hash: `#/customers/${v.id}`, width, height: 800 });
+      const details = page.getByRole("region", { name: "Details" });
+      await details.getByText("Visitor reference").waitFor();
+      const ref = details.getByRole("definition").filter({ hasText: visitorId.slice(0, 8) });
+      await ref.getByText("the first 8 characters of its browser id").waitFor();
+      assert.equal(await page.evaluate((id) => document.body.innerText.includes(id), visitorId), false, "the whole visitor id is never shown");
+      assert.deepEqual(await axe(page), []);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${width} px: no sideways scroll`);
+    }
+    // A visitor who gave a name keeps no reference the API would show: the page says why.
+    assert.equal((await w.interact({ visitor_id: visitorId, name: `Named Visitor ${t}`, type: "chat_started", resource_id: `room-${t}` })).status, 201);
+    const page = await openTab(env, pages, { hash: `#/customers/${v.id}` });
+    await heading(page, `Named Visitor ${t}`).waitFor();
+    await page.getByRole("region", { name: "Details" }).getByText("kept secret: the API never shows it").waitFor();
   });
 });

@@ -4,21 +4,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, heading, openConsole, startConsole, tag, task, until } from "./browser.mjs";
+import { axe, heading, openTab, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 
 describe("groups in the admin console", () => {
   task("the groups screen lists All first, marked built-in, and its page offers no rename, delete or member controls", async ({ pages }) => {
     const t = tag();
     const live = await w.createCustomer({ name: `Everyone ${t}`, email: uniqueEmail("everyone") });
     const own = await w.createGroup({ name: `Own group ${t}` });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Groups" }).click();
     await heading(page, "Groups").waitFor();
     const table = page.getByRole("region", { name: "Groups" });
@@ -58,7 +57,7 @@ describe("groups in the admin console", () => {
     const vip = await w.createGroup({ name: `VIP ${t}` });
     const partners = await w.createGroup({ name: `Partners ${t}` });
     await w.createGroup({ name: `Unticked ${t}` });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "New customer" }).click();
     const dialog = page.getByRole("dialog", { name: "New customer" });
     await dialog.waitFor();
@@ -83,7 +82,7 @@ describe("groups in the admin console", () => {
   task("shows a group the API no longer has as an error under the group list", async ({ pages }) => {
     const t = tag();
     const doomed = await w.createGroup({ name: `Doomed ${t}` });
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("button", { name: "New customer" }).click();
     const dialog = page.getByRole("dialog", { name: "New customer" });
     const picker = dialog.getByRole("group", { name: "Groups" });
@@ -99,7 +98,7 @@ describe("groups in the admin console", () => {
   task("imports a file naming a new group: the row fails until Create missing groups is ticked", async ({ pages }) => {
     const t = tag();
     const email = uniqueEmail("imp-group");
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await page.getByRole("link", { name: "Import" }).click();
     await heading(page, "Import customers").waitFor();
     const csv = `name,email,groups\nImported ${t},${email},New group ${t}\n`;
@@ -132,8 +131,7 @@ describe("groups in the admin console", () => {
 
   task("an editor without groups:manage is not offered Create missing groups", async ({ pages }) => {
     const key = await w.createKey(["customers:read", "customers:import"]);
-    const page = await openConsole(env, { signIn: false, hash: "#/import" });
-    pages.push(page);
+    const page = await openTab(env, pages, { signIn: false, hash: "#/import" });
     await page.getByLabel("API token").fill(key.secret);
     await page.getByRole("button", { name: "Sign in" }).click();
     await heading(page, "Import customers").waitFor();
@@ -144,7 +142,7 @@ describe("groups in the admin console", () => {
   task("the groups screens and the create form with groups have no serious axe-core violations", async ({ pages }) => {
     await w.createGroup({ name: `Axe group ${tag()}` });
     await w.createCustomer({ name: "Axe member", email: uniqueEmail("axe-member") });
-    const page = await open(pages, { hash: "#/groups" });
+    const page = await openTab(env, pages, { hash: "#/groups" });
     await heading(page, "Groups").waitFor();
     await page.getByRole("link", { name: "All", exact: true }).waitFor();
     const found = { groups: await axe(page) };

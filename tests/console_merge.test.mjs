@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, hashOf, heading, openConsole, SCREENSHOTS, startConsole, task, until } from "./browser.mjs";
+import { axe, hashOf, heading, openTab, SCREENSHOTS, startConsole, task, until } from "./browser.mjs";
 
 let env;
 let w;
@@ -14,7 +14,6 @@ before(async () => { env = await startConsole(); w = env.worker; mkdirSync(SCREE
 after(async () => { await env?.close(); });
 
 const tag = () => Math.random().toString(36).slice(2, 8).padEnd(6, "x");
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 const customer = (name, extra = {}) => w.createCustomer({ name, email: uniqueEmail("merge"), ...extra });
 const fetched = async (id) => (await w.get(`/v1/customers/${id}`)).body;
 const chat = (extra) => w.interact({ type: "chat_started", resource_id: "room-1", ...extra });
@@ -32,7 +31,7 @@ describe("visitors and merging in the console", () => {
     assert.equal((await chat({ visitor_id: `${t}named1`, name: `Tabbed ${t} Chatter` })).status, 201);
     await customer(`Tabbed ${t} Registered`);
     const placeholder = `Visitor ${vid.slice(0, 8)}`;
-    const page = await open(pages, { hash: `#/customers?q=${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=${t}` });
     const table = page.getByRole("tabpanel");
     await until(async () => (await linkNames(table)).length === 3, "all three listed under Active");
 
@@ -75,10 +74,10 @@ describe("visitors and merging in the console", () => {
     const gone = await customer(`Dup ${t} Person`);
     await w.delete(`/v1/customers/${gone.id}`);
 
-    const page = await open(pages, { hash: `#/customers/${me.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${me.id}` });
     await heading(page, `Dup ${t} Person`).waitFor();
     await page.getByRole("heading", { name: "Possible duplicates (3)" }).waitFor();
-    await page.getByText("Live customers with the same name (ignoring case and spaces), the same phone number (digits only) or the same email before the @.").waitFor();
+    await page.getByText("Live customers with the same name (ignoring case, accents and spaces), the same phone number (digits only) or the same email before the @.").waitFor();
     const list = dupList(page);
     assert.deepEqual(await linkNames(list), [sameName.name, samePhone.name, sameLocal.name].map((n) => n.trim()).sort());
     assert.match(sameName.name, new RegExp(`DUP ${t} {3}PERSON`), "stored spaced differently");
@@ -103,7 +102,7 @@ describe("visitors and merging in the console", () => {
     const target = await customer(`Merge ${t} Person`, { company: "Kept Ltd" });
     const source = await fetched(sourceId);
 
-    const page = await open(pages, { hash: `#/customers/${target.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${target.id}` });
     await page.getByRole("heading", { name: "Possible duplicates (1)" }).waitFor();
     await mergeButton(page, source).click();
     const dialog = page.getByRole("dialog", { name: `Merge into Merge ${t} Person` });
@@ -142,7 +141,7 @@ describe("visitors and merging in the console", () => {
     const other = await customer(`Own ${t} Co`);
     assert.equal((await w.call("PUT", "/v1/own-company", { json: { customer_id: own.id } })).status, 200);
     try {
-      const page = await open(pages, { hash: `#/customers/${other.id}` });
+      const page = await openTab(env, pages, { hash: `#/customers/${other.id}` });
       await page.getByRole("heading", { name: "Possible duplicates (1)" }).waitFor();
       await dupList(page).getByText("Own company").waitFor();
       await mergeButton(page, own).click();
@@ -177,7 +176,7 @@ describe("visitors and merging in the console", () => {
     const gamma = await customer(`Bulk ${t} Gamma`);
     const gone = await customer(`Bulk ${t} Gone`);
     await w.delete(`/v1/customers/${gone.id}`);
-    const page = await open(pages, { hash: `#/customers?q=bulk ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=bulk ${t}` });
     const table = page.getByRole("tabpanel");
     await table.getByRole("link", { name: `Bulk ${t} Gamma` }).waitFor();
     await page.getByRole("checkbox", { name: `Select Bulk ${t} Alpha` }).check();
@@ -224,7 +223,7 @@ describe("visitors and merging in the console", () => {
     const merged = await customer(`Axe ${t} Gone`);
     assert.equal((await w.post(`/v1/customers/${a.id}/merge`, { source_ids: [merged.id] })).status, 200);
     const found = {};
-    const page = await open(pages, { hash: `#/customers?tab=visitors&q=${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?tab=visitors&q=${t}` });
     await page.getByRole("tabpanel").getByRole("link", { name: /anonymous/ }).waitFor();
     found.visitorsTab = await axe(page);
     await page.goto(`${w.url}/admin#/customers/${a.id}`);
@@ -249,7 +248,7 @@ describe("visitors and merging in the console", () => {
     const bad = Object.entries(found).flatMap(([screen, vs]) => vs.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join("; ")}`));
     assert.deepEqual(bad, []);
 
-    const narrow = await open(pages, { width: 375, height: 740, hash: `#/customers?tab=visitors&q=${t}` });
+    const narrow = await openTab(env, pages, { width: 375, height: 740, hash: `#/customers?tab=visitors&q=${t}` });
     const overflow = () => narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     await narrow.getByRole("tabpanel").getByRole("link", { name: /anonymous/ }).waitFor();
     assert.ok((await overflow()) <= 0, `the list with its five tabs scrolls sideways by ${await overflow()} px`);

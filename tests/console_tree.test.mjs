@@ -6,14 +6,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import { uniqueEmail } from "./harness.mjs";
-import { axe, confirmDialog, hashOf, heading, openConsole, SCREENSHOTS, signInAs, startConsole, tag, task, until } from "./browser.mjs";
+import { axe, confirmDialog, hashOf, heading, openTab, SCREENSHOTS, signInAs, startConsole, tag, task, until } from "./browser.mjs";
 
 let env;
 let w;
 before(async () => { env = await startConsole(); w = env.worker; mkdirSync(SCREENSHOTS, { recursive: true }); });
 after(async () => { await env?.close(); });
 
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 const customer = (name, extra = {}) => w.createCustomer({ name, email: uniqueEmail("tree"), ...extra });
 const fetched = async (id) => (await w.get(`/v1/customers/${id}`)).body;
 const subList = (page) => page.getByRole("list", { name: /^Sub-customers/ });
@@ -22,7 +21,7 @@ describe("sub-customers, handles and the own company in the console", () => {
   task("adds a sub-customer from the parent's page and sees it listed there, and the parent named on its page", async ({ pages }) => {
     const t = tag();
     const parent = await customer(`Parent ${t}`);
-    const page = await open(pages, { hash: `#/customers/${parent.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${parent.id}` });
     await heading(page, `Parent ${t}`).waitFor();
     await page.getByText("No sub-customers.").waitFor();
     await page.getByRole("button", { name: "Add sub-customer" }).click();
@@ -57,7 +56,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const middle = await customer(`Middle ${t}`, { parent_id: top.id });
     const mover = await customer(`Mover ${t}`);
     await customer(`Holder ${t}`, { handle: `taken-${t}` });
-    const page = await open(pages, { hash: `#/customers/${mover.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${mover.id}` });
     await heading(page, `Mover ${t}`).waitFor();
     await page.getByRole("button", { name: "Edit" }).click();
     const picker = page.getByRole("combobox", { name: "Find a parent customer" });
@@ -112,7 +111,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const a = await customer(`Cascade ${t} Kid A`, { parent_id: parent.id });
     await customer(`Cascade ${t} Kid B`, { parent_id: parent.id });
     const grandchild = await customer(`Cascade ${t} Grandkid`, { parent_id: a.id });
-    const page = await open(pages, { hash: `#/customers/${parent.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${parent.id}` });
     await page.getByRole("heading", { name: "Sub-customers (2)" }).waitFor();
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: `Delete Cascade ${t}?` });
@@ -144,7 +143,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const kid = await customer(`Forever ${t} Kid`, { parent_id: parent.id });
     const leaves = [await customer(`Forever ${t} Leaf 1`, { parent_id: kid.id }), await customer(`Forever ${t} Leaf 2`, { parent_id: kid.id })];
     await w.post(`/v1/customers/${kid.id}/contacts`, { email: uniqueEmail("ct") });
-    const page = await open(pages, { hash: `#/customers/${parent.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${parent.id}` });
     await heading(page, `Forever ${t}`).waitFor();
     await page.getByRole("button", { name: "Delete permanently" }).click();
     const title = `Delete Forever ${t} permanently?`;
@@ -161,13 +160,13 @@ describe("sub-customers, handles and the own company in the console", () => {
     const ours = await customer(`Our MSP ${t}`);
     // A key without admins:manage is not offered the mark.
     const editor = await w.createKey(["customers:read", "customers:update", "customers:delete"]);
-    const viewer = await open(pages, { signIn: false, hash: `#/customers/${ours.id}` });
+    const viewer = await openTab(env, pages, { signIn: false, hash: `#/customers/${ours.id}` });
     await signInAs(viewer, editor.secret);
     await heading(viewer, `Our MSP ${t}`).waitFor();
     await viewer.getByRole("button", { name: "Delete", exact: true }).waitFor();
     assert.equal(await viewer.getByRole("button", { name: "Make this our own company" }).count(), 0);
 
-    const page = await open(pages, { hash: `#/customers/${ours.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${ours.id}` });
     await heading(page, `Our MSP ${t}`).waitFor();
     await page.getByRole("button", { name: "Make this our own company" }).click();
     await confirmDialog(page, `Make Our MSP ${t} your own company?`, "Make it our own company");
@@ -203,7 +202,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const t = tag();
     const c = await customer(`Handled ${t}`, { handle: `hx-${t}-crew` });
     await customer(`Unrelated ${t}`);
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await heading(page, "Customers").waitFor();
     await page.getByRole("searchbox", { name: "Search customers" }).fill(`hx-${t}`);
     await until(() => hashOf(page).includes(`q=hx-${t}`), "q in the address");
@@ -219,7 +218,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const t = tag();
     const parent = await customer(`Level ${t} Parent`);
     await customer(`Level ${t} Child`, { parent_id: parent.id });
-    const page = await open(pages, { hash: `#/customers?q=level ${t}` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=level ${t}` });
     const table = page.getByRole("tabpanel");
     await table.getByRole("link", { name: `Level ${t} Child` }).waitFor();
     await page.getByRole("checkbox", { name: "Top level only" }).check();
@@ -237,7 +236,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const p1 = await customer(`Bulky ${t} One`);
     const kid = await customer(`Bulky ${t} Kid`, { parent_id: p1.id });
     const p2 = await customer(`Bulky ${t} Two`);
-    const page = await open(pages, { hash: `#/customers?q=bulky ${t}&parent=none` });
+    const page = await openTab(env, pages, { hash: `#/customers?q=bulky ${t}&parent=none` });
     await page.getByRole("link", { name: `Bulky ${t} One` }).waitFor();
     await page.getByRole("checkbox", { name: `Select Bulky ${t} One` }).check();
     await page.getByRole("checkbox", { name: `Select Bulky ${t} Two` }).check();
@@ -272,7 +271,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const parent = await customer(`Axe Tree ${t}`, { company: "A11y Ltd" });
     await customer(`Axe Tree ${t} Kid`, { parent_id: parent.id });
     const found = {};
-    const page = await open(pages, { hash: `#/customers/${parent.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${parent.id}` });
     await page.getByRole("heading", { name: "Sub-customers (1)" }).waitFor();
     await page.waitForLoadState("networkidle");
     found.customer = await axe(page);
@@ -299,7 +298,7 @@ describe("sub-customers, handles and the own company in the console", () => {
     const bad = Object.entries(found).flatMap(([screen, vs]) => vs.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join("; ")}`));
     assert.deepEqual(bad, []);
 
-    const narrow = await open(pages, { width: 375, height: 740, hash: `#/customers/${parent.id}` });
+    const narrow = await openTab(env, pages, { width: 375, height: 740, hash: `#/customers/${parent.id}` });
     await narrow.getByRole("heading", { name: "Sub-customers (1)" }).waitFor();
     const overflow = () => narrow.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok((await overflow()) <= 0, `the customer page scrolls sideways by ${await overflow()} px`);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { axe, heading, openConsole, startConsole, tag, task, until as poll } from "./browser.mjs";
+import { axe, heading, openTab, startConsole, tag, task, until as poll } from "./browser.mjs";
 
 let env;
 let w;
@@ -25,7 +25,6 @@ before(async () => {
 after(async () => { await env?.close(); await new Promise((ok) => receiver?.close(ok)); });
 
 const receiverUrl = (path) => `http://127.0.0.1:${receiver.address().port}${path}`;
-async function open(pages, opts) { const p = await openConsole(env, opts); pages.push(p); return p; }
 // Deliveries go through the queue: a longer wait, polled less often (a poll may click Refresh).
 const until = (check, what, ms = 8000) => poll(check, what, ms, 100);
 
@@ -46,7 +45,7 @@ async function createThroughScreen(page, url) {
 describe("webhooks in the admin console", () => {
   task("creates a webhook and shows its signing secret once", async ({ pages }) => {
     const path = `/console-${tag()}`;
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     const secret = await createThroughScreen(page, receiverUrl(path));
     assert.match(secret, /^whsec_/);
     assert.ok(!(await page.content()).includes(secret), "the secret is gone once the dialog closes");
@@ -65,7 +64,7 @@ describe("webhooks in the admin console", () => {
 
   task("sends a test event and shows its delivery in the log", async ({ pages }) => {
     const path = `/test-${tag()}`;
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await createThroughScreen(page, receiverUrl(path));
     await page.getByRole("button", { name: "Send test event" }).click();
     await page.getByText(/Test event .* queued/).waitFor();
@@ -83,7 +82,7 @@ describe("webhooks in the admin console", () => {
 
   task("disables and enables a webhook", async ({ pages }) => {
     const path = `/toggle-${tag()}`;
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await createThroughScreen(page, receiverUrl(path));
     await page.getByRole("button", { name: "Disable" }).click();
     await page.getByText("Webhook disabled: no events are sent to it.").waitFor();
@@ -97,7 +96,7 @@ describe("webhooks in the admin console", () => {
 
   task("offers a replay after a re-enable, which sends the events made while off", async ({ pages }) => {
     const path = `/replay-${tag()}`;
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     await createThroughScreen(page, receiverUrl(path));
     await page.getByRole("button", { name: "Disable" }).click();
     await page.getByText("Disabled", { exact: true }).waitFor();
@@ -119,7 +118,7 @@ describe("webhooks in the admin console", () => {
 
   task("rotates the secret (shown once) and deletes the webhook", async ({ pages }) => {
     const path = `/rotate-${tag()}`;
-    const page = await open(pages);
+    const page = await openTab(env, pages);
     const first = await createThroughScreen(page, receiverUrl(path));
     await page.getByRole("button", { name: "Rotate secret" }).click();
     await page.getByRole("dialog", { name: "Rotate the signing secret?" }).getByRole("button", { name: "Rotate secret" }).click();
@@ -138,7 +137,7 @@ describe("webhooks in the admin console", () => {
   task("shows a customer's change events on its page", async ({ pages }) => {
     const c = await w.createCustomer({ name: `Streamed ${tag()}` });
     await w.patch(`/v1/customers/${c.id}`, { notes: "a private note" });
-    const page = await open(pages, { hash: `#/customers/${c.id}` });
+    const page = await openTab(env, pages, { hash: `#/customers/${c.id}` });
     await page.getByRole("link", { name: "Events" }).click();
     const table = page.getByRole("region", { name: "Change events" });
     await table.waitFor();
@@ -151,7 +150,7 @@ describe("webhooks in the admin console", () => {
   });
 
   task("works at 375 px wide", async ({ pages }) => {
-    const page = await open(pages, { width: 375, height: 800, hash: "#/webhooks" });
+    const page = await openTab(env, pages, { width: 375, height: 800, hash: "#/webhooks" });
     await heading(page, "Webhooks").waitFor();
     await page.getByLabel("Address (URL)").waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

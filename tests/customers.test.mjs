@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { assertError, startWorker, uniqueEmail } from "./harness.mjs";
+import { ORACLE, pages, PLANS } from "./positions.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -120,7 +121,7 @@ describe("list", () => {
       const all = (await w.get(`/v1/customers?q=${tag}&sort=${sort}&limit=100`)).body.data;
       assert.deepEqual(ids, all.map((c) => c.id));
       const key = sort.replace("-", "");
-      const vals = all.map((c) => (key === "name" ? (c.name ?? "").toLowerCase() : key === "email" ? (c.email ?? "").toLowerCase() : c[key] ?? ""));
+      const vals = all.map((c) => (key === "name" ? (c.name ?? c.email ?? "").toLowerCase() : key === "email" ? (c.email ?? "").toLowerCase() : c[key] ?? ""));
       const sorted = [...vals].sort();
       if (sort.startsWith("-")) sorted.reverse();
       assert.deepEqual(vals, sorted);
@@ -180,6 +181,53 @@ describe("list", () => {
       assert.match(res.body.error.message, new RegExp(param));
     });
   }
+});
+
+describe("the name order", () => {
+  // Customers without a name sit among the names by their email (migrations/0025), in every
+  // plan, and the cursors walk across them both ways.
+  const tag = `nm${Date.now().toString(36)}`;
+  const want = [`alpha ${tag}`, `Bravo-${tag}@example.com`, `charlie ${tag}`, `Delta ${tag}`, `echo-${tag}@example.com`, `foxtrot ${tag}`, `golf-${tag}@example.com`];
+  const ids = {};
+  before(async () => {
+    // Created out of order, so creation order is no help.
+    for (const n of [want[4], want[0], want[6], want[2], want[1], want[5], want[3]]) {
+      ids[n] = (await w.createCustomer(n.includes("@") ? { email: n } : { name: n })).id;
+    }
+  });
+  const order = (names) => names.map((n) => ids[n]);
+
+  for (const [sort, names] of [["name", want], ["-name", [...want].reverse()]]) {
+    it(`sorts nameless customers by email among the names, sort=${sort}, across pages of 1, 2 and 3`, async () => {
+      for (const limit of [1, 2, 3]) {
+        assert.deepEqual(await walk(`/v1/customers?q=${tag}&sort=${sort}`, limit), order(names), `limit ${limit}`);
+      }
+      const body = { conditions: [{ field: "company", op: "is_null" }], q: tag, sort, limit: 2 };
+      for (const [plan, headers] of Object.entries({ ...PLANS, "the plain walk": ORACLE })) {
+        const seen = (await pages(w, { body }, headers)).flatMap((p) => p.ids);
+        assert.deepEqual(seen, order(names), plan);
+      }
+    });
+  }
+
+  it("a page after a nameless customer's cursor starts after it, not at the first name", async () => {
+    const first = await w.get(`/v1/customers?q=${tag}&sort=name&limit=2`);
+    assert.deepEqual(first.body.data.map((c) => c.id), order(want.slice(0, 2)));
+    const next = await w.get(`/v1/customers?q=${tag}&sort=name&limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
+    assert.deepEqual(next.body.data.map((c) => c.id), order(want.slice(2, 4)));
+  });
+
+  it("a name condition still leaves out customers without a name, whatever their email", async () => {
+    for (const [op, value] of [["starts_with", "bravo"], ["eq", `bravo-${tag}@example.com`], ["in", [`bravo-${tag}@example.com`]]]) {
+      for (const sort of ["name", "-created_at"]) {
+        const res = await w.post("/v1/customers/filter", { conditions: [{ field: "name", op, value }], sort });
+        assert.equal(res.status, 200, res.text);
+        assert.ok(!res.body.data.some((c) => c.id === ids[want[1]]), `${op} ${sort}: ${res.text}`);
+      }
+    }
+    const named = await w.post("/v1/customers/filter", { conditions: [{ field: "name", op: "starts_with", value: "delta" }], sort: "name", q: tag });
+    assert.deepEqual(named.body.data.map((c) => c.id), [ids[want[3]]]);
+  });
 });
 
 describe("filter", () => {

@@ -2,13 +2,50 @@
 // JSON in and out, and every non-2xx answer thrown as an ApiError with the contract's fields.
 const KEY = "customers-admin-token";
 
+// A pasted token lives in the sessionStorage of the console tabs that use it, never on disk: a
+// new tab (Ctrl+click, a typed address) asks the open ones for it over a BroadcastChannel, which
+// only pages of this origin can join; a sign-out tells them all to forget it. docs/console.md,
+// "Sign-in", says why not localStorage or a cookie.
+let channel = null;
+let onSignedOutElsewhere = () => {};
+export function whenSignedOutElsewhere(fn) { onSignedOutElsewhere = fn; }
+
 // Counts sign-ins and sign-outs: an answer to a request of an earlier session leaves no trace.
 let generation = 0;
 export const session = {
   get: () => sessionStorage.getItem(KEY),
   set: (token) => { generation += 1; sessionStorage.setItem(KEY, token); },
   clear: () => { generation += 1; sessionStorage.removeItem(KEY); sessionStorage.removeItem("customers-admin-d1-bookmark"); },
+  // Signing out here signs out every console tab of this browser that holds a pasted token, so
+  // none is left to hand it to the next new tab.
+  signOut: () => { session.clear(); channel?.postMessage({ type: "signed-out" }); },
 };
+
+// Joins the console tabs' channel; called once by the console (main.js). The portal, which shares
+// this module for ApiError, never joins.
+export function shareSessionWithTabs() {
+  if (channel || typeof BroadcastChannel !== "function") return;
+  channel = new BroadcastChannel("customers-admin-session");
+  channel.addEventListener("message", (e) => {
+    const m = e.data || {};
+    const token = session.get();
+    if (m.type === "ask" && token) channel.postMessage({ type: "token", nonce: m.nonce, token });
+    if (m.type === "signed-out" && token) { session.clear(); onSignedOutElsewhere(); }
+  });
+}
+
+// The token an open console tab of this browser holds, or null when none answers within `ms`.
+export function askOtherTabs(ms = 300) {
+  if (!channel) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const nonce = crypto.randomUUID();
+    const done = (token) => { clearTimeout(timer); channel.removeEventListener("message", hear); resolve(token); };
+    const hear = (e) => { if (e.data?.type === "token" && e.data.nonce === nonce && typeof e.data.token === "string") done(e.data.token); };
+    const timer = setTimeout(() => done(null), ms);
+    channel.addEventListener("message", hear);
+    channel.postMessage({ type: "ask", nonce });
+  });
+}
 
 // Who is signed in (GET /v1/me): screens offer only the actions the caller's permissions allow.
 let current = null;

@@ -2,7 +2,7 @@
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { get, loadGroups, session, setMe as setCaller, whenUnauthorized } from "./api.js";
+import { askOtherTabs, get, loadGroups, session, setMe as setCaller, shareSessionWithTabs, whenSignedOutElsewhere, whenUnauthorized } from "./api.js";
 import { parse, useRoute } from "./router.js";
 import { ConfirmHost, ToastHost, Field, ErrorAlert, PageHeading } from "./ui.js";
 import { CustomersPage, prefetchList } from "./pages/customers.js";
@@ -50,7 +50,7 @@ function SignIn({ onSignedIn, notice }) {
     <form class="card" onSubmit=${submit} novalidate>
       <${PageHeading}>Sign in to the admin console<//>
       <p class="muted">Behind Cloudflare Access you are signed in already. Otherwise paste the admin token (ADMIN_TOKEN) or an API key:
-        it is kept in this tab only and sent as <code>Authorization: Bearer</code>.</p>
+        it is sent as <code>Authorization: Bearer</code> and kept in this browser's open console tabs only, never on disk.</p>
       ${notice && html`<div class="alert info" role="status">${notice}</div>`}
       <${ErrorAlert} error=${error?.api} />
       <${Field} label="API token" type="password" value=${token} onInput=${setToken} error=${error?.field} autocomplete="current-password" />
@@ -88,13 +88,14 @@ function App() {
   const route = useRoute();
   useEffect(() => {
     whenUnauthorized(() => { session.clear(); setNotice("You are signed out: the server did not accept the credential (401). Sign in again."); setMe(null); });
+    whenSignedOutElsewhere(() => { setNotice("Signed out (in another tab)."); setMe(null); });
     mePromise.then(setMe, (err) => {
       if (err.code === "not_an_admin") setNotice(err.message);
       setMe(null);
     });
   }, []);
   const signedIn = Boolean(me);
-  const signOut = () => { session.clear(); setNotice("Signed out."); setMe(null); };
+  const signOut = () => { session.signOut(); setNotice("Signed out."); setMe(null); };
   if (me === undefined) return html`<p class="boot" role="status">Loading the console…</p>`;
   const may = (perm) => me.permissions.includes(perm);
   const section = route.segments[0] || "dashboard";
@@ -116,8 +117,22 @@ function App() {
     <${ToastHost} />`;
 }
 
-// Who is signed in (a token in this tab, or the Cloudflare Access cookie): asked at once.
-const mePromise = get("/v1/me");
+// Who is signed in: a token in this tab, the Cloudflare Access cookie, or a token another open
+// console tab hands over (a customer opened in a new tab). Asked at once.
+shareSessionWithTabs();
+async function whoAmI() {
+  if (session.get()) return get("/v1/me");
+  const handed = askOtherTabs();
+  try {
+    return await get("/v1/me");
+  } catch (err) {
+    const token = await handed;
+    if (err.status !== 401 || !token) throw err;
+    session.set(token);
+    try { return await get("/v1/me"); } catch (again) { session.clear(); throw again; }
+  }
+}
+const mePromise = whoAmI();
 mePromise.catch(() => {});
 // Signed in already and opening the list: ask for it now too, not after the first render.
 if (session.get()) {

@@ -15,10 +15,30 @@ export function href(path, params = {}) {
   return `#${path}${s ? `?${s}` : ""}`;
 }
 
+// Each history entry keeps its scroll position in its state, so Back and a reload can bring a
+// screen back where it was once its rows are on screen (`restoreScroll`): the browser's own
+// restoration runs before they arrive, when the page is still short.
+history.scrollRestoration = "manual";
+const keepScroll = () => history.replaceState({ ...history.state, scroll: window.scrollY }, "");
+let scrollTimer;
+addEventListener("scroll", () => { clearTimeout(scrollTimer); scrollTimer = setTimeout(keepScroll, 100); }, { passive: true });
+// Leaving an entry by a link: its position is recorded before the browser adds the next entry.
+document.addEventListener("click", (e) => { if (e.target.closest?.("a[href^='#']")) keepScroll(); }, true);
+// The position to go back to, for the entry Back (or a reload) has just shown.
+let pending = history.state?.scroll > 0 ? { hash: location.hash, y: history.state.scroll } : null;
+addEventListener("popstate", (e) => { pending = e.state?.scroll > 0 ? { hash: location.hash, y: e.state.scroll } : null; });
+
+// Called by a screen once its content is rendered: scrolls to where its entry was left.
+export function restoreScroll() {
+  if (pending?.hash === location.hash) window.scrollTo(0, pending.y);
+  pending = null;
+}
+
 export function navigate(to, { replace = false } = {}) {
   if (to === location.hash) return;
   if (replace) history.replaceState(null, "", to);
-  else history.pushState(null, "", to);
+  else { keepScroll(); history.pushState(null, "", to); }
+  pending = null;
   window.dispatchEvent(new Event("routechange"));
 }
 

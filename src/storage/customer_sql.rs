@@ -28,11 +28,17 @@ fn status_sql(status: Status) -> &'static str {
     }
 }
 
-/// The sort key expression; each has an index in migrations/0001 with the same expression.
+/// The name order's key: the name, or the email for a customer without one, so those sit among
+/// the names by their email. Its index (`customers_name_sort`, migrations/0025) holds the same
+/// expression; name conditions walk it too, since a named customer's key is its name.
+pub const NAME_ORDER: &str = "lower(coalesce(c.name, c.email_normalized, ''))";
+
+/// The sort key expression; each has an index in migrations/0001 with the same expression (the
+/// name order's, migrations/0025).
 fn sort_key_sql(sort: Sort) -> &'static str {
     match sort.field {
         SortField::CreatedAt => "c.created_at",
-        SortField::Name => "lower(coalesce(c.name, ''))",
+        SortField::Name => NAME_ORDER,
         SortField::Email => "coalesce(c.email_normalized, '')",
         SortField::LastSeenAt => "coalesce(c.last_seen_at, '')",
     }
@@ -221,7 +227,7 @@ fn condition_sql(b: &mut Builder, c: &Condition, indexed: bool) -> String {
 /// (0009).
 fn index_key(field: &Field) -> Option<(&'static str, &'static str)> {
     match field {
-        Field::Name => Some(("lower(coalesce(c.name, ''))", "c.name")),
+        Field::Name => Some((NAME_ORDER, "c.name")),
         Field::Email => Some(("coalesce(c.email_normalized, '')", "c.email_normalized")),
         Field::Company => Some(("lower(coalesce(c.company, ''))", "c.company")),
         Field::Phone => Some(("lower(coalesce(c.phone, ''))", "c.phone")),
@@ -256,10 +262,11 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
         }
         (Op::StartsWith, Operand::One(v)) => {
             // Keys that start with p sort from p up to p followed by the last code point; the
-            // instr test keeps the result exact at that edge.
+            // instr test keeps the result exact at that edge, and the column's test leaves out a
+            // key that is not the field's own (a nameless customer's email).
             let p = b.bind(text(v));
             let index = format!("{key} >= {p} AND {key} < {p} || char(1114111)");
-            Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1)")))
+            Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1 AND {column} IS NOT NULL)")))
         }
         _ => None,
     }
@@ -760,11 +767,7 @@ mod tests {
         let q = CustomerQuery { sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "ada".into(), id: "x".into() };
         let sql = page(&q, Some(&after), 3, PagePlan::Candidates).unwrap();
-        assert!(
-            sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND (lower(coalesce(c.name, '')) > ?1 OR c.id > ?2)"),
-            "{}",
-            sql.text
-        );
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND ({NAME_ORDER} > ?1 OR c.id > ?2)")), "{}", sql.text);
         assert_eq!(sql.binds[0], Scalar::Text("ada".into()));
     }
 
@@ -924,7 +927,7 @@ mod tests {
         let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "m".into(), id: "x".into() };
         let sql = page(&q, Some(&after), 10, PagePlan::Window(500)).unwrap();
-        let key = "lower(coalesce(c.name, ''))";
+        let key = NAME_ORDER;
         let bound = |column: &str| {
             format!(
                 "(SELECT {column} FROM customers c WHERE 1 AND {key} >= ?2 AND ({key} > ?2 OR c.id > ?3) \
@@ -1089,7 +1092,7 @@ mod tests {
         };
         assert_eq!(narrowing(&q), None);
         let sql = page(&q, None, 10, PagePlan::Scan).unwrap();
-        assert!(sql.text.contains("lower(coalesce(c.name, '')) >= ?1"), "{}", sql.text);
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1")), "{}", sql.text);
     }
 
     #[test]
@@ -1112,13 +1115,13 @@ mod tests {
             ..Default::default()
         };
         let company_index = "lower(coalesce(c.company, '')) = ?1";
-        let name_index = "lower(coalesce(c.name, '')) >= ?2";
+        let name_index = format!("{NAME_ORDER} >= ?2");
         let sorted = page(&q, None, 10, PagePlan::Candidates).unwrap().text;
-        assert!(sorted.contains(company_index) && !sorted.contains(name_index), "{sorted}");
+        assert!(sorted.contains(company_index) && !sorted.contains(&name_index), "{sorted}");
         assert!(sorted.contains("instr(lower(c.name), ?2) = 1"), "{sorted}");
         let walked = page(&q, None, 10, PagePlan::Window(100)).unwrap().text;
         assert!(!walked.contains(company_index) && walked.contains("lower(c.company) = ?1"), "{walked}");
-        assert!(walked.contains(name_index), "the sort key's own condition bounds the walk: {walked}");
+        assert!(walked.contains(&name_index), "the sort key's own condition bounds the walk: {walked}");
     }
 
     #[test]
@@ -1141,11 +1144,7 @@ mod tests {
             ..Default::default()
         };
         let sql = count(&q).unwrap();
-        assert!(
-            sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND lower(coalesce(c.name, '')) < ?1 || char(1114111)"),
-            "{}",
-            sql.text
-        );
+        assert!(sql.text.contains(&format!("{NAME_ORDER} >= ?1 AND {NAME_ORDER} < ?1 || char(1114111)")), "{}", sql.text);
         assert!(sql.text.contains("(coalesce(c.email_normalized, '') = ?2 AND c.email_normalized IS NOT NULL)"), "{}", sql.text);
         assert_eq!(sql.binds[0], Scalar::Text("bench user 42".into()));
     }
@@ -1294,5 +1293,12 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_name_order_is_the_expression_its_index_holds() {
+        let migration = include_str!("../../migrations/0025_name_order_by_email.sql");
+        let indexed = NAME_ORDER.replace("c.", "");
+        assert!(migration.contains(&format!("customers_name_sort ON customers ({indexed}, id)")), "{migration}");
     }
 }

@@ -31,6 +31,14 @@ function BeforeAfter({ patch, base }) {
   </table>`;
 }
 
+// A visitor's browser id is a bearer secret the API never answers (SECURITY.md): the one part
+// of it an admin sees is what an anonymous visitor's placeholder name shows, its first 8
+// characters, enough to find the visitor in the page's own records.
+function VisitorReference({ customer }) {
+  const ref = customer.anonymous && /^Visitor ([A-Za-z0-9_-]{8})$/.exec(customer.name || "")?.[1];
+  return html`${ref && html`<code>${ref}…</code>, `}<span class="muted">${ref ? "the first 8 characters of its browser id, which" : "Not shown: a browser id"} is kept secret: the API never shows it</span>`;
+}
+
 function Details({ customer, setCustomer }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState(null);
@@ -85,7 +93,7 @@ function Details({ customer, setCustomer }) {
       ${!deleted && can("customers:update") && html`<button type="button" class="primary" onClick=${() => setEditing(true)}>Edit</button>`}</div>
     <dl class="details">
       ${row("Name", customer.anonymous ? html`<${CustomerName} customer=${customer} /> <span class="muted small">(a placeholder: this visitor has not given a name yet)</span>` : customer.name)}${row("Handle", customer.handle && html`<code>${customer.handle}</code>`)}${row("Email", customer.email)}${row("Phone", customer.phone)}${row("Company", customer.company)}
-      ${row("Kind", customer.kind)}${row("Source", label(customer.source))}
+      ${row("Kind", customer.kind)}${customer.kind === "visitor" && row("Visitor reference", html`<${VisitorReference} customer=${customer} />`)}${row("Source", label(customer.source))}
       ${row("Groups", (customer.group_ids || []).map((g) => groupName[g] || "…").join(", "))}
       ${row("Created", dateTime(customer.created_at))}${row("Updated", dateTime(customer.updated_at))}
       ${row("Last seen", dateTime(customer.last_seen_at))}${row("Version", String(customer.version))}
@@ -235,21 +243,21 @@ function Contacts({ customer }) {
     <p class="muted">People who act for this customer (customer users).</p>
     <${ErrorAlert} error=${list.error || error} />
     ${list.loading ? html`<${Loading} />` : contacts.length === 0 ? html`<p class="empty">No contacts yet.</p>` : html`
-    <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table>
+    <div class="tablewrap" tabindex="0" role="region" aria-label="Contacts"><table class="contacts">
       <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Status</th><th scope="col">Role</th><th scope="col">Last sign-in</th><th scope="col">Added</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-      <tbody>${contacts.map((c) => html`<tr><td>${who(c)}</td><td>${c.email}</td><td>${c.phone}</td>
-        <td><span class=${`badge cs-${c.status}`}>${CONTACT_STATUS[c.status] || c.status}</span>${c.status === "active" && c.activated_at
+      <tbody>${contacts.map((c) => html`<tr><td data-label="Name">${who(c)}</td><td data-label="Email">${c.email}</td><td data-label="Phone">${c.phone}</td>
+        <td data-label="Status"><span class=${`badge cs-${c.status}`}>${CONTACT_STATUS[c.status] || c.status}</span>${c.status === "active" && c.activated_at
           && html` <span class="muted">since <time datetime=${c.activated_at}>${dateTime(c.activated_at)}</time></span>`}</td>
-        <td>${CONTACT_ROLE[c.role] || c.role}</td>
-        <td>${c.last_signed_in_at ? html`<time datetime=${c.last_signed_in_at}>${dateTime(c.last_signed_in_at)}</time>` : html`<span class="muted">Never</span>`}</td>
-        <td>${dateTime(c.created_at)}</td>
-        <td class="actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Send activation email to ${c.email}`} onClick=${() => sendLink(c)}>Send activation email</button>
+        <td data-label="Role">${CONTACT_ROLE[c.role] || c.role}</td>
+        <td data-label="Last sign-in">${c.last_signed_in_at ? html`<time datetime=${c.last_signed_in_at}>${dateTime(c.last_signed_in_at)}</time>` : html`<span class="muted">Never</span>`}</td>
+        <td data-label="Added">${dateTime(c.created_at)}</td>
+        <td><div class="row-actions">${writable && html`${c.status === "pending" && html`<button type="button" aria-label=${`Send activation email to ${c.email}`} onClick=${() => sendLink(c)}>Send activation email</button>
           <button type="button" aria-label=${`Create activation link for ${c.email}`} onClick=${() => createLink(c)}>Create activation link</button>`}
           ${c.status === "disabled"
             ? html`<button type="button" aria-label=${`Enable contact ${c.email}`} onClick=${() => enable(c)}>Enable</button>`
             : html`<button type="button" aria-label=${`Disable contact ${c.email}`} onClick=${() => disable(c)}>Disable</button>`}
           <button type="button" aria-label=${`Edit contact ${c.email}`} onClick=${() => setEditing(c)}>Edit</button>`}
-          ${can("customers:update") && html`<button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button>`}</td></tr>`)}</tbody>
+          ${can("customers:update") && html`<button type="button" class="danger" aria-label=${`Remove contact ${c.email}`} onClick=${() => remove(c)}>Remove</button>`}</div></td></tr>`)}</tbody>
     </table></div>`}
     ${!customer.deleted_at && can("customers:update") && html`<h3>Add a contact</h3><${ContactForm} submitLabel="Add contact" onSave=${add} />`}
     ${editing && html`<${Dialog} title=${`Edit contact ${editing.email}`} onClose=${() => setEditing(null)}>

@@ -4,7 +4,7 @@ import { html } from "htm/preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, can, get, joinable, loadGroups, onGroups, post, saveBlob } from "../api.js";
 import { dateTime, displayName, label, plural, relativeTime } from "../format.js";
-import { href, listAddress, navigate } from "../router.js";
+import { href, listAddress, navigate, restoreScroll } from "../router.js";
 import { ask, Checkbox, CustomerName, Dialog, ErrorAlert, fieldErrors, PageHeading, toast, useAsync } from "../ui.js";
 import { CustomerForm, createBody, withConflictField } from "./customer-form.js";
 import { describe, FilterBuilder } from "./filter-builder.js";
@@ -345,6 +345,8 @@ export function CustomersPage({ params }) {
   const key = JSON.stringify(criteria(state)) + state.cursor + state.limit;
   const list = useAsync(() => fetchList(state), [key], takeArrived(state));
   useEffect(() => { setSelected(new Set()); }, [key]);
+  // Back to this list (or a reload): where it was scrolled, once its rows are on screen.
+  useEffect(() => { if (list.data) restoreScroll(); }, [list.data]);
   // Marks when the first rows are on screen and their handlers attached (docs/console.md).
   useEffect(() => { if (list.data && !performance.getEntriesByName("list-interactive").length) performance.mark("list-interactive"); }, [list.data]);
 

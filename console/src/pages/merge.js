@@ -119,9 +119,10 @@ export function MergeDialog({ target: fixedTarget, sources: fixedSources, choice
   <//>`;
 }
 
-// The rule "Possible duplicates" states: the same name with case and spaces folded, the same
-// phone digits, or the same email before the @ (emails are stored lower-cased).
-const fold = (s) => (s || "").trim().replace(/\s+/g, " ").toLowerCase();
+// The rule "Possible duplicates" states: the same name with case, accents and spaces folded
+// (María and Maria: NFD splits the accent off its letter, then marks are dropped), the same phone
+// digits, or the same email before the @ (emails are stored lower-cased).
+const fold = (s) => (s || "").normalize("NFD").replace(/\p{Mn}/gu, "").trim().replace(/\s+/g, " ").toLowerCase();
 const digits = (s) => (s || "").replace(/\D/g, "");
 const localPart = (e) => (e || "").split("@")[0].toLowerCase();
 
@@ -138,14 +139,18 @@ export function sameBy(c, o) {
 const search = (q) => get(`/v1/customers?q=${encodeURIComponent(q.slice(0, 200))}&limit=100&sort=name`);
 
 // The list's search is a substring search over the text as stored, so each rule asks for a text
-// every match contains: the name's longest word (a name spaced differently still holds it), the
-// phone's last four digits (kept together in the usual ways of writing a number), the email's
-// local part; the exact rule is applied here. A word so common that it fills a page is followed
-// by the whole name, so the usual duplicate is not lost past the first page.
+// every match contains: the name's longest word as written (a name spaced differently still
+// holds it), the phone's last four digits (kept together in the usual ways of writing a number),
+// the email's local part; the exact rule is applied here. The search does not fold accents, so
+// the word's first run of three or more letters without one, cut to four (García: "garc"), also
+// finds it written with other accents or none, as long as those letters carry none there
+// either. A word so common that it
+// fills a page is followed by the whole name, so the usual duplicate is not lost past the first page.
 async function findDuplicates(c) {
-  const name = c.anonymous ? "" : fold(c.name);
+  const name = c.anonymous ? "" : (c.name || "").trim().replace(/\s+/g, " ").toLowerCase();
   const word = name.split(" ").reduce((a, b) => (b.length > a.length ? b : a), "");
-  const texts = [word, digits(c.phone).slice(-4), localPart(c.email)].filter(Boolean);
+  const stem = (word.split(/[^\p{L}\p{N}]|[^\x00-\x7f]/u).find((run) => run.length >= 3) || "").slice(0, 4);
+  const texts = [word, digits(c.phone).slice(-4), localPart(c.email), stem !== word && stem].filter(Boolean);
   const pages = await Promise.all(texts.map(search));
   if (word && word !== name && pages[0].has_more) pages.push(await search(name));
   const found = new Map();
@@ -172,7 +177,7 @@ export function PossibleDuplicates({ customer, onMerged }) {
     <div class="section-head"><h2 id="dups-h">Possible duplicates${found.data?.length ? ` (${found.data.length})` : ""}</h2>
       ${mergeable && selected.size > 0 && html`<button type="button" onClick=${() => setMerging(items.filter((i) => selected.has(i.customer.id)).map((i) => i.customer))}>
         Merge ${plural(selected.size, "selected customer")} into this customer</button>`}</div>
-    <p class="muted small tight" id="dups-rule">Live customers with the same name (ignoring case and spaces), the same phone number (digits only) or the same email before the @.</p>
+    <p class="muted small tight" id="dups-rule">Live customers with the same name (ignoring case, accents and spaces), the same phone number (digits only) or the same email before the @.</p>
     <${ErrorAlert} error=${found.error} />
     ${found.loading && !found.data ? html`<${Loading} what="Looking for possible duplicates" />` : !found.error && items.length === 0
       ? html`<p class="empty">No possible duplicates found.</p>` : items.length > 0 && html`
