@@ -328,8 +328,28 @@ fn respond(status: u16, body: Vec<u8>, headers: Headers) -> Response {
     Response::builder().with_status(status).with_headers(headers).fixed(body)
 }
 
+/// Counts what is written to it.
+struct Size(usize);
+
+impl std::io::Write for Size {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The value's JSON in a buffer of its exact size, measured first: a large answer (an import's
+/// report can be MiBs) would otherwise hold its old and new buffer at once each time the buffer
+/// doubled.
 pub fn json_response<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut size = Size(0);
+    serde_json::to_writer(&mut size, value).map_err(internal)?;
+    let mut body = Vec::with_capacity(size.0);
+    serde_json::to_writer(&mut body, value).map_err(internal)?;
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
     Ok(respond(status, body, headers))
