@@ -1,4 +1,4 @@
-// Filters through their indexes (storage::query, migrations/0009): an equality, list or prefix
+// Filters through their indexes (storage::customer_sql, migrations/0009): an equality, list or prefix
 // condition on name, email, phone or company narrows a page like a search. Whichever plan runs
 // (the condition's matches sorted, a bounded walk of the sort order, the walk falling back to the
 // matches), a page holds the same customers in the same order with the same cursor, and exactly

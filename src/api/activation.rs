@@ -82,9 +82,9 @@ pub(super) async fn issue_link(cx: &Ctx, customer: &Customer, contact: &Contact,
     let results = batch(
         &db,
         vec![
-            activation::revoke_for_new_link(&db, &customer.id, &contact.id, &now)?,
-            activation::insert(&db, &customer.id, &contact.id, &token_hash(&token), &now, &expires)?,
-            audit::insert_if_changed(&db, &entry, &now)?,
+            activation::revoke_for_new_link_statement(&db, &customer.id, &contact.id, &now)?,
+            activation::insert_statement(&db, &customer.id, &contact.id, &token_hash(&token), &now, &expires)?,
+            audit::insert_if_changed_statement(&db, &entry, &now)?,
         ],
     )
     .await?;
@@ -142,7 +142,7 @@ impl Outgoing {
             details: json!({ "customer_id": self.customer_id, "kind": message.kind }),
         };
         let now = crate::domain::time::now();
-        crate::storage::d1::run(&audit::insert(&self.db, &entry, &now)?).await?;
+        crate::storage::d1::run(&audit::insert_statement(&self.db, &entry, &now)?).await?;
         Ok(true)
     }
 }
@@ -167,11 +167,17 @@ pub async fn activate(cx: &mut Ctx) -> ApiResult<Response> {
     let results = batch(
         &db,
         vec![
-            activation::mark_used(&db, &hash, &now)?,
+            activation::mark_used_statement(&db, &hash, &now)?,
             // Each of these runs only if the statement before it changed a row.
-            portal::insert_session_for_activation(&db, &token_hash(&session), &hash, &now, &session_expires_at(now_ms))?,
-            activation::activate_contact(&db, &hash, &now)?,
-            audit::insert_if_changed(&db, &entry, &now)?,
+            portal::insert_session_for_activation_statement(
+                &db,
+                &token_hash(&session),
+                &hash,
+                &now,
+                &session_expires_at(now_ms),
+            )?,
+            activation::activate_contact_statement(&db, &hash, &now)?,
+            audit::insert_if_changed_statement(&db, &entry, &now)?,
         ],
     )
     .await?;

@@ -38,7 +38,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let mut entry = audit_entry(cx, "admin.create", "admin", Some(&admin.id), vec!["email", "role"]);
     entry.details = json!({ "role": admin.role.as_str() });
     let db = cx.db()?;
-    run_with_audit(&db, admins::insert(&db, &admin)?, audit::insert(&db, &entry, &now)?).await?;
+    run_with_audit(&db, admins::insert_statement(&db, &admin)?, audit::insert_statement(&db, &entry, &now)?).await?;
     Answer::json(201, &admin)?.with_header("Location", format!("/v1/admins/{}", admin.id)).into_response()
 }
 
@@ -60,7 +60,9 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let mut entry = audit_entry(cx, "admin.update", "admin", Some(&id), changed);
     entry.details = json!({ "role": patch.role.unwrap_or(current.role).as_str() });
     let db = cx.db()?;
-    let written = run_with_audit(&db, admins::update(&db, &id, &patch)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let written =
+        run_with_audit(&db, admins::update_statement(&db, &id, &patch)?, audit::insert_if_changed_statement(&db, &entry, &now)?)
+            .await?;
     if written == 0 && patch.removes_owner(&current) {
         return Err(last_owner());
     }
@@ -73,7 +75,8 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let entry = audit_entry(cx, "admin.delete", "admin", Some(&id), vec![]);
     let db = cx.db()?;
-    let removed = run_with_audit(&db, admins::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let removed =
+        run_with_audit(&db, admins::delete_statement(&db, &id)?, audit::insert_if_changed_statement(&db, &entry, &now)?).await?;
     if removed == 0 && current.is_enabled_owner() {
         return Err(last_owner());
     }

@@ -47,7 +47,12 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let mut entry = audit_entry(cx, "api_key.create", "api_key", Some(&row.id), vec!["name", "permissions"]);
     entry.details = json!({ "permissions": names });
-    run_with_audit(&db, api_keys::insert(&db, &row, &sha256_hex(&secret))?, audit::insert(&db, &entry, &now)?).await?;
+    run_with_audit(
+        &db,
+        api_keys::insert_statement(&db, &row, &sha256_hex(&secret))?,
+        audit::insert_statement(&db, &entry, &now)?,
+    )
+    .await?;
     let mut view = public_view(&row);
     view["secret"] = json!(secret);
     Answer::json(201, &view)?.into_response()
@@ -72,6 +77,7 @@ pub async fn revoke(cx: &mut Ctx) -> ApiResult<Response> {
     api_keys::get(&db, &id).await?.filter(|r| reachable(&cx.actor.permissions(), r)).ok_or(ApiError::NotFound("API key"))?;
     let now = time::now();
     let entry = audit_entry(cx, "api_key.revoke", "api_key", Some(&id), vec!["revoked_at"]);
-    run_with_audit(&db, api_keys::revoke(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    run_with_audit(&db, api_keys::revoke_statement(&db, &id, &now)?, audit::insert_if_changed_statement(&db, &entry, &now)?)
+        .await?;
     Ok(Response::empty()?.with_status(204))
 }

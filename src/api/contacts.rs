@@ -101,8 +101,8 @@ pub(super) async fn create_contact(cx: &mut Ctx) -> ApiResult<Contact> {
     entry.details = json!({ "customer_id": customer.id });
     let inserted = run_with_audit(
         &db,
-        contacts::insert(&db, &contact, &new.email.normalized())?,
-        audit::insert_if_changed(&db, &entry, &now)?,
+        contacts::insert_statement(&db, &contact, &new.email.normalized())?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
     )
     .await?;
     if inserted == 0 {
@@ -124,11 +124,13 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let mut entry = audit_entry(cx, "contact.update", "contact", Some(&current.id), changed);
     entry.details = json!({ "customer_id": customer.id });
-    let mut statements =
-        vec![contacts::update(&db, &customer.id, &current.id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?];
+    let mut statements = vec![
+        contacts::update_statement(&db, &customer.id, &current.id, &change, &now)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    ];
     // A link sent to the old address, or to someone being turned off, must not work any more.
     if change.revokes_links() {
-        statements.push(activation::revoke_open(&db, &customer.id, &current.id, &now)?);
+        statements.push(activation::revoke_open_statement(&db, &customer.id, &current.id, &now)?);
     }
     let updated = batch(&db, statements).await?.first().map_or(0, StatementResult::changes);
     if updated == 0 {
@@ -144,9 +146,12 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::now();
     let mut entry = audit_entry(cx, "contact.delete", "contact", Some(&contact.id), vec![]);
     entry.details = json!({ "customer_id": customer.id });
-    let deleted =
-        run_with_audit(&db, contacts::delete(&db, &customer.id, &contact.id)?, audit::insert_if_changed(&db, &entry, &now)?)
-            .await?;
+    let deleted = run_with_audit(
+        &db,
+        contacts::delete_statement(&db, &customer.id, &contact.id)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     if deleted == 0 {
         return Err(ApiError::NotFound("contact"));
     }

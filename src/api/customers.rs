@@ -49,7 +49,7 @@ pub(super) async fn create_customer(cx: &Ctx, bytes: &[u8]) -> ApiResult<Answer>
     let group_ids = new.group_ids.clone();
     let mut customer = customers::from_request(new_id(), new, &now);
     let entry = audit_entry(cx, "customer.create", "customer", Some(&customer.id), given);
-    let batch = groups::insert_with_memberships(&db, customers::insert(&db, &customer)?, entry, &group_ids, &now)?;
+    let batch = groups::insert_with_memberships(&db, customers::insert_statement(&db, &customer)?, entry, &group_ids, &now)?;
     match customers::create(&db, batch).await {
         Ok(handle) => customer.handle = handle,
         Err(e) => {
@@ -206,10 +206,10 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
         let stem = patched.fields.name.as_deref().and_then(Handle::stem).map(|h| h.as_str().to_string());
         let context = customers::PatchContext { stem };
         let now = time::now();
-        let change = customers::apply_patch(&db, &id, &patch, expected, &now, &context)?;
+        let change = customers::apply_patch_statement(&db, &id, &patch, expected, &now, &context)?;
         let entry = audit_entry(cx, "customer.update", "customer", Some(&id), patched.changed.clone());
         let normalized = patched.fields.email.as_ref().map(|e| e.normalized());
-        match customers::patch_and_read(&db, &id, change, audit::insert_if_changed(&db, &entry, &now)?).await {
+        match customers::patch_and_read(&db, &id, change, audit::insert_if_changed_statement(&db, &entry, &now)?).await {
             Ok(Some(written)) => return customer_answer(200, &written)?.into_response(),
             Ok(None) => current = load(cx, &id).await?,
             Err(e) => return Err(exists_or(&db, normalized.as_deref(), e).await),
@@ -250,8 +250,12 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     } else {
         let now = time::now();
         let entry = audit_entry(cx, "customer.delete", "customer", Some(&id), vec!["deleted_at"]);
-        let changed =
-            run_with_audit(&db, customers::soft_delete(&db, &id, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+        let changed = run_with_audit(
+            &db,
+            customers::soft_delete_statement(&db, &id, &now)?,
+            audit::insert_if_changed_statement(&db, &entry, &now)?,
+        )
+        .await?;
         if changed == 0 {
             let current = load(cx, &id).await?;
             if current.deleted_at.is_none() && current.children_count.unwrap_or(0) > 0 {
@@ -286,13 +290,13 @@ async fn soft_delete_all(
     }
     let now = time::now();
     let mut statements = vec![
-        audit::insert_per_customer(db, each, &audit_targets(live)?, true, &now)?,
-        customers::soft_delete_many(db, live, &now)?,
+        audit::insert_per_customer_statement(db, each, &audit_targets(live)?, true, &now)?,
+        customers::soft_delete_many_statement(db, live, &now)?,
     ];
     if let Some(summary) = summary {
-        statements.push(audit::insert(db, summary, &now)?);
+        statements.push(audit::insert_statement(db, summary, &now)?);
     }
-    statements.push(tree::no_live_child_left(db, live)?);
+    statements.push(tree::no_live_child_left_statement(db, live)?);
     batch(db, statements).await?;
     Ok(())
 }
@@ -307,9 +311,9 @@ async fn force_delete_all(
     others: &[String],
 ) -> ApiResult<customers::CascadeCounts> {
     let now = time::now();
-    let mut audit_rows = vec![audit::insert(db, own, &now)?];
+    let mut audit_rows = vec![audit::insert_statement(db, own, &now)?];
     if !others.is_empty() {
-        audit_rows.push(audit::insert_per_customer(db, each, &audit_targets(others)?, false, &now)?);
+        audit_rows.push(audit::insert_per_customer_statement(db, each, &audit_targets(others)?, false, &now)?);
     }
     Ok(customers::force_delete(db, ids, audit_rows).await?)
 }
@@ -367,9 +371,9 @@ pub async fn restore(cx: &mut Ctx) -> ApiResult<Response> {
     let everyone: Vec<String> = levels.iter().flatten().cloned().collect();
     let mut statements = Vec::with_capacity(levels.len() + 1);
     for level in &levels {
-        statements.push(tree::restore_many(&db, level, &now)?);
+        statements.push(tree::restore_many_statement(&db, level, &now)?);
     }
-    statements.push(audit::insert_per_customer(&db, &each, &audit_targets(&everyone)?, true, &now)?);
+    statements.push(audit::insert_per_customer_statement(&db, &each, &audit_targets(&everyone)?, true, &now)?);
     if let Err(e) = batch(&db, statements).await {
         let normalized = current.email.as_deref().map(crate::domain::email::normalize_email);
         return Err(exists_or(&db, normalized.as_deref(), e).await);
@@ -413,8 +417,8 @@ pub async fn redact(cx: &mut Ctx) -> ApiResult<Response> {
         Some(&id),
         vec!["name", "email", "phone", "company", "notes", "attributes"],
     );
-    let mut statements = customers::redact(&db, &id, &now)?;
-    statements.push(audit::insert(&db, &entry, &now)?);
+    let mut statements = customers::redact_statement(&db, &id, &now)?;
+    statements.push(audit::insert_statement(&db, &entry, &now)?);
     batch(&db, statements).await?;
     customer_answer(200, &load(cx, &id).await?)?.into_response()
 }

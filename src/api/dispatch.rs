@@ -4,10 +4,12 @@
 //! receiver that failed or was slow at its last attempt move to a queue of their own (`-slow`),
 //! so its 10 s timeouts hold up no batch of the healthy receivers' deliveries.
 use serde_json::Value;
+use std::cell::RefCell;
+use std::rc::Rc;
 use worker::js_sys::{Array, Promise};
 use worker::wasm_bindgen::JsValue;
 use worker::wasm_bindgen_futures::{future_to_promise, JsFuture};
-use worker::{D1Database, Env, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder, RawMessage};
+use worker::{D1Database, D1PreparedStatement, Env, MessageBatch, MessageExt, Queue, QueueRetryOptionsBuilder, RawMessage};
 
 use crate::domain::event::{RETENTION_DAYS, TEST_TYPE};
 use crate::domain::time;
@@ -16,7 +18,7 @@ use crate::http::config::Config;
 use crate::http::wake::{QUEUE_BINDING, SLOW_QUEUE_BINDING};
 use crate::http::{outbound, queue};
 use crate::storage::events::{self, DeliveryKey};
-use crate::storage::webhooks::{self, Attempt};
+use crate::storage::webhooks::{self, Attempt, Job};
 use crate::storage::DbError;
 
 /// Events fanned out per round, and rounds per wake-up (the rest waits for the next one).
@@ -80,12 +82,28 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
     // The batch's deliveries at once, through the host's promises rather than a Rust executor
     // (past six open connections the runtime queues a Worker's fetches: quick answers keep them
     // flowing, and slow receivers are in the other queue).
+    // One D1 read for the batch's deliveries and one write for its attempts, not two per delivery.
+    let keys: Vec<DeliveryKey> = deliveries.iter().map(|(_, k)| k.clone()).collect();
+    let mut jobs = match webhooks::jobs(&db, &keys).await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            log("deliveries could not be read (retried)", e);
+            let later = QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(&schedule, 1)).build();
+            deliveries.iter().for_each(|(m, _)| m.retry_with_options(&later));
+            return Ok(());
+        }
+    };
+    let records: Rc<RefCell<Vec<D1PreparedStatement>>> = Rc::default();
     let all = Array::new();
     for (m, key) in deliveries {
-        let (env, schedule, slow_queue) = (env.clone(), schedule.clone(), slow_queue.clone());
+        let job = jobs.iter().position(|(k, _)| *k == key).map(|i| jobs.swap_remove(i).1);
+        let (env, schedule, slow_queue, records) = (env.clone(), schedule.clone(), slow_queue.clone(), records.clone());
         all.push(&future_to_promise(async move {
             match database(&env) {
-                Ok(db) => deliver(&db, &m, &key, &schedule, local, slow_queue.as_ref()).await,
+                Ok(db) => {
+                    let attempt = deliver(&db, &m, &key, job, &schedule, local, slow_queue.as_ref()).await;
+                    records.borrow_mut().extend(attempt);
+                }
                 Err(e) => {
                     log("no D1 binding", e);
                     m.retry();
@@ -95,6 +113,13 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
         }));
     }
     let _ = JsFuture::from(Promise::all(&all)).await;
+    let records = records.take();
+    // Unrecorded, a received delivery stays pending: the cron sends it again once overdue.
+    if !records.is_empty() {
+        if let Err(e) = crate::storage::batch(&db, records).await {
+            log("attempts were not recorded", e);
+        }
+    }
     Ok(())
 }
 
@@ -128,33 +153,41 @@ pub async fn send(queue: &Queue, keys: &[DeliveryKey]) -> Result<(), String> {
     Ok(())
 }
 
-/// One attempt of one delivery. A message for a delivery that is settled (received, given up,
-/// or gone with its webhook) is acknowledged without sending: receivers get a delivery again
-/// only when it failed (at least once; `webhook-id` tells repeats apart). With `slow_queue`
-/// (this is the main queue), a delivery to a receiver marked slow is moved there unsent.
-async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &[u32], local: bool, slow_queue: Option<&Queue>) {
-    let job = match webhooks::job(db, key).await {
-        Ok(Some(job)) if job.status == "pending" => job,
-        Ok(_) => return m.ack(),
-        Err(e) => {
-            log("a delivery could not be read (retried)", e);
-            return m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(retry_delay(schedule, 1)).build());
-        }
+/// One attempt of one delivery (`job`: what it needs, `None` when the delivery is gone). A
+/// message for a delivery that is settled (received, given up, or gone with its webhook) is
+/// acknowledged without sending: receivers get a delivery again only when it failed (at least
+/// once; `webhook-id` tells repeats apart). With `slow_queue` (this is the main queue), a
+/// delivery to a receiver marked slow is moved there unsent. Returns the statements recording
+/// the attempt, for the caller to run with the rest of its batch's.
+async fn deliver(
+    db: &D1Database,
+    m: &RawMessage,
+    key: &DeliveryKey,
+    job: Option<Job>,
+    schedule: &[u32],
+    local: bool,
+    slow_queue: Option<&Queue>,
+) -> Vec<D1PreparedStatement> {
+    let Some(job) = job.filter(|j| j.status == "pending") else {
+        m.ack();
+        return Vec::new();
     };
     if !job.enabled && job.event_type != TEST_TYPE {
-        if let Ok(s) = webhooks::skip(db, key) {
-            let _ = crate::storage::d1::run(&s).await;
-        }
-        return m.ack();
+        m.ack();
+        return webhooks::skip_statement(db, key).into_iter().collect();
     }
     if job.attempts >= MAX_ATTEMPTS {
         // A re-driven message of a delivery whose give-up was lost: given up now, not sent.
-        return settle_given_up(db, m, key).await;
+        settle_given_up(db, m, key).await;
+        return Vec::new();
     }
     if let Some(slow) = slow_queue.filter(|_| job.slow) {
         let moved = QueueMessage::Deliver { webhook_id: key.webhook_id.clone(), event_id: key.event_id.clone() };
         match queue::send(slow, &[moved]).await {
-            Ok(()) => return m.ack(),
+            Ok(()) => {
+                m.ack();
+                return Vec::new();
+            }
             Err(e) => log("a delivery was not moved to the slow queue (attempted here)", e),
         }
     }
@@ -194,17 +227,23 @@ async fn deliver(db: &D1Database, m: &RawMessage, key: &DeliveryKey, schedule: &
         retry_at: retries.then(|| time::format_ms(time::now_ms() + delay as i64 * 1000)),
         slow: is_slow(succeeded, outcome.duration_ms),
     };
-    if let Err(e) = webhooks::record_attempt(db, key, &record).await {
-        log("an attempt was not recorded", e);
-    }
     if succeeded {
         m.ack();
     } else if retries {
         // Should the queue drop the retry, the cron sends it some time after `retry_at`.
         m.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
     } else {
+        // The last attempt is recorded before its give-up, which reads its count.
+        if let Err(e) = webhooks::record_attempt(db, key, &record).await {
+            log("an attempt was not recorded", e);
+        }
         settle_given_up(db, m, key).await;
+        return Vec::new();
     }
+    webhooks::attempt_statements(db, key, &record).unwrap_or_else(|e| {
+        log("an attempt's record could not be prepared", e);
+        Vec::new()
+    })
 }
 
 /// Records the give-up of a delivery whose attempts are spent; the dead-letter queue gets the

@@ -78,7 +78,7 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
         changed.push("description");
     }
     let entry = audit_entry(cx, "group.create", "group", Some(&group.id), changed);
-    run_with_audit(&db, groups::insert(&db, &group)?, audit::insert(&db, &entry, &now)?).await?;
+    run_with_audit(&db, groups::insert_statement(&db, &group)?, audit::insert_statement(&db, &entry, &now)?).await?;
     Answer::json(201, &group)?.with_header("Location", format!("/v1/groups/{}", group.id)).into_response()
 }
 
@@ -94,8 +94,12 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(cx, "group.update", "group", Some(&id), changed);
-    let updated =
-        run_with_audit(&db, groups::update(&db, &id, &change, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let updated = run_with_audit(
+        &db,
+        groups::update_statement(&db, &id, &change, &now)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     if updated == 0 {
         return Err(ApiError::NotFound("group"));
     }
@@ -109,7 +113,8 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(cx, "group.delete", "group", Some(&id), vec![]);
-    let deleted = run_with_audit(&db, groups::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let deleted =
+        run_with_audit(&db, groups::delete_statement(&db, &id)?, audit::insert_if_changed_statement(&db, &entry, &now)?).await?;
     if deleted == 0 {
         return Err(ApiError::NotFound("group"));
     }
@@ -144,8 +149,12 @@ pub async fn add_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_add", &id, &ids);
-    let added =
-        run_with_audit(&db, groups::add_members(&db, &id, &ids.0, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let added = run_with_audit(
+        &db,
+        groups::add_members_statement(&db, &id, &ids.0, &now)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     Answer::json(200, &json!({ "group_id": id, "added": added }))?.into_response()
 }
 
@@ -154,8 +163,12 @@ pub async fn remove_members(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = members_entry(cx, "group.members_remove", &id, &ids);
-    let removed =
-        run_with_audit(&db, groups::remove_members(&db, &id, &ids.0)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    let removed = run_with_audit(
+        &db,
+        groups::remove_members_statement(&db, &id, &ids.0)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     Answer::json(200, &json!({ "group_id": id, "removed": removed }))?.into_response()
 }
 
@@ -184,12 +197,12 @@ pub fn insert_with_memberships(
 ) -> ApiResult<Vec<D1PreparedStatement>> {
     let customer_id = entry.target_id.clone().unwrap_or_default();
     let mut batch = vec![insert];
-    if let Some(join) = groups::join_new_customer(db, &customer_id, group_ids, now)? {
+    if let Some(join) = groups::join_new_customer_statement(db, &customer_id, group_ids, now)? {
         batch.push(join);
         entry.changed_fields.push("group_ids");
         entry.details = json!({ "group_ids": group_ids });
     }
-    batch.push(audit::insert(db, &entry, now)?);
+    batch.push(audit::insert_statement(db, &entry, now)?);
     Ok(batch)
 }
 

@@ -14,10 +14,10 @@ use super::new_id;
 use crate::domain::csv_export::{self, ExportColumn};
 use crate::domain::csv_import::{parse_csv_within, CsvError, ParsedCsv};
 use crate::domain::customer::Customer;
+use crate::domain::customer_query::{After, CustomerQuery, Sort, SortField};
 use crate::domain::filter::{self, PageRequest};
 use crate::domain::import::{self, GroupNames, ImportPlan, Mode, Planner, RowReport, RowStatus, Write, MAX_FILE_GROUPS};
 use crate::domain::permission::{Condition, Permission};
-use crate::domain::query::{After, CustomerQuery, Sort, SortField};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{json_response, Ctx, CSV_BODY_LIMIT};
@@ -233,13 +233,14 @@ async fn write(
     let new_groups: Vec<NewGroupRow> =
         plan.new_groups.iter().zip(group_ids.chunks(2)).map(|(name, ids)| NewGroupRow(&ids[0], name, &ids[1])).collect();
     staging.add_groups(&new_groups).await?;
-    let (mut statements, group_statements) = staging.statements(&by).await?;
+    staging.finish().await?;
+    let (mut statements, group_statements) = staging.batch_statements(&by)?;
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
         "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
         "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_ascii_lowercase(),
     });
-    statements.push(audit::insert(db, &summary, now)?);
+    statements.push(audit::insert_statement(db, &summary, now)?);
     match storage::batch(db, statements).await {
         Ok(results) => Ok(storage::import::created_group_names(&results, group_statements)),
         Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {
@@ -397,7 +398,7 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
     // Parameter names only: a search term may be personal data.
     entry.details = json!({ "format": "csv", "parameters": names });
-    storage::d1::run(&audit::insert(&db, &entry, &now)?).await?;
+    storage::d1::run(&audit::insert_statement(&db, &entry, &now)?).await?;
 
     let state = ExportState {
         db,

@@ -26,6 +26,8 @@ pub async fn check_rate_limit(cx: &Ctx) -> ApiResult<()> {
 /// Counts the request against `key` (default: the caller's address) in the limiter `binding`;
 /// fails open (and logs) when the limiter itself is unavailable.
 pub async fn check_limit(cx: &Ctx, binding: &str, key: Option<&str>) -> ApiResult<()> {
+    // Cloudflare's edge sets this from the connection, replacing any the client sent; under
+    // `wrangler dev` a client's own header is kept, so only a deployed limit holds (SECURITY.md).
     let client = cx.header("cf-connecting-ip").unwrap_or_else(|| "unknown".into());
     let key = key.map_or_else(|| format!("ip:{client}"), str::to_string);
     let limiter = match cx.env.rate_limiter(binding) {

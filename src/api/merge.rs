@@ -79,8 +79,8 @@ pub async fn run(cx: &Ctx, db: &D1Database, target: &Customer, sources: &[String
     let mut into = audit_entry(cx, "customer.merge", "customer", Some(&target.id), fill.changed.clone());
     into.details = json!({ "sources": sources, "moved": expected });
     let audit_rows = vec![
-        audit::insert_per_customer(db, &each, &super::audit_targets(sources)?, true, &now)?,
-        audit::insert(db, &into, &now)?,
+        audit::insert_per_customer_statement(db, &each, &super::audit_targets(sources)?, true, &now)?,
+        audit::insert_statement(db, &into, &now)?,
     ];
     let by = merge::Actor { actor: &into.actor, request_id: into.request_id };
     merge::run(db, &target.id, sources, fill, audit_rows, &by, &now).await.map_err(|e| match ApiError::from(e) {

@@ -63,7 +63,7 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Pairs each customer id with a fresh id for its own audit row (`audit::insert_per_customer`).
+/// Pairs each customer id with a fresh id for its own audit row (`audit::insert_per_customer_statement`).
 pub fn audit_targets(ids: &[String]) -> ApiResult<Vec<(String, String)>> {
     Ok(ids.iter().cloned().zip(new_ids(ids.len())?).collect())
 }

@@ -27,7 +27,7 @@ mod tests {
     use crate::domain::customer::{self, Kind, Source};
     use crate::domain::import::{Mode, RowStatus};
     use crate::domain::permission::Permission;
-    use crate::domain::{activation, api_key, bulk, contact, email, fields, filter, group, interaction, query};
+    use crate::domain::{activation, api_key, bulk, contact, customer_query as query, email, fields, filter, group, interaction};
     use crate::http::error::{CODES, MAX_LISTED_FIELDS};
 
     fn doc() -> Value {

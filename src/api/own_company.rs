@@ -35,11 +35,11 @@ pub async fn set(cx: &mut Ctx) -> ApiResult<Response> {
     if let Some(before) = tree::own_company(&db).await? {
         let mut entry = audit_entry(cx, "customer.own_company_unset", "customer", Some(&before.id), vec!["own_company"]);
         entry.details = json!({ "replaced_by": id });
-        statements.push(audit::insert(&db, &entry, &now)?);
+        statements.push(audit::insert_statement(&db, &entry, &now)?);
     }
-    statements.push(tree::unmark_own_company(&db, Some(&id), &now)?);
-    statements.push(tree::mark_own_company(&db, &id, &now)?);
-    statements.push(audit::insert(
+    statements.push(tree::unmark_own_company_statement(&db, Some(&id), &now)?);
+    statements.push(tree::mark_own_company_statement(&db, &id, &now)?);
+    statements.push(audit::insert_statement(
         &db,
         &audit_entry(cx, "customer.own_company_set", "customer", Some(&id), vec!["own_company"]),
         &now,
@@ -56,7 +56,7 @@ pub async fn unset(cx: &mut Ctx) -> ApiResult<Response> {
     };
     let now = time::now();
     let entry = audit_entry(cx, "customer.own_company_unset", "customer", Some(&before.id), vec!["own_company"]);
-    batch(&db, vec![audit::insert(&db, &entry, &now)?, tree::unmark_own_company(&db, None, &now)?]).await?;
+    batch(&db, vec![audit::insert_statement(&db, &entry, &now)?, tree::unmark_own_company_statement(&db, None, &now)?]).await?;
     customer_answer(200, &load(cx, &before.id).await?)?.into_response()
 }
 

@@ -133,8 +133,8 @@ pub async fn sign_in(cx: &mut Ctx) -> ApiResult<Response> {
         let results = batch(
             &db,
             vec![
-                store::revoke_open_links(&db, &normalized, &now)?,
-                store::insert_link(&db, &normalized, &token_hash(&token), &now, &link_expires_at(now_ms))?,
+                store::revoke_open_links_statement(&db, &normalized, &now)?,
+                store::insert_link_statement(&db, &normalized, &token_hash(&token), &now, &link_expires_at(now_ms))?,
             ],
         )
         .await?;
@@ -181,9 +181,9 @@ pub async fn start_session(cx: &mut Ctx) -> ApiResult<Response> {
     let results = batch(
         &db,
         vec![
-            store::use_link(&db, &hash, &now)?,
-            store::insert_session_for_link(&db, &session_hash, &hash, &now, &session_expires_at(now_ms))?,
-            store::record_sign_in(&db, &session_hash, &now)?,
+            store::use_link_statement(&db, &hash, &now)?,
+            store::insert_session_for_link_statement(&db, &session_hash, &hash, &now, &session_expires_at(now_ms))?,
+            store::record_sign_in_statement(&db, &session_hash, &now)?,
         ],
     )
     .await?;
@@ -196,7 +196,7 @@ pub async fn start_session(cx: &mut Ctx) -> ApiResult<Response> {
 /// `DELETE /v1/portal/session`: signs out (the session stops working everywhere).
 pub async fn end_session(cx: &mut Ctx) -> ApiResult<Response> {
     if let Actor::Portal { session, .. } = &cx.actor {
-        run(&store::sign_out(&cx.db()?, session, &time::now())?).await?;
+        run(&store::sign_out_statement(&cx.db()?, session, &time::now())?).await?;
     }
     let mut resp = Response::empty()?.with_status(204);
     crate::http::set_header(&mut resp, "Set-Cookie", &cleared_cookie());

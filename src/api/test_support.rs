@@ -7,8 +7,8 @@ use worker::Response;
 use crate::domain::filter;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::{Answer, Ctx};
-use crate::storage::customers;
-use crate::storage::query::Plan;
+use crate::storage::customer_sql::PagePlan;
+use crate::storage::customers::{self, Explained};
 
 fn test_mode(cx: &Ctx) -> bool {
     cx.config().test_routes
@@ -51,18 +51,16 @@ pub async fn query_plan(cx: &mut Ctx) -> ApiResult<Response> {
     let body = cx.json_body().await?;
     let page = filter::from_filter_body(&body, true)?;
     let planner = super::customers::planner(cx);
-    let (after, limit) = (page.after.as_ref(), page.limit);
-    let sql = match cx.query.get("plan").unwrap_or("planned") {
-        "candidates" => page.query.page_sql(after, limit, Plan::Candidates)?,
-        "window" => page.query.page_sql(after, limit, Plan::Window(planner.window))?,
-        "scan" => page.query.page_sql(after, limit, Plan::Scan)?,
-        "stream" => page.query.page_sql(after, limit, Plan::Stream)?,
-        "count" => page.query.count_sql()?,
-        _ => {
-            let narrowing = page.query.narrowing().ok_or(ApiError::NotFound("narrowing"))?;
-            page.query.planned_sql(narrowing, after, limit, planner.cap(narrowing, limit), planner.window)?
-        }
+    let which = match cx.query.get("plan").unwrap_or("planned") {
+        "candidates" => Explained::Page(PagePlan::Candidates),
+        "window" => Explained::Page(PagePlan::Window(planner.window)),
+        "scan" => Explained::Page(PagePlan::Scan),
+        "stream" => Explained::Page(PagePlan::Stream),
+        "count" => Explained::Count,
+        _ => Explained::Planned,
     };
-    let steps = customers::explain(&cx.db()?, &sql).await?;
+    let steps = customers::explain(&cx.db()?, &page.query, page.after.as_ref(), page.limit, planner, which)
+        .await?
+        .ok_or(ApiError::NotFound("narrowing"))?;
     Answer::json(200, &json!({ "steps": steps }))?.into_response()
 }

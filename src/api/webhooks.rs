@@ -67,7 +67,8 @@ pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let (id, secret, now) = (new_id(), new_secret()?, time::now());
     let mut entry = audit_entry(cx, "webhook.create", "webhook", Some(&id), vec!["url", "event_types", "enabled"]);
     entry.details = json!({ "event_types": new.event_types });
-    run_with_audit(&db, webhooks::insert(&db, &id, &new, &secret, &now)?, audit::insert(&db, &entry, &now)?).await?;
+    run_with_audit(&db, webhooks::insert_statement(&db, &id, &new, &secret, &now)?, audit::insert_statement(&db, &entry, &now)?)
+        .await?;
     if new.enabled {
         crate::http::wake::webhook_enabled();
     }
@@ -84,7 +85,12 @@ pub async fn update(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(cx, "webhook.update", "webhook", Some(&id), patch.given());
-    run_with_audit(&db, webhooks::update(&db, &id, &patch, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    run_with_audit(
+        &db,
+        webhooks::update_statement(&db, &id, &patch, &now)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     if patch.enabled == Some(true) {
         crate::http::wake::webhook_enabled();
     }
@@ -97,7 +103,7 @@ pub async fn delete(cx: &mut Ctx) -> ApiResult<Response> {
     let db = cx.db()?;
     let now = time::now();
     let entry = audit_entry(cx, "webhook.delete", "webhook", Some(&id), vec![]);
-    run_with_audit(&db, webhooks::delete(&db, &id)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    run_with_audit(&db, webhooks::delete_statement(&db, &id)?, audit::insert_if_changed_statement(&db, &entry, &now)?).await?;
     Ok(Response::empty()?.with_status(204))
 }
 
@@ -110,7 +116,12 @@ pub async fn rotate_secret(cx: &mut Ctx) -> ApiResult<Response> {
     let (secret, now) = (new_secret()?, time::now());
     let until = time::format_ms(time::now_ms() + PREVIOUS_SECRET_HOURS * 3_600_000);
     let entry = audit_entry(cx, "webhook.rotate_secret", "webhook", Some(&id), vec!["secret"]);
-    run_with_audit(&db, webhooks::rotate(&db, &id, &secret, &until, &now)?, audit::insert_if_changed(&db, &entry, &now)?).await?;
+    run_with_audit(
+        &db,
+        webhooks::rotate_statement(&db, &id, &secret, &until, &now)?,
+        audit::insert_if_changed_statement(&db, &entry, &now)?,
+    )
+    .await?;
     let mut answer = view(&load(cx, &id).await?);
     answer["secret"] = json!(secret);
     answer["previous_secret_expires_at"] = json!(until);
@@ -127,7 +138,7 @@ pub async fn test(cx: &mut Ctx) -> ApiResult<Response> {
     let (event_id, now) = (new_id(), time::now());
     let payload = json!({ "id": event_id, "type": TEST_TYPE, "created_at": now, "data": { "webhook_id": id } }).to_string();
     let key = DeliveryKey { webhook_id: id.clone(), event_id: event_id.clone() };
-    crate::storage::d1::run(&webhooks::insert_delivery(&db, &key, TEST_TYPE, &payload, &now)?).await?;
+    crate::storage::d1::run(&webhooks::insert_delivery_statement(&db, &key, TEST_TYPE, &payload, &now)?).await?;
     let message = QueueMessage::Deliver { webhook_id: id, event_id: event_id.clone() };
     crate::http::queue::send(&queue, &[message])
         .await
@@ -189,7 +200,7 @@ pub async fn replay(cx: &mut Ctx) -> ApiResult<Response> {
     let now = time::format_ms(now_ms);
     let mut entry = audit_entry(cx, "webhook.replay", "webhook", Some(&id), vec![]);
     entry.details = json!({ "since": body["since"] });
-    let audit = audit::insert(&db, &entry, &now)?;
+    let audit = audit::insert_statement(&db, &entry, &now)?;
     let (keys, next_since) = match from {
         Some(from) => {
             let end = events::replay_end(&db, from, MAX_REPLAY_EVENTS).await?;

@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::cursor;
+use super::customer_query::{operand_for, After, Condition, CustomerQuery, Field, Match, Op, Operand, Scalar, Sort, Status};
 use super::email::normalize_email;
-use super::query::{operand_for, After, Condition, CustomerQuery, Field, Match, Op, Operand, Scalar, Sort, Status};
 use super::validation::{Errors, FieldError};
 
 pub const DEFAULT_LIMIT: usize = 25;
@@ -530,7 +530,7 @@ pub(crate) mod tests {
 
         proptest! {
             /// Whatever the body, the parser answers with a query or field errors (the SQL it
-            /// builds is checked in `storage::query`).
+            /// builds is checked in `storage::customer_sql`).
             #[test]
             fn any_filter_body_parses_or_is_refused_without_panicking(body in any_json()) {
                 if let Err(e) = from_filter_body(&body, true) {

@@ -564,8 +564,7 @@ mod tests {
     #[test]
     fn a_row_reports_at_most_ten_errors_the_last_counting_the_rest() {
         let header: Vec<String> = (0..30).map(|i| format!("a{i}")).collect();
-        let text =
-            format!("name,{}\nAda,{}\nBob,{}\n", header.join(","), vec!["x\u{1}"; 30].join(","), vec!["x\u{1}"; 3].join(","));
+        let text = format!("name,{}\nAda,{}\nBob,{}\n", header.join(","), ["x\u{1}"; 30].join(","), ["x\u{1}"; 3].join(","));
         let parsed = parse_csv(text).unwrap();
         let (p, _) = plan(&parsed, Mode::Create, &HashMap::new(), &GroupNames::default(), ids());
         let errors = p.rows[0].errors.as_ref().unwrap();

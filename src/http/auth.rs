@@ -62,7 +62,7 @@ pub async fn actor_for_key(db: &D1Database, secret: &str) -> ApiResult<Option<Ac
 pub async fn actor_for_admin(db: &D1Database, owners: &[String], email: &str) -> ApiResult<Actor> {
     let mut admin = admins::by_email(db, email).await?;
     if admin.is_none() && owners.iter().any(|o| o == email) {
-        run(&admins::insert_owner_if_missing(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?).await?;
+        run(&admins::insert_owner_if_missing_statement(db, &uuid::Uuid::now_v7().to_string(), email, &time::now())?).await?;
         admin = admins::by_email(db, email).await?;
     }
     match admin {
@@ -99,7 +99,7 @@ pub async fn actor_for_portal(db: &D1Database, cookie: Option<&str>) -> ApiResul
     let (email, last_used) = portal_store::session(db, &hash, &now).await?.ok_or(ApiError::Unauthorized)?;
     let stale_before = time::format_ms(now_ms - portal::SLIDE_EVERY_MS);
     if last_used < stale_before {
-        run(&portal_store::slide(db, &hash, &now, &portal::session_expires_at(now_ms), &stale_before)?).await?;
+        run(&portal_store::slide_statement(db, &hash, &now, &portal::session_expires_at(now_ms), &stale_before)?).await?;
     }
     Ok(Actor::Portal { email, session: hash, acting: None })
 }

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use crate::domain::hierarchy;
+use crate::storage::customer_sql::{BuildError, MAX_BINDS};
 use crate::storage::customers::QueryError;
-use crate::storage::query::{BuildError, MAX_BINDS};
 use crate::storage::{DbError, Violation};
 
 pub use crate::domain::validation::FieldError;

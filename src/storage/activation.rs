@@ -3,7 +3,7 @@
 use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{first, read_one};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::activation::StoredLink;
 use crate::domain::contact::ContactStatus;
@@ -54,7 +54,12 @@ const PENDING_CONTACT: &str = "EXISTS (SELECT 1 FROM contacts c JOIN customers c
      WHERE c.id = ?1 AND c.customer_id = ?2 AND c.status = 'pending' AND cu.deleted_at IS NULL)";
 
 /// Revokes the contact's open link, if any, before a new one is inserted (same batch).
-pub fn revoke_for_new_link(db: &D1Database, customer_id: &str, contact_id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn revoke_for_new_link_statement(
+    db: &D1Database,
+    customer_id: &str,
+    contact_id: &str,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         &format!(
@@ -67,7 +72,7 @@ pub fn revoke_for_new_link(db: &D1Database, customer_id: &str, contact_id: &str,
 
 /// Inserts a link while the contact is still pending and its customer live; changes() is 0
 /// otherwise.
-pub fn insert(
+pub fn insert_statement(
     db: &D1Database,
     customer_id: &str,
     contact_id: &str,
@@ -93,7 +98,7 @@ pub fn insert(
 
 /// Revokes the contact's open link when a change makes it stale (a new email, disabling), and
 /// only if the contact is still its customer's and the customer live, as the change requires.
-pub fn revoke_open(db: &D1Database, customer_id: &str, contact_id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn revoke_open_statement(db: &D1Database, customer_id: &str, contact_id: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE contact_activation_links SET revoked_at = ?3 \
@@ -106,7 +111,7 @@ pub fn revoke_open(db: &D1Database, customer_id: &str, contact_id: &str, now: &s
 
 /// Marks the link used, with every condition of a usable link in the WHERE clause: of many
 /// simultaneous activations with one token, exactly one changes the row.
-pub fn mark_used(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn mark_used_statement(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE contact_activation_links SET used_at = ?2 \
@@ -119,7 +124,7 @@ pub fn mark_used(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1Pre
 
 /// Activates the link's contact, only if `mark_used` (the statement just before it in the batch)
 /// changed the link.
-pub fn activate_contact(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn activate_contact_statement(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         &format!(

@@ -3,7 +3,7 @@
 use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, first, read_each, read_one, run, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::admin::{Admin, AdminPatch, Role};
 
@@ -40,7 +40,7 @@ pub async fn by_email(db: &D1Database, email_normalized: &str) -> DbResult<Optio
     read_one(first(&statement(db, &sql, &[Scalar::Text(email_normalized.into())])?).await?, admin)
 }
 
-pub fn insert(db: &D1Database, a: &Admin) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, a: &Admin) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO admins (id, email, email_normalized, role, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -57,7 +57,7 @@ pub fn insert(db: &D1Database, a: &Admin) -> DbResult<D1PreparedStatement> {
 
 /// An owner named by `ADMIN_OWNERS` signing in for the first time: created only when no admin row
 /// exists for the email and none ever did (`removed_admins`), so a removed owner stays removed.
-pub fn insert_owner_if_missing(db: &D1Database, id: &str, email: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_owner_if_missing_statement(db: &D1Database, id: &str, email: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO admins (id, email, email_normalized, role, disabled, created_at) \
@@ -69,7 +69,7 @@ pub fn insert_owner_if_missing(db: &D1Database, id: &str, email: &str, now: &str
 }
 
 /// Changes role and/or disabled; when that removes an enabled owner, only if another remains.
-pub fn update(db: &D1Database, id: &str, patch: &AdminPatch) -> DbResult<D1PreparedStatement> {
+pub fn update_statement(db: &D1Database, id: &str, patch: &AdminPatch) -> DbResult<D1PreparedStatement> {
     let role = patch.role.map(|r| Scalar::Text(r.as_str().into())).unwrap_or(Scalar::Null);
     let disabled = patch.disabled.map(|d| Scalar::Int(d as i64)).unwrap_or(Scalar::Null);
     statement(
@@ -84,7 +84,7 @@ pub fn update(db: &D1Database, id: &str, patch: &AdminPatch) -> DbResult<D1Prepa
 }
 
 /// Removes an admin, unless it is the last enabled owner.
-pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
+pub fn delete_statement(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         &format!("DELETE FROM admins WHERE id = ?1 AND (NOT (role = 'owner' AND disabled = 0) OR {ANOTHER_OWNER})"),

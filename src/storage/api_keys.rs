@@ -3,7 +3,7 @@ use serde::Serialize;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, first, read_each, read_one, run, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::admin::Role;
 use crate::domain::json;
@@ -47,7 +47,7 @@ fn key(r: &Row) -> KeyRow {
     }
 }
 
-pub fn insert(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, row: &KeyRow, secret_hash: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO api_keys (id, name, prefix, secret_hash, permissions, created_at, created_by, admin_id) \
@@ -112,7 +112,7 @@ pub async fn touch(db: &D1Database, id: &str, now: &str, stale_before: &str) -> 
     Ok(())
 }
 
-pub fn revoke(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn revoke_statement(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",

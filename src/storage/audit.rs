@@ -4,7 +4,7 @@ use serde_json::Value;
 use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, read_each};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::json;
 
@@ -38,19 +38,19 @@ const INSERT: &str =
     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9";
 
 /// An audit row written unconditionally.
-pub fn insert(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
     statement(db, INSERT, &binds(e, now))
 }
 
 /// An audit row written only if the statement just before it in the batch changed a row,
 /// so a conditional update that did nothing leaves no trace.
-pub fn insert_if_changed(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_if_changed_statement(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
     statement(db, &format!("{INSERT} WHERE changes() > 0"), &binds(e, now))
 }
 
 /// An audit row written only if the customer it names exists once the statements before it in
 /// the batch have run: for an upsert that was handed a fresh id, only if it created the customer.
-pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_if_customer_exists_statement(db: &D1Database, e: &AuditEntry, now: &str) -> DbResult<D1PreparedStatement> {
     statement(db, &format!("{INSERT} WHERE EXISTS (SELECT 1 FROM customers WHERE id = ?6)"), &binds(e, now))
 }
 
@@ -58,7 +58,7 @@ pub fn insert_if_customer_exists(db: &D1Database, e: &AuditEntry, now: &str) -> 
 /// (`(customer id, audit id)` pairs), for the customers that exist (`live_only`: and are not
 /// soft-deleted) when it runs. Put it before the change in the batch: it reads the state the
 /// change is about to alter. `target_id` of `e` is not used (`?6` stays unread).
-pub fn insert_per_customer(
+pub fn insert_per_customer_statement(
     db: &D1Database,
     e: &AuditEntry,
     targets: &[(String, String)],

@@ -4,7 +4,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
 use super::d1::{all, first, read_each, read_one, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::contact::{Contact, ContactPatch, ContactStatus};
 use crate::domain::portal::ContactRole;
@@ -49,7 +49,7 @@ pub async fn get(db: &D1Database, customer_id: &str, id: &str) -> DbResult<Optio
 
 /// Inserts the contact only while its customer exists and is not soft-deleted; changes() is 0
 /// otherwise.
-pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO contacts (id, customer_id, email, email_normalized, first_name, last_name, phone, created_at, updated_at, role) \
@@ -73,7 +73,13 @@ pub fn insert(db: &D1Database, c: &Contact, email_normalized: &str) -> DbResult<
 /// Writes only the fields the patch holds, while the customer is not soft-deleted. Enabling
 /// writes what the contact returns to from its own row (active once activated, else pending), so
 /// the status always agrees with `activated_at` whatever happened since it was read.
-pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatch, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn update_statement(
+    db: &D1Database,
+    customer_id: &str,
+    id: &str,
+    change: &ContactPatch,
+    now: &str,
+) -> DbResult<D1PreparedStatement> {
     let email = change.email.as_ref().map(|e| e.as_str().to_string());
     let normalized = change.email.as_ref().map(|e| e.normalized());
     statement(
@@ -109,7 +115,7 @@ pub fn update(db: &D1Database, customer_id: &str, id: &str, change: &ContactPatc
     )
 }
 
-pub fn delete(db: &D1Database, customer_id: &str, id: &str) -> DbResult<D1PreparedStatement> {
+pub fn delete_statement(db: &D1Database, customer_id: &str, id: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "DELETE FROM contacts WHERE id = ?1 AND customer_id = ?2",

@@ -5,7 +5,7 @@ use worker::D1Database;
 use worker::D1PreparedStatement;
 
 use super::d1::{all, batch, first, read_each, read_one, run, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::time;
 use crate::domain::webhook::ReplaySince;

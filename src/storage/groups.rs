@@ -6,7 +6,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::text;
 use super::d1::{all, first, read_each, read_one, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{ids_json, statement, DbResult};
 use crate::domain::group::{name_key, Group, GroupPatch, ListStart};
 
@@ -56,7 +56,7 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<Group>> {
     read_one(first(&statement(db, &sql, &[Scalar::Text(id.into())])?).await?, group)
 }
 
-pub fn insert(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO groups (id, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -71,7 +71,7 @@ pub fn insert(db: &D1Database, g: &Group) -> DbResult<D1PreparedStatement> {
 }
 
 /// Writes only the fields the patch holds, so concurrent changes to other fields survive.
-pub fn update(db: &D1Database, id: &str, change: &GroupPatch, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn update_statement(db: &D1Database, id: &str, change: &GroupPatch, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE groups SET name = CASE WHEN ?1 THEN ?2 ELSE name END, \
@@ -88,13 +88,13 @@ pub fn update(db: &D1Database, id: &str, change: &GroupPatch, now: &str) -> DbRe
 }
 
 /// Deletes the group; its memberships cascade, its customers stay.
-pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
+pub fn delete_statement(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
     statement(db, "DELETE FROM groups WHERE id = ?1", &[Scalar::Text(id.into())])
 }
 
 /// Adds the live customers among `ids` that are not members yet; changes() is the number added.
 /// Guarded on the group still existing, so a concurrent delete adds nothing.
-pub fn add_members(db: &D1Database, group_id: &str, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
+pub fn add_members_statement(db: &D1Database, group_id: &str, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT OR IGNORE INTO group_members (group_id, customer_id, added_at) \
@@ -137,7 +137,7 @@ pub async fn ids_by_name(db: &D1Database, names: &[String]) -> DbResult<HashMap<
 /// The memberships of a customer being created, for the batch that inserts it (after the
 /// insert): none when `group_ids` is empty. A group deleted meanwhile fails the batch on its
 /// foreign key, so the customer is never created without a group it was promised.
-pub fn join_new_customer(
+pub fn join_new_customer_statement(
     db: &D1Database,
     customer_id: &str,
     group_ids: &[String],
@@ -155,7 +155,7 @@ pub fn join_new_customer(
 }
 
 /// Removes the memberships of `ids` in the group; changes() is the number removed.
-pub fn remove_members(db: &D1Database, group_id: &str, ids: &[String]) -> DbResult<D1PreparedStatement> {
+pub fn remove_members_statement(db: &D1Database, group_id: &str, ids: &[String]) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "DELETE FROM group_members WHERE group_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))",

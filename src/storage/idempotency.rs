@@ -3,7 +3,7 @@
 use worker::D1Database;
 
 use super::d1::{batch, first, read_one, run};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::customers::derived_handle;
 use super::d1::{all, run, StatementResult};
-use super::query::Scalar;
+use super::Scalar;
 use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
@@ -292,7 +292,7 @@ impl Staged<'_> {
     }
 
     /// The statement that stages `rows` (bound at once: the text is copied to the host here).
-    fn stage(&mut self, kind: Kind, rows: &str, grouped: bool) -> DbResult<D1PreparedStatement> {
+    fn stage_statement(&mut self, kind: Kind, rows: &str, grouped: bool) -> DbResult<D1PreparedStatement> {
         let id = self.chunk_id(self.chunks.len());
         self.chunks.push((kind, grouped));
         let binds = [id.as_str(), &self.import_id, self.now, rows].map(JsValue::from_str);
@@ -302,7 +302,7 @@ impl Staged<'_> {
 
 /// An import's writes on their way to D1: each row is added as it is planned, into a chunk of
 /// its kind, and a full chunk is staged in `import_chunks` at once, so the worker holds no more
-/// than one chunk of each kind; `statements` then writes them all in the import's one batch.
+/// than one chunk of each kind; `batch_statements` then writes them all in the import's one batch.
 pub struct Staging<'a> {
     staged: Staged<'a>,
     open: [Chunk; 3],
@@ -333,32 +333,36 @@ impl<'a> Staging<'a> {
 
     async fn push(&mut self, kind: Kind, grouped: bool) -> DbResult<()> {
         let staged = &mut self.staged;
-        if let Some(stage) = self.open[kind as usize].push(&self.row, grouped, |rows, g| staged.stage(kind, rows, g)) {
+        if let Some(stage) = self.open[kind as usize].push(&self.row, grouped, |rows, g| staged.stage_statement(kind, rows, g)) {
             run(&stage?).await?;
         }
         Ok(())
     }
 
-    /// Stages the chunks still open, then gives the statements that write every staged chunk
-    /// (groups, then created customers, then updated ones), each row with its audit row, and
-    /// delete the chunks; meant for one batch, with the number of leading group statements.
-    pub async fn statements(&mut self, by: &Writer<'_>) -> DbResult<(Vec<D1PreparedStatement>, usize)> {
+    /// Stages the chunks still open.
+    pub async fn finish(&mut self) -> DbResult<()> {
         for kind in [Kind::Groups, Kind::Creates, Kind::Updates] {
             let staged = &mut self.staged;
-            if let Some(stage) = self.open[kind as usize].close(|rows, g| staged.stage(kind, rows, g)) {
+            if let Some(stage) = self.open[kind as usize].close(|rows, g| staged.stage_statement(kind, rows, g)) {
                 run(&stage?).await?;
             }
         }
         // The chunks' room is not needed any more.
         self.open = Default::default();
+        Ok(())
+    }
+
+    /// The statements that write every staged chunk (groups, then created customers, then
+    /// updated ones), each row with its audit row, and delete the chunks; meant for one batch,
+    /// with the number of leading group statements.
+    pub fn batch_statements(&self, by: &Writer<'_>) -> DbResult<(Vec<D1PreparedStatement>, usize)> {
         let s = &self.staged;
         let text = |t: &str| Scalar::Text(t.into());
         let (insert_sql, update_sql) = (insert_many_sql(), update_many_sql());
         let mut out = Vec::new();
         let mut group_statements = 0;
         for kind in [Kind::Groups, Kind::Creates, Kind::Updates] {
-            for (n, _) in s.chunks.iter().enumerate().filter(|(_, (k, _))| *k == kind) {
-                let grouped = s.chunks[n].1;
+            for (n, &(_, grouped)) in s.chunks.iter().enumerate().filter(|(_, (k, _))| *k == kind) {
                 let id = text(&s.chunk_id(n));
                 if kind == Kind::Groups {
                     out.push(statement(s.db, GROUPS_MANY, &[id.clone(), text(by.now)])?);

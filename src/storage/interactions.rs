@@ -5,7 +5,7 @@ use worker::{D1Database, D1PreparedStatement};
 use super::audit::{self, AuditEntry};
 use super::customers;
 use super::d1::{all, read_each};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbError, DbResult};
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
@@ -72,8 +72,8 @@ pub async fn record(
     now: &str,
 ) -> DbResult<()> {
     let batch = match (&i.email, &i.visitor_id) {
-        (Some(email), visitor) => by_email(db, i, email, visitor.as_ref(), ids, created, now)?,
-        (None, Some(visitor)) => by_visitor(db, i, visitor, ids, created, now)?,
+        (Some(email), visitor) => by_email_statements(db, i, email, visitor.as_ref(), ids, created, now)?,
+        (None, Some(visitor)) => by_visitor_statements(db, i, visitor, ids, created, now)?,
         (None, None) => return Err(DbError("a public interaction names no one".into())),
     };
     super::batch(db, batch).await?;
@@ -114,7 +114,7 @@ fn interaction_binds(i: &PublicInteraction, ids: &NewIds, now: &str, person: &st
     ]
 }
 
-fn by_email(
+fn by_email_statements(
     db: &D1Database,
     i: &PublicInteraction,
     email: &Email,
@@ -148,12 +148,12 @@ fn by_email(
     }
     // The creation's audit row (and so its event) before the interaction's: a receiver hears of
     // the customer before what they did.
-    batch.push(audit::insert_if_customer_exists(db, created, now)?);
+    batch.push(audit::insert_if_customer_exists_statement(db, created, now)?);
     batch.push(statement(db, INSERT_INTERACTION, &interaction_binds(i, ids, now, &normalized))?);
     Ok(batch)
 }
 
-fn by_visitor(
+fn by_visitor_statements(
     db: &D1Database,
     i: &PublicInteraction,
     visitor: &VisitorId,
@@ -180,7 +180,7 @@ fn by_visitor(
         )?,
         statement(db, LINK_NEW_VISITOR, &[vid.clone(), id.clone(), at.clone()])?,
         statement(db, &fill_visitor_sql(), &[id, text(&i.name), text(&i.phone), at, stem_of(i), vid])?,
-        audit::insert_if_customer_exists(db, created, now)?,
+        audit::insert_if_customer_exists_statement(db, created, now)?,
         statement(db, INSERT_VISITOR_INTERACTION, &interaction_binds(i, ids, now, visitor.as_str()))?,
     ])
 }

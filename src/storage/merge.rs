@@ -7,7 +7,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::audit;
 use super::d1::{batch, first, read_one, Row};
-use super::query::Scalar;
+use super::Scalar;
 use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::email::normalize_email;
 use crate::domain::merge::Fill;
@@ -145,7 +145,7 @@ pub async fn run(
              WHERE id IN ({SOURCES}) AND deleted_at IS NULL",
             &[&t, &at],
         )?,
-        fill_target(db, target, fill, now)?,
+        fill_target_statement(db, target, fill, now)?,
     ]);
     let results = batch(db, statements).await?;
     let counts = results.get(1).and_then(|r| r.rows().pop()).ok_or_else(|| DbError("merge returned no counts".into()))?;
@@ -153,7 +153,7 @@ pub async fn run(
 }
 
 /// The target takes what it lacked; a placeholder name gives way to a real one.
-fn fill_target(db: &D1Database, target: &str, fill: &Fill, now: &str) -> DbResult<D1PreparedStatement> {
+fn fill_target_statement(db: &D1Database, target: &str, fill: &Fill, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE customers SET \

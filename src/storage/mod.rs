@@ -4,6 +4,7 @@ pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;
+pub mod customer_sql;
 pub mod customers;
 pub mod d1;
 pub mod events;
@@ -13,7 +14,6 @@ pub mod import;
 pub mod interactions;
 pub mod merge;
 pub mod portal;
-pub mod query;
 pub mod stats;
 pub mod tree;
 pub mod webhooks;
@@ -21,8 +21,8 @@ pub mod webhooks;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
+pub use crate::domain::customer_query::Scalar;
 pub use d1::{batch, StatementResult};
-use query::Scalar;
 
 /// A D1 failure, kept as text because that is all D1 reports.
 #[derive(Debug)]

@@ -4,9 +4,10 @@
 //! active contact of a live customer, read again on every request.
 use worker::{D1Database, D1PreparedStatement};
 
+use super::customer_sql::CUSTOMER_COLUMNS;
 use super::customers::customer;
 use super::d1::{all, first, read_each, read_one};
-use super::query::{Scalar, CUSTOMER_COLUMNS};
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::customer::Customer;
 use crate::domain::hierarchy::MAX_DEPTH;
@@ -57,7 +58,7 @@ pub async fn session(db: &D1Database, token_hash: &str, now: &str) -> DbResult<O
 }
 
 /// Moves a session's expiry on, once it was last used before `stale_before`.
-pub fn slide(
+pub fn slide_statement(
     db: &D1Database,
     token_hash: &str,
     now: &str,
@@ -77,7 +78,7 @@ pub fn slide(
     )
 }
 
-pub fn sign_out(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn sign_out_statement(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE portal_sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
@@ -87,7 +88,7 @@ pub fn sign_out(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1Prep
 
 /// A session for the contact behind an activation link, only if the statement just before it in
 /// the batch (the link's `mark_used`) changed a row.
-pub fn insert_session_for_activation(
+pub fn insert_session_for_activation_statement(
     db: &D1Database,
     session_hash: &str,
     link_hash: &str,
@@ -96,11 +97,11 @@ pub fn insert_session_for_activation(
 ) -> DbResult<D1PreparedStatement> {
     let person = "SELECT c.email_normalized FROM contact_activation_links l JOIN contacts c ON c.id = l.contact_id \
                   WHERE l.token_hash = ?2";
-    insert_session(db, person, session_hash, link_hash, now, expires_at)
+    insert_session_statement(db, person, session_hash, link_hash, now, expires_at)
 }
 
 /// Revokes the person's open sign-in link before a new one is sent (same batch).
-pub fn revoke_open_links(db: &D1Database, email_normalized: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn revoke_open_links_statement(db: &D1Database, email_normalized: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         &format!(
@@ -113,7 +114,7 @@ pub fn revoke_open_links(db: &D1Database, email_normalized: &str, now: &str) -> 
 
 /// Stores a sign-in link, only for a person who acts for some organisation; changes() is 0
 /// otherwise (and nothing is sent).
-pub fn insert_link(
+pub fn insert_link_statement(
     db: &D1Database,
     email_normalized: &str,
     token_hash: &str,
@@ -152,7 +153,7 @@ pub async fn find_link(db: &D1Database, token_hash: &str) -> DbResult<Option<(St
 
 /// Marks a sign-in link used with every condition of a usable link in its WHERE clause: of many
 /// simultaneous uses of one link, exactly one changes the row.
-pub fn use_link(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn use_link_statement(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE portal_sign_in_links SET used_at = ?2 \
@@ -166,7 +167,7 @@ pub fn use_link(db: &D1Database, token_hash: &str, now: &str) -> DbResult<D1Prep
 
 /// A session for the person of a sign-in link, only if the statement just before it in the
 /// batch (`use_link`) changed a row.
-pub fn insert_session_for_link(
+pub fn insert_session_for_link_statement(
     db: &D1Database,
     session_hash: &str,
     link_hash: &str,
@@ -174,12 +175,12 @@ pub fn insert_session_for_link(
     expires_at: &str,
 ) -> DbResult<D1PreparedStatement> {
     let person = "SELECT email_normalized FROM portal_sign_in_links WHERE token_hash = ?2";
-    insert_session(db, person, session_hash, link_hash, now, expires_at)
+    insert_session_statement(db, person, session_hash, link_hash, now, expires_at)
 }
 
 /// A session `?1` for the person `person` selects from the link `?2`, only if the statement just
 /// before it in the batch (the link's use) changed a row.
-fn insert_session(
+fn insert_session_statement(
     db: &D1Database,
     person: &str,
     session_hash: &str,
@@ -203,7 +204,7 @@ fn insert_session(
 }
 
 /// Records the sign-in on the person's active contacts, if the session `session_hash` exists.
-pub fn record_sign_in(db: &D1Database, session_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn record_sign_in_statement(db: &D1Database, session_hash: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE contacts SET last_signed_in_at = ?2 WHERE status = 'active' \

@@ -2,7 +2,7 @@
 use worker::D1Database;
 
 use super::d1::{all, read_each};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::stats::StatRow;
 

@@ -2,9 +2,10 @@
 //! bounded a few levels past `MAX_DEPTH`, so even a tree that broke the rules could not loop.
 use worker::{D1Database, D1PreparedStatement};
 
+use super::customer_sql::CUSTOMER_COLUMNS;
 use super::customers::{customer, derived_handle};
 use super::d1::{all, batch, first, read_each, read_one, Row};
-use super::query::{Scalar, CUSTOMER_COLUMNS};
+use super::Scalar;
 use super::{ids_json, statement, DbResult};
 use crate::domain::customer::Customer;
 use crate::domain::hierarchy::{Ancestor, Lineage, MAX_DEPTH};
@@ -80,7 +81,7 @@ pub async fn subtree(db: &D1Database, roots: &[String], limit: usize) -> DbResul
 
 /// The last statement of a batch that soft-deletes `ids`: fails the batch if any of them still
 /// has a live sub-customer, one created after the caller read the tree (migrations/0017).
-pub fn no_live_child_left(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
+pub fn no_live_child_left_statement(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
     statement(db, "INSERT INTO subtree_checks (ids) VALUES (?1)", &[ids_json(ids)])
 }
 
@@ -94,7 +95,7 @@ pub async fn with_children_outside(db: &D1Database, ids: &[String]) -> DbResult<
 
 /// Restores the customers `ids` (one level of a subtree: run the levels parent first, so each
 /// finds its parent live). A handle another live customer took meanwhile gets the next number.
-pub fn restore_many(db: &D1Database, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
+pub fn restore_many_statement(db: &D1Database, ids: &[String], now: &str) -> DbResult<D1PreparedStatement> {
     let handle = derived_handle("customers.handle", "1", "customers.id");
     statement(
         db,
@@ -113,7 +114,7 @@ pub async fn own_company(db: &D1Database) -> DbResult<Option<Customer>> {
 }
 
 /// Unmarks the current own company other than `id` (if any); run before `mark_own_company`.
-pub fn unmark_own_company(db: &D1Database, except: Option<&str>, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn unmark_own_company_statement(db: &D1Database, except: Option<&str>, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE customers SET own_company = 0, updated_at = ?1, version = version + 1 WHERE own_company = 1 AND id IS NOT ?2",
@@ -122,7 +123,7 @@ pub fn unmark_own_company(db: &D1Database, except: Option<&str>, now: &str) -> D
 }
 
 /// Marks the live customer `id` as the own company; changes nothing if it already is one.
-pub fn mark_own_company(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn mark_own_company_statement(db: &D1Database, id: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE customers SET own_company = 1, updated_at = ?1, version = version + 1 \
@@ -133,7 +134,7 @@ pub fn mark_own_company(db: &D1Database, id: &str, now: &str) -> DbResult<D1Prep
 
 /// Orphans left by a subtree force-deleted while a sub-customer was being added under it move to
 /// the top level rather than point at nothing.
-pub fn detach_children_of(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
+pub fn detach_children_of_statement(db: &D1Database, ids: &[String]) -> DbResult<D1PreparedStatement> {
     statement(db, "UPDATE customers SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?1))", &[ids_json(ids)])
 }
 

@@ -3,7 +3,7 @@ use worker::{D1Database, D1PreparedStatement};
 
 use super::d1::{all, batch, first, read_each, read_one, Row};
 use super::events::{numbers, numbers_of, DeliveryKey};
-use super::query::Scalar;
+use super::Scalar;
 use super::{statement, DbResult};
 use crate::domain::webhook::{NewWebhook, WebhookPatch, FAILURE_LIMIT};
 
@@ -45,7 +45,7 @@ fn types(list: &[String]) -> Scalar {
     Scalar::Text(serde_json::to_string(list).unwrap_or_else(|_| "[\"*\"]".into()))
 }
 
-pub fn insert(db: &D1Database, id: &str, new: &NewWebhook, secret: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn insert_statement(db: &D1Database, id: &str, new: &NewWebhook, secret: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "INSERT INTO webhooks (id, url, description, event_types, secret, enabled, created_at, updated_at) \
@@ -84,7 +84,7 @@ pub async fn get(db: &D1Database, id: &str) -> DbResult<Option<WebhookRow>> {
 
 /// Applies a patch. Turning a webhook on again starts its failure count afresh; any change of
 /// `enabled` by a person clears the reason it was turned off automatically.
-pub fn update(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn update_statement(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhooks SET url = coalesce(?2, url), \
@@ -106,12 +106,12 @@ pub fn update(db: &D1Database, id: &str, p: &WebhookPatch, now: &str) -> DbResul
     )
 }
 
-pub fn delete(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
+pub fn delete_statement(db: &D1Database, id: &str) -> DbResult<D1PreparedStatement> {
     statement(db, "DELETE FROM webhooks WHERE id = ?1", &[Scalar::Text(id.into())])
 }
 
 /// A new secret; the one it replaces keeps signing until `until`.
-pub fn rotate(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -> DbResult<D1PreparedStatement> {
+pub fn rotate_statement(db: &D1Database, id: &str, secret: &str, until: &str, now: &str) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?3, secret = ?2, updated_at = ?4 WHERE id = ?1",
@@ -150,15 +150,19 @@ fn job_of(r: &Row) -> Job {
     }
 }
 
-pub async fn job(db: &D1Database, key: &DeliveryKey) -> DbResult<Option<Job>> {
+/// What the attempts of a batch of deliveries need, read in one query; a delivery gone (with
+/// its webhook, or purged) is missing from the answer.
+pub async fn jobs(db: &D1Database, keys: &[DeliveryKey]) -> DbResult<Vec<(DeliveryKey, Job)>> {
+    let pairs: Vec<[&str; 2]> = keys.iter().map(|k| [k.webhook_id.as_str(), k.event_id.as_str()]).collect();
     let read = statement(
         db,
-        "SELECT d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, w.previous_secret_until, w.enabled, \
-           w.slow_since IS NOT NULL AS slow \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.webhook_id = ?1 AND d.event_id = ?2",
-        &[Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone())],
+        "SELECT d.webhook_id, d.event_id, d.payload, d.event_type, d.status, d.attempts, w.url, w.secret, w.previous_secret, \
+           w.previous_secret_until, w.enabled, w.slow_since IS NOT NULL AS slow \
+         FROM json_each(?1) k JOIN webhook_deliveries d ON d.webhook_id = k.value ->> 0 AND d.event_id = k.value ->> 1 \
+           JOIN webhooks w ON w.id = d.webhook_id",
+        &[Scalar::Text(serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into()))],
     )?;
-    read_one(first(&read).await?, job_of)
+    read_each(all(&read).await?, |r| (DeliveryKey { webhook_id: r.text("webhook_id"), event_id: r.text("event_id") }, job_of(r)))
 }
 
 /// One attempt as the log keeps it.
@@ -182,12 +186,20 @@ pub struct Attempt<'a> {
 /// Logs an attempt and moves the delivery on: received, or still pending for the retry due at
 /// `retry_at`. A success starts the webhook's count of failures afresh.
 pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>) -> DbResult<()> {
+    batch(db, attempt_statements(db, key, a)?).await?;
+    Ok(())
+}
+
+/// `record_attempt`'s statements, for a batch that records many attempts at once.
+pub fn attempt_statements(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>) -> DbResult<Vec<D1PreparedStatement>> {
     let (w, e) = (Scalar::Text(key.webhook_id.clone()), Scalar::Text(key.event_id.clone()));
     let mut statements = vec![
         statement(
             db,
+            // Nothing when the webhook was deleted meanwhile: the other attempts of the batch
+            // that records this one must not fail with it.
             "INSERT INTO webhook_attempts (id, webhook_id, event_id, attempt, at, outcome, response_status, duration_ms, error, response_excerpt) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?2)",
             &[
                 Scalar::Text(a.id.into()),
                 w.clone(),
@@ -223,12 +235,11 @@ pub async fn record_attempt(db: &D1Database, key: &DeliveryKey, a: &Attempt<'_>)
     } else {
         statement(db, "UPDATE webhooks SET slow_since = NULL WHERE id = ?1 AND slow_since IS NOT NULL", &[w])?
     });
-    batch(db, statements).await?;
-    Ok(())
+    Ok(statements)
 }
 
 /// A delivery that will not be attempted: its webhook was turned off or the event is gone.
-pub fn skip(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement> {
+pub fn skip_statement(db: &D1Database, key: &DeliveryKey) -> DbResult<D1PreparedStatement> {
     statement(
         db,
         "UPDATE webhook_deliveries SET status = 'skipped' WHERE webhook_id = ?1 AND event_id = ?2 AND status = 'pending'",
@@ -269,7 +280,7 @@ pub async fn give_up(db: &D1Database, key: &DeliveryKey, now: &str) -> DbResult<
 }
 
 /// A delivery of an event that is no change (a `webhook.test`), made for one webhook.
-pub fn insert_delivery(
+pub fn insert_delivery_statement(
     db: &D1Database,
     key: &DeliveryKey,
     event_type: &str,

@@ -1,10 +1,10 @@
-//! Compiles the domain's customer query (`domain::query`) to SQL for listing, filtering,
+//! Compiles the domain's customer query (`domain::customer_query`) to SQL for listing, filtering,
 //! exporting and bulk-deleting customers. Field and sort names map to fixed SQL fragments from
 //! allow-lists; every value is a bound parameter (`?N`), never text in the SQL. Pure: no D1
 //! here, so it is unit-tested.
+pub use crate::domain::customer_query::Scalar;
+use crate::domain::customer_query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 use crate::domain::group::is_builtin;
-pub use crate::domain::query::Scalar;
-use crate::domain::query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 
 /// D1 refuses statements with more than 100 bound parameters.
 pub const MAX_BINDS: usize = 100;
@@ -20,33 +20,29 @@ pub enum BuildError {
     TooManyParameters { count: usize },
 }
 
-impl Status {
-    fn sql(self) -> &'static str {
-        match self {
-            Status::Active => "c.deleted_at IS NULL",
-            Status::Deleted => "c.deleted_at IS NOT NULL",
-            Status::All => "1",
-        }
+fn status_sql(status: Status) -> &'static str {
+    match status {
+        Status::Active => "c.deleted_at IS NULL",
+        Status::Deleted => "c.deleted_at IS NOT NULL",
+        Status::All => "1",
     }
 }
 
-impl Sort {
-    /// The sort key expression; each has an index in migrations/0001 with the same expression.
-    fn key_sql(self) -> &'static str {
-        match self.field {
-            SortField::CreatedAt => "c.created_at",
-            SortField::Name => "lower(coalesce(c.name, ''))",
-            SortField::Email => "coalesce(c.email_normalized, '')",
-            SortField::LastSeenAt => "coalesce(c.last_seen_at, '')",
-        }
+/// The sort key expression; each has an index in migrations/0001 with the same expression.
+fn sort_key_sql(sort: Sort) -> &'static str {
+    match sort.field {
+        SortField::CreatedAt => "c.created_at",
+        SortField::Name => "lower(coalesce(c.name, ''))",
+        SortField::Email => "coalesce(c.email_normalized, '')",
+        SortField::LastSeenAt => "coalesce(c.last_seen_at, '')",
     }
 }
 
 /// How a page finds its rows. Every plan returns the same rows in the same order; they differ
 /// in cost, which depends on how many customers the query's narrowing matches
-/// (`CustomerQuery::planned_sql` chooses after a bounded probe of its index).
+/// (`planned` chooses after a bounded probe of its index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
+pub enum PagePlan {
     /// Test only the rows the narrowing's index matches, then sort them: cheap when they are few.
     Candidates,
     /// Walk at most this many customers in sort order and test each: cheap when matches are
@@ -78,7 +74,7 @@ pub enum Narrowing<'a> {
 /// range for selective and sorts what it finds (measured at 100,000 rows: a name prefix that
 /// every row matches, 131 ms that way against 0.5 ms planned).
 #[derive(Debug, Clone, Copy)]
-enum Access<'a> {
+enum RowSource<'a> {
     /// Every indexed condition and the trigram index (SQLite chooses: no plan).
     Any,
     /// The narrowing's index only.
@@ -338,51 +334,113 @@ pub fn fts_trigrams(q: &str) -> String {
     quoted.join(" ")
 }
 
-impl CustomerQuery {
-    /// The conditions every result meets: the list's parameters always, the filter body's when
-    /// they are AND-ed (or there is one).
-    fn anded(&self) -> impl Iterator<Item = &Condition> {
-        let all = self.matching == Match::All || self.conditions.len() == 1;
-        self.required.iter().chain(self.conditions.iter().filter(move |_| all))
-    }
+/// Compiles one query: holds it so the steps below read its parts as `self.sort`, `self.search`.
+struct Compiler<'q>(&'q CustomerQuery);
 
-    fn on_sort_key(&self, c: &Condition) -> bool {
-        index_key(&c.field).is_some_and(|(key, _)| key == self.sort.key_sql())
+impl std::ops::Deref for Compiler<'_> {
+    type Target = CustomerQuery;
+    fn deref(&self) -> &CustomerQuery {
+        self.0
     }
+}
 
-    /// What a planned page narrows its rows by, if anything: the trigram index for a search
-    /// long enough, else an equality before a list before a prefix (the likelier to be few).
-    pub fn narrowing(&self) -> Option<Narrowing<'_>> {
-        if let Some(q) = self.search.as_deref().filter(|q| q.chars().count() >= 3) {
-            return Some(Narrowing::Search(q));
-        }
-        let candidates: Vec<&Condition> = self.anded().filter(|c| is_indexed(c) && !self.on_sort_key(c)).collect();
-        [Op::Eq, Op::In, Op::StartsWith]
-            .iter()
-            .find_map(|op| candidates.iter().find(|c| c.op == *op))
-            .map(|c| Narrowing::Condition(c))
+/// What a planned page narrows its rows by, if anything: the trigram index for a search long
+/// enough, else an equality before a list before a prefix (the likelier to be few).
+pub fn narrowing(query: &CustomerQuery) -> Option<Narrowing<'_>> {
+    if let Some(q) = query.search.as_deref().filter(|q| q.chars().count() >= 3) {
+        return Some(Narrowing::Search(q));
     }
+    let candidates: Vec<&Condition> = anded(query).filter(|c| is_indexed(c) && !on_sort_key(query, c)).collect();
+    [Op::Eq, Op::In, Op::StartsWith]
+        .iter()
+        .find_map(|op| candidates.iter().find(|c| c.op == *op))
+        .map(|c| Narrowing::Condition(c))
+}
 
+/// The conditions every result meets: the list's parameters always, the filter body's when
+/// they are AND-ed (or there is one).
+fn anded(query: &CustomerQuery) -> impl Iterator<Item = &Condition> {
+    let all = query.matching == Match::All || query.conditions.len() == 1;
+    query.required.iter().chain(query.conditions.iter().filter(move |_| all))
+}
+
+fn on_sort_key(query: &CustomerQuery, c: &Condition) -> bool {
+    index_key(&c.field).is_some_and(|(key, _)| key == sort_key_sql(query.sort))
+}
+
+/// Whether a page can be read as `PagePlan::Stream`: a search the trigram index serves, in
+/// creation order either way.
+pub fn streams(query: &CustomerQuery) -> bool {
+    matches!(narrowing(query), Some(Narrowing::Search(_))) && query.sort.field == SortField::CreatedAt
+}
+
+/// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
+pub fn page(query: &CustomerQuery, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
+    Compiler(query).page(after, limit, plan)
+}
+
+/// One page in one statement, for a query with a narrowing: the narrowing's matches are
+/// counted up to `cap` (in its index), then one of two ways runs, the other's LIMIT being 0
+/// (SQLite then skips it whole): fewer matches than `cap` are sorted (`Candidates`); more are
+/// looked for on a walk of at most `window` customers in sort order (`Window`). Every row
+/// carries the count as `probe`, and a page with no row still answers one, with `probe` alone
+/// (the others NULL): when the count reached `cap` and the window held no more than `limit`
+/// rows, the caller asks `Candidates` after all. `narrowing` is this query's (`narrowing()`);
+/// a query without one has no plan to choose (see `page`).
+pub fn planned(
+    query: &CustomerQuery,
+    narrowing: Narrowing,
+    after: Option<&After>,
+    limit: usize,
+    cap: usize,
+    window: usize,
+) -> Result<Sql, BuildError> {
+    Compiler(query).planned(narrowing, after, limit, cap, window)
+}
+
+/// How many customers the query selects.
+pub fn count(query: &CustomerQuery) -> Result<Sql, BuildError> {
+    let mut b = Builder::default();
+    let filter = Compiler(query).where_sql(&mut b, None, RowSource::Any);
+    checked(b, format!("SELECT count(*) AS total FROM customers c WHERE {filter}"))
+}
+
+/// The ids of matching customers in creation order, for bulk operations (at most `limit`).
+pub fn ids(query: &CustomerQuery, limit: usize) -> Result<Sql, BuildError> {
+    let mut b = Builder::default();
+    let filter = Compiler(query).where_sql(&mut b, None, RowSource::Any);
+    let lim = b.bind(Scalar::Int(limit as i64));
+    checked(b, format!("SELECT c.id FROM customers c WHERE {filter} ORDER BY c.created_at, c.id LIMIT {lim}"))
+}
+
+fn checked(b: Builder, text: String) -> Result<Sql, BuildError> {
+    if b.binds.len() > MAX_BINDS {
+        return Err(BuildError::TooManyParameters { count: b.binds.len() });
+    }
+    Ok(Sql { text, binds: b.binds })
+}
+
+impl<'q> Compiler<'q> {
     /// How a plan reaches its rows: `Candidates` through the narrowing, the walks through the
     /// sort index. With no narrowing there is no plan to keep to and SQLite picks (conditions
     /// joined by `any` among them: an index for each, when they are few).
-    fn access(&self, plan: Plan) -> Access<'_> {
-        match (self.narrowing(), plan) {
-            (Some(n), Plan::Candidates) => Access::Narrowed(n),
-            (Some(_), Plan::Window(_) | Plan::Scan | Plan::Stream) => Access::SortOrder,
-            (None, _) => Access::Any,
+    fn access(&self, plan: PagePlan) -> RowSource<'q> {
+        match (narrowing(self.0), plan) {
+            (Some(n), PagePlan::Candidates) => RowSource::Narrowed(n),
+            (Some(_), PagePlan::Window(_) | PagePlan::Scan | PagePlan::Stream) => RowSource::SortOrder,
+            (None, _) => RowSource::Any,
         }
     }
 
-    fn where_sql(&self, b: &mut Builder, after: Option<&After>, access: Access) -> String {
-        let mut parts = vec![self.status.sql().to_string()];
+    fn where_sql(&self, b: &mut Builder, after: Option<&After>, access: RowSource) -> String {
+        let mut parts = vec![status_sql(self.status).to_string()];
         if let Some(q) = &self.search {
             // What a search means, in every plan: the text is a substring of name, email, phone,
             // company or handle, ASCII letters compared case-insensitively.
             let trigrams = match access {
-                Access::Any => q.chars().count() >= 3,
-                Access::Narrowed(n) => matches!(n, Narrowing::Search(_)),
-                Access::SortOrder => false,
+                RowSource::Any => q.chars().count() >= 3,
+                RowSource::Narrowed(n) => matches!(n, Narrowing::Search(_)),
+                RowSource::SortOrder => false,
             };
             if trigrams {
                 // The trigram index narrows the rows to test to those holding every trigram of
@@ -394,10 +452,10 @@ impl CustomerQuery {
             parts.push(search_sql(b, q));
         }
         let indexed = |c: &Condition| match access {
-            Access::Any => true,
-            Access::Narrowed(Narrowing::Condition(n)) => std::ptr::eq(c, n),
-            Access::Narrowed(Narrowing::Search(_)) => false,
-            Access::SortOrder => self.on_sort_key(c),
+            RowSource::Any => true,
+            RowSource::Narrowed(Narrowing::Condition(n)) => std::ptr::eq(c, n),
+            RowSource::Narrowed(Narrowing::Search(_)) => false,
+            RowSource::SortOrder => on_sort_key(self.0, c),
         };
         for c in &self.required {
             parts.push(condition_sql(b, c, indexed(c)));
@@ -426,7 +484,7 @@ impl CustomerQuery {
     /// The rows on one side of the row with sort key `k` and id `i` in sort order (`k` and `i`
     /// are SQL expressions).
     fn range_sql(&self, k: &str, i: &str, side: Side) -> String {
-        let key = self.sort.key_sql();
+        let key = sort_key_sql(self.sort);
         if self.sort.field == SortField::CreatedAt {
             // A plain column: the row value is a range SQLite seeks to directly, where the
             // written-out form scans the rows that tie on the key (an import's rows share
@@ -452,25 +510,18 @@ impl CustomerQuery {
         }
     }
 
-    fn checked(b: Builder, text: String) -> Result<Sql, BuildError> {
-        if b.binds.len() > MAX_BINDS {
-            return Err(BuildError::TooManyParameters { count: b.binds.len() });
-        }
-        Ok(Sql { text, binds: b.binds })
-    }
-
     fn order_sql(&self) -> String {
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
-        format!("{} {dir}, c.id {dir}", self.sort.key_sql())
+        format!("{} {dir}, c.id {dir}", sort_key_sql(self.sort))
     }
 
     /// A page's rows in sort order, without their LIMIT: the plan changes how the rows are
-    /// found, never which (see `Plan`).
-    fn select_sql(&self, b: &mut Builder, after: Option<&After>, plan: Plan) -> String {
+    /// found, never which (see `PagePlan`).
+    fn select_sql(&self, b: &mut Builder, after: Option<&After>, plan: PagePlan) -> String {
         let filter = self.where_sql(b, after, self.access(plan));
-        let (key, order) = (self.sort.key_sql(), self.order_sql());
+        let (key, order) = (sort_key_sql(self.sort), self.order_sql());
         let within = match plan {
-            Plan::Window(rows) => {
+            PagePlan::Window(rows) => {
                 // Only rows up to the `rows`-th customer from the start of the page in sort order:
                 // the walk stops there whatever the query matches. That row is found by a walk
                 // of the sort index alone (OFFSET; the status is left out, since testing it would
@@ -497,18 +548,12 @@ impl CustomerQuery {
                 };
                 format!(" AND {range}")
             }
-            Plan::Candidates | Plan::Scan | Plan::Stream => String::new(),
+            PagePlan::Candidates | PagePlan::Scan | PagePlan::Stream => String::new(),
         };
         format!("SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter}{within} ORDER BY {order}")
     }
 
-    /// Whether a page can be read as `Plan::Stream`: a search the trigram index serves, in
-    /// creation order either way.
-    pub fn streams(&self) -> bool {
-        matches!(self.narrowing(), Some(Narrowing::Search(_))) && self.sort.field == SortField::CreatedAt
-    }
-
-    /// `Plan::Stream`'s rows in sort order, without their outer LIMIT. Every customer not in
+    /// `PagePlan::Stream`'s rows in sort order, without their outer LIMIT. Every customer not in
     /// `customers_out_of_order` was created after every customer inserted before it (a smaller
     /// seq), so among them rowid order is creation order and the first `limit + 1` of them that
     /// pass every test, read from the trigram index in rowid order, are the first in creation
@@ -519,7 +564,7 @@ impl CustomerQuery {
     fn stream_sql(&self, b: &mut Builder, after: Option<&After>, limit: usize) -> String {
         let q = self.search.as_deref().unwrap_or_default();
         let trigrams = b.bind(Scalar::Text(fts_trigrams(q)));
-        let filter = self.where_sql(b, after, Access::SortOrder);
+        let filter = self.where_sql(b, after, RowSource::SortOrder);
         let lim = b.bind(Scalar::Int(limit as i64 + 1));
         let (dir, beyond, open_end) = if self.sort.descending { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
         let start = match after {
@@ -545,27 +590,17 @@ impl CustomerQuery {
         )
     }
 
-    /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
-    pub fn page_sql(&self, after: Option<&After>, limit: usize, plan: Plan) -> Result<Sql, BuildError> {
+    fn page(&self, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let select = match plan {
-            Plan::Stream => self.stream_sql(&mut b, after, limit),
+            PagePlan::Stream => self.stream_sql(&mut b, after, limit),
             _ => self.select_sql(&mut b, after, plan),
         };
         let lim = b.bind(Scalar::Int(limit as i64 + 1));
-        Self::checked(b, format!("{select} LIMIT {lim}"))
+        checked(b, format!("{select} LIMIT {lim}"))
     }
 
-    /// One page in one statement, for a query with a narrowing: the narrowing's matches are
-    /// counted up to `cap` (in its index), then one of two ways runs, the other's
-    /// LIMIT being 0 (SQLite then skips it whole): fewer matches than `cap` are sorted
-    /// (`Candidates`); more are looked for on a walk of at most `window` customers in sort
-    /// order (`Window`). Every row carries the count as `probe`, and a page with no row still
-    /// answers one, with `probe` alone (the others NULL): when the count reached `cap` and
-    /// the window held no more than `limit` rows, the caller asks `Candidates` after all.
-    /// `narrowing` is this query's (`narrowing()`); a query without one has no plan to choose
-    /// (see `page_sql`).
-    pub fn planned_sql(
+    fn planned(
         &self,
         narrowing: Narrowing,
         after: Option<&After>,
@@ -585,8 +620,8 @@ impl CustomerQuery {
             }
         };
         let cap = b.bind(Scalar::Int(cap as i64));
-        let sorted = self.select_sql(&mut b, after, Plan::Candidates);
-        let walked = self.select_sql(&mut b, after, Plan::Window(window));
+        let sorted = self.select_sql(&mut b, after, PagePlan::Candidates);
+        let walked = self.select_sql(&mut b, after, PagePlan::Window(window));
         let lim = b.bind(Scalar::Int(limit as i64 + 1));
         let zero = b.bind(Scalar::Int(0));
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
@@ -598,33 +633,19 @@ impl CustomerQuery {
              SELECT * FROM ({walked} LIMIT CASE WHEN (SELECT n FROM probe) < {cap} THEN {zero} ELSE {lim} END)\
              ) x ON 1 ORDER BY x.sort_key {dir}, x.id {dir}"
         );
-        Self::checked(b, text)
-    }
-
-    pub fn count_sql(&self) -> Result<Sql, BuildError> {
-        let mut b = Builder::default();
-        let filter = self.where_sql(&mut b, None, Access::Any);
-        Self::checked(b, format!("SELECT count(*) AS total FROM customers c WHERE {filter}"))
-    }
-
-    /// The ids of matching customers, for bulk operations (at most `limit`).
-    pub fn ids_sql(&self, limit: usize) -> Result<Sql, BuildError> {
-        let mut b = Builder::default();
-        let filter = self.where_sql(&mut b, None, Access::Any);
-        let lim = b.bind(Scalar::Int(limit as i64));
-        Self::checked(b, format!("SELECT c.id FROM customers c WHERE {filter} ORDER BY c.created_at, c.id LIMIT {lim}"))
+        checked(b, text)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::query::operand_for;
+    use crate::domain::customer_query::operand_for;
     use serde_json::json;
 
     /// The planned page of 10 rows with the default bounds (a probe of 200, a window of 5000).
     fn planned(q: &CustomerQuery, after: Option<&After>) -> Result<Sql, BuildError> {
-        q.planned_sql(q.narrowing().expect("a query with a narrowing"), after, 10, 200, 5000)
+        super::planned(q, narrowing(q).expect("a query with a narrowing"), after, 10, 200, 5000)
     }
 
     fn cond(field: &str, op: &str, value: serde_json::Value) -> Condition {
@@ -636,7 +657,7 @@ mod tests {
 
     #[test]
     fn default_query_lists_live_customers_newest_first() {
-        let sql = CustomerQuery::default().page_sql(None, 25, Plan::Candidates).unwrap();
+        let sql = page(&CustomerQuery::default(), None, 25, PagePlan::Candidates).unwrap();
         assert!(sql.text.contains("c.deleted_at IS NULL"));
         assert!(sql.text.contains("ORDER BY c.created_at DESC, c.id DESC LIMIT ?1"));
         assert_eq!(sql.binds, vec![Scalar::Int(26)]);
@@ -646,7 +667,7 @@ mod tests {
     fn a_cursor_continues_after_the_last_row_in_sort_direction() {
         let q = CustomerQuery { sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "ada".into(), id: "x".into() };
-        let sql = q.page_sql(Some(&after), 3, Plan::Candidates).unwrap();
+        let sql = page(&q, Some(&after), 3, PagePlan::Candidates).unwrap();
         assert!(
             sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND (lower(coalesce(c.name, '')) > ?1 OR c.id > ?2)"),
             "{}",
@@ -658,7 +679,7 @@ mod tests {
     #[test]
     fn search_text_is_bound_as_quoted_trigrams_and_never_inlined() {
         let q = CustomerQuery { search: Some("a'; \"x".into()), ..Default::default() };
-        let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
+        let sql = page(&q, None, 10, PagePlan::Candidates).unwrap();
         assert!(!sql.text.contains("a'"));
         assert!(sql.text.contains("customers_search MATCH ?1"));
         assert_eq!(sql.binds.len(), 3);
@@ -698,7 +719,7 @@ mod tests {
     #[test]
     fn a_search_is_a_like_pattern_with_its_wildcards_escaped() {
         let q = CustomerQuery { search: Some("50%_\\Ab".into()), ..Default::default() };
-        let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
+        let sql = page(&q, None, 10, PagePlan::Scan).unwrap();
         assert!(
             sql.text.contains(
                 "(c.name LIKE ?1 ESCAPE '\\' OR c.email_normalized LIKE ?1 ESCAPE '\\' OR c.phone LIKE ?1 ESCAPE '\\' OR c.company LIKE ?1 ESCAPE '\\' \
@@ -713,10 +734,10 @@ mod tests {
     #[test]
     fn a_search_too_long_for_a_like_pattern_is_tested_with_instr() {
         let fits = "é".repeat(24); // 48 bytes and the two wildcards: D1's limit of 50
-        let sql = CustomerQuery { search: Some(fits.clone()), ..Default::default() }.page_sql(None, 10, Plan::Scan).unwrap();
+        let sql = page(&CustomerQuery { search: Some(fits.clone()), ..Default::default() }, None, 10, PagePlan::Scan).unwrap();
         assert!(sql.text.contains("c.name LIKE ?1"), "{}", sql.text);
         let long = format!("{fits}x");
-        let sql = CustomerQuery { search: Some(long.clone()), ..Default::default() }.page_sql(None, 10, Plan::Scan).unwrap();
+        let sql = page(&CustomerQuery { search: Some(long.clone()), ..Default::default() }, None, 10, PagePlan::Scan).unwrap();
         assert!(sql.text.contains("instr(lower(coalesce(c.name, '')), ?1) > 0"), "{}", sql.text);
         assert_eq!(sql.binds[0], Scalar::Text(long));
     }
@@ -724,7 +745,7 @@ mod tests {
     #[test]
     fn searches_shorter_than_a_trigram_scan_instead() {
         let q = CustomerQuery { search: Some("Ab".into()), ..Default::default() };
-        let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
+        let sql = page(&q, None, 10, PagePlan::Candidates).unwrap();
         assert!(!sql.text.contains("customers_search"));
         assert!(sql.text.contains("c.name LIKE ?1 ESCAPE"));
         assert_eq!(sql.binds[0], Scalar::Text("%ab%".into()));
@@ -733,18 +754,18 @@ mod tests {
     #[test]
     fn only_the_candidates_plan_asks_the_trigram_index() {
         let q = CustomerQuery { search: Some("Ada".into()), ..Default::default() };
-        for plan in [Plan::Candidates, Plan::Window(100), Plan::Scan] {
-            let sql = q.page_sql(None, 10, plan).unwrap();
+        for plan in [PagePlan::Candidates, PagePlan::Window(100), PagePlan::Scan] {
+            let sql = page(&q, None, 10, plan).unwrap();
             assert!(sql.binds.contains(&Scalar::Text("%ada%".into())), "{plan:?}: every plan tests the same predicate");
-            assert_eq!(sql.text.contains("customers_search"), plan == Plan::Candidates, "{plan:?}");
+            assert_eq!(sql.text.contains("customers_search"), plan == PagePlan::Candidates, "{plan:?}");
         }
     }
 
     #[test]
     fn a_search_in_creation_order_reads_the_trigram_index_in_rowid_order() {
         let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
-        assert!(q.streams());
-        let sql = q.page_sql(None, 10, Plan::Stream).unwrap();
+        assert!(streams(&q));
+        let sql = page(&q, None, 10, PagePlan::Stream).unwrap();
         assert!(
             sql.text.contains("WHERE customers_search MATCH ?1 AND s.rowid < 9223372036854775807 AND s.rowid NOT IN (SELECT seq FROM customers_out_of_order)"),
             "{}",
@@ -758,7 +779,7 @@ mod tests {
         assert!(sql.text.ends_with("ORDER BY c.created_at DESC, c.id DESC LIMIT ?3"), "{}", sql.text);
         assert_eq!(sql.binds, vec![Scalar::Text("\"acm\" \"cme\"".into()), Scalar::Text("%acme%".into()), Scalar::Int(11)]);
         let oldest = CustomerQuery { sort: Sort::parse("created_at").unwrap(), ..q };
-        let sql = oldest.page_sql(None, 10, Plan::Stream).unwrap();
+        let sql = page(&oldest, None, 10, PagePlan::Stream).unwrap();
         assert!(sql.text.contains("s.rowid > 0 AND") && sql.text.contains("ORDER BY s.rowid ASC LIMIT"), "{}", sql.text);
     }
 
@@ -766,7 +787,7 @@ mod tests {
     fn a_streamed_page_after_a_cursor_reads_on_from_the_nearest_customer_in_creation_order() {
         let after = After { key: "2026-01-01T00:00:00.000Z".into(), id: "x".into() };
         let q = CustomerQuery { search: Some("acme".into()), ..Default::default() };
-        let sql = q.page_sql(Some(&after), 10, Plan::Stream).unwrap();
+        let sql = page(&q, Some(&after), 10, PagePlan::Stream).unwrap();
         assert!(
             sql.text.contains(
                 "s.rowid < coalesce((SELECT o.seq FROM customers o WHERE (o.created_at, o.id) >= (?3, ?4) \
@@ -782,7 +803,7 @@ mod tests {
             sql.text
         );
         let oldest = CustomerQuery { sort: Sort::parse("created_at").unwrap(), ..q };
-        let sql = oldest.page_sql(Some(&after), 10, Plan::Stream).unwrap();
+        let sql = page(&oldest, Some(&after), 10, PagePlan::Stream).unwrap();
         assert!(
             sql.text.contains("s.rowid > coalesce((SELECT o.seq FROM customers o WHERE (o.created_at, o.id) <= ("),
             "{}",
@@ -798,19 +819,19 @@ mod tests {
             sort: Sort::parse(sort).unwrap(),
             ..Default::default()
         };
-        assert!(search("acme", "created_at").streams());
-        assert!(!search("acme", "name").streams());
-        assert!(!search("acme", "-last_seen_at").streams());
-        assert!(!search("ac", "-created_at").streams(), "too short for a trigram");
+        assert!(streams(&search("acme", "created_at")));
+        assert!(!streams(&search("acme", "name")));
+        assert!(!streams(&search("acme", "-last_seen_at")));
+        assert!(!streams(&search("ac", "-created_at")), "too short for a trigram");
         let filter = CustomerQuery { conditions: vec![cond("company", "eq", json!("ACME"))], ..Default::default() };
-        assert!(!filter.streams());
+        assert!(!streams(&filter));
     }
 
     #[test]
     fn a_window_bounds_the_walk_by_the_row_at_its_end() {
         let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse("name").unwrap(), ..Default::default() };
         let after = After { key: "m".into(), id: "x".into() };
-        let sql = q.page_sql(Some(&after), 10, Plan::Window(500)).unwrap();
+        let sql = page(&q, Some(&after), 10, PagePlan::Window(500)).unwrap();
         let key = "lower(coalesce(c.name, ''))";
         assert!(sql.text.contains(&format!("{key} <= (SELECT {key} FROM customers c WHERE")), "{}", sql.text);
         assert!(sql.text.contains("LIMIT 1 OFFSET ?4"), "the cursor's binds are shared: {}", sql.text);
@@ -821,7 +842,7 @@ mod tests {
     #[test]
     fn a_window_in_creation_order_reads_its_bound_row_once() {
         let q = CustomerQuery { search: Some("ada".into()), ..Default::default() };
-        let sql = q.page_sql(None, 10, Plan::Window(500)).unwrap();
+        let sql = page(&q, None, 10, PagePlan::Window(500)).unwrap();
         assert!(
             sql.text.contains(
                 "(c.created_at, c.id) >= (SELECT c.created_at, c.id FROM customers c WHERE 1 \
@@ -845,7 +866,7 @@ mod tests {
             sql.text
         );
         assert_eq!(&sql.binds[..2], &[Scalar::Text("\"acm\" \"cme\"".into()), Scalar::Int(200)]);
-        assert!(CustomerQuery { search: Some("ac".into()), ..Default::default() }.narrowing().is_none());
+        assert!(narrowing(&CustomerQuery { search: Some("ac".into()), ..Default::default() }).is_none());
     }
 
     #[test]
@@ -898,16 +919,16 @@ mod tests {
         let q = |conditions: Vec<Condition>, matching: Match| CustomerQuery { conditions, matching, ..Default::default() };
         let company = cond("company", "eq", json!("ACME"));
         let sparse = q(vec![cond("name", "contains", json!("x")), company.clone()], Match::All);
-        assert_eq!(sparse.narrowing(), Some(Narrowing::Condition(&sparse.conditions[1])));
+        assert_eq!(narrowing(&sparse), Some(Narrowing::Condition(&sparse.conditions[1])));
         assert_eq!(
-            q(vec![cond("name", "contains", json!("x")), company.clone()], Match::Any).narrowing(),
+            narrowing(&q(vec![cond("name", "contains", json!("x")), company.clone()], Match::Any)),
             None,
             "or: no narrowing"
         );
         let alone = q(vec![company.clone()], Match::Any);
-        assert_eq!(alone.narrowing(), Some(Narrowing::Condition(&alone.conditions[0])), "one condition is met by every row");
-        assert_eq!(q(vec![cond("company", "contains", json!("ACME"))], Match::All).narrowing(), None);
-        assert_eq!(q(vec![cond("attributes.plan", "eq", json!("pro"))], Match::All).narrowing(), None);
+        assert_eq!(narrowing(&alone), Some(Narrowing::Condition(&alone.conditions[0])), "one condition is met by every row");
+        assert_eq!(narrowing(&q(vec![cond("company", "contains", json!("ACME"))], Match::All)), None);
+        assert_eq!(narrowing(&q(vec![cond("attributes.plan", "eq", json!("pro"))], Match::All)), None);
     }
 
     #[test]
@@ -916,7 +937,7 @@ mod tests {
             conditions: vec![cond("phone", "starts_with", json!("555")), cond("company", "eq", json!("ACME"))],
             ..Default::default()
         };
-        assert_eq!(q.narrowing(), Some(Narrowing::Condition(&q.conditions[1])));
+        assert_eq!(narrowing(&q), Some(Narrowing::Condition(&q.conditions[1])));
     }
 
     #[test]
@@ -926,8 +947,8 @@ mod tests {
             sort: Sort::parse("-name").unwrap(),
             ..Default::default()
         };
-        assert_eq!(q.narrowing(), None);
-        let sql = q.page_sql(None, 10, Plan::Scan).unwrap();
+        assert_eq!(narrowing(&q), None);
+        let sql = page(&q, None, 10, PagePlan::Scan).unwrap();
         assert!(sql.text.contains("lower(coalesce(c.name, '')) >= ?1"), "{}", sql.text);
     }
 
@@ -938,9 +959,9 @@ mod tests {
             conditions: vec![cond("company", "eq", json!("ACME"))],
             ..Default::default()
         };
-        assert_eq!(q.narrowing(), Some(Narrowing::Search("acme")));
+        assert_eq!(narrowing(&q), Some(Narrowing::Search("acme")));
         let short = CustomerQuery { search: Some("ac".into()), ..q.clone() };
-        assert_eq!(short.narrowing(), Some(Narrowing::Condition(&short.conditions[0])));
+        assert_eq!(narrowing(&short), Some(Narrowing::Condition(&short.conditions[0])));
     }
 
     #[test]
@@ -952,10 +973,10 @@ mod tests {
         };
         let company_index = "lower(coalesce(c.company, '')) = ?1";
         let name_index = "lower(coalesce(c.name, '')) >= ?2";
-        let sorted = q.page_sql(None, 10, Plan::Candidates).unwrap().text;
+        let sorted = page(&q, None, 10, PagePlan::Candidates).unwrap().text;
         assert!(sorted.contains(company_index) && !sorted.contains(name_index), "{sorted}");
         assert!(sorted.contains("instr(lower(c.name), ?2) = 1"), "{sorted}");
-        let walked = q.page_sql(None, 10, Plan::Window(100)).unwrap().text;
+        let walked = page(&q, None, 10, PagePlan::Window(100)).unwrap().text;
         assert!(!walked.contains(company_index) && walked.contains("lower(c.company) = ?1"), "{walked}");
         assert!(walked.contains(name_index), "the sort key's own condition bounds the walk: {walked}");
     }
@@ -979,7 +1000,7 @@ mod tests {
             conditions: vec![cond("name", "starts_with", json!("Bench User 42")), cond("email", "eq", json!("a@x.com"))],
             ..Default::default()
         };
-        let sql = q.count_sql().unwrap();
+        let sql = count(&q).unwrap();
         assert!(
             sql.text.contains("lower(coalesce(c.name, '')) >= ?1 AND lower(coalesce(c.name, '')) < ?1 || char(1114111)"),
             "{}",
@@ -995,7 +1016,7 @@ mod tests {
             conditions: vec![cond("company", "in", json!(["ACME", "Initech"])), cond("phone", "starts_with", json!("555"))],
             ..Default::default()
         };
-        let sql = q.count_sql().unwrap();
+        let sql = count(&q).unwrap();
         assert!(sql.text.contains("(lower(coalesce(c.company, '')) IN (?1, ?2) AND c.company IS NOT NULL)"), "{}", sql.text);
         assert!(
             sql.text.contains("lower(coalesce(c.phone, '')) >= ?3 AND lower(coalesce(c.phone, '')) < ?3 || char(1114111)"),
@@ -1012,7 +1033,7 @@ mod tests {
             matching: Match::Any,
             ..Default::default()
         };
-        let sql = q.page_sql(None, 10, Plan::Candidates).unwrap();
+        let sql = page(&q, None, 10, PagePlan::Candidates).unwrap();
         assert!(
             sql.text
                 .contains("(instr(lower(c.name), ?1) > 0 OR (lower(coalesce(c.company, '')) = ?2 AND c.company IS NOT NULL))"),
@@ -1026,7 +1047,7 @@ mod tests {
     #[test]
     fn attribute_paths_are_bound_parameters() {
         let q = CustomerQuery { conditions: vec![cond("attributes.plan", "eq", json!("pro"))], ..Default::default() };
-        let sql = q.count_sql().unwrap();
+        let sql = count(&q).unwrap();
         assert!(sql.text.contains("json_extract(c.attributes, ?1) = ?2"), "{}", sql.text);
         assert_eq!(sql.binds, vec![Scalar::Text("$.\"plan\"".into()), Scalar::Text("pro".into())]);
     }
@@ -1043,7 +1064,7 @@ mod tests {
         let conditions =
             (0..3).map(|n| cond("name", "in", json!((0..40).map(|i| format!("{n}-{i}")).collect::<Vec<_>>()))).collect();
         let q = CustomerQuery { conditions, ..Default::default() };
-        assert_eq!(q.page_sql(None, 10, Plan::Candidates), Err(BuildError::TooManyParameters { count: 121 }));
+        assert_eq!(page(&q, None, 10, PagePlan::Candidates), Err(BuildError::TooManyParameters { count: 121 }));
     }
 
     #[test]
@@ -1054,7 +1075,7 @@ mod tests {
         ];
         let q = CustomerQuery { conditions, ..Default::default() };
         let after = After { key: "k".into(), id: "i".into() };
-        let sql = q.page_sql(Some(&after), 10, Plan::Candidates).unwrap();
+        let sql = page(&q, Some(&after), 10, PagePlan::Candidates).unwrap();
         assert_eq!(sql.binds.len(), 100);
         assert!(planned(&q, Some(&after)).is_err(), "the probe's cap, the window's offset and 0 add three");
     }
@@ -1062,8 +1083,7 @@ mod tests {
     #[test]
     fn group_conditions_use_the_membership_table() {
         let q = CustomerQuery { required: vec![cond("group_id", "eq", json!("g1"))], ..Default::default() };
-        assert!(q
-            .count_sql()
+        assert!(count(&q)
             .unwrap()
             .text
             .contains("EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id = ?1)"));
@@ -1072,7 +1092,7 @@ mod tests {
     #[test]
     fn group_all_selects_the_live_customers() {
         let q = CustomerQuery { status: Status::All, required: vec![cond("group_id", "eq", json!("all"))], ..Default::default() };
-        let sql = q.count_sql().unwrap();
+        let sql = count(&q).unwrap();
         assert!(sql.text.contains("c.deleted_at IS NULL"), "{}", sql.text);
         assert!(!sql.text.contains("group_members"), "{}", sql.text);
         assert!(sql.binds.is_empty());
@@ -1082,13 +1102,13 @@ mod tests {
     fn not_in_group_all_selects_the_deleted_customers() {
         let q =
             CustomerQuery { status: Status::All, required: vec![cond("group_id", "neq", json!("all"))], ..Default::default() };
-        assert!(q.count_sql().unwrap().text.contains("c.deleted_at IS NOT NULL"));
+        assert!(count(&q).unwrap().text.contains("c.deleted_at IS NOT NULL"));
     }
 
     #[test]
     fn group_all_among_others_selects_the_live_customers_or_the_members() {
         let q = CustomerQuery { required: vec![cond("group_id", "in", json!(["g1", "all"]))], ..Default::default() };
-        let sql = q.count_sql().unwrap();
+        let sql = count(&q).unwrap();
         assert!(
             sql.text.contains("(c.deleted_at IS NULL OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.customer_id = c.id AND gm.group_id IN (?1)))"),
             "{}",
@@ -1106,7 +1126,7 @@ mod tests {
     #[test]
     fn status_deleted_selects_soft_deleted_rows() {
         let q = CustomerQuery { status: Status::Deleted, ..Default::default() };
-        assert!(q.count_sql().unwrap().text.contains("c.deleted_at IS NOT NULL"));
+        assert!(count(&q).unwrap().text.contains("c.deleted_at IS NOT NULL"));
     }
 
     #[test]
@@ -1127,8 +1147,8 @@ mod tests {
             /// says it cannot.
             #[test]
             fn any_accepted_filter_builds_within_the_parameter_limit(body in any_json()) {
-                if let Ok(page) = from_filter_body(&body, true) {
-                    if let Ok(sql) = page.query.page_sql(page.after.as_ref(), page.limit, Plan::Candidates) {
+                if let Ok(request) = from_filter_body(&body, true) {
+                    if let Ok(sql) = super::page(&request.query, request.after.as_ref(), request.limit, PagePlan::Candidates) {
                         prop_assert!(sql.binds.len() <= MAX_BINDS);
                     }
                 }

@@ -1,6 +1,6 @@
 //! The customer query: what selects customers for the list, the filter body, bulk delete and
 //! export. Built from requests by `domain::filter`, checked here against the allow-lists and the
-//! customer rules, and compiled to SQL by `storage::query`.
+//! customer rules, and compiled to SQL by `storage::customer_sql`.
 use serde::Serialize;
 
 use super::customer::{is_valid_attribute_key, Kind, Source, MAX_ATTRIBUTE_VALUE_LEN};
