@@ -48,6 +48,63 @@ describe("wasm memory of an upload", () => {
   });
 });
 
+// An accepted upload at the limits: 10,000 rows (IMPORT_MAX_ROWS) filling 25 MiB (the body
+// limit) but for a few bytes. `row(i, bytes)` makes row i of `bytes` bytes.
+function upload(header, row) {
+  const rows = 10_000;
+  const bytes = Math.floor((25 * MIB - header.length - 1) / rows) - 1;
+  const lines = [header];
+  for (let i = 0; i < rows; i++) lines.push(row(i, bytes));
+  const text = lines.join("\n") + "\n";
+  assert.ok(Buffer.byteLength(text) <= 25 * MIB && Buffer.byteLength(text) > 25 * MIB - 64 * 1024);
+  return text;
+}
+
+const padded = (start, bytes, fill) => start + fill.repeat(Math.max(0, bytes - start.length));
+
+// Few long cells (a notes cell of 2.5 KB), and many short ones: 48 attribute columns, each cell
+// quoted with escaped quotes inside (what a spreadsheet writes for `say "hi"`).
+const ATTRIBUTES = Array.from({ length: 48 }, (_, k) => `attr ${k}`);
+const SHAPES = {
+  "few long cells": () => upload("name,email,company,notes",
+    (i, bytes) => padded(`Long ${i},long${i}@example.com,Company ${i % 97},`, bytes, "n")),
+  "many short quoted cells": () => upload(`name,email,${ATTRIBUTES.join(",")}`, (i, bytes) => {
+    const start = `Short ${i},short${i}@example.com`;
+    const cell = Math.floor((bytes - start.length) / ATTRIBUTES.length) - 3;
+    const row = start + ATTRIBUTES.map(() => `,"${padded('say ""hi"" ', cell, "v")}"`).join("");
+    // The last cell takes what is left of the row's bytes.
+    return row.slice(0, -1) + "v".repeat(bytes - row.length) + '"';
+  }),
+};
+
+describe("wasm memory of an accepted 25 MiB import", () => {
+  // Each on a worker of its own: wasm memory never shrinks, so it shows that request's peak.
+  for (const [shape, file] of Object.entries(SHAPES)) {
+    for (const dryRun of [true, false]) {
+      it(`${shape}, ${dryRun ? "dry run" : "written"}: 10,000 rows under 48 MiB`, async () => {
+        const w = await startWorker();
+        try {
+          const res = await w.importCsv(file(), dryRun ? "?dry_run=true" : "");
+          assert.equal(res.status, 200, res.text.slice(0, 500));
+          assert.equal(res.body.failed, 0);
+          assert.equal(dryRun ? res.body.valid : res.body.created, 10_000);
+          const line = logLine(w, res.headers.get("x-request-id"));
+          assert.ok(line.wasm_mib < 48, `wasm memory ${line.wasm_mib} MiB after a 25 MiB import`);
+          // The rows went through the staging table a chunk at a time, and none stayed there.
+          const staged = await w.db.prepare("SELECT count(*) AS n FROM import_chunks").first();
+          assert.equal(staged.n, 0);
+          if (!dryRun) {
+            const stored = await w.db.prepare("SELECT count(*) AS n FROM customers WHERE source = 'import'").first();
+            assert.equal(stored.n, 10_000);
+          }
+        } finally {
+          await w.dispose();
+        }
+      });
+    }
+  }
+});
+
 describe("D1 statements of an export", () => {
   let w;
   before(async () => {
