@@ -3,9 +3,11 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::csv_import::{Column, CsvRecord, ParsedCsv};
-use super::customer::{is_valid_attribute_key, CustomerFields};
+use super::customer::{is_valid_attribute_key, CustomerFields, MAX_ATTRIBUTES};
 use super::email::Email;
 use super::group::{self, name_key};
 use super::validation::{FieldError, MAX_ROW_ERRORS};
@@ -55,13 +57,83 @@ pub struct RowReport {
     pub existing: bool,
 }
 
-/// A live customer whose email is in the file, as stored.
+/// A live customer whose email is in the file, as an upsert needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Existing {
     pub id: String,
-    pub fields: CustomerFields,
+    pub stored: Stored,
     /// The stored groups it is in.
     pub group_ids: Vec<String>,
+}
+
+/// A stored customer's values as hashes: what an upsert compares its row with. A stored
+/// customer may hold 60 KB of notes and attributes; a window of them as values could outweigh
+/// the upload itself. SHA-256 (the worker has it already), cut to 128 bits: no two values of
+/// a customer's share one by chance.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Stored {
+    /// Name, phone, company, notes and email (as written), in the order `changed` names them.
+    fields: [Option<u128>; 5],
+    /// Each attribute's key, and its value's hash if it is text: a row's values are all text, so
+    /// one that is not (a number set through the API) differs from any.
+    attributes: Vec<(String, Option<u128>)>,
+}
+
+fn digest(text: &str) -> u128 {
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&Sha256::digest(text.as_bytes())[..16]);
+    u128::from_le_bytes(first)
+}
+
+fn value_digest(value: &Value) -> Option<u128> {
+    value.as_str().map(digest)
+}
+
+/// The fields `Stored::fields` holds, each with its name.
+fn hashed_fields(f: &CustomerFields) -> [(&'static str, Option<&str>); 5] {
+    [
+        ("name", f.name.as_deref()),
+        ("phone", f.phone.as_deref()),
+        ("company", f.company.as_deref()),
+        ("notes", f.notes.as_deref()),
+        ("email", f.email.as_ref().map(|e| e.as_str())),
+    ]
+}
+
+impl Stored {
+    pub fn of(fields: &CustomerFields) -> Stored {
+        Stored {
+            fields: hashed_fields(fields).map(|(_, v)| v.map(digest)),
+            attributes: fields.attributes.iter().map(|(k, v)| (k.clone(), value_digest(v))).collect(),
+        }
+    }
+
+    /// An imported row laid over the stored customer (upsert): the row's non-empty cells replace
+    /// what is stored, its attributes are merged in. The result must pass the rules of an update,
+    /// so an upsert can never store what a PATCH would refuse. Returns the names of the fields
+    /// that change.
+    pub fn upserted_with(&self, row: &CustomerFields) -> Result<Vec<&'static str>, Vec<FieldError>> {
+        let mut changed: Vec<&'static str> = hashed_fields(row)
+            .into_iter()
+            .zip(self.fields)
+            .filter(|((_, given), stored)| given.is_some_and(|v| Some(digest(v)) != *stored))
+            .map(|((name, _), _)| name)
+            .collect();
+        let stored = |key: &String| self.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+        let new_keys = row.attributes.keys().filter(|k| stored(k).is_none()).count();
+        if row.attributes.iter().any(|(k, v)| stored(k).flatten() != value_digest(v)) {
+            changed.push("attributes");
+        }
+        let merged = self.attributes.len() + new_keys;
+        if merged > MAX_ATTRIBUTES {
+            let message = format!(
+                "the customer has {} attributes; with this row's it would have {merged}, more than {MAX_ATTRIBUTES}",
+                self.attributes.len()
+            );
+            return Err(vec![FieldError::new("attributes", "too_many", message)]);
+        }
+        Ok(changed)
+    }
 }
 
 /// How the names of a file's `groups` column resolve: the stored groups found by name (keyed by
@@ -370,7 +442,7 @@ impl Planner {
             }
             (Some(c), Mode::Skip) => (row(RowStatus::Skipped, &c.id), None),
             (Some(c), Mode::Upsert) => {
-                let (_, mut changed) = c.fields.upserted_with(&fields).map_err(|e| (e, Some(c)))?;
+                let mut changed = c.stored.upserted_with(&fields).map_err(|e| (e, Some(c)))?;
                 if !row_groups.new.is_empty() || row_groups.ids.iter().any(|g| !c.group_ids.contains(g)) {
                     changed.push("group_ids");
                 }
@@ -407,7 +479,7 @@ mod tests {
 
     fn live(email: &str, id: &str) -> HashMap<String, Existing> {
         let fields = CustomerFields { email: Some(crate::domain::email::Email::parse(email).unwrap()), ..Default::default() };
-        HashMap::from([(email.to_string(), Existing { id: id.to_string(), fields, group_ids: vec![] })])
+        HashMap::from([(email.to_string(), Existing { id: id.to_string(), stored: Stored::of(&fields), group_ids: vec![] })])
     }
 
     fn ids() -> impl FnMut() -> String {
@@ -462,12 +534,65 @@ mod tests {
         let text = format!("email,{}\nada@example.com,{}\n", header.join(","), vec!["x"; 50].join(","));
         let parsed = parse_csv(text).unwrap();
         let mut stored = live("ada@example.com", "c1");
-        stored.get_mut("ada@example.com").unwrap().fields.attributes =
-            (0..50).map(|i| (format!("o{i}"), serde_json::json!(i))).collect();
+        stored.get_mut("ada@example.com").unwrap().stored = Stored::of(&stored_with_attributes(50));
         let (p, writes) = plan(&parsed, Mode::Upsert, &stored, &GroupNames::default(), ids());
         assert_eq!(statuses(&p), vec![RowStatus::Failed]);
         assert_eq!(p.rows[0].errors.as_ref().unwrap()[0].code, "too_many");
         assert!(writes.is_empty());
+    }
+
+    fn stored_with_attributes(n: usize) -> CustomerFields {
+        CustomerFields {
+            name: Some("Ada".into()),
+            attributes: (0..n).map(|i| (format!("k{i}"), serde_json::json!(i))).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn fields_of(errors: Vec<FieldError>) -> Vec<(String, String)> {
+        errors.into_iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    #[test]
+    fn an_upsert_that_would_exceed_fifty_attributes_is_refused() {
+        let stored = Stored::of(&stored_with_attributes(50));
+        let row = CustomerFields {
+            attributes: (0..50).map(|i| (format!("new{i}"), serde_json::json!("x"))).collect(),
+            ..Default::default()
+        };
+        let errors = stored.upserted_with(&row).unwrap_err();
+        assert!(errors[0].message.starts_with("the customer has 50 attributes; with this row's it would have 100"));
+        assert_eq!(fields_of(errors), vec![("attributes".into(), "too_many".into())]);
+        // Keys it has already are no more.
+        let row = CustomerFields {
+            attributes: (0..50).map(|i| (format!("k{i}"), serde_json::json!("x"))).collect(),
+            ..Default::default()
+        };
+        assert_eq!(stored.upserted_with(&row).unwrap(), vec!["attributes"]);
+    }
+
+    #[test]
+    fn an_upsert_names_the_fields_its_cells_change_in_a_fixed_order() {
+        let stored = Stored::of(&stored_with_attributes(2));
+        let row = CustomerFields {
+            company: Some("ACME".into()),
+            name: Some("Ada".into()),
+            email: Some(crate::domain::email::Email::parse("ada@example.com").unwrap()),
+            notes: Some("n".into()),
+            attributes: serde_json::json!({"k0": "new"}).as_object().unwrap().clone(),
+            ..Default::default()
+        };
+        assert_eq!(stored.upserted_with(&row).unwrap(), vec!["company", "notes", "email", "attributes"]);
+    }
+
+    #[test]
+    fn an_upsert_of_the_same_values_changes_nothing() {
+        let fields = stored_with_attributes(3);
+        assert!(Stored::of(&fields).upserted_with(&fields).unwrap().is_empty());
+        // A stored number is not the text of that number.
+        let text =
+            CustomerFields { attributes: serde_json::json!({"k1": "1"}).as_object().unwrap().clone(), ..Default::default() };
+        assert_eq!(Stored::of(&fields).upserted_with(&text).unwrap(), vec!["attributes"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::{ids_json, statement, DbError, DbResult};
 use crate::domain::customer::CustomerFields;
 use crate::domain::email::Email;
 use crate::domain::handle::Handle;
-use crate::domain::import::{Existing, RowGroups};
+use crate::domain::import::{Existing, RowGroups, Stored};
 use crate::domain::json;
 
 /// D1 takes at most 2 MB per bound value or row; stay well under it.
@@ -60,7 +60,7 @@ pub async fn live_by_email(db: &D1Database, emails: &[String]) -> DbResult<HashM
                     attributes: json::object(&r.text("attributes")),
                 };
                 let group_ids = json::strings(&r.text("group_ids"));
-                (r.text("email_normalized"), Existing { id: r.text("id"), fields, group_ids })
+                (r.text("email_normalized"), Existing { id: r.text("id"), stored: Stored::of(&fields), group_ids })
             })?;
             out.insert(email_normalized, existing);
         }
