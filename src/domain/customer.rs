@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::email::Email;
 use super::fields::{phone, phone_str, refused_characters, text, text_str, Lines};
 use super::handle::Handle;
-use super::validation::{not_accepted, object, Errors, FieldError};
+use super::validation::{not_accepted, object, Errors, FieldError, MAX_ROW_ERRORS};
 
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_COMPANY_LEN: usize = 200;
@@ -359,6 +359,11 @@ impl CustomerFields {
             }
         }
         for (key, raw) in attributes {
+            // A row lists no more errors than these (`import`); a file of a thousand bad cells a
+            // row would otherwise make ten million of them to drop.
+            if errors.0.len() > MAX_ROW_ERRORS {
+                break;
+            }
             let raw = raw.trim();
             if !raw.is_empty() && attribute_key_ok(&mut errors, key) {
                 if let Some(v) = attribute_text(&mut errors, key, raw) {
