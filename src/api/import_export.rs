@@ -46,7 +46,7 @@ async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
             let entry = form.get("file");
             // A form without the file is a malformed upload, like an unreadable one: the 422 of
             // an import is its report, which needs a file to exist.
-            let file: web_sys::Blob = match entry.as_string().is_some() {
+            let file: web_sys::Blob = match entry.is_string() {
                 // A plain field is text: the host encodes it as UTF-8, as a file's bytes are.
                 // (Taken as a Rust string instead, text that is not ASCII is first given room
                 // for three bytes a character.)
