@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup build dev test lint unit e2e contract bench bench-scales
+.PHONY: setup build dev test lint unit e2e contract bench bench-scales bench-pages bench-peer
 
 setup:
 	@bash scripts/setup.sh
@@ -48,3 +48,14 @@ bench-scales: build
 	@SCALE=100000 bash scripts/bench.sh
 	@SCALE=1000000 BENCH_LIMIT=4800 bash scripts/bench.sh
 	@node bench/run.mjs compare bench/out/results-100000.jsonl bench/out/results-1000000.jsonl bench/out/scales.md
+
+# Every page of the position matrix (matches newest, oldest, a middle band, spread; eight sort
+# orders; searches and company filters) one request at a time, at 100,000 and 1,000,000
+# customers seeded straight into the local D1 (about 25 minutes): see docs/performance.md.
+bench-pages: build
+	@bash -c 'source scripts/env.sh && node bench/pages.mjs 100000 5 bench/out/pages-100000.md && node bench/pages.mjs 1000000 5 bench/out/pages-1000000.md'
+
+# Beside Cloudflare's chanfana-openapi-template, 100,000 rows each, interleaved wrk rounds: see
+# docs/performance.md ("Beside the template").
+bench-peer: build
+	@bash bench/peer.sh

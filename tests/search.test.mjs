@@ -229,3 +229,55 @@ describe("search planner, the matches at every position of every sort order", ()
     assert.equal(await count(), before - late.length, "a customer removed leaves the list");
   });
 });
+
+describe("search planner, a cluster of matches beyond both walks", () => {
+  // 20 customers that do not match sort first by name, 40 that do right after them: past a
+  // window of 2 and its wider walk of 16, before the far bound's walk of 30 ends.
+  const word = `${tag}far`;
+  before(async () => {
+    const lines = ["name,email"];
+    for (let i = 0; i < 20; i++) lines.push(`000 ${tag} before ${String(i).padStart(2, "0")},before-${i}@${tag}-far.test`);
+    for (let i = 0; i < 40; i++) lines.push(`001 ${word} ${String(i).padStart(2, "0")},m-${i}@${word}.test`);
+    const res = await w.importCsv(lines.join("\n") + "\n");
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.created, 60, res.text);
+  });
+
+  // The log line's `page_way` of the request that answered `res` (the worker's output reaches
+  // the test a moment after the answer).
+  const wayOf = async (res) => {
+    const id = res.headers.get("x-request-id");
+    for (let tries = 0; tries < 50; tries++) {
+      const line = w.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.request_id === id);
+      if (line) return line.page_way;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    throw new Error(`no log line for ${id}`);
+  };
+  const headers = (far) => ({ "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": String(far) });
+  const path = `/v1/customers?q=${encodeURIComponent(word)}&sort=name&limit=4`;
+
+  it("walks to the matches when they are as many as the far bound, rather than sorting them all", async () => {
+    const res = await w.get(path, { headers: headers(30) });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(await wayOf(res), "far_window");
+    assert.deepEqual((await pages(w, { path }, headers(30))), await pages(w, { path }, ORACLE));
+  });
+
+  it("sorts the matches when the far count finds fewer than its bound", async () => {
+    const res = await w.get(path, { headers: headers(1000) });
+    assert.equal(await wayOf(res), "far_sorted");
+    assert.deepEqual((await pages(w, { path }, headers(1000))), await pages(w, { path }, ORACLE));
+  });
+
+  it("sorts them after all when the far walk holds too few", async () => {
+    const res = await w.get(path, { headers: headers(20) });
+    assert.equal(await wayOf(res), "sorted_after_walks");
+  });
+
+  it("names the way of every customer page in its log line, and of no other request", async () => {
+    assert.equal(await wayOf(await w.get(`/v1/customers?q=${encodeURIComponent(word)}&limit=4`)), "stream");
+    assert.equal(await wayOf(await w.get("/v1/customers?limit=4")), "scan");
+    assert.equal(await wayOf(await w.get("/health")), undefined);
+  });
+});

@@ -120,9 +120,10 @@ pub async fn get(cx: &mut Ctx) -> ApiResult<Response> {
 }
 
 /// One page of customers in the list answer's shape.
-async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
+async fn page_answer(cx: &mut Ctx, page: &PageRequest) -> ApiResult<Response> {
     let db = cx.db()?;
-    let rows = customers::page(&db, &page.query, page.after.as_ref(), page.limit, planner(cx)).await?;
+    let (rows, way) = customers::page(&db, &page.query, page.after.as_ref(), page.limit, planner(cx)).await?;
+    cx.page_way = Some(way.as_str());
     let mut answer = Page::cut(rows, page.limit, |(c, key)| filter::next_cursor(page.query.sort, key, &c.id)).map(|(c, _)| c);
     if page.include_total {
         answer.total = Some(customers::count(&db, &page.query).await?);
@@ -131,9 +132,9 @@ async fn page_answer(cx: &Ctx, page: &PageRequest) -> ApiResult<Response> {
 }
 
 /// The planner's settings: the defaults, which the end-to-end tests (and only they, with
-/// `ENABLE_TEST_ROUTES`) shrink per request with `X-Test-Probe-Cap` and `X-Test-Window`, to
-/// drive every plan over the same rows and compare the pages, or replace with the plain walk of
-/// the sort order with `X-Test-Plan: scan`, the oracle they compare them to.
+/// `ENABLE_TEST_ROUTES`) shrink per request with `X-Test-Probe-Cap`, `X-Test-Window` and
+/// `X-Test-Far`, to drive every plan over the same rows and compare the pages, or replace with
+/// the plain walk of the sort order with `X-Test-Plan: scan`, the oracle they compare them to.
 pub fn planner(cx: &Ctx) -> customers::Planner {
     let d = customers::Planner::default();
     if !cx.config().test_routes {
@@ -143,6 +144,7 @@ pub fn planner(cx: &Ctx) -> customers::Planner {
     customers::Planner {
         probe_cap: header("x-test-probe-cap").or(d.probe_cap),
         window: header("x-test-window").unwrap_or(d.window),
+        far: header("x-test-far").unwrap_or(d.far),
         scan_only: cx.header("x-test-plan").as_deref() == Some("scan"),
     }
 }

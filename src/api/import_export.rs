@@ -392,7 +392,7 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
     let planner = super::customers::planner(cx);
     let (page_rows, pause_ms) = export_paging(cx);
     page.query.sort = export_order(page.query.sort);
-    let first = customers::page(&db, &page.query, None, page_rows, planner).await?;
+    let first = customers::page(&db, &page.query, None, page_rows, planner).await?.0;
     let now = time::now();
     let mut entry = audit_entry(cx, "customer.export", "customer", None, vec![]);
     let names: Vec<&str> = cx.query.pairs().iter().map(|(k, _)| k.as_str()).collect();
@@ -429,7 +429,10 @@ async fn export(cx: &Ctx, mut page: PageRequest) -> ApiResult<Response> {
                 if s.pause_ms > 0 {
                     worker::Delay::from(std::time::Duration::from_millis(s.pause_ms)).await;
                 }
-                customers::page(&s.db, &s.query, s.after.as_ref(), s.page_rows, s.planner).await.map_err(ApiError::from)
+                customers::page(&s.db, &s.query, s.after.as_ref(), s.page_rows, s.planner)
+                    .await
+                    .map(|(rows, _)| rows)
+                    .map_err(ApiError::from)
             }
         };
         let written = match rows {

@@ -127,6 +127,8 @@ pub struct Ctx {
     /// The D1 statements this request has sent so far; work that outlives the handler (a
     /// streamed body) counts into it with `StatementCount::counting`.
     pub statements: crate::storage::d1::StatementCount,
+    /// How a customer page found its rows (`storage::customers::PageWay`), for the log line.
+    pub page_way: Option<&'static str>,
 }
 
 pub type Deferred = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;

@@ -109,6 +109,8 @@ struct Outcome {
     deferred: Vec<super::Deferred>,
     /// The route's statement budget (`Route::statements`).
     budget: Option<u32>,
+    /// How a customer page found its rows, when the request read one.
+    page_way: Option<&'static str>,
 }
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
@@ -120,8 +122,15 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let is_public_api = path.starts_with("/v1/public/");
     let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
 
-    let mut outcome =
-        Outcome { route: "unmatched", actor: "none", bookmark: None, rows: None, deferred: Vec::new(), budget: None };
+    let mut outcome = Outcome {
+        route: "unmatched",
+        actor: "none",
+        bookmark: None,
+        rows: None,
+        deferred: Vec::new(),
+        budget: None,
+        page_way: None,
+    };
     let statements = StatementCount::default();
     let mut resp = if req.method() == worker::Method::Options && is_public_api {
         cors::preflight(routes, &path, allowed_origin.is_some())
@@ -164,13 +173,16 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     if !Config::get(&env).request_log.writes(resp.status_code()) {
         return resp;
     }
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "request_id": request_id, "method": method, "route": outcome.route, "status": resp.status_code(),
         "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
         "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
         "rows_read": outcome.rows.map_or(0.0, |r| r.0), "rows_written": outcome.rows.map_or(0.0, |r| r.1),
         "d1_statements": statements.get(), "wasm_mib": wasm_mib(),
     });
+    if let Some(way) = outcome.page_way {
+        line["page_way"] = way.into();
+    }
     worker::console_log!("{line}");
     resp
 }
@@ -238,11 +250,13 @@ async fn route(
         read_body: None,
         deferred: Vec::new(),
         statements,
+        page_way: None,
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
     outcome.rows = cx.rows();
     outcome.deferred = std::mem::take(&mut cx.deferred);
+    outcome.page_way = cx.page_way;
     result
 }
 

@@ -173,9 +173,11 @@ pub struct Planner {
     /// `MIN_PROBE`, so a few hundred matches clustered away from the page's start are sorted
     /// rather than looked for on a window in vain.
     pub probe_cap: Option<usize>,
-    /// Customers a broad query walks in sort order before it walks `WIDER` times as many, then
-    /// falls back to the matches.
+    /// Customers a broad query walks in sort order before it walks `WIDER` times as many.
     pub window: usize,
+    /// When both walks held too few: the matches are counted up to this many, and sorted if
+    /// fewer, else looked for on a walk of this many customers (`page`).
+    pub far: usize,
     /// Every page a plain walk of the sort order (`PagePlan::Scan`): the oracle the tests hold every
     /// plan to.
     pub scan_only: bool,
@@ -186,7 +188,8 @@ pub struct Planner {
 /// start of the sort order (an import after the matching ones) is walked through rather than
 /// every match read and sorted (measured in SQLite at 120,000 customers sorted by name, 20,000
 /// that do not match before 100,000 that do: this walk 14 to 18 ms, sorting the matches 90 to
-/// 100 ms). A cluster of matches further away than this walk pays for it on top of the sort.
+/// 100 ms). Further still, the far step counts up to `WIDER` times this walk's length, then sorts
+/// or walks that far (`page`).
 pub const WIDER: usize = 8;
 
 /// The least a default probe counts of a search's trigram matches (measured at 1,000,000:
@@ -203,7 +206,7 @@ pub const INDEX_PROBE: usize = 5_000;
 
 impl Default for Planner {
     fn default() -> Self {
-        Planner { probe_cap: None, window: 5_000, scan_only: false }
+        Planner { probe_cap: None, window: 5_000, far: 5_000 * WIDER * WIDER, scan_only: false }
     }
 }
 
@@ -243,59 +246,137 @@ impl From<BuildError> for QueryError {
     }
 }
 
+/// Which way a page's rows were found, in the order `page` tries them (logged per request, so
+/// an operator sees which searches fall back to sorting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageWay {
+    /// The plain walk of the sort order.
+    Scan,
+    /// A search in creation order, read from the trigram index in that order.
+    Stream,
+    /// The narrowing's matches, few enough to sort.
+    Sorted,
+    /// The first window of the sort order.
+    Window,
+    /// The window `WIDER` times as long.
+    WiderWindow,
+    /// Counted up to the far bound: fewer matches than it, sorted.
+    FarSorted,
+    /// More matches than the far bound: the walk of that many customers.
+    FarWindow,
+    /// Every walk held too few: every match, sorted.
+    SortedAfterWalks,
+}
+
+impl PageWay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageWay::Scan => "scan",
+            PageWay::Stream => "stream",
+            PageWay::Sorted => "sorted",
+            PageWay::Window => "window",
+            PageWay::WiderWindow => "wider_window",
+            PageWay::FarSorted => "far_sorted",
+            PageWay::FarWindow => "far_window",
+            PageWay::SortedAfterWalks => "sorted_after_walks",
+        }
+    }
+}
+
+type Keyed = Vec<(Customer, String)>;
+
 /// One page of customers (`limit + 1` rows at most) with each row's sort key, for the next
-/// cursor, at a cost that does not grow with how many customers the query matches. A search in
-/// creation order reads its matches in that order from the trigram index (`PagePlan::Stream`). Any
-/// other query with a narrowing (a search, an indexed filter: `CustomerQuery::narrowing`) is
-/// planned in the one statement that reads the page: few matches are sorted; many are looked for
-/// on a bounded walk of the sort order, where the page fills early; if the walk holds too few, a
-/// walk `WIDER` times as long, and if that too holds too few, the matches are sorted after all.
-/// Every plan gives the same rows.
+/// cursor, and the way it was found. A search in creation order reads its matches in that order
+/// from the trigram index (`PagePlan::Stream`): a page's cost wherever they sit. Any other query
+/// with a narrowing (a search, an indexed filter: `customer_sql::narrowing`) is planned in the
+/// statement that reads the page: few matches are sorted; many are looked for on a bounded walk
+/// of the sort order, where the page fills early; if the walk holds too few, a walk `WIDER` times
+/// as long; if that too holds too few, the matches are counted up to `Planner::far` (`WIDER`
+/// times that again): fewer are sorted, more are looked for on a walk of that length, and only if it too
+/// holds too few are they all sorted. So a page costs about the lesser of the walk to its rows
+/// and the sort of every match, within a constant: a cluster of matches far along the sort
+/// order is sorted when it is small and walked to when it is large. Every way gives the same rows.
 pub async fn page(
     db: &D1Database,
     query: &CustomerQuery,
     after: Option<&After>,
     limit: usize,
     planner: Planner,
-) -> Result<Vec<(Customer, String)>, QueryError> {
+) -> Result<(Keyed, PageWay), QueryError> {
+    let plain = |plan: PagePlan| sql::page(query, after, limit, plan);
     if planner.scan_only {
-        return Ok(rows(db, &sql::page(query, after, limit, PagePlan::Scan)?).await?);
+        return Ok((rows(db, &plain(PagePlan::Scan)?).await?, PageWay::Scan));
     }
     if sql::streams(query) {
-        return Ok(rows(db, &sql::page(query, after, limit, PagePlan::Stream)?).await?);
+        return Ok((rows(db, &plain(PagePlan::Stream)?).await?, PageWay::Stream));
     }
     if let Some(narrowing) = sql::narrowing(query) {
         let cap = planner.cap(narrowing, limit);
-        let planned = sql::planned(query, narrowing, after, limit, cap, planner.window)?;
-        // What tells which way ran: the count, and whether a row is a customer at all.
-        let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
-        let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();
-        let walked = answer.first().is_some_and(|r| r.number("probe") >= cap as f64);
-        if !walked || found > limit {
-            return if found == 0 { Ok(vec![]) } else { Ok(keyed(answer)?) };
+        match planned_page(db, query, narrowing, after, limit, cap, planner.window).await? {
+            Planned::Sorted(page) => return Ok((page, PageWay::Sorted)),
+            Planned::Walked(page) => return Ok((page, PageWay::Window)),
+            Planned::TooFew => {}
         }
-        let wider = rows(db, &sql::page(query, after, limit, PagePlan::Window(planner.window * WIDER))?).await?;
+        let wider = rows(db, &plain(PagePlan::Window(planner.window * WIDER))?).await?;
         if wider.len() > limit {
-            return Ok(wider);
+            return Ok((wider, PageWay::WiderWindow));
         }
-        return Ok(rows(db, &sql::page(query, after, limit, PagePlan::Candidates)?).await?);
+        match planned_page(db, query, narrowing, after, limit, planner.far, planner.far).await? {
+            Planned::Sorted(page) => return Ok((page, PageWay::FarSorted)),
+            Planned::Walked(page) => return Ok((page, PageWay::FarWindow)),
+            Planned::TooFew => {}
+        }
+        return Ok((rows(db, &plain(PagePlan::Candidates)?).await?, PageWay::SortedAfterWalks));
     }
     if query.search.is_none() {
-        return Ok(rows(db, &sql::page(query, after, limit, PagePlan::Scan)?).await?);
+        return Ok((rows(db, &plain(PagePlan::Scan)?).await?, PageWay::Scan));
     }
     // A search too short for the trigram index: the window, then the unbounded walk.
-    let walked = rows(db, &sql::page(query, after, limit, PagePlan::Window(planner.window))?).await?;
+    let walked = rows(db, &plain(PagePlan::Window(planner.window))?).await?;
     if walked.len() > limit {
-        return Ok(walked);
+        return Ok((walked, PageWay::Window));
     }
-    Ok(rows(db, &sql::page(query, after, limit, PagePlan::Scan)?).await?)
+    Ok((rows(db, &plain(PagePlan::Scan)?).await?, PageWay::Scan))
 }
 
-async fn rows(db: &D1Database, sql: &Sql) -> DbResult<Vec<(Customer, String)>> {
+/// What a planned page's statement found.
+enum Planned {
+    /// Fewer matches than its cap: all of them, sorted (the page).
+    Sorted(Keyed),
+    /// At least the cap: its window walked, holding more than a page (the page).
+    Walked(Keyed),
+    /// Its window walked, holding no more than `limit` rows: look further.
+    TooFew,
+}
+
+/// Runs a planned page (`customer_sql::planned`) and says which way it went.
+async fn planned_page(
+    db: &D1Database,
+    query: &CustomerQuery,
+    narrowing: Narrowing<'_>,
+    after: Option<&After>,
+    limit: usize,
+    cap: usize,
+    window: usize,
+) -> Result<Planned, QueryError> {
+    let planned = sql::planned(query, narrowing, after, limit, cap, window)?;
+    // What tells which way ran: the count, and whether a row is a customer at all.
+    let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
+    let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();
+    let walked = answer.first().is_some_and(|r| r.number("probe") >= cap as f64);
+    let page = if found == 0 { vec![] } else { keyed(answer)? };
+    Ok(match (walked, found > limit) {
+        (false, _) => Planned::Sorted(page),
+        (true, true) => Planned::Walked(page),
+        (true, false) => Planned::TooFew,
+    })
+}
+
+async fn rows(db: &D1Database, sql: &Sql) -> DbResult<Keyed> {
     keyed(all(&statement(db, &sql.text, &sql.binds)?).await?)
 }
 
-fn keyed(rows: Vec<Row>) -> DbResult<Vec<(Customer, String)>> {
+fn keyed(rows: Vec<Row>) -> DbResult<Keyed> {
     read_each(rows, |r| (customer(r), r.opt_text("sort_key").unwrap_or_default()))
 }
 
@@ -596,12 +677,12 @@ mod tests {
     #[test]
     fn the_probe_counts_at_least_a_page() {
         let q = query(json!({"q": "acme"}));
-        assert_eq!(Planner { probe_cap: None, window: 10, scan_only: false }.cap(sql::narrowing(&q).unwrap(), 500), 501);
+        assert_eq!(Planner { probe_cap: None, window: 10, ..Planner::default() }.cap(sql::narrowing(&q).unwrap(), 500), 501);
     }
 
     #[test]
     fn a_given_cap_holds_for_every_narrowing() {
-        let planner = Planner { probe_cap: Some(3), window: 10, scan_only: false };
+        let planner = Planner { probe_cap: Some(3), window: 10, ..Planner::default() };
         let filter = query(json!({"conditions": [{"field": "company", "op": "eq", "value": "Acme"}]}));
         assert_eq!(planner.cap(sql::narrowing(&query(json!({"q": "acme"}))).unwrap(), 50), 3);
         assert_eq!(planner.cap(sql::narrowing(&filter).unwrap(), 50), 3);

@@ -1,0 +1,94 @@
+// What each page of the bench's position matrix costs at a scale, one request at a time: the
+// median of sequential requests to the compiled worker in workerd (the tests' harness) over a
+// local D1 seeded straight into its SQLite file, which seeds 1,000,000 customers in minutes
+// where the import endpoint takes most of an hour on this machine. Sequential requests measure
+// each page's own latency, not throughput under load (`make bench` does that with wrk).
+// Usage: node bench/pages.mjs <scale, e.g. 1000000> [requests per page = 7] [out.md]
+// The rows are bench/seed.mjs's: SCALE bench rows between two blocks of SCALE/10 that match none
+// of the bench rows' searches and filters (the oldest and the newest).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startWorker, ADMIN_TOKEN, ROOT } from "../tests/harness.mjs";
+
+const scale = Number(process.argv[2] ?? 100000);
+const perPage = Number(process.argv[3] ?? 7);
+const out = process.argv[4];
+const files = scale / 10000;
+const blockFiles = Math.max(1, files / 10);
+const persist = mkdtempSync(join(tmpdir(), "pages-d1-"));
+const cleanup = () => rmSync(persist, { recursive: true, force: true });
+process.on("exit", cleanup);
+
+// The schema: one start of the worker applies the migrations to the persisted database.
+await (await startWorker({ persist })).dispose();
+const sqliteFile = (dir) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) { const f = sqliteFile(p); if (f) return f; }
+    else if (e.name.endsWith(".sqlite") && e.name !== "metadata.sqlite") return p;
+  }
+  return null;
+};
+const db = sqliteFile(persist);
+const seed = join(persist, "seed.sql");
+let t0 = Date.now();
+execFileSync("node", [join(ROOT, "bench/seed.mjs"), "sql", seed, "0", String(files), "10000", String(blockFiles)]);
+execFileSync("bash", ["-c", `(echo 'PRAGMA journal_mode=WAL; BEGIN;'; cat '${seed}'; echo 'COMMIT;') | sqlite3 '${db}'`]);
+rmSync(seed);
+const rows = execFileSync("sqlite3", [db, "SELECT count(*) FROM customers"]).toString().trim();
+console.error(`[pages] seeded ${rows} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s (${(statSync(db).size / 2 ** 20).toFixed(0)} MiB)`);
+
+const worker = await startWorker({ persist, listen: true });
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+async function timed(path, body) {
+  const started = performance.now();
+  const res = await fetch(worker.url + path, body ? { method: "POST", headers: auth, body } : { headers: auth });
+  const data = await res.json();
+  if (!res.ok) throw new Error(`${path} ${body ?? ""}: ${res.status} ${JSON.stringify(data)}`);
+  return [performance.now() - started, data.data.length];
+}
+async function median(path, body) {
+  await timed(path, body);
+  const times = [];
+  let n = 0;
+  for (let i = 0; i < perPage; i++) { const [ms, got] = await timed(path, body); times.push(ms); n = got; }
+  times.sort((a, b) => a - b);
+  return [times[Math.floor(times.length / 2)], n];
+}
+
+const SORTS = ["-created_at", "created_at", "-name", "name", "-email", "email", "-last_seen_at", "last_seen_at"];
+const pages = [["list, first page", "/v1/customers?limit=50"]];
+for (const s of SORTS) {
+  pages.push([`search newest only (q=import.test), sort=${s}`, `/v1/customers?q=import.test&sort=${s}&limit=50`]);
+  pages.push([`search oldest only (q=archive.test), sort=${s}`, `/v1/customers?q=archive.test&sort=${s}&limit=50`]);
+  pages.push([`search middle band (q=example.com), sort=${s}`, `/v1/customers?q=example.com&sort=${s}&limit=50`]);
+  pages.push([`search spread 1.1% (q=company 42), sort=${s}`, `/v1/customers?q=company%2042&sort=${s}&limit=50`]);
+}
+const cond = (op, value, s) => JSON.stringify({ conditions: [{ field: "company", op, value }], sort: s, limit: 50 });
+for (const s of SORTS) {
+  pages.push([`filter newest only (company prefix acme), sort=${s}`, "/v1/customers/filter", cond("starts_with", "acme", s)]);
+  pages.push([`filter oldest only (company prefix zeta), sort=${s}`, "/v1/customers/filter", cond("starts_with", "zeta", s)]);
+  pages.push([`filter middle band (company prefix company), sort=${s}`, "/v1/customers/filter", cond("starts_with", "company", s)]);
+  pages.push([`filter spread 0.1% (company eq Company 7), sort=${s}`, "/v1/customers/filter", cond("eq", "Company 7", s)]);
+}
+const lines = [`| page (${rows} customers) | median ms | × list page | rows |`, "| --- | ---: | ---: | ---: |"];
+// The list page twice: the first run warms the caches a fresh database starts without.
+await median(pages[0][1]);
+let list = null;
+for (const [name, path, body] of pages) {
+  let line;
+  try {
+    const [ms, n] = await median(path, body);
+    list ??= ms;
+    line = `| ${name} | ${ms.toFixed(1)} | ${(ms / list).toFixed(2)} | ${n} |`;
+  } catch (err) {
+    line = `| ${name} | failed: ${String(err.cause?.code ?? err.message).slice(0, 60)} | | |`;
+  }
+  lines.push(line);
+  console.log(line);
+}
+if (out) writeFileSync(out, lines.join("\n") + "\n");
+await worker.dispose();
+process.exit(0);
