@@ -146,9 +146,81 @@ describe("import", () => {
     assert.equal((await w.customersByEmail(email))[0].name, "Multi Part");
   });
 
+  it("accepts a multipart upload whose file is a plain field of text that is not ASCII", async () => {
+    const email = uniqueEmail("field");
+    const form = new FormData();
+    form.append("file", `name,email\nJosé Ñúñez,${email}\n`);
+    const req = new Request("http://x", { method: "POST", body: form });
+    const res = await w.call("POST", "/v1/customers/import", {
+      body: Buffer.from(await req.arrayBuffer()), headers: { "content-type": req.headers.get("content-type") } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await w.customersByEmail(email))[0].name, "José Ñúñez");
+  });
+
   it("refuses other content types and unknown parameters", async () => {
     assertError(assert, await w.importCsv("name\nx\n", "", { headers: { "content-type": "application/json" } }), 415, "unsupported_media_type");
     assertError(assert, await w.importCsv("name\nx\n", "?mode=merge"), 400, "invalid_parameter");
+  });
+
+  // Rows are staged in import_chunks a chunk (1.5 MB of JSON) at a time while they are planned,
+  // and the import's one batch reads them from there.
+  const staged = async () => (await w.db.prepare("SELECT count(*) AS n FROM import_chunks").first()).n;
+
+  it("writes nothing, and leaves nothing staged, for an atomic file whose last row fails after chunks were staged", async () => {
+    const tag = `stg${Date.now()}`;
+    const rows = Array.from({ length: 4000 }, (_, i) => `${tag} ${i},${tag}-${i}@example.com,${"n".repeat(900)}`);
+    rows.push(`${tag} last,${tag}-0@example.com,duplicate`);
+    const res = await w.importCsv(`name,email,notes\n${rows.join("\n")}\n`);
+    assert.equal(res.status, 422, res.text.slice(0, 300));
+    assert.equal(res.body.failed, 1);
+    assert.equal(res.body.rows.at(-1).errors[0].code, "duplicate_in_file");
+    assert.equal((await w.get(`/v1/customers?q=${tag}&limit=1`)).body.data.length, 0);
+    assert.equal(await staged(), 0);
+  });
+
+  it("creates and updates across several chunks in one batch, with groups and an audit row each", async () => {
+    const tag = `chk${Date.now()}`;
+    const notes = "n".repeat(700);
+    const email = (i) => `${tag}-${i}@example.com`;
+    const first = Array.from({ length: 3000 }, (_, i) => `${tag} ${i},${email(i)},Old`);
+    assert.equal((await w.importCsv(`name,email,company\n${first.join("\n")}\n`)).status, 200);
+    // 3,000 stored customers updated and 3,000 new ones, each kind more than one chunk.
+    const rows = Array.from({ length: 6000 }, (_, i) => `${tag} ${i},${email(i)},New ${i},${notes},${tag}-group`);
+    const res = await w.importCsv(`name,email,company,notes,groups\n${rows.join("\n")}\n`, "?mode=upsert&create_groups=true");
+    assert.equal(res.status, 200, res.text.slice(0, 300));
+    assert.deepEqual([res.body.created, res.body.updated, res.body.failed], [3000, 3000, 0]);
+    assert.deepEqual(res.body.new_groups, [`${tag}-group`]);
+    for (const i of [0, 2999, 3000, 5999]) {
+      const [c] = await w.customersByEmail(email(i));
+      assert.equal(c.company, `New ${i}`);
+      assert.equal(c.notes, notes);
+      assert.equal(c.group_ids.length, 1);
+      const audit = await w.auditOf(c.id);
+      assert.equal(audit[0].action, i < 3000 ? "customer.update" : "customer.create");
+    }
+    const group = (await w.get(`/v1/groups?limit=100`)).body.data.find((g) => g.name === `${tag}-group`);
+    assert.equal(group.member_count, 6000);
+    assert.equal(await staged(), 0);
+  });
+
+  it("refuses a file naming more than 1,000 groups, or a header of more than 1,000 columns", async () => {
+    const groups = Array.from({ length: 1001 }, (_, i) => `A,G${i}`).join("\n");
+    const many = await w.importCsv(`name,groups\n${groups}\n`, "?dry_run=true");
+    assertError(assert, many, 400, "invalid_csv");
+    assert.match(many.body.error.message, /more than 1000 different groups/);
+    const columns = Array.from({ length: 1000 }, (_, i) => `c${i}`).join(",");
+    const wide = await w.importCsv(`name,${columns}\nA\n`, "?dry_run=true");
+    assertError(assert, wide, 400, "invalid_csv");
+    assert.match(wide.body.error.message, /more than 1000 columns/);
+  });
+
+  it("lists at most ten errors for a row", async () => {
+    const columns = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    const res = await w.importCsv(`name,${columns.join(",")}\nA,${columns.map(() => "x\u0001").join(",")}\n`, "?dry_run=true");
+    assert.equal(res.status, 200, res.text);
+    const errors = res.body.rows[0].errors;
+    assert.equal(errors.length, 10);
+    assert.deepEqual([errors[9].field, errors[9].code], ["row", "too_many_errors"]);
   });
 
   it("imports a 5,000-row file", async () => {

@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use futures_util::stream;
 use serde::Serialize;
 use serde_json::json;
+use worker::js_sys;
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{D1Database, Headers, Response};
 
 use super::audit_entry;
@@ -13,7 +16,7 @@ use crate::domain::csv_import::{parse_csv_within, CsvError, ParsedCsv};
 use crate::domain::customer::Customer;
 use crate::domain::customer_query::{After, CustomerQuery, Sort, SortField};
 use crate::domain::filter::{self, PageRequest};
-use crate::domain::import::{self, GroupNames, ImportPlan, Mode, RowReport, RowStatus, Write};
+use crate::domain::import::{self, GroupNames, ImportPlan, Mode, Planner, RowReport, RowStatus, Write, MAX_FILE_GROUPS};
 use crate::domain::permission::{Condition, Permission};
 use crate::domain::time;
 use crate::http::error::{ApiError, ApiResult};
@@ -22,8 +25,10 @@ use crate::storage;
 use crate::storage::audit;
 use crate::storage::customers;
 use crate::storage::d1::StatementCount;
+use crate::storage::import::{NewGroupRow, RowWrite, Staging};
 
-/// The uploaded file: a raw `text/csv` body or the `file` field of a multipart form.
+/// The uploaded file: a raw `text/csv` body or the `file` field of a multipart form. Either way
+/// it is copied into the worker once, and the host's copy is left to be collected.
 async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
     let ct = cx.header("content-type").unwrap_or_default().to_ascii_lowercase();
     let media = ct.split(';').next().unwrap_or("").trim().to_string();
@@ -35,19 +40,27 @@ async fn uploaded_file(cx: &mut Ctx) -> ApiResult<Vec<u8>> {
                     return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });
                 }
             }
-            let form =
-                cx.req.form_data().await.map_err(|_| ApiError::InvalidCsv("the multipart body could not be read".into()))?;
-            let bytes = match form.get("file") {
-                Some(worker::FormEntry::File(f)) => f.bytes().await.map_err(|e| ApiError::Internal(e.to_string()))?,
-                Some(worker::FormEntry::Field(text)) => text.into_bytes(),
-                // A form without the file is a malformed upload, like an unreadable one: the
-                // 422 of an import is its report, which needs a file to exist.
-                None => return Err(ApiError::InvalidCsv("the form needs the CSV in a field named `file`".into())),
+            let unreadable = || ApiError::InvalidCsv("the multipart body could not be read".into());
+            let form = cx.req.inner().form_data().map_err(|_| unreadable())?;
+            let form: web_sys::FormData = JsFuture::from(form).await.map_err(|_| unreadable())?.unchecked_into();
+            let entry = form.get("file");
+            // A form without the file is a malformed upload, like an unreadable one: the 422 of
+            // an import is its report, which needs a file to exist.
+            let file: web_sys::Blob = match entry.is_string() {
+                // A plain field is text: the host encodes it as UTF-8, as a file's bytes are.
+                // (Taken as a Rust string instead, text that is not ASCII is first given room
+                // for three bytes a character.)
+                true => web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&entry)).map_err(|_| unreadable())?,
+                false => {
+                    entry.dyn_into().map_err(|_| ApiError::InvalidCsv("the form needs the CSV in a field named `file`".into()))?
+                }
             };
-            if bytes.len() > CSV_BODY_LIMIT {
+            drop(form);
+            if file.size() > CSV_BODY_LIMIT as f64 {
                 return Err(ApiError::PayloadTooLarge { limit_bytes: CSV_BODY_LIMIT });
             }
-            Ok(bytes)
+            let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| unreadable())?;
+            Ok(js_sys::Uint8Array::new(&buffer).to_vec())
         }
         _ => Err(ApiError::UnsupportedMediaType("text/csv or multipart/form-data")),
     }
@@ -77,23 +90,41 @@ fn import_options(cx: &Ctx) -> ApiResult<ImportOptions> {
     Ok(ImportOptions { mode, dry_run: q.flag("dry_run")?, atomic, create_groups })
 }
 
+/// Rows whose live customers are looked up together: a lookup's answer is held while its rows
+/// are planned, and 500 stored customers of a few KB each are about one chunk of rows.
+const WINDOW: usize = 500;
+
 pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
     let opts = import_options(cx)?;
-    let mut parsed = read_file(cx).await?;
+    let parsed = read_file(cx).await?;
     let db = cx.db()?;
-    let live = storage::import::live_by_email(&db, &import::emails(&parsed)).await?;
-    let names = import::group_names(&parsed);
+    let names = import::group_names(&parsed).ok_or_else(|| {
+        ApiError::InvalidCsv(format!("the file names more than {MAX_FILE_GROUPS} different groups; import it in parts"))
+    })?;
     let known = if names.is_empty() { Default::default() } else { storage::groups::ids_by_name(&db, &names).await? };
     let groups = GroupNames { known, create_missing: opts.create_groups };
-    // A customer id and an audit entry id for every row at most, from one call to the host.
-    let mut ids = super::new_ids(2 * parsed.records.len())?.into_iter();
-    let mut plan = import::plan(&mut parsed, opts.mode, &live, &groups, || ids.next().unwrap_or_else(new_id));
+    let now = time::now();
+    let mut staging = Staging::new(&db, new_id(), &now);
+    let planned = plan_and_stage(&db, &parsed, &opts, &groups, &mut staging).await;
+    // The upload is not needed from here on: the rows to write are staged, the report is small.
+    drop(parsed);
+    let mut plan = match planned {
+        Ok(plan) => plan,
+        Err(e) => {
+            staging.discard().await;
+            return Err(e);
+        }
+    };
     let failed = plan.failed();
     // An atomic import with a failed row writes nothing; a dry run never writes.
-    if !opts.dry_run && (!opts.atomic || failed == 0) && !plan.writes.is_empty() {
-        let audit_ids: Vec<String> = plan.writes.iter().map(|_| ids.next().unwrap_or_else(new_id)).collect();
-        plan.new_groups = write(cx, &db, &plan, &audit_ids, opts.mode).await?;
+    if !opts.dry_run && (!opts.atomic || failed == 0) && !plan.written.is_empty() {
+        let written = write(cx, &db, &mut staging, &plan, opts.mode, &now).await;
+        if written.is_err() {
+            staging.discard().await;
+        }
+        plan.new_groups = written?;
     } else {
+        staging.discard().await;
         plan.mark_unwritten();
     }
     // Who is a customer is for callers who may read customers: an import-only key learns what is
@@ -129,13 +160,11 @@ pub async fn import(cx: &mut Ctx) -> ApiResult<Response> {
 async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
     let bytes = uploaded_file(cx).await?;
     let max_rows = cx.config().import_max_rows;
-    let parsed = parse_csv_within(&bytes, max_rows).map_err(|e| match e {
+    let parsed = parse_csv_within(bytes, max_rows).map_err(|e| match e {
         CsvError::TooManyRows { limit } => ApiError::TooManyRows { limit },
         CsvError::InvalidEncoding { .. } => ApiError::InvalidEncoding(e.message()),
         _ => ApiError::InvalidCsv(e.message()),
     })?;
-    // The body is read: only the records are needed from here on.
-    drop(bytes);
     let bad_columns = import::invalid_attribute_columns(&parsed);
     if !bad_columns.is_empty() {
         return Err(ApiError::InvalidCsv(format!(
@@ -146,42 +175,72 @@ async fn read_file(cx: &mut Ctx) -> ApiResult<ParsedCsv> {
     Ok(parsed)
 }
 
-/// Writes the groups the plan creates, the plan's rows with their memberships, each with its
+/// Plans the file's rows a window at a time (the window's live customers looked up first), and
+/// unless nothing is to be written, stages each row's write as soon as it is planned: an atomic
+/// import stops staging at its first failed row, as it will write nothing.
+async fn plan_and_stage(
+    db: &D1Database,
+    parsed: &ParsedCsv,
+    opts: &ImportOptions,
+    groups: &GroupNames,
+    staging: &mut Staging<'_>,
+) -> ApiResult<ImportPlan> {
+    let mut planner = Planner::new(opts.mode, parsed.len());
+    for start in (0..parsed.len()).step_by(WINDOW) {
+        let window = start..(start + WINDOW).min(parsed.len());
+        let emails = import::emails(&parsed.columns, window.clone().map(|i| parsed.record(i)));
+        let live = storage::import::live_by_email(db, &emails).await?;
+        // A customer id and an audit entry id for every row at most, from one call to the host.
+        let mut ids = super::new_ids(2 * window.len())?.into_iter();
+        for i in window {
+            let mut next_id = || ids.next().unwrap_or_else(new_id);
+            let Some(write) = planner.plan(&parsed.columns, &parsed.record(i), &live, groups, &mut next_id) else {
+                continue;
+            };
+            if opts.dry_run || (opts.atomic && planner.failed() > 0) {
+                continue;
+            }
+            let audit_id = next_id();
+            let (row, create) = match &write {
+                Write::Create { id, fields, groups, changed, .. } => {
+                    (RowWrite { id, fields, groups, audit_id: &audit_id, changed }, true)
+                }
+                Write::Update { id, fields, groups, changed, .. } => {
+                    (RowWrite { id, fields, groups, audit_id: &audit_id, changed }, false)
+                }
+            };
+            staging.add(row, create).await?;
+        }
+    }
+    Ok(planner.finish())
+}
+
+/// Writes the groups the plan creates, the staged rows with their memberships, each with its
 /// audit row, and the import's summary row, in one batch (one transaction): the file's good rows
 /// land together or not at all. Returns the names of the groups it created.
-async fn write(cx: &Ctx, db: &D1Database, plan: &ImportPlan, audit_ids: &[String], mode: Mode) -> ApiResult<Vec<String>> {
-    let rows = |create: bool| {
-        plan.writes.iter().zip(audit_ids).filter_map(move |(w, audit_id)| match w {
-            Write::Create { id, fields, groups, changed, .. } if create => {
-                Some(storage::import::RowWrite { id, fields, groups, audit_id, changed })
-            }
-            Write::Update { id, fields, groups, changed, .. } if !create => {
-                Some(storage::import::RowWrite { id, fields, groups, audit_id, changed })
-            }
-            _ => None,
-        })
-    };
-    let now = time::now();
+async fn write(
+    cx: &Ctx,
+    db: &D1Database,
+    staging: &mut Staging<'_>,
+    plan: &ImportPlan,
+    mode: Mode,
+    now: &str,
+) -> ApiResult<Vec<String>> {
     let actor = cx.actor.label();
-    let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now: &now };
+    let by = storage::import::Writer { actor: &actor, request_id: &cx.request_id, now };
     // Two ids per new group (the group's and its audit row's), from one call to the host.
     let group_ids = super::new_ids(2 * plan.new_groups.len())?;
-    let new_groups: Vec<storage::import::NewGroupRow> = plan
-        .new_groups
-        .iter()
-        .zip(group_ids.chunks(2))
-        .map(|(name, ids)| storage::import::NewGroupRow(&ids[0], name, &ids[1]))
-        .collect();
-    let mut statements = storage::import::create_groups_statement(db, &new_groups, &by)?;
-    let group_statements = statements.len();
-    statements.extend(storage::import::insert_statements(db, rows(true), &by)?);
-    statements.extend(storage::import::update_statements(db, rows(false), &by)?);
+    let new_groups: Vec<NewGroupRow> =
+        plan.new_groups.iter().zip(group_ids.chunks(2)).map(|(name, ids)| NewGroupRow(&ids[0], name, &ids[1])).collect();
+    staging.add_groups(&new_groups).await?;
+    staging.finish().await?;
+    let (mut statements, group_statements) = staging.batch_statements(&by)?;
     let mut summary = audit_entry(cx, "customer.import", "customer", None, vec![]);
     summary.details = json!({
         "rows": plan.rows.len(), "created": plan.count(RowStatus::Created), "updated": plan.count(RowStatus::Updated),
         "skipped": plan.count(RowStatus::Skipped), "failed": plan.failed(), "mode": format!("{mode:?}").to_ascii_lowercase(),
     });
-    statements.push(audit::insert_statement(db, &summary, &now)?);
+    statements.push(audit::insert_statement(db, &summary, now)?);
     match storage::batch(db, statements).await {
         Ok(results) => Ok(storage::import::created_group_names(&results, group_statements)),
         Err(e) if e.is_email_conflict() => Err(ApiError::Conflict {

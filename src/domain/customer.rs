@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::email::Email;
 use super::fields::{phone, phone_str, refused_characters, text, text_str, Lines};
 use super::handle::Handle;
-use super::validation::{not_accepted, object, Errors, FieldError};
+use super::validation::{not_accepted, object, Errors, FieldError, MAX_ROW_ERRORS};
 
 pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_COMPANY_LEN: usize = 200;
@@ -339,50 +339,6 @@ impl CustomerFields {
         set.into_iter().filter(|(_, s)| *s).map(|(n, _)| n).collect()
     }
 
-    /// An imported row laid over a stored customer (upsert): the row's non-empty cells replace
-    /// what is stored, its attributes are merged in. The result must pass the rules of an
-    /// update, so an upsert can never store what a PATCH would refuse. Returns the names of the
-    /// fields that change.
-    pub fn upserted_with(&self, row: &CustomerFields) -> Result<(CustomerFields, Vec<&'static str>), Vec<FieldError>> {
-        let mut changed = Vec::new();
-        let mut take = |name: &'static str, stored: &Option<String>, given: &Option<String>| match given {
-            Some(v) if Some(v) != stored.as_ref() => {
-                changed.push(name);
-                Some(v.clone())
-            }
-            _ => stored.clone(),
-        };
-        let name = take("name", &self.name, &row.name);
-        let phone = take("phone", &self.phone, &row.phone);
-        let company = take("company", &self.company, &row.company);
-        let notes = take("notes", &self.notes, &row.notes);
-        let email = match &row.email {
-            Some(e) if Some(e) != self.email.as_ref() => {
-                changed.push("email");
-                Some(e.clone())
-            }
-            _ => self.email.clone(),
-        };
-        let mut attributes = self.attributes.clone();
-        attributes.extend(row.attributes.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if attributes != self.attributes {
-            changed.push("attributes");
-        }
-        let mut errors = Errors::default();
-        if attributes.len() > MAX_ATTRIBUTES {
-            errors.push(
-                "attributes",
-                "too_many",
-                format!(
-                    "the customer has {} attributes; with this row's it would have {}, more than {MAX_ATTRIBUTES}",
-                    self.attributes.len(),
-                    attributes.len()
-                ),
-            );
-        }
-        errors.into_result((CustomerFields { name, email, phone, company, notes, attributes }, changed))
-    }
-
     /// Validates one imported row by the rules of a create body, without building one: `cells`
     /// are (field, text) for the columns that are customer fields, `attributes` (key, text) for
     /// the others. Blank cells are absent, as if left out of a body.
@@ -403,6 +359,11 @@ impl CustomerFields {
             }
         }
         for (key, raw) in attributes {
+            // A row lists no more errors than these (`import`); a file of a thousand bad cells a
+            // row would otherwise make ten million of them to drop.
+            if errors.0.len() > MAX_ROW_ERRORS {
+                break;
+            }
             let raw = raw.trim();
             if !raw.is_empty() && attribute_key_ok(&mut errors, key) {
                 if let Some(v) = attribute_text(&mut errors, key, raw) {
@@ -706,42 +667,6 @@ mod tests {
         assert_eq!(fields_of(errs), vec![("attributes.plan".into(), "invalid".into())]);
         let errs = CustomerFields::from_row([("name", "A")], [("plan", "a\u{202E}b")]).unwrap_err();
         assert_eq!(fields_of(errs), vec![("attributes.plan".into(), "invalid".into())]);
-    }
-
-    fn stored_with_attributes(n: usize) -> CustomerFields {
-        CustomerFields {
-            name: Some("Ada".into()),
-            attributes: (0..n).map(|i| (format!("k{i}"), json!(i))).collect(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn an_upsert_that_would_exceed_fifty_attributes_is_refused() {
-        let stored = stored_with_attributes(50);
-        let row = CustomerFields { attributes: (0..50).map(|i| (format!("new{i}"), json!("x"))).collect(), ..Default::default() };
-        assert_eq!(fields_of(stored.upserted_with(&row).unwrap_err()), vec![("attributes".into(), "too_many".into())]);
-    }
-
-    #[test]
-    fn an_upsert_overwrites_given_cells_keeps_the_rest_and_names_the_changes() {
-        let stored = stored_with_attributes(2);
-        let row = CustomerFields {
-            company: Some("ACME".into()),
-            name: Some("Ada".into()),
-            attributes: json!({"k0": "new"}).as_object().unwrap().clone(),
-            ..Default::default()
-        };
-        let (merged, changed) = stored.upserted_with(&row).unwrap();
-        assert_eq!(merged.company.as_deref(), Some("ACME"));
-        assert_eq!(merged.attributes.len(), 2);
-        assert_eq!(changed, vec!["company", "attributes"]);
-    }
-
-    #[test]
-    fn an_upsert_of_the_same_values_changes_nothing() {
-        let stored = stored_with_attributes(3);
-        assert!(stored.upserted_with(&stored.clone()).unwrap().1.is_empty());
     }
 
     #[test]

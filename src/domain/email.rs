@@ -38,6 +38,12 @@ pub const MAX_EMAIL_LEN: usize = 254;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        // Composing joins at most four code points into one, and a code point is at most four
+        // bytes: text this long is too long in any form, and is not copied to be composed (an
+        // uploaded cell may be megabytes).
+        if raw.trim().len() > 16 * MAX_EMAIL_LEN {
+            return Err(EmailError::TooLong);
+        }
         let composed = nfc(raw.trim());
         let s = composed.as_str();
         if s.is_empty() {
@@ -153,6 +159,7 @@ mod tests {
     fn addresses_over_254_characters_are_too_long() {
         let long = format!("{}@{}.com", "a".repeat(60), "b".repeat(200));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+        assert_eq!(Email::parse(&format!("a@{}.com", "\u{e9}".repeat(10_000))), Err(EmailError::TooLong));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::fields::{text, text_str, Lines};
-use super::validation::{finish, id_list, not_accepted, object, FieldError};
+use super::validation::{finish, id_list, not_accepted, object, FieldError, MAX_ROW_ERRORS};
 
 pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_DESCRIPTION_LEN: usize = 1_000;
@@ -279,6 +279,11 @@ pub fn names_in_cell(cell: &str) -> Result<Vec<String>, Vec<FieldError>> {
     let mut names: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     for part in cell.split(NAME_SEPARATOR) {
+        // Past either bound the cell fails whatever follows, and a row reports no more errors:
+        // reading on would only hold more of a cell that may be megabytes long.
+        if names.len() > MAX_GROUPS_PER_CUSTOMER || errors.len() > MAX_ROW_ERRORS {
+            break;
+        }
         let Some(name) = text_str(&mut errors, "groups", part, MAX_NAME_LEN, Lines::Single) else { continue };
         if is_builtin_name(&name) {
             errors.push(builtin_member_error("groups"));
@@ -605,6 +610,11 @@ mod tests {
     fn a_groups_cell_names_at_most_100_groups() {
         let cell: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
         assert_eq!(codes(names_in_cell(&cell.join(";")).unwrap_err()), vec![("groups".into(), "invalid".into())]);
+        // A cell of a million names is refused without reading it all.
+        let huge = (0..1_000_000).map(|i| format!("g{i}")).collect::<Vec<_>>().join(";");
+        assert_eq!(codes(names_in_cell(&huge).unwrap_err()), vec![("groups".into(), "invalid".into())]);
+        let bad = vec!["a\u{7}"; 1_000_000].join(";");
+        assert_eq!(names_in_cell(&bad).unwrap_err().len(), MAX_ROW_ERRORS + 1);
     }
 
     #[test]

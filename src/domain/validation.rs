@@ -16,6 +16,11 @@ impl FieldError {
     }
 }
 
+/// The errors one imported row reports at most. A row of a thousand bad cells would otherwise
+/// report a thousand errors, and a file of such rows make a report (and the memory holding it)
+/// many times its own size; the first ones say what is wrong.
+pub const MAX_ROW_ERRORS: usize = 10;
+
 /// Collects every field error of one body.
 #[derive(Debug, Default)]
 pub struct Errors(pub Vec<FieldError>);

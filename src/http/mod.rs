@@ -330,8 +330,36 @@ fn respond(status: u16, body: Vec<u8>, headers: Headers) -> Response {
     Response::builder().with_status(status).with_headers(headers).fixed(body)
 }
 
+/// Where an answer's JSON goes: counted first, then written into a buffer of that size. One
+/// writer for both, so each answer's serialiser is in the wasm once.
+struct Out {
+    len: usize,
+    buf: Option<Vec<u8>>,
+}
+
+impl std::io::Write for Out {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match &mut self.buf {
+            Some(buf) => buf.extend_from_slice(bytes),
+            None => self.len += bytes.len(),
+        }
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The value's JSON in a buffer of its exact size, measured first: a large answer (an import's
+/// report can be MiBs) would otherwise hold its old and new buffer at once each time the buffer
+/// doubled.
 pub fn json_response<T: Serialize>(status: u16, value: &T) -> ApiResult<Response> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let internal = |e: serde_json::Error| ApiError::Internal(e.to_string());
+    let mut out = Out { len: 0, buf: None };
+    serde_json::to_writer(&mut out, value).map_err(internal)?;
+    out.buf = Some(Vec::with_capacity(out.len));
+    serde_json::to_writer(&mut out, value).map_err(internal)?;
+    let body = out.buf.unwrap_or_default();
     let headers = Headers::new();
     headers.set("content-type", "application/json; charset=utf-8")?;
     Ok(respond(status, body, headers))
