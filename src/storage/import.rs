@@ -1,6 +1,6 @@
 //! SQL for CSV import: lookups of the file's emails a window of rows at a time, and few large
 //! writes. Rows travel as JSON chunks read with `json_each`, which sidesteps D1's 100-parameter
-//! limit; each chunk is staged in `import_chunks` as soon as it is full (migration 0025), so the
+//! limit; each chunk is staged in `import_chunks` as soon as it is full (migration 0026), so the
 //! worker holds one chunk at a time, and the import's one batch reads the chunks from there.
 use std::collections::HashMap;
 
