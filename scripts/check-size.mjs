@@ -6,8 +6,10 @@ import { gzipSync } from "node:zlib";
 // (the customer portal added about 64 KiB raw and 24 KiB gzipped; the webhook recovery and slow
 // queue, the dashboard's stats and the config module the rest). The goal was near 300 KiB
 // gzipped, for short cold starts; Cloudflare's own limit (64 MiB) is far above. Growth is a
-// decision, not a drift: the next size pass starts from here.
-const BUDGET_RAW = 850 * 1024;
+// decision, not a drift: the next size pass starts from here. Raised to 856 KiB raw for 853.5
+// measured (gzipped unchanged, 348.7): the import's in-place reader and chunk staging, the
+// search walks that seek within ties and the far step.
+const BUDGET_RAW = 856 * 1024;
 const BUDGET_GZIP = 350 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
