@@ -74,10 +74,13 @@ function App() {
   const [me, setMe] = useState(undefined);
   const [notice, setNotice] = useState(null);
   const load = () => get("/v1/portal/me").then(setMe, () => setMe(null));
+  // Read at the first render: `Redeem`'s effect, which runs before this component's, takes the
+  // token out of the address, and a session asked for before it is redeemed answers 401, which
+  // signs the page out after the redeemed session has loaded if it arrives last.
+  const [redeemingAtStart] = useState(() => /^#(token|activate)=/.test(location.hash));
   useEffect(() => {
     whenSignedOut(() => { setMe(null); setNotice("You are signed out. Sign in again."); });
-    const redeeming = /^#(token|activate)=/.test(location.hash);
-    if (!redeeming) load();
+    if (!redeemingAtStart) load();
   }, []);
   const redeem = hash.match(/^#(token|activate)=([A-Za-z0-9_-]+)/);
   // The hosts stay in one place whatever the screen, so a toast outlives the change of screen.
