@@ -117,6 +117,10 @@ impl Builder {
     }
 }
 
+/// The key and the id of a window's bound row, read from the table `bound_sql` writes.
+const BOUND_KEY: &str = "(SELECT k FROM bound)";
+const BOUND_ID: &str = "(SELECT i FROM bound)";
+
 /// The columns every customer read selects, in the shape `storage::customers::Row` expects.
 pub const CUSTOMER_COLUMNS: &str = "c.id, c.name, c.email, c.phone, c.company, c.notes, c.attributes, c.kind, c.source, \
     c.parent_id, c.handle, c.own_company, c.merged_into, c.anonymous, c.created_at, c.updated_at, c.last_seen_at, c.deleted_at, c.version, \
@@ -579,14 +583,15 @@ impl<'q> Compiler<'q> {
         )
     }
 
-    /// The key and the id of a window's bound row (`bound_row_sql`), each an SQL expression.
-    fn bound_sql(&self, b: &mut Builder, after: Option<&After>, rows: usize) -> (String, String) {
-        let key = sort_key_sql(self.sort);
-        (self.bound_row_sql(b, after, rows, key), self.bound_row_sql(b, after, rows, "c.id"))
+    /// A window's bound row (`bound_row_sql`) as the one-row table `bound(k, i)`, walked to once
+    /// however many of a walk's ranges read it (`BOUND_KEY`, `BOUND_ID`).
+    fn bound_sql(&self, b: &mut Builder, after: Option<&After>, rows: usize) -> String {
+        let row = self.bound_row_sql(b, after, rows, &format!("{} AS k, c.id AS i", sort_key_sql(self.sort)));
+        format!("WITH bound(k, i) AS MATERIALIZED {row} ")
     }
 
     /// A walk of the sort order by name, email or last seen, from the cursor's row (or the start)
-    /// up to the bound row `bound` (or on), `filter` tested on each row. These keys tie (every
+    /// up to the bound row (`bound`: the `WITH` clause `bound_sql` writes; or on), `filter` tested on each row. These keys tie (every
     /// customer never seen, every visitor without a name), and a range written over the key and
     /// the id as one condition is a range over the key alone: SQLite walks every customer that
     /// ties with the cursor's row or the bound row (measured at 1,200,000 customers never seen,
@@ -599,10 +604,11 @@ impl<'q> Compiler<'q> {
         b: &mut Builder,
         filter: &str,
         after: Option<&After>,
-        bound: Option<(String, String)>,
+        bound: Option<String>,
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
         let key = sort_key_sql(self.sort);
+        let (bk, bi) = (BOUND_KEY, BOUND_ID);
         let (dir, beyond, before) = if self.sort.descending { ("DESC", "<", ">") } else { ("ASC", ">", "<") };
         let up_to = if self.sort.descending { ">=" } else { "<=" };
         // Beyond every id in sort order (ids are text; SQLite sorts every blob after text).
@@ -612,7 +618,7 @@ impl<'q> Compiler<'q> {
         let mut arms: Vec<(String, &str)> = Vec::new();
         let cursor = after.map(|a| (b.bind(Scalar::Text(a.key.clone())), b.bind(Scalar::Text(a.id.clone()))));
         match (&cursor, &bound) {
-            (Some((k, i)), Some((bk, bi))) => {
+            (Some((k, i)), Some(_)) => {
                 // The cursor's tie ends at the bound's row when both share a key, else it runs on;
                 // with no bound row, no row at all (as in every arm).
                 arms.push((
@@ -628,7 +634,7 @@ impl<'q> Compiler<'q> {
                 arms.push((format!("{key} = {k} AND c.id {beyond} {i}"), &by_id));
                 arms.push((format!("{key} {beyond} {k}"), &by_key));
             }
-            (None, Some((bk, bi))) => {
+            (None, Some(_)) => {
                 arms.push((format!("{key} {before} {bk}"), &by_key));
                 arms.push((format!("{key} = {bk} AND c.id {up_to} {bi}"), &by_id));
             }
@@ -644,7 +650,8 @@ impl<'q> Compiler<'q> {
                 )
             })
             .collect();
-        format!("{} ORDER BY sort_key {dir}, id {dir} LIMIT {limit}", selects.join(" UNION ALL "))
+        let with = bound.unwrap_or_default();
+        format!("{with}{} ORDER BY sort_key {dir}, id {dir} LIMIT {limit}", selects.join(" UNION ALL "))
     }
 
     /// `PagePlan::Stream`'s rows in sort order, without their outer LIMIT. Every customer not in
@@ -928,14 +935,14 @@ mod tests {
         let after = After { key: "m".into(), id: "x".into() };
         let sql = page(&q, Some(&after), 10, PagePlan::Window(500)).unwrap();
         let key = NAME_ORDER;
-        let bound = |column: &str| {
-            format!(
-                "(SELECT {column} FROM customers c WHERE 1 AND {key} >= ?2 AND ({key} > ?2 OR c.id > ?3) \
-                 ORDER BY {key} ASC, c.id ASC LIMIT 1 OFFSET ?4)"
-            )
-        };
-        let (bk, bi) = (bound(key), bound("c.id"));
-        // Three ranges SQLite seeks to and stops within, each cut at the page, then sorted.
+        // The bound row, walked to once; three ranges SQLite seeks to and stops within, each cut
+        // at the page, then sorted.
+        let with = format!(
+            "WITH bound(k, i) AS MATERIALIZED (SELECT {key} AS k, c.id AS i FROM customers c \
+             WHERE 1 AND {key} >= ?2 AND ({key} > ?2 OR c.id > ?3) ORDER BY {key} ASC, c.id ASC LIMIT 1 OFFSET ?4) SELECT * FROM ("
+        );
+        assert!(sql.text.starts_with(&with), "{}", sql.text);
+        let (bk, bi) = ("(SELECT k FROM bound)", "(SELECT i FROM bound)");
         for range in [
             format!("{key} = ?2 AND c.id > ?3 AND c.id <= CASE WHEN {bk} IS NULL THEN NULL WHEN {bk} = ?2 THEN {bi} ELSE x'ff' END ORDER BY c.id ASC LIMIT ?5)"),
             format!("{key} > ?2 AND {key} < {bk} ORDER BY {key} ASC, c.id ASC LIMIT ?5)"),
@@ -943,6 +950,7 @@ mod tests {
         ] {
             assert!(sql.text.contains(&range), "{range}\nin {}", sql.text);
         }
+        assert_eq!(sql.text.matches("OFFSET").count(), 1, "one walk to the bound row: {}", sql.text);
         assert!(sql.text.ends_with(" ORDER BY sort_key ASC, id ASC LIMIT ?5"), "{}", sql.text);
         assert_eq!(sql.binds[3], Scalar::Int(499));
         assert_eq!(sql.binds[4], Scalar::Int(11));
@@ -968,18 +976,14 @@ mod tests {
         let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse("-email").unwrap(), ..Default::default() };
         let sql = page(&q, None, 10, PagePlan::Window(500)).unwrap();
         let key = "coalesce(c.email_normalized, '')";
-        let bound =
-            |column: &str| format!("(SELECT {column} FROM customers c WHERE 1 ORDER BY {key} DESC, c.id DESC LIMIT 1 OFFSET ?2)");
-        assert!(
-            sql.text.contains(&format!("AND {key} > {} ORDER BY {key} DESC, c.id DESC LIMIT ?3)", bound(key))),
-            "{}",
-            sql.text
+        let with = format!(
+            "WITH bound(k, i) AS MATERIALIZED (SELECT {key} AS k, c.id AS i FROM customers c WHERE 1 \
+             ORDER BY {key} DESC, c.id DESC LIMIT 1 OFFSET ?2) "
         );
-        assert!(
-            sql.text.contains(&format!("AND {key} = {} AND c.id >= {} ORDER BY c.id DESC LIMIT ?3)", bound(key), bound("c.id"))),
-            "{}",
-            sql.text
-        );
+        assert!(sql.text.starts_with(&with), "{}", sql.text);
+        let (bk, bi) = ("(SELECT k FROM bound)", "(SELECT i FROM bound)");
+        assert!(sql.text.contains(&format!("AND {key} > {bk} ORDER BY {key} DESC, c.id DESC LIMIT ?3)")), "{}", sql.text);
+        assert!(sql.text.contains(&format!("AND {key} = {bk} AND c.id >= {bi} ORDER BY c.id DESC LIMIT ?3)")), "{}", sql.text);
     }
 
     #[test]
