@@ -27,6 +27,7 @@ pub mod mail;
 pub mod merge;
 pub mod permission;
 pub mod portal;
+pub mod search_signature;
 pub mod stats;
 pub mod time;
 pub mod unicode;

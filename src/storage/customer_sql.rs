@@ -5,6 +5,7 @@
 pub use crate::domain::customer_query::Scalar;
 use crate::domain::customer_query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 use crate::domain::group::is_builtin;
+use crate::domain::search_signature;
 
 /// D1 refuses statements with more than 100 bound parameters.
 pub const MAX_BINDS: usize = 100;
@@ -540,14 +541,14 @@ impl<'q> Compiler<'q> {
         let ties = self.sort.field != SortField::CreatedAt;
         let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Scan);
         if ties && walks && (after.is_some() || matches!(plan, PagePlan::Window(_))) {
-            let filter = self.where_sql(b, None, self.access(plan));
+            let filter = self.signed(plan, self.where_sql(b, None, self.access(plan)));
             let bound = match plan {
                 PagePlan::Window(rows) => Some(self.bound_sql(b, after, rows)),
                 _ => None,
             };
             return self.walk_sql(b, &filter, after, bound, limit);
         }
-        let filter = self.where_sql(b, after, self.access(plan));
+        let filter = self.signed(plan, self.where_sql(b, after, self.access(plan)));
         let within = match plan {
             PagePlan::Window(rows) => {
                 // Creation order: both columns of the bound row from one walk to it (a row-value
@@ -562,6 +563,34 @@ impl<'q> Compiler<'q> {
         format!(
             "SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM customers c WHERE {filter}{within} ORDER BY {order} LIMIT {limit}"
         )
+    }
+
+    /// The bits of the search signature (migrations/0027) every row the query selects holds: the
+    /// search's and those of each AND-ed equality, prefix, suffix or substring on a field the
+    /// signature covers (each such value is a substring of the row's field, folded as the
+    /// signature folds it). 0 when there are none.
+    fn signature(&self) -> u64 {
+        let signed = |c: &&Condition| {
+            matches!(c.field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
+                && matches!(c.op, Op::Eq | Op::StartsWith | Op::Contains | Op::EndsWith)
+        };
+        let values = anded(self.0).filter(signed).filter_map(|c| match &c.operand {
+            Operand::One(v) => text_of(v),
+            Operand::Many(_) | Operand::None => None,
+        });
+        search_signature::of_all(self.search.as_deref().into_iter().chain(values))
+    }
+
+    /// `filter`, tested first on the signature when `plan` walks a window: the sort indexes hold
+    /// the signature beside the key, so a customer lacking one of its bits is passed over from
+    /// its index entry, its row never read. A customer not signed yet (NULL) passes. The bits
+    /// are a literal: 63-bit integers do not survive D1's binding (numbers travel as doubles),
+    /// and they come from the query's own text through `search_signature`, never as SQL.
+    fn signed(&self, plan: PagePlan, filter: String) -> String {
+        match (plan, self.signature()) {
+            (PagePlan::Window(_), bits) if bits != 0 => format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND {filter}"),
+            _ => filter,
+        }
     }
 
     /// The sub-query reading `columns` of the row `rows` customers from the start of the page in
@@ -954,6 +983,40 @@ mod tests {
         assert!(sql.text.ends_with(" ORDER BY sort_key ASC, id ASC LIMIT ?5"), "{}", sql.text);
         assert_eq!(sql.binds[3], Scalar::Int(499));
         assert_eq!(sql.binds[4], Scalar::Int(11));
+    }
+
+    #[test]
+    fn a_window_tests_the_search_signature_before_the_row() {
+        let bits = search_signature::of_text("ada");
+        let test = format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND ");
+        for sort in ["name", "-email", "last_seen_at", "created_at"] {
+            let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse(sort).unwrap(), ..Default::default() };
+            let window = page(&q, None, 10, PagePlan::Window(500)).unwrap();
+            assert!(window.text.contains(&test), "{sort}: {}", window.text);
+            for plan in [PagePlan::Scan, PagePlan::Candidates] {
+                let other = page(&q, None, 10, plan).unwrap();
+                assert!(!other.text.contains("search_sig"), "{plan:?} is the oracle or reads the trigram index: {}", other.text);
+            }
+        }
+    }
+
+    #[test]
+    fn a_signature_holds_the_search_and_every_anded_text_condition() {
+        let q = CustomerQuery {
+            search: Some("ada".into()),
+            conditions: vec![cond("company", "starts_with", json!("ACME")), cond("phone", "contains", json!("555"))],
+            ..Default::default()
+        };
+        assert_eq!(Compiler(&q).signature(), search_signature::of_all(["ada", "ACME", "555"]));
+        let either = CustomerQuery { matching: Match::Any, ..q.clone() };
+        assert_eq!(Compiler(&either).signature(), search_signature::of_text("ada"), "a condition joined by any is not required");
+        let unsigned = CustomerQuery {
+            conditions: vec![cond("company", "neq", json!("ACME")), cond("attributes.plan", "eq", json!("pro"))],
+            ..Default::default()
+        };
+        assert_eq!(Compiler(&unsigned).signature(), 0);
+        let page = page(&unsigned, None, 10, PagePlan::Window(500)).unwrap();
+        assert!(!page.text.contains("search_sig"), "no bits, no test: {}", page.text);
     }
 
     #[test]
