@@ -24,18 +24,21 @@ INSERT INTO search_signature_positions (n)
 -- The one home of the signature's arithmetic in SQL (domain::search_signature computes a
 -- search's the same way): each trigram's three code points as digits base 31, modulo 63, one bit
 -- each; the sum of distinct powers of two is their OR. The fields are joined by char(1), so a few
--- trigrams span two of them: extra bits, which only let more rows through to the exact test.
+-- trigrams span two of them: extra bits, which only let more rows through to the exact test. A
+-- text too long for the positions (never, within validation's limits) gets every bit (-1).
 CREATE VIEW customer_search_signatures (seq, signature) AS
-SELECT seq, CASE WHEN length(text) > 1000 THEN -1 ELSE (
-    SELECT coalesce(sum(DISTINCT 1 << ((unicode(substr(text, p.n, 1)) * 961
-        + unicode(substr(text, p.n + 1, 1)) * 31 + unicode(substr(text, p.n + 2, 1))) % 63)), 0)
-    FROM search_signature_positions p WHERE p.n <= length(text) - 2
-) END
-FROM (
-    SELECT seq, lower(coalesce(name, '') || char(1) || coalesce(email_normalized, '') || char(1)
-        || coalesce(phone, '') || char(1) || coalesce(company, '') || char(1) || coalesce(handle, '')) AS text
-    FROM customers
-);
+SELECT c.seq, (
+    SELECT CASE WHEN length(t.text) > 1000 THEN -1 ELSE coalesce(sum(DISTINCT 1 << ((unicode(substr(t.text, p.n, 1)) * 961
+        + unicode(substr(t.text, p.n + 1, 1)) * 31 + unicode(substr(t.text, p.n + 2, 1))) % 63)), 0) END
+    -- LIMIT 1 keeps the text a value computed once, not an expression SQLite would inline into
+    -- each of the three uses for every position (272 against 75 microseconds a customer in SQLite).
+    FROM (SELECT lower(coalesce(c.name, '') || char(1) || coalesce(c.email_normalized, '') || char(1)
+              || coalesce(c.phone, '') || char(1) || coalesce(c.company, '') || char(1) || coalesce(c.handle, '')) AS text
+          LIMIT 1) t,
+         search_signature_positions p
+    WHERE p.n <= length(t.text) - 2
+)
+FROM customers c;
 
 CREATE TRIGGER customers_search_signature_insert AFTER INSERT ON customers BEGIN
     UPDATE customers SET search_sig = (SELECT signature FROM customer_search_signatures WHERE seq = NEW.seq)

@@ -232,7 +232,7 @@ describe("search planner, the matches at every position of every sort order", ()
 
 describe("search planner, a cluster of matches beyond both walks", () => {
   // 20 customers that do not match sort first by name, 40 that do right after them: past a
-  // window of 2 and its wider walk of 16, before the far bound's walk of 30 ends.
+  // window of 2.
   const word = `${tag}far`;
   before(async () => {
     const lines = ["name,email"];
@@ -257,22 +257,35 @@ describe("search planner, a cluster of matches beyond both walks", () => {
   const headers = (far) => ({ "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": String(far) });
   const path = `/v1/customers?q=${encodeURIComponent(word)}&sort=name&limit=4`;
 
-  it("walks to the matches when they are as many as the far bound, rather than sorting them all", async () => {
-    const res = await w.get(path, { headers: headers(30) });
+  it("walks a signed query on to the page, passing over non-matches by their signature, once its window holds too few", async () => {
+    for (const far of [20, 1000]) {
+      const res = await w.get(path, { headers: headers(far) });
+      assert.equal(await wayOf(res), "walked_to_page");
+      assert.deepEqual((await pages(w, { path }, headers(far))), await pages(w, { path }, ORACLE));
+    }
+  });
+
+  // A prefix of two characters has no trigram, so its walks read every row: in email order, 30
+  // customers of another test (aa-…) come before the 60 whose names start with 00, past a window
+  // of 2 and the wider one of 16.
+  const unsigned = { conditions: [{ field: "name", op: "starts_with", value: "00" }], sort: "email", limit: 4 };
+  it("walks the far bound for a query with no signature when the far count finds as many", async () => {
+    const res = await w.post("/v1/customers/filter", unsigned, { headers: headers(60) });
     assert.equal(res.status, 200, res.text);
     assert.equal(await wayOf(res), "far_window");
-    assert.deepEqual((await pages(w, { path }, headers(30))), await pages(w, { path }, ORACLE));
+    assert.deepEqual((await pages(w, { body: unsigned }, headers(60))), await pages(w, { body: unsigned }, ORACLE));
   });
 
-  it("sorts the matches when the far count finds fewer than its bound", async () => {
-    const res = await w.get(path, { headers: headers(1000) });
+  it("sorts the matches of a query with no signature when the far count finds fewer", async () => {
+    const res = await w.post("/v1/customers/filter", unsigned, { headers: headers(1000) });
     assert.equal(await wayOf(res), "far_sorted");
-    assert.deepEqual((await pages(w, { path }, headers(1000))), await pages(w, { path }, ORACLE));
+    assert.deepEqual((await pages(w, { body: unsigned }, headers(1000))), await pages(w, { body: unsigned }, ORACLE));
   });
 
-  it("sorts them after all when the far walk holds too few", async () => {
-    const res = await w.get(path, { headers: headers(20) });
+  it("sorts the matches after all when the far walk of a query with no signature holds too few", async () => {
+    const res = await w.post("/v1/customers/filter", unsigned, { headers: headers(20) });
     assert.equal(await wayOf(res), "sorted_after_walks");
+    assert.deepEqual((await pages(w, { body: unsigned }, headers(20))), await pages(w, { body: unsigned }, ORACLE));
   });
 
   it("names the way of every customer page in its log line, and of no other request", async () => {

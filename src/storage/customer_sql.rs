@@ -63,6 +63,9 @@ pub enum PagePlan {
     Stream,
     /// Walk the sort order with no bound: a plain list, or a query with no narrowing.
     Scan,
+    /// Walk the sort order with no bound, testing the search signature first as a window does:
+    /// a narrowed query's last resort, whose cost is the walk's index entries up to the page.
+    Walk,
 }
 
 /// What narrows a query to the rows an index finds, before they are tested and sorted.
@@ -386,6 +389,11 @@ pub fn streams(query: &CustomerQuery) -> bool {
     matches!(narrowing(query), Some(Narrowing::Search(_))) && query.sort.field == SortField::CreatedAt
 }
 
+/// The bits of the search signature every customer `query` selects holds (0: none it can test).
+pub fn signature(query: &CustomerQuery) -> u64 {
+    Compiler(query).signature()
+}
+
 /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
 pub fn page(query: &CustomerQuery, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
     Compiler(query).page(after, limit, plan)
@@ -394,7 +402,8 @@ pub fn page(query: &CustomerQuery, after: Option<&After>, limit: usize, plan: Pa
 /// One page in one statement, for a query with a narrowing: the narrowing's matches are
 /// counted up to `cap` (in its index), then one of two ways runs, the other's LIMIT being 0
 /// (SQLite then skips it whole): fewer matches than `cap` are sorted (`Candidates`); more are
-/// looked for on a walk of at most `window` customers in sort order (`Window`). Every row
+/// looked for on `walk`: a window of the sort order (`Window`) or the walk on to the page
+/// (`Walk`). Every row
 /// carries the count as `probe`, and a page with no row still answers one, with `probe` alone
 /// (the others NULL): when the count reached `cap` and the window held no more than `limit`
 /// rows, the caller asks `Candidates` after all. `narrowing` is this query's (`narrowing()`);
@@ -405,9 +414,9 @@ pub fn planned(
     after: Option<&After>,
     limit: usize,
     cap: usize,
-    window: usize,
+    walk: PagePlan,
 ) -> Result<Sql, BuildError> {
-    Compiler(query).planned(narrowing, after, limit, cap, window)
+    Compiler(query).planned(narrowing, after, limit, cap, walk)
 }
 
 /// How many customers the query selects.
@@ -439,7 +448,7 @@ impl<'q> Compiler<'q> {
     fn access(&self, plan: PagePlan) -> RowSource<'q> {
         match (narrowing(self.0), plan) {
             (Some(n), PagePlan::Candidates) => RowSource::Narrowed(n),
-            (Some(_), PagePlan::Window(_) | PagePlan::Scan | PagePlan::Stream) => RowSource::SortOrder,
+            (Some(_), PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream) => RowSource::SortOrder,
             (None, _) => RowSource::Any,
         }
     }
@@ -539,7 +548,7 @@ impl<'q> Compiler<'q> {
     ) -> String {
         let (key, order) = (sort_key_sql(self.sort), self.order_sql());
         let ties = self.sort.field != SortField::CreatedAt;
-        let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Scan);
+        let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan);
         if ties && walks && (after.is_some() || matches!(plan, PagePlan::Window(_))) {
             let filter = self.signed(plan, self.where_sql(b, None, self.access(plan)));
             let bound = match plan {
@@ -557,7 +566,7 @@ impl<'q> Compiler<'q> {
                 let bound = self.bound_row_sql(b, after, rows, &format!("{key}, c.id"));
                 format!(" AND ({key}, c.id) {} {bound}", self.created_cmp(Side::UpTo))
             }
-            PagePlan::Candidates | PagePlan::Scan | PagePlan::Stream => String::new(),
+            PagePlan::Candidates | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream => String::new(),
         };
         let limit = limit(b);
         format!(
@@ -581,14 +590,17 @@ impl<'q> Compiler<'q> {
         search_signature::of_all(self.search.as_deref().into_iter().chain(values))
     }
 
-    /// `filter`, tested first on the signature when `plan` walks a window: the sort indexes hold
+    /// `filter`, tested first on the signature when `plan` walks a window or the whole order
+    /// (never the oracle, `Scan`): the sort indexes hold
     /// the signature beside the key, so a customer lacking one of its bits is passed over from
     /// its index entry, its row never read. A customer not signed yet (NULL) passes. The bits
     /// are a literal: 63-bit integers do not survive D1's binding (numbers travel as doubles),
     /// and they come from the query's own text through `search_signature`, never as SQL.
     fn signed(&self, plan: PagePlan, filter: String) -> String {
         match (plan, self.signature()) {
-            (PagePlan::Window(_), bits) if bits != 0 => format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND {filter}"),
+            (PagePlan::Window(_) | PagePlan::Walk, bits) if bits != 0 => {
+                format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND {filter}")
+            }
             _ => filter,
         }
     }
@@ -739,7 +751,7 @@ impl<'q> Compiler<'q> {
         after: Option<&After>,
         limit: usize,
         cap: usize,
-        window: usize,
+        walk: PagePlan,
     ) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let probe = match narrowing {
@@ -760,7 +772,7 @@ impl<'q> Compiler<'q> {
             format!("CASE WHEN (SELECT n FROM probe) < {cap} THEN {few} ELSE {many} END")
         };
         let sorted = self.select_sql(&mut b, after, PagePlan::Candidates, &|b: &mut Builder| either(b, true));
-        let walked = self.select_sql(&mut b, after, PagePlan::Window(window), &|b: &mut Builder| either(b, false));
+        let walked = self.select_sql(&mut b, after, walk, &|b: &mut Builder| either(b, false));
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
         let text = format!(
             "WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM ({probe} LIMIT {cap})) \
@@ -780,7 +792,7 @@ mod tests {
 
     /// The planned page of 10 rows with the default bounds (a probe of 200, a window of 5000).
     fn planned(q: &CustomerQuery, after: Option<&After>) -> Result<Sql, BuildError> {
-        super::planned(q, narrowing(q).expect("a query with a narrowing"), after, 10, 200, 5000)
+        super::planned(q, narrowing(q).expect("a query with a narrowing"), after, 10, 200, PagePlan::Window(5000))
     }
 
     fn cond(field: &str, op: &str, value: serde_json::Value) -> Condition {

@@ -173,10 +173,12 @@ pub struct Planner {
     /// `MIN_PROBE`, so a few hundred matches clustered away from the page's start are sorted
     /// rather than looked for on a window in vain.
     pub probe_cap: Option<usize>,
-    /// Customers a broad query walks in sort order before it walks `WIDER` times as many.
+    /// Customers a broad query walks in sort order first (then, without a search signature,
+    /// `WIDER` times as many).
     pub window: usize,
-    /// When both walks held too few: the matches are counted up to this many, and sorted if
-    /// fewer, else looked for on a walk of this many customers (`page`).
+    /// When both windows of a query without a search signature held too few: the matches are
+    /// counted up to this many, and sorted if fewer, else looked for on a walk of this many
+    /// customers (`page`).
     pub far: usize,
     /// Every page a plain walk of the sort order (`PagePlan::Scan`): the oracle the tests hold every
     /// plan to.
@@ -264,7 +266,10 @@ pub enum PageWay {
     FarSorted,
     /// More matches than the far bound: the walk of that many customers.
     FarWindow,
-    /// Every walk held too few: every match, sorted.
+    /// Every window held too few, and the query has a search signature: the walk of the sort
+    /// order on to the page, passing over non-matches by their index entries.
+    WalkedToPage,
+    /// Every window held too few, and the query has no signature: every match, sorted.
     SortedAfterWalks,
 }
 
@@ -278,6 +283,7 @@ impl PageWay {
             PageWay::WiderWindow => "wider_window",
             PageWay::FarSorted => "far_sorted",
             PageWay::FarWindow => "far_window",
+            PageWay::WalkedToPage => "walked_to_page",
             PageWay::SortedAfterWalks => "sorted_after_walks",
         }
     }
@@ -289,13 +295,21 @@ type Keyed = Vec<(Customer, String)>;
 /// cursor, and the way it was found. A search in creation order reads its matches in that order
 /// from the trigram index (`PagePlan::Stream`): a page's cost wherever they sit. Any other query
 /// with a narrowing (a search, an indexed filter: `customer_sql::narrowing`) is planned in the
-/// statement that reads the page: few matches are sorted; many are looked for on a bounded walk
-/// of the sort order, where the page fills early; if the walk holds too few, a walk `WIDER` times
-/// as long; if that too holds too few, the matches are counted up to `Planner::far` (`WIDER`
-/// times that again): fewer are sorted, more are looked for on a walk of that length, and only if it too
-/// holds too few are they all sorted. So a page costs about the lesser of the walk to its rows
-/// and the sort of every match, within a constant: a cluster of matches far along the sort
-/// order is sorted when it is small and walked to when it is large. Every way gives the same rows.
+/// statement that reads the page: few matches (`Planner::cap`) are sorted; more are looked for
+/// on a window of the sort order, where the page fills early when matches are common. If the
+/// window holds too few:
+/// - a query with a search signature (`customer_sql::signature`) walks on to the page
+///   (`PagePlan::Walk`), passing over each customer that cannot match by its index entry (about
+///   0.2 microseconds, where reading a row and sorting it costs 2.8, and counting the matches
+///   first can cost more than the walk: the trigram index intersects the lists of every
+///   trigram, and those of common ones are long): two statements at most, whose cost is the walk
+///   to the page's last row;
+/// - one without (its walk would read every row) walks a window `WIDER` times as long, then
+///   counts up to `Planner::far`: fewer are sorted, more are looked for on a walk of that
+///   length, and only if that too holds too few are they all sorted: about the lesser of the
+///   walk to its rows and the sort of every match, within a constant.
+///
+/// Every way gives the same rows.
 pub async fn page(
     db: &D1Database,
     query: &CustomerQuery,
@@ -311,17 +325,20 @@ pub async fn page(
         return Ok((rows(db, &plain(PagePlan::Stream)?).await?, PageWay::Stream));
     }
     if let Some(narrowing) = sql::narrowing(query) {
-        let cap = planner.cap(narrowing, limit);
-        match planned_page(db, query, narrowing, after, limit, cap, planner.window).await? {
+        let planned = |cap: usize, walk: PagePlan| planned_page(db, query, narrowing, after, limit, cap, walk);
+        match planned(planner.cap(narrowing, limit), PagePlan::Window(planner.window)).await? {
             Planned::Sorted(page) => return Ok((page, PageWay::Sorted)),
             Planned::Walked(page) => return Ok((page, PageWay::Window)),
             Planned::TooFew => {}
+        }
+        if sql::signature(query) != 0 {
+            return Ok((rows(db, &plain(PagePlan::Walk)?).await?, PageWay::WalkedToPage));
         }
         let wider = rows(db, &plain(PagePlan::Window(planner.window * WIDER))?).await?;
         if wider.len() > limit {
             return Ok((wider, PageWay::WiderWindow));
         }
-        match planned_page(db, query, narrowing, after, limit, planner.far, planner.far).await? {
+        match planned(planner.far, PagePlan::Window(planner.far)).await? {
             Planned::Sorted(page) => return Ok((page, PageWay::FarSorted)),
             Planned::Walked(page) => return Ok((page, PageWay::FarWindow)),
             Planned::TooFew => {}
@@ -357,9 +374,9 @@ async fn planned_page(
     after: Option<&After>,
     limit: usize,
     cap: usize,
-    window: usize,
+    walk: PagePlan,
 ) -> Result<Planned, QueryError> {
-    let planned = sql::planned(query, narrowing, after, limit, cap, window)?;
+    let planned = sql::planned(query, narrowing, after, limit, cap, walk)?;
     // What tells which way ran: the count, and whether a row is a customer at all.
     let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
     let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();
@@ -406,7 +423,7 @@ pub async fn explain(
         Explained::Count => sql::count(query)?,
         Explained::Planned => {
             let Some(narrowing) = sql::narrowing(query) else { return Ok(None) };
-            sql::planned(query, narrowing, after, limit, planner.cap(narrowing, limit), planner.window)?
+            sql::planned(query, narrowing, after, limit, planner.cap(narrowing, limit), PagePlan::Window(planner.window))?
         }
     };
     let text = format!("EXPLAIN QUERY PLAN {}", statement_sql.text);
