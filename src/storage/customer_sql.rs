@@ -5,7 +5,7 @@
 pub use crate::domain::customer_query::Scalar;
 use crate::domain::customer_query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 use crate::domain::group::is_builtin;
-use crate::domain::search_signature;
+use crate::domain::search_signature::{self, Signature};
 
 /// D1 refuses statements with more than 100 bound parameters.
 pub const MAX_BINDS: usize = 100;
@@ -389,8 +389,8 @@ pub fn streams(query: &CustomerQuery) -> bool {
     matches!(narrowing(query), Some(Narrowing::Search(_))) && query.sort.field == SortField::CreatedAt
 }
 
-/// The bits of the search signature every customer `query` selects holds (0: none it can test).
-pub fn signature(query: &CustomerQuery) -> u64 {
+/// The bits of the search signature every customer `query` selects holds (empty: none to test).
+pub fn signature(query: &CustomerQuery) -> Signature {
     Compiler(query).signature()
 }
 
@@ -577,8 +577,8 @@ impl<'q> Compiler<'q> {
     /// The bits of the search signature (migrations/0027) every row the query selects holds: the
     /// search's and those of each AND-ed equality, prefix, suffix or substring on a field the
     /// signature covers (each such value is a substring of the row's field, folded as the
-    /// signature folds it). 0 when there are none.
-    fn signature(&self) -> u64 {
+    /// signature folds it). Empty when there are none.
+    fn signature(&self) -> Signature {
         let signed = |c: &&Condition| {
             matches!(c.field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
                 && matches!(c.op, Op::Eq | Op::StartsWith | Op::Contains | Op::EndsWith)
@@ -591,18 +591,21 @@ impl<'q> Compiler<'q> {
     }
 
     /// `filter`, tested first on the signature when `plan` walks a window or the whole order
-    /// (never the oracle, `Scan`): the sort indexes hold
-    /// the signature beside the key, so a customer lacking one of its bits is passed over from
-    /// its index entry, its row never read. A customer not signed yet (NULL) passes. The bits
-    /// are a literal: 63-bit integers do not survive D1's binding (numbers travel as doubles),
-    /// and they come from the query's own text through `search_signature`, never as SQL.
+    /// (never the oracle, `Scan`): the sort indexes hold the signature beside the key, so a
+    /// customer lacking one of its bits is passed over from its index entry, its row never read.
+    /// A customer not signed yet (NULL) passes. The bits are literals: 63-bit integers do not
+    /// survive D1's binding (numbers travel as doubles), and they come from the query's own text
+    /// through `search_signature`, never as SQL.
     fn signed(&self, plan: PagePlan, filter: String) -> String {
-        match (plan, self.signature()) {
-            (PagePlan::Window(_) | PagePlan::Walk, bits) if bits != 0 => {
-                format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND {filter}")
-            }
-            _ => filter,
+        let bits = self.signature();
+        if !matches!(plan, PagePlan::Window(_) | PagePlan::Walk) || bits.is_empty() {
+            return filter;
         }
+        let tests: Vec<String> = (bits.0.iter().enumerate())
+            .filter(|(_, b)| **b != 0)
+            .map(|(i, b)| format!("(coalesce(c.search_sig_{i}, -1) & {b}) = {b}"))
+            .collect();
+        format!("{} AND {filter}", tests.join(" AND "))
     }
 
     /// The sub-query reading `columns` of the row `rows` customers from the start of the page in
@@ -999,17 +1002,30 @@ mod tests {
 
     #[test]
     fn a_window_tests_the_search_signature_before_the_row() {
-        let bits = search_signature::of_text("ada");
-        let test = format!("(coalesce(c.search_sig, -1) & {bits}) = {bits} AND ");
+        let bits = search_signature::of_text("ada").0;
+        // "ada" is one trigram: one bit, in one part.
+        let (part, value) = bits.iter().enumerate().find(|(_, b)| **b != 0).unwrap();
+        let test = format!("(coalesce(c.search_sig_{part}, -1) & {value}) = {value} AND ");
         for sort in ["name", "-email", "last_seen_at", "created_at"] {
             let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse(sort).unwrap(), ..Default::default() };
-            let window = page(&q, None, 10, PagePlan::Window(500)).unwrap();
-            assert!(window.text.contains(&test), "{sort}: {}", window.text);
+            for plan in [PagePlan::Window(500), PagePlan::Walk] {
+                let walk = page(&q, None, 10, plan).unwrap();
+                assert!(walk.text.contains(&test), "{sort} {plan:?}: {}", walk.text);
+                for other in (0..4).filter(|o| *o != part) {
+                    assert!(!walk.text.contains(&format!("search_sig_{other}")), "only the parts with bits: {}", walk.text);
+                }
+            }
             for plan in [PagePlan::Scan, PagePlan::Candidates] {
                 let other = page(&q, None, 10, plan).unwrap();
                 assert!(!other.text.contains("search_sig"), "{plan:?} is the oracle or reads the trigram index: {}", other.text);
             }
         }
+        let long = CustomerQuery { search: Some("import.test".into()), ..Default::default() };
+        let walk = page(&long, None, 10, PagePlan::Walk).unwrap();
+        for part in [0, 1, 3] {
+            assert!(walk.text.contains(&format!("c.search_sig_{part}, -1)")), "{}", walk.text);
+        }
+        assert!(!walk.text.contains("c.search_sig_2"), "no bit in part 2: {}", walk.text);
     }
 
     #[test]
@@ -1026,7 +1042,7 @@ mod tests {
             conditions: vec![cond("company", "neq", json!("ACME")), cond("attributes.plan", "eq", json!("pro"))],
             ..Default::default()
         };
-        assert_eq!(Compiler(&unsigned).signature(), 0);
+        assert!(Compiler(&unsigned).signature().is_empty());
         let page = page(&unsigned, None, 10, PagePlan::Window(500)).unwrap();
         assert!(!page.text.contains("search_sig"), "no bits, no test: {}", page.text);
     }
