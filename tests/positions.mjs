@@ -12,14 +12,16 @@ export const SORTS = ["-created_at", "created_at", "name", "-name", "email", "-e
 export const ORACLE = { "x-test-plan": "scan" };
 
 // Every branch of the planner for these rows (a block is 30 rows, a page 4): the matches sorted;
-// the default; a broad walk that fills at once; a walk too short whose wider walk (8 times as
-// long) fills; both too short, then the matches counted to the far bound and sorted (fewer) or
-// walked to (as many: that walk holds too few here, so they are sorted after all).
+// the default; a window that fills at once; past a window too short, a query with a search
+// signature walks on to the page, while one without (a list of values) walks the wider window
+// (8 times as long), which fills, or, both too short, counts its matches to the far bound and
+// sorts them (fewer) or walks that far (as many: that walk holds too few here, so they are
+// sorted after all).
 export const PLANS = {
   "matches sorted": { "x-test-probe-cap": "100000" },
   "the default planner": {},
   "a window that fills": { "x-test-probe-cap": "2", "x-test-window": "1000" },
-  "a window too short, the wider one fills": { "x-test-probe-cap": "2", "x-test-window": "6" },
+  "a window too short, then the walk on or the wider one": { "x-test-probe-cap": "2", "x-test-window": "6" },
   "both windows too short, the far count sorts": { "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": "1000" },
   "every walk too short, then the matches": { "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": "20" },
 };

@@ -350,7 +350,8 @@ pub fn fts_trigrams(q: &str) -> String {
 }
 
 /// Compiles one query: holds it so the steps below read its parts as `self.sort`, `self.search`.
-struct Compiler<'q>(&'q CustomerQuery);
+/// The query, and whether its walks test the search signature (`signed`).
+struct Compiler<'q>(&'q CustomerQuery, bool);
 
 impl std::ops::Deref for Compiler<'_> {
     type Target = CustomerQuery;
@@ -391,12 +392,14 @@ pub fn streams(query: &CustomerQuery) -> bool {
 
 /// The bits of the search signature every customer `query` selects holds (empty: none to test).
 pub fn signature(query: &CustomerQuery) -> Signature {
-    Compiler(query).signature()
+    Compiler(query, true).signature()
 }
 
 /// One page: `limit + 1` rows are fetched so the caller knows whether more follow.
+/// The signature's parts are parameters too: a query they would take past the limit walks
+/// without them (as fast as before signatures, never refused for them).
 pub fn page(query: &CustomerQuery, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
-    Compiler(query).page(after, limit, plan)
+    Compiler(query, true).page(after, limit, plan).or_else(|_| Compiler(query, false).page(after, limit, plan))
 }
 
 /// One page in one statement, for a query with a narrowing: the narrowing's matches are
@@ -416,20 +419,21 @@ pub fn planned(
     cap: usize,
     walk: PagePlan,
 ) -> Result<Sql, BuildError> {
-    Compiler(query).planned(narrowing, after, limit, cap, walk)
+    let signed = Compiler(query, true).planned(narrowing, after, limit, cap, walk);
+    signed.or_else(|_| Compiler(query, false).planned(narrowing, after, limit, cap, walk))
 }
 
 /// How many customers the query selects.
 pub fn count(query: &CustomerQuery) -> Result<Sql, BuildError> {
     let mut b = Builder::default();
-    let filter = Compiler(query).where_sql(&mut b, None, RowSource::Any);
+    let filter = Compiler(query, true).where_sql(&mut b, None, RowSource::Any);
     checked(b, format!("SELECT count(*) AS total FROM customers c WHERE {filter}"))
 }
 
 /// The ids of matching customers in creation order, for bulk operations (at most `limit`).
 pub fn ids(query: &CustomerQuery, limit: usize) -> Result<Sql, BuildError> {
     let mut b = Builder::default();
-    let filter = Compiler(query).where_sql(&mut b, None, RowSource::Any);
+    let filter = Compiler(query, true).where_sql(&mut b, None, RowSource::Any);
     let lim = b.bind(Scalar::Int(limit as i64));
     checked(b, format!("SELECT c.id FROM customers c WHERE {filter} ORDER BY c.created_at, c.id LIMIT {lim}"))
 }
@@ -550,14 +554,16 @@ impl<'q> Compiler<'q> {
         let ties = self.sort.field != SortField::CreatedAt;
         let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan);
         if ties && walks && (after.is_some() || matches!(plan, PagePlan::Window(_))) {
-            let filter = self.signed(plan, self.where_sql(b, None, self.access(plan)));
+            let filter = self.where_sql(b, None, self.access(plan));
+            let filter = self.signed(b, plan, filter);
             let bound = match plan {
                 PagePlan::Window(rows) => Some(self.bound_sql(b, after, rows)),
                 _ => None,
             };
             return self.walk_sql(b, &filter, after, bound, limit);
         }
-        let filter = self.signed(plan, self.where_sql(b, after, self.access(plan)));
+        let filter = self.where_sql(b, after, self.access(plan));
+        let filter = self.signed(b, plan, filter);
         let within = match plan {
             PagePlan::Window(rows) => {
                 // Creation order: both columns of the bound row from one walk to it (a row-value
@@ -593,17 +599,20 @@ impl<'q> Compiler<'q> {
     /// `filter`, tested first on the signature when `plan` walks a window or the whole order
     /// (never the oracle, `Scan`): the sort indexes hold the signature beside the key, so a
     /// customer lacking one of its bits is passed over from its index entry, its row never read.
-    /// A customer not signed yet (NULL) passes. The bits are literals: 63-bit integers do not
-    /// survive D1's binding (numbers travel as doubles), and they come from the query's own text
-    /// through `search_signature`, never as SQL.
-    fn signed(&self, plan: PagePlan, filter: String) -> String {
+    /// A customer not signed yet (NULL) passes. Each part travels as text cast back to an
+    /// integer (once per statement: a constant), since D1 binds numbers as doubles, which do not
+    /// hold 63 bits.
+    fn signed(&self, b: &mut Builder, plan: PagePlan, filter: String) -> String {
         let bits = self.signature();
-        if !matches!(plan, PagePlan::Window(_) | PagePlan::Walk) || bits.is_empty() {
+        if !self.1 || !matches!(plan, PagePlan::Window(_) | PagePlan::Walk) || bits.is_empty() {
             return filter;
         }
         let tests: Vec<String> = (bits.0.iter().enumerate())
-            .filter(|(_, b)| **b != 0)
-            .map(|(i, b)| format!("(coalesce(c.search_sig_{i}, -1) & {b}) = {b}"))
+            .filter(|(_, part)| **part != 0)
+            .map(|(i, part)| {
+                let p = b.bind(Scalar::Text(part.to_string()));
+                format!("(coalesce(c.search_sig_{i}, -1) & CAST({p} AS INTEGER)) = CAST({p} AS INTEGER)")
+            })
             .collect();
         format!("{} AND {filter}", tests.join(" AND "))
     }
@@ -983,34 +992,35 @@ mod tests {
         // at the page, then sorted.
         let with = format!(
             "WITH bound(k, i) AS MATERIALIZED (SELECT {key} AS k, c.id AS i FROM customers c \
-             WHERE 1 AND {key} >= ?2 AND ({key} > ?2 OR c.id > ?3) ORDER BY {key} ASC, c.id ASC LIMIT 1 OFFSET ?4) SELECT * FROM ("
+             WHERE 1 AND {key} >= ?3 AND ({key} > ?3 OR c.id > ?4) ORDER BY {key} ASC, c.id ASC LIMIT 1 OFFSET ?5) SELECT * FROM ("
         );
         assert!(sql.text.starts_with(&with), "{}", sql.text);
         let (bk, bi) = ("(SELECT k FROM bound)", "(SELECT i FROM bound)");
         for range in [
-            format!("{key} = ?2 AND c.id > ?3 AND c.id <= CASE WHEN {bk} IS NULL THEN NULL WHEN {bk} = ?2 THEN {bi} ELSE x'ff' END ORDER BY c.id ASC LIMIT ?5)"),
-            format!("{key} > ?2 AND {key} < {bk} ORDER BY {key} ASC, c.id ASC LIMIT ?5)"),
-            format!("{key} = {bk} AND {key} > ?2 AND c.id <= {bi} ORDER BY c.id ASC LIMIT ?5)"),
+            format!("{key} = ?3 AND c.id > ?4 AND c.id <= CASE WHEN {bk} IS NULL THEN NULL WHEN {bk} = ?3 THEN {bi} ELSE x'ff' END ORDER BY c.id ASC LIMIT ?6)"),
+            format!("{key} > ?3 AND {key} < {bk} ORDER BY {key} ASC, c.id ASC LIMIT ?6)"),
+            format!("{key} = {bk} AND {key} > ?3 AND c.id <= {bi} ORDER BY c.id ASC LIMIT ?6)"),
         ] {
             assert!(sql.text.contains(&range), "{range}\nin {}", sql.text);
         }
         assert_eq!(sql.text.matches("OFFSET").count(), 1, "one walk to the bound row: {}", sql.text);
-        assert!(sql.text.ends_with(" ORDER BY sort_key ASC, id ASC LIMIT ?5"), "{}", sql.text);
-        assert_eq!(sql.binds[3], Scalar::Int(499));
-        assert_eq!(sql.binds[4], Scalar::Int(11));
+        assert!(sql.text.ends_with(" ORDER BY sort_key ASC, id ASC LIMIT ?6"), "{}", sql.text);
+        assert_eq!(sql.binds[4], Scalar::Int(499));
+        assert_eq!(sql.binds[5], Scalar::Int(11));
     }
 
     #[test]
     fn a_window_tests_the_search_signature_before_the_row() {
         let bits = search_signature::of_text("ada").0;
-        // "ada" is one trigram: one bit, in one part.
+        // "ada" is one trigram: one bit, in one part, bound as text.
         let (part, value) = bits.iter().enumerate().find(|(_, b)| **b != 0).unwrap();
-        let test = format!("(coalesce(c.search_sig_{part}, -1) & {value}) = {value} AND ");
+        let test = format!("(coalesce(c.search_sig_{part}, -1) & CAST(?2 AS INTEGER)) = CAST(?2 AS INTEGER) AND ");
         for sort in ["name", "-email", "last_seen_at", "created_at"] {
             let q = CustomerQuery { search: Some("ada".into()), sort: Sort::parse(sort).unwrap(), ..Default::default() };
             for plan in [PagePlan::Window(500), PagePlan::Walk] {
                 let walk = page(&q, None, 10, plan).unwrap();
                 assert!(walk.text.contains(&test), "{sort} {plan:?}: {}", walk.text);
+                assert_eq!(walk.binds[1], Scalar::Text(value.to_string()));
                 for other in (0..4).filter(|o| *o != part) {
                     assert!(!walk.text.contains(&format!("search_sig_{other}")), "only the parts with bits: {}", walk.text);
                 }
@@ -1035,14 +1045,18 @@ mod tests {
             conditions: vec![cond("company", "starts_with", json!("ACME")), cond("phone", "contains", json!("555"))],
             ..Default::default()
         };
-        assert_eq!(Compiler(&q).signature(), search_signature::of_all(["ada", "ACME", "555"]));
+        assert_eq!(Compiler(&q, true).signature(), search_signature::of_all(["ada", "ACME", "555"]));
         let either = CustomerQuery { matching: Match::Any, ..q.clone() };
-        assert_eq!(Compiler(&either).signature(), search_signature::of_text("ada"), "a condition joined by any is not required");
+        assert_eq!(
+            Compiler(&either, true).signature(),
+            search_signature::of_text("ada"),
+            "a condition joined by any is not required"
+        );
         let unsigned = CustomerQuery {
             conditions: vec![cond("company", "neq", json!("ACME")), cond("attributes.plan", "eq", json!("pro"))],
             ..Default::default()
         };
-        assert!(Compiler(&unsigned).signature().is_empty());
+        assert!(Compiler(&unsigned, true).signature().is_empty());
         let page = page(&unsigned, None, 10, PagePlan::Window(500)).unwrap();
         assert!(!page.text.contains("search_sig"), "no bits, no test: {}", page.text);
     }
@@ -1069,12 +1083,12 @@ mod tests {
         let key = "coalesce(c.email_normalized, '')";
         let with = format!(
             "WITH bound(k, i) AS MATERIALIZED (SELECT {key} AS k, c.id AS i FROM customers c WHERE 1 \
-             ORDER BY {key} DESC, c.id DESC LIMIT 1 OFFSET ?2) "
+             ORDER BY {key} DESC, c.id DESC LIMIT 1 OFFSET ?3) "
         );
         assert!(sql.text.starts_with(&with), "{}", sql.text);
         let (bk, bi) = ("(SELECT k FROM bound)", "(SELECT i FROM bound)");
-        assert!(sql.text.contains(&format!("AND {key} > {bk} ORDER BY {key} DESC, c.id DESC LIMIT ?3)")), "{}", sql.text);
-        assert!(sql.text.contains(&format!("AND {key} = {bk} AND c.id >= {bi} ORDER BY c.id DESC LIMIT ?3)")), "{}", sql.text);
+        assert!(sql.text.contains(&format!("AND {key} > {bk} ORDER BY {key} DESC, c.id DESC LIMIT ?4)")), "{}", sql.text);
+        assert!(sql.text.contains(&format!("AND {key} = {bk} AND c.id >= {bi} ORDER BY c.id DESC LIMIT ?4)")), "{}", sql.text);
     }
 
     #[test]
@@ -1084,7 +1098,7 @@ mod tests {
         assert!(
             sql.text.contains(
                 "(c.created_at, c.id) >= (SELECT c.created_at, c.id FROM customers c WHERE 1 \
-                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1 OFFSET ?2)"
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1 OFFSET ?3)"
             ),
             "{}",
             sql.text
@@ -1139,7 +1153,8 @@ mod tests {
         };
         let after = After { key: "k".into(), id: "i".into() };
         let sql = planned(&q, Some(&after)).unwrap();
-        assert!(sql.binds.len() <= 52, "{}", sql.binds.len());
+        // 52, and the one part of the signature of `ada` the walk tests.
+        assert!(sql.binds.len() <= 53, "{}", sql.binds.len());
     }
 
     #[test]
@@ -1312,6 +1327,21 @@ mod tests {
         let sql = page(&q, Some(&after), 10, PagePlan::Candidates).unwrap();
         assert_eq!(sql.binds.len(), 100);
         assert!(planned(&q, Some(&after)).is_err(), "the probe's cap, the window's offset and 0 add three");
+    }
+
+    #[test]
+    fn a_walk_the_signature_would_take_past_the_limit_walks_without_it() {
+        let conditions = vec![
+            cond("name", "in", json!((0..49).map(|i| format!("n{i}")).collect::<Vec<_>>())),
+            cond("company", "in", json!((0..46).map(|i| format!("c{i}")).collect::<Vec<_>>())),
+        ];
+        let q = CustomerQuery { search: Some("import.test".into()), conditions, ..Default::default() };
+        let after = After { key: "k".into(), id: "i".into() };
+        let sql = page(&q, Some(&after), 10, PagePlan::Walk).unwrap();
+        assert_eq!(sql.binds.len(), 99, "the pattern, 95 values, the cursor and the limit");
+        assert!(!sql.text.contains("search_sig"), "{}", sql.text);
+        let fewer = CustomerQuery { conditions: q.conditions[..1].to_vec(), ..q.clone() };
+        assert!(page(&fewer, Some(&after), 10, PagePlan::Walk).unwrap().text.contains("search_sig"));
     }
 
     #[test]
