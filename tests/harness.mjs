@@ -91,7 +91,9 @@ export async function startWorker(options = {}) {
 
 // `email: false` leaves the Email Service binding out (then nothing can be sent); otherwise every
 // message the worker sends is kept in `worker.mailLog.mail` (see `worker.mailTo`).
-async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist, email = true } = {}) {
+// `inspectorPort`: workerd's inspector (DevTools protocol) on that port (bench/profile.mjs);
+// `entry`: another entry module (with its own build beside it), for bench/fixed-cost.mjs's A/B.
+async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist, email = true, inspectorPort, entry } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
@@ -104,9 +106,10 @@ async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000
       stderr.pipe(process.stderr);
     },
     ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     ...(outbound ? { outboundService: outbound } : {}),
     assets: ASSETS,
-    scriptPath: join(ROOT, "src/entry.mjs"),
+    scriptPath: entry ?? join(ROOT, "src/entry.mjs"),
     modules: true,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
