@@ -59,6 +59,14 @@ export function splitSql(text) {
 // The console's static assets as `make build` writes them (console/build.mjs), served before
 // the worker as Workers Static Assets are, with console/_headers applied by Miniflare.
 export const ASSETS_DIR = join(ROOT, "console/dist");
+// The paths that reach the worker without an asset lookup: wrangler.toml's `run_worker_first`,
+// as wrangler hands them to the assets router (`static_routing`).
+const RUN_WORKER_FIRST = JSON.parse(/^run_worker_first\s*=\s*(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))[1]);
+export const ASSETS = {
+  directory: ASSETS_DIR,
+  routerConfig: { has_user_worker: true, static_routing: { user_worker: RUN_WORKER_FIRST } },
+  assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" },
+};
 
 // `listen: true` also serves over a real loopback port (for the browser tests): `worker.url`.
 // `outbound`: a function answering the worker's own fetches (e.g. Access's certs), as
@@ -83,7 +91,9 @@ export async function startWorker(options = {}) {
 
 // `email: false` leaves the Email Service binding out (then nothing can be sent); otherwise every
 // message the worker sends is kept in `worker.mailLog.mail` (see `worker.mailTo`).
-async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist, email = true } = {}) {
+// `inspectorPort`: workerd's inspector (DevTools protocol) on that port (bench/profile.mjs);
+// `entry`: another entry module (with its own build beside it), for bench/fixed-cost.mjs's A/B.
+async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000, listen = false, outbound, queues = false, maxRetries = 7, persist, email = true, inspectorPort, entry } = {}) {
   // The worker's stdout (one log line per request) is kept for the tests that read it rather
   // than printed; stderr (errors) still reaches the terminal.
   const logs = [];
@@ -96,9 +106,10 @@ async function startOnce({ vars = {}, rateLimit = 10000, portalRateLimit = 10000
       stderr.pipe(process.stderr);
     },
     ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     ...(outbound ? { outboundService: outbound } : {}),
-    assets: { directory: ASSETS_DIR, routerConfig: { has_user_worker: true }, assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" } },
-    scriptPath: join(ROOT, "src/entry.mjs"),
+    assets: ASSETS,
+    scriptPath: entry ?? join(ROOT, "src/entry.mjs"),
     modules: true,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },

@@ -109,8 +109,18 @@ pub fn sha256_hex(data: &str) -> String {
 }
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (da, db) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    matches_digest(a, &sha256(b))
+}
+
+pub fn sha256(data: &str) -> [u8; 32] {
+    Sha256::digest(data.as_bytes()).into()
+}
+
+/// Whether `secret`'s SHA-256 is `digest`, compared in constant time whatever the lengths: the
+/// admin token's digest is taken once per isolate (`Config::admin_token_sha256`), so a request
+/// hashes only what it sent.
+pub fn matches_digest(secret: &str, digest: &[u8; 32]) -> bool {
+    sha256(secret).iter().zip(digest.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ pub struct AccessSettings {
 pub struct Config {
     /// `ADMIN_TOKEN` (a secret): the bearer token with every permission; unset, none works.
     pub admin_token: Option<String>,
+    /// Its SHA-256, what a request's bearer token is compared with (`auth::matches_digest`).
+    pub admin_token_sha256: Option<[u8; 32]>,
     /// `ADMIN_OWNERS`: emails made owners at their first Access sign-in.
     pub admin_owners: Vec<String>,
     pub access: Option<AccessSettings>,
@@ -146,8 +148,10 @@ impl Config {
             refetch_ms: refetch.flatten().unwrap_or(60.0) * 1000.0,
         });
         let flag = |name: &str| var(name).is_some_and(|v| v.trim() == "true");
+        let admin_token = var("ADMIN_TOKEN");
         Config {
-            admin_token: var("ADMIN_TOKEN"),
+            admin_token_sha256: admin_token.as_deref().map(super::auth::sha256),
+            admin_token,
             admin_owners,
             access,
             access_service_tokens: var("ACCESS_SERVICE_TOKENS").unwrap_or_default(),

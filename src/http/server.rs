@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use worker::{Env, Request, Response};
 
-use super::auth::{actor_for_admin, actor_for_key, actor_for_key_id, actor_for_portal, bearer_token, constant_time_eq};
+use super::auth::{actor_for_admin, actor_for_key, actor_for_key_id, actor_for_portal, bearer_token, matches_digest};
 use super::config::Config;
 use super::error::{ApiError, ApiResult};
 use super::query_string::Query;
@@ -45,13 +45,39 @@ fn query_of(url: &str) -> &str {
     query.split_once('#').map_or(query, |(q, _)| q)
 }
 
-fn request_id(req: &Request) -> String {
-    req.headers()
-        .get("cf-ray")
-        .ok()
-        .flatten()
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string())
+/// Cloudflare's ray id, else a UUID v7 of the request's start and 10 random bytes.
+fn request_id(req: &Request, started_ms: f64) -> String {
+    req.headers().get("cf-ray").ok().flatten().filter(|v| !v.is_empty() && v.len() <= 64).unwrap_or_else(|| {
+        match random_bytes::<10>() {
+            Some(random) => {
+                uuid::Builder::from_unix_timestamp_millis(started_ms as u64, &random).into_uuid().simple().to_string()
+            }
+            None => uuid::Uuid::now_v7().simple().to_string(),
+        }
+    })
+}
+
+thread_local! {
+    /// Random bytes for request ids, asked of the host 4 KiB at a time: `Uuid::now_v7` asks for
+    /// 10 bytes (and the time) on every call, a crossing out of wasm into `getRandomValues` that
+    /// was about 20 µs of each request (docs/performance.md, "Fixed cost of a request").
+    static RANDOM: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `N` bytes from the host's random source (through the pool above); `None` if it fails.
+fn random_bytes<const N: usize>() -> Option<[u8; N]> {
+    RANDOM.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < N {
+            let mut fresh = vec![0u8; 4096];
+            getrandom::fill(&mut fresh).ok()?;
+            *pool = fresh;
+        }
+        let at = pool.len() - N;
+        let bytes: [u8; N] = pool[at..].try_into().ok()?;
+        pool.truncate(at);
+        Some(bytes)
+    })
 }
 
 /// A bearer credential (the admin token or an API key) when one is sent, else the person Access
@@ -60,7 +86,7 @@ async fn authenticate(req: &Request, env: &Env) -> ApiResult<Actor> {
     let config = Config::get(env);
     let header = req.headers().get("authorization").ok().flatten();
     if let Some(token) = bearer_token(header.as_deref()) {
-        if config.admin_token.as_deref().is_some_and(|admin| constant_time_eq(token, admin)) {
+        if config.admin_token_sha256.as_ref().is_some_and(|admin| matches_digest(token, admin)) {
             return Ok(Actor::AdminToken);
         }
         return actor_for_key(&super::database(env)?, token).await?.ok_or(ApiError::Unauthorized);
@@ -115,12 +141,13 @@ struct Outcome {
 
 pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Routes) -> Response {
     let started = worker::js_sys::Date::now();
-    let request_id = request_id(&req);
+    let request_id = request_id(&req, started);
     let path = req.path();
+    // The raw method, read once: worker's `Method` maps any method it does not know to GET.
     let method = req.inner().method();
-    let origin = req.headers().get("origin").ok().flatten();
     let is_public_api = path.starts_with("/v1/public/");
-    let allowed_origin = if is_public_api { cors::allowed_origin(&env, origin.as_deref()) } else { None };
+    let allowed_origin =
+        if is_public_api { cors::allowed_origin(&env, req.headers().get("origin").ok().flatten().as_deref()) } else { None };
 
     let mut outcome = Outcome {
         route: "unmatched",
@@ -136,7 +163,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         cors::preflight(routes, &path, allowed_origin.is_some())
     } else {
         let skip_dispatch = wake::skipped_by_test(&req, &env);
-        let work = route(req, env.clone(), routes, &request_id, &mut outcome, statements.clone());
+        let work = route(req, env.clone(), routes, Method::parse(&method), &request_id, &mut outcome, statements.clone());
         let resp = match statements.counting(work).await {
             Ok(resp) => resp,
             Err(err) => error_response(&err, &request_id),
@@ -191,6 +218,7 @@ async fn route(
     req: Request,
     env: Env,
     routes: &Routes,
+    method: Option<Method>,
     request_id: &str,
     outcome: &mut Outcome,
     statements: StatementCount,
@@ -199,8 +227,6 @@ async fn route(
     // query are read off it as they stand, without a second URL parser in the wasm.
     let path = req.path();
     let raw_url = req.inner().url();
-    // The raw method: worker's `Method` maps any method it does not know to GET.
-    let method = Method::parse(&req.inner().method());
     let (route, params) = match resolve(routes, method, &path) {
         Resolution::Found(route, params) => {
             outcome.route = route.pattern;
