@@ -8,9 +8,11 @@ import { gzipSync } from "node:zlib";
 // gzipped, for short cold starts; Cloudflare's own limit (64 MiB) is far above. Growth is a
 // decision, not a drift: the next size pass starts from here. Raised to 856 KiB raw for 853.5
 // measured (gzipped unchanged, 348.7): the import's in-place reader and chunk staging, the
-// search walks that seek within ties and the far step.
-const BUDGET_RAW = 856 * 1024;
-const BUDGET_GZIP = 350 * 1024;
+// search walks that seek within ties and the far step. Raised to 860 / 352 KiB for 859.2 / 351.1
+// measured: search signatures and the walk on to the page (about 3 KiB), the per-request work
+// cut from the fixed cost of a request (0.7 KiB).
+const BUDGET_RAW = 860 * 1024;
+const BUDGET_GZIP = 352 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
