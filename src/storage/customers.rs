@@ -296,18 +296,18 @@ type Keyed = Vec<(Customer, String)>;
 /// from the trigram index (`PagePlan::Stream`): a page's cost wherever they sit. Any other query
 /// with a narrowing (a search, an indexed filter: `customer_sql::narrowing`) is planned in the
 /// statement that reads the page: few matches (`Planner::cap`) are sorted; more are looked for
-/// on a window of the sort order, where the page fills early when matches are common. If the
-/// window holds too few:
+/// on a walk of the sort order from the cursor:
 /// - a query with a search signature (`customer_sql::signature`) walks on to the page
 ///   (`PagePlan::Walk`), passing over each customer that cannot match by its index entry (about
-///   0.2 microseconds, where reading a row and sorting it costs 2.8, and counting the matches
-///   first can cost more than the walk: the trigram index intersects the lists of every
-///   trigram, and those of common ones are long): two statements at most, whose cost is the walk
-///   to the page's last row;
-/// - one without (its walk would read every row) walks a window `WIDER` times as long, then
-///   counts up to `Planner::far`: fewer are sorted, more are looked for on a walk of that
-///   length, and only if that too holds too few are they all sorted: about the lesser of the
-///   walk to its rows and the sort of every match, within a constant.
+///   0.15 microseconds, where reading a row and sorting it costs 2.8): one statement, whose cost
+///   past the probe is the walk to the page's last row. It counts no further than the probe: the
+///   trigram index counts by intersecting the lists of every trigram, and those of common ones
+///   are long (more than the walk costs), and a window before the walk only walked part of it
+///   twice;
+/// - one without (its walk would read every row) walks a window of `Planner::window`, then one
+///   `WIDER` times as long, then counts up to `Planner::far`: fewer are sorted, more are looked
+///   for on a walk of that length, and only if that too holds too few are they all sorted: about
+///   the lesser of the walk to its rows and the sort of every match, within a constant.
 ///
 /// Every way gives the same rows.
 pub async fn page(
@@ -326,13 +326,17 @@ pub async fn page(
     }
     if let Some(narrowing) = sql::narrowing(query) {
         let planned = |cap: usize, walk: PagePlan| planned_page(db, query, narrowing, after, limit, cap, walk);
-        match planned(planner.cap(narrowing, limit), PagePlan::Window(planner.window)).await? {
+        let cap = planner.cap(narrowing, limit);
+        if !sql::signature(query).is_empty() {
+            return Ok(match planned(cap, PagePlan::Walk).await? {
+                Planned::Sorted(page) => (page, PageWay::Sorted),
+                Planned::Walked(page) | Planned::TooFew(page) => (page, PageWay::WalkedToPage),
+            });
+        }
+        match planned(cap, PagePlan::Window(planner.window)).await? {
             Planned::Sorted(page) => return Ok((page, PageWay::Sorted)),
             Planned::Walked(page) => return Ok((page, PageWay::Window)),
-            Planned::TooFew => {}
-        }
-        if !sql::signature(query).is_empty() {
-            return Ok((rows(db, &plain(PagePlan::Walk)?).await?, PageWay::WalkedToPage));
+            Planned::TooFew(_) => {}
         }
         let wider = rows(db, &plain(PagePlan::Window(planner.window * WIDER))?).await?;
         if wider.len() > limit {
@@ -341,7 +345,7 @@ pub async fn page(
         match planned(planner.far, PagePlan::Window(planner.far)).await? {
             Planned::Sorted(page) => return Ok((page, PageWay::FarSorted)),
             Planned::Walked(page) => return Ok((page, PageWay::FarWindow)),
-            Planned::TooFew => {}
+            Planned::TooFew(_) => {}
         }
         return Ok((rows(db, &plain(PagePlan::Candidates)?).await?, PageWay::SortedAfterWalks));
     }
@@ -362,8 +366,9 @@ enum Planned {
     Sorted(Keyed),
     /// At least the cap: its window walked, holding more than a page (the page).
     Walked(Keyed),
-    /// Its window walked, holding no more than `limit` rows: look further.
-    TooFew,
+    /// Its walk held no more than `limit` rows (them): after a window, look further; after the
+    /// walk on to the page, they are the page.
+    TooFew(Keyed),
 }
 
 /// Runs a planned page (`customer_sql::planned`) and says which way it went.
@@ -385,7 +390,7 @@ async fn planned_page(
     Ok(match (walked, found > limit) {
         (false, _) => Planned::Sorted(page),
         (true, true) => Planned::Walked(page),
-        (true, false) => Planned::TooFew,
+        (true, false) => Planned::TooFew(page),
     })
 }
 
