@@ -128,11 +128,13 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
 }
 
 /// The cron trigger: dispatch what no queue message announced, re-send what never went out,
-/// purge what is older than 30 days; sign a chunk of the customers not yet signed for search.
+/// purge what is older than 30 days; then sign a chunk of the customers not yet signed for search.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    api::customers::sign_for_search(&env).await;
-    api::dispatch::cron(env).await
+    // Deliveries first: signing a chunk can hold D1 for seconds while customers stored before
+    // migration 0027 are signed.
+    api::dispatch::cron(env.clone()).await;
+    api::customers::sign_for_search(&env).await
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub fn customer_answer(status: u16, c: &Customer) -> ApiResult<Answer> {
 /// The cron's share of search: signs a chunk of the customers migration 0027 found unsigned
 /// (`customers::sign_unsigned`), so walks skip their rows without reading them; nothing once all are.
 pub async fn sign_for_search(env: &worker::Env) {
-    let Ok(db) = env.d1("DB") else { return worker::console_error!("search signatures: no D1 binding") };
+    let Ok(db) = crate::http::database(env) else { return worker::console_error!("search signatures: no D1 binding") };
     match customers::sign_unsigned(&db, customers::SIGN_CHUNK).await {
         Ok(0) => {}
         Ok(n) => worker::console_log!("search signatures: signed {n} customers"),
