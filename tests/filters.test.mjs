@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startWorker } from "./harness.mjs";
-import { BLOCK, SORTS, assertEveryPlanIsTheOracle, seedPositions } from "./positions.mjs";
+import { BLOCK, SORTS, assertEveryPlanIsTheOracle, pageWay, seedPositions } from "./positions.mjs";
 
 let w;
 const tag = `flt${Date.now().toString(36)}`;
@@ -221,7 +221,13 @@ describe("filters through their indexes, the matches at every position of every 
 
   for (const position of ["newest", "oldest", "middle"]) {
     for (const sort of SORTS) {
-      for (const [what, op, value] of [["a company prefix", "starts_with", (p) => p.company], ["a list of companies", "in", (p) => [0, 1, 2].map((i) => `${p.company} ${i}`)]]) {
+      for (const [what, op, value] of [
+        ["a company prefix", "starts_with", (p) => p.company],
+        ["a list of companies", "in", (p) => [0, 1, 2].map((i) => `${p.company} ${i}`)],
+        // No index finds a substring: it streams in creation order and walks by its signature
+        // in the others.
+        ["a company substring", "contains", (p) => p.company.slice(1)],
+      ]) {
         it(`gives the oracle's pages and cursors in every plan: ${what}, matches ${position} only, sort ${sort}`, async () => {
           const body = { conditions: [{ field: "company", op, value: value(at[position]) }], sort, limit: 4 };
           await assertEveryPlanIsTheOracle(w, { body }, BLOCK);
@@ -229,4 +235,23 @@ describe("filters through their indexes, the matches at every position of every 
       }
     }
   }
+
+  it("reads a filter's matches in creation order from the trigram index past its probe, and walks by signature in other orders", async () => {
+    const probed = { "x-test-probe-cap": "2" };
+    const way = async (op, value, sort, headers = {}) => {
+      const body = { conditions: [{ field: "company", op, value }], sort, limit: 4 };
+      return pageWay(w, await w.post("/v1/customers/filter", body, { headers }));
+    };
+    for (const position of ["newest", "oldest"]) {
+      const { company } = at[position];
+      for (const sort of ["-created_at", "created_at"]) {
+        assert.equal(await way("starts_with", company, sort, probed), "stream", `${position} ${sort}: a prefix past its probe`);
+        assert.equal(await way("starts_with", company, sort), "sorted", `${position} ${sort}: a prefix's few matches`);
+        assert.equal(await way("contains", company.slice(1), sort), "stream", `${position} ${sort}: a substring`);
+        assert.notEqual(await way("in", [`${company} 0`], sort, probed), "stream", `${position} ${sort}: a list holds no one substring`);
+      }
+      assert.equal(await way("contains", company.slice(1), "name"), "walked_to_page", `${position}: a substring by name`);
+      assert.equal(await way("contains", company.slice(1, 3), "-created_at"), "scan", `${position}: two characters`);
+    }
+  });
 });

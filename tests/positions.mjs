@@ -77,3 +77,15 @@ export async function assertEveryPlanIsTheOracle(w, request, want) {
     assert.deepEqual(await pages(w, request, headers), oracle, plan);
   }
 }
+
+// The `page_way` of the request that answered `res`, from its log line (the worker's output
+// reaches the test a moment after the answer).
+export async function pageWay(w, res) {
+  const id = res.headers.get("x-request-id");
+  for (let tries = 0; tries < 50; tries++) {
+    const line = w.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.request_id === id);
+    if (line) return line.page_way;
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  throw new Error(`no log line for ${id}`);
+}

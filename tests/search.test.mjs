@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startWorker } from "./harness.mjs";
-import { BLOCK, ORACLE, SORTS, assertEveryPlanIsTheOracle, pages, seedPositions } from "./positions.mjs";
+import { BLOCK, ORACLE, SORTS, assertEveryPlanIsTheOracle, pageWay, pages, seedPositions } from "./positions.mjs";
 
 let w;
 const tag = `srch${Date.now().toString(36)}`;
@@ -243,17 +243,7 @@ describe("search planner, a cluster of matches beyond both walks", () => {
     assert.equal(res.body.created, 60, res.text);
   });
 
-  // The log line's `page_way` of the request that answered `res` (the worker's output reaches
-  // the test a moment after the answer).
-  const wayOf = async (res) => {
-    const id = res.headers.get("x-request-id");
-    for (let tries = 0; tries < 50; tries++) {
-      const line = w.logs.map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((l) => l?.request_id === id);
-      if (line) return line.page_way;
-      await new Promise((r) => setTimeout(r, 40));
-    }
-    throw new Error(`no log line for ${id}`);
-  };
+  const wayOf = (res) => pageWay(w, res);
   const headers = (far) => ({ "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": String(far) });
   const path = `/v1/customers?q=${encodeURIComponent(word)}&sort=name&limit=4`;
 

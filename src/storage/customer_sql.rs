@@ -56,10 +56,11 @@ pub enum PagePlan {
     /// common, since the page fills early; if it does not fill, the caller walks a wider window,
     /// then asks `Candidates`.
     Window(usize),
-    /// A search in creation order: read the trigram index's matches in rowid order, which is
-    /// creation order for every customer but the few in `customers_out_of_order`
-    /// (migrations/0022), until a page's worth passes every test, and test those few beside
-    /// them. Costs a page wherever the matches sit in creation order.
+    /// A query with a substring the trigram index can look up (`can_stream`: a search, or a
+    /// condition on a text field) in creation order: read the index's matches for it in rowid
+    /// order, which is creation order for every customer but the few in
+    /// `customers_out_of_order` (migrations/0022), until a page's worth passes every test, and
+    /// test those few beside them. Costs a page wherever the matches sit in creation order.
     Stream,
     /// Walk the sort order with no bound: a plain list, or a query with no narrowing.
     Scan,
@@ -333,12 +334,19 @@ const MAX_TRIGRAMS: usize = 16;
 /// 3 times a list page, a window walked in vain and a second statement). The index folds case
 /// itself. `q` has three characters or more (a shorter search does not use the index).
 pub fn fts_trigrams(q: &str) -> String {
-    let chars: Vec<char> = q.chars().collect();
+    fts_trigrams_of(&[q])
+}
+
+/// The same for a row holding each of `texts`: every trigram of each, asked for together.
+fn fts_trigrams_of(texts: &[&str]) -> String {
     let mut trigrams: Vec<String> = Vec::new();
-    for w in chars.windows(3) {
-        let t: String = w.iter().collect();
-        if !trigrams.contains(&t) {
-            trigrams.push(t);
+    for text in texts {
+        let chars: Vec<char> = text.chars().collect();
+        for w in chars.windows(3) {
+            let t: String = w.iter().collect();
+            if !trigrams.contains(&t) {
+                trigrams.push(t);
+            }
         }
     }
     if trigrams.len() > MAX_TRIGRAMS {
@@ -388,6 +396,15 @@ fn on_sort_key(query: &CustomerQuery, c: &Condition) -> bool {
 /// creation order either way.
 pub fn streams(query: &CustomerQuery) -> bool {
     matches!(narrowing(query), Some(Narrowing::Search(_))) && query.sort.field == SortField::CreatedAt
+}
+
+/// Whether a page in creation order can read its candidates from the trigram index in rowid
+/// order (`PagePlan::Stream`): the query holds a text of three characters or more that every
+/// result contains (`Compiler::substrings`). A search always can; a filter can when it has such
+/// a condition. Every customer the index lists for those texts passes their signature too, so
+/// the stream reads no more rows than the signed walk does, without walking the customers between.
+pub fn can_stream(query: &CustomerQuery) -> bool {
+    query.sort.field == SortField::CreatedAt && !Compiler(query, true).streamed_texts().is_empty()
 }
 
 /// The bits of the search signature every customer `query` selects holds (empty: none to test).
@@ -550,6 +567,9 @@ impl<'q> Compiler<'q> {
         plan: PagePlan,
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
+        if plan == PagePlan::Stream {
+            return self.stream_sql(b, after, limit);
+        }
         let (key, order) = (sort_key_sql(self.sort), self.order_sql());
         let ties = self.sort.field != SortField::CreatedAt;
         let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan);
@@ -585,15 +605,27 @@ impl<'q> Compiler<'q> {
     /// signature covers (each such value is a substring of the row's field, folded as the
     /// signature folds it). Empty when there are none.
     fn signature(&self) -> Signature {
-        let signed = |c: &&Condition| {
+        search_signature::of_all(self.substrings())
+    }
+
+    /// The texts every row the query selects holds as a substring of its name, email, phone,
+    /// company or handle (as the signature and the trigram index read them): the search and the
+    /// value of each AND-ed equality, prefix, suffix or substring condition on those fields.
+    fn substrings(&self) -> Vec<&'q str> {
+        let held = |c: &&Condition| {
             matches!(c.field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
                 && matches!(c.op, Op::Eq | Op::StartsWith | Op::Contains | Op::EndsWith)
         };
-        let values = anded(self.0).filter(signed).filter_map(|c| match &c.operand {
+        let values = anded(self.0).filter(held).filter_map(|c| match &c.operand {
             Operand::One(v) => text_of(v),
             Operand::Many(_) | Operand::None => None,
         });
-        search_signature::of_all(self.search.as_deref().into_iter().chain(values))
+        self.0.search.as_deref().into_iter().chain(values).collect()
+    }
+
+    /// The substrings the trigram index can look up: those of three characters or more.
+    fn streamed_texts(&self) -> Vec<&'q str> {
+        self.substrings().into_iter().filter(|t| t.chars().count() >= 3).collect()
     }
 
     /// `filter`, tested first on the signature when `plan` walks a window or the whole order
@@ -707,7 +739,7 @@ impl<'q> Compiler<'q> {
         format!("{with}{} ORDER BY sort_key {dir}, id {dir} LIMIT {limit}", selects.join(" UNION ALL "))
     }
 
-    /// `PagePlan::Stream`'s rows in sort order, without their outer LIMIT. Every customer not in
+    /// `PagePlan::Stream`'s rows in sort order, at most `limit`. Every customer not in
     /// `customers_out_of_order` was created after every customer inserted before it (a smaller
     /// seq), so among them rowid order is creation order and the first `limit + 1` of them that
     /// pass every test, read from the trigram index in rowid order, are the first in creation
@@ -715,11 +747,10 @@ impl<'q> Compiler<'q> {
     /// tested again and sorted. After a cursor, the index is read from the nearest in-order
     /// customer at or before the cursor's row (every in-order match after the cursor lies beyond
     /// it), so a later page costs what the first does.
-    fn stream_sql(&self, b: &mut Builder, after: Option<&After>, limit: usize) -> String {
-        let q = self.search.as_deref().unwrap_or_default();
-        let trigrams = b.bind(Scalar::Text(fts_trigrams(q)));
+    fn stream_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
+        let trigrams = b.bind(Scalar::Text(fts_trigrams_of(&self.streamed_texts())));
         let filter = self.where_sql(b, after, RowSource::SortOrder);
-        let lim = b.bind(Scalar::Int(limit as i64 + 1));
+        let lim = limit(b);
         let (dir, beyond, open_end) = if self.sort.descending { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
         let start = match after {
             None => open_end.to_string(),
@@ -739,7 +770,7 @@ impl<'q> Compiler<'q> {
              WHERE customers_search MATCH {trigrams} AND s.rowid {beyond} {start} \
              AND s.rowid NOT IN (SELECT seq FROM customers_out_of_order) AND {filter} \
              ORDER BY s.rowid {dir} LIMIT {lim}) \
-             UNION ALL SELECT seq FROM customers_out_of_order) AND {filter} ORDER BY {}",
+             UNION ALL SELECT seq FROM customers_out_of_order) AND {filter} ORDER BY {} LIMIT {lim}",
             self.order_sql()
         )
     }
@@ -747,13 +778,7 @@ impl<'q> Compiler<'q> {
     fn page(&self, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let lim = |b: &mut Builder| b.bind(Scalar::Int(limit as i64 + 1));
-        let select = match plan {
-            PagePlan::Stream => {
-                let stream = self.stream_sql(&mut b, after, limit);
-                format!("{stream} LIMIT {}", lim(&mut b))
-            }
-            _ => self.select_sql(&mut b, after, plan, &lim),
-        };
+        let select = self.select_sql(&mut b, after, plan, &lim);
         checked(b, select)
     }
 
@@ -980,6 +1005,55 @@ mod tests {
         assert!(!streams(&search("ac", "-created_at")), "too short for a trigram");
         let filter = CustomerQuery { conditions: vec![cond("company", "eq", json!("ACME"))], ..Default::default() };
         assert!(!streams(&filter));
+    }
+
+    #[test]
+    fn a_filter_with_a_substring_of_three_characters_streams_in_creation_order() {
+        let filter = |conditions: Vec<Condition>, sort: &str| CustomerQuery {
+            conditions,
+            sort: Sort::parse(sort).unwrap(),
+            ..Default::default()
+        };
+        for op in ["eq", "starts_with", "ends_with", "contains"] {
+            for field in ["name", "email", "phone", "company", "handle"] {
+                assert!(can_stream(&filter(vec![cond(field, op, json!("acme"))], "-created_at")), "{field} {op}");
+                assert!(can_stream(&filter(vec![cond(field, op, json!("acme"))], "created_at")), "{field} {op}");
+                assert!(!can_stream(&filter(vec![cond(field, op, json!("acme"))], "name")), "{field} {op}");
+            }
+        }
+        assert!(!can_stream(&filter(vec![cond("company", "eq", json!("ac"))], "-created_at")), "too short");
+        assert!(!can_stream(&filter(vec![cond("company", "neq", json!("acme"))], "-created_at")), "not held");
+        assert!(!can_stream(&filter(vec![cond("kind", "eq", json!("visitor"))], "-created_at")), "not indexed");
+        let list = cond("company", "in", json!(["acme", "zeta"]));
+        assert!(!can_stream(&filter(vec![list], "-created_at")), "a list holds no one value");
+        let either = CustomerQuery {
+            conditions: vec![cond("company", "eq", json!("acme")), cond("name", "eq", json!("zeta"))],
+            matching: Match::Any,
+            ..Default::default()
+        };
+        assert!(!can_stream(&either), "neither is held by every result");
+        assert!(can_stream(&CustomerQuery { search: Some("acme".into()), ..Default::default() }));
+    }
+
+    #[test]
+    fn a_stream_asks_the_index_for_every_substring_at_once() {
+        let q = CustomerQuery {
+            search: Some("acme".into()),
+            conditions: vec![cond("company", "starts_with", json!("Zeta")), cond("name", "contains", json!("xy"))],
+            ..Default::default()
+        };
+        let sql = page(&q, None, 10, PagePlan::Stream).unwrap();
+        assert_eq!(sql.binds[0], Scalar::Text("\"acm\" \"cme\" \"Zet\" \"eta\"".into()), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_planned_filter_in_creation_order_streams_past_its_probe() {
+        let q = CustomerQuery { conditions: vec![cond("company", "starts_with", json!("zeta"))], ..Default::default() };
+        let Some(narrowing) = narrowing(&q) else { panic!("a prefix narrows") };
+        let sql = super::planned(&q, narrowing, None, 10, 50, PagePlan::Stream).unwrap();
+        assert!(sql.text.contains("SELECT 1 FROM customers c WHERE lower(coalesce(c.company, '')) >= "), "{}", sql.text);
+        assert!(sql.text.contains("WHERE customers_search MATCH ?"), "{}", sql.text);
+        assert!(sql.binds.contains(&Scalar::Text("\"zet\" \"eta\"".into())), "{:?}", sql.binds);
     }
 
     #[test]
