@@ -10,8 +10,10 @@ import { gzipSync } from "node:zlib";
 // measured (gzipped unchanged, 348.7): the import's in-place reader and chunk staging, the
 // search walks that seek within ties and the far step. Raised to 860 / 352 KiB for 859.2 / 351.1
 // measured: search signatures and the walk on to the page (about 3 KiB), the per-request work
-// cut from the fixed cost of a request (0.7 KiB).
-const BUDGET_RAW = 860 * 1024;
+// cut from the fixed cost of a request (0.7 KiB). Raised to 862 KiB raw for 861.4 measured
+// (gzipped 351.8): filters that stream in creation order or walk by their signature (1.8 KiB),
+// column names made once per isolate (0.4 KiB).
+const BUDGET_RAW = 862 * 1024;
 const BUDGET_GZIP = 352 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
