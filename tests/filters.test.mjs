@@ -236,6 +236,16 @@ describe("filters through their indexes, the matches at every position of every 
     }
   }
 
+  for (const position of ["newest", "oldest", "middle"]) {
+    for (const sort of ["-created_at", "created_at", "-name"]) {
+      it(`gives the oracle's pages and cursors in every plan: a search and a company substring, matches ${position} only, sort ${sort}`, async () => {
+        // The stream asks the trigram index for both texts' trigrams at once.
+        const body = { q: at[position].word, conditions: [{ field: "company", op: "contains", value: at[position].company.slice(1) }], sort, limit: 4 };
+        await assertEveryPlanIsTheOracle(w, { body }, BLOCK);
+      });
+    }
+  }
+
   it("reads a filter's matches in creation order from the trigram index past its probe, and walks by signature in other orders", async () => {
     const probed = { "x-test-probe-cap": "2" };
     const way = async (op, value, sort, headers = {}) => {
