@@ -224,6 +224,9 @@ describe("filters through their indexes, the matches at every position of every 
       for (const [what, op, value] of [
         ["a company prefix", "starts_with", (p) => p.company],
         ["a list of companies", "in", (p) => [0, 1, 2].map((i) => `${p.company} ${i}`)],
+        // Two letters hold no trigram: no signature and no stream, so the windows, the far count
+        // and the sort after them.
+        ["a two-letter company prefix", "starts_with", (p) => p.company.slice(0, 2)],
         // No index finds a substring: it streams in creation order and walks by its signature
         // in the others.
         ["a company substring", "contains", (p) => p.company.slice(1)],
@@ -247,6 +250,7 @@ describe("filters through their indexes, the matches at every position of every 
   }
 
   it("reads a filter's matches in creation order from the trigram index past its probe, and walks by signature in other orders", async () => {
+    // A two-letter prefix is the one that walks windows: nothing of it is a trigram.
     const probed = { "x-test-probe-cap": "2" };
     const way = async (op, value, sort, headers = {}) => {
       const body = { conditions: [{ field: "company", op, value }], sort, limit: 4 };
@@ -258,9 +262,12 @@ describe("filters through their indexes, the matches at every position of every 
         assert.equal(await way("starts_with", company, sort, probed), "stream", `${position} ${sort}: a prefix past its probe`);
         assert.equal(await way("starts_with", company, sort), "sorted", `${position} ${sort}: a prefix's few matches`);
         assert.equal(await way("contains", company.slice(1), sort), "stream", `${position} ${sort}: a substring`);
-        assert.notEqual(await way("in", [`${company} 0`], sort, probed), "stream", `${position} ${sort}: a list holds no one substring`);
+        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "stream", `${position} ${sort}: a list past its probe`);
+        const unsigned = await way("starts_with", company.slice(0, 2), sort, probed);
+        assert.ok(["window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(unsigned), `${position} ${sort}: two letters, ${unsigned}`);
       }
       assert.equal(await way("contains", company.slice(1), "name"), "walked_to_page", `${position}: a substring by name`);
+      assert.equal(await way("in", [`${company} 0`, `${company} 1`], "name", probed), "walked_to_page", `${position}: a list by name, by the bits its values share`);
       assert.equal(await way("contains", company.slice(1, 3), "-created_at"), "scan", `${position}: two characters`);
     }
   });

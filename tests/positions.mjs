@@ -13,7 +13,7 @@ export const ORACLE = { "x-test-plan": "scan" };
 
 // Every branch of the planner for these rows (a block is 30 rows, a page 4): the matches sorted;
 // the default; a window that fills at once; past a window too short, a query with a search
-// signature walks on to the page, while one without (a list of values) walks the wider window
+// signature walks on to the page, while one without (a prefix of two letters) walks the wider window
 // (8 times as long), which fills, or, both too short, counts its matches to the far bound and
 // sorts them (fewer) or walks that far (as many: that walk holds too few here, so they are
 // sorted after all).

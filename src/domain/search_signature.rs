@@ -28,10 +28,19 @@ impl Signature {
         self.0.iter().all(|p| *p == 0)
     }
 
-    fn union(self, other: Signature) -> Signature {
+    /// The bits of both: a customer holding two texts holds the bits of each.
+    pub fn union(self, other: Signature) -> Signature {
         let mut parts = self.0;
         for (p, o) in parts.iter_mut().zip(other.0) {
             *p |= o;
+        }
+        Signature(parts)
+    }
+
+    fn intersection(self, other: Signature) -> Signature {
+        let mut parts = self.0;
+        for (p, o) in parts.iter_mut().zip(other.0) {
+            *p &= o;
         }
         Signature(parts)
     }
@@ -62,6 +71,14 @@ pub fn of_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Signature {
     texts.into_iter().fold(Signature::default(), |bits, t| bits.union(of_text(t)))
 }
 
+/// The bits a customer must hold to meet one text of `texts`, whichever: those they all share
+/// (none for no text).
+pub fn of_any<'a>(texts: impl IntoIterator<Item = &'a str>) -> Signature {
+    let mut texts = texts.into_iter();
+    let first = texts.next().map(of_text).unwrap_or_default();
+    texts.fold(first, |bits, t| bits.intersection(of_text(t)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +90,19 @@ mod tests {
         assert_eq!(of_text("abc").0, [0, 134_217_728, 0, 0]);
         assert_eq!(of_text("zürich 😀x").0, [4_100, 4_785_074_604_081_152, 1_125_899_906_842_692, 0]);
         assert_eq!(of_text("Maria GARCÍA").0, [17_626_549_994_496, 144_115_188_109_934_594, 288_230_376_151_711_744, 0]);
+    }
+
+    #[test]
+    fn one_of_several_texts_asks_for_the_bits_they_share() {
+        let shared = of_any(["acme 1", "acme 22"]);
+        for bit in 0..4 {
+            assert_eq!(shared.0[bit] & !of_text("acme 1").0[bit], 0, "only bits of each");
+            assert_eq!(shared.0[bit] & !of_text("acme 22").0[bit], 0, "only bits of each");
+            assert_eq!(shared.0[bit] & of_text("acme ").0[bit], of_text("acme ").0[bit], "every shared trigram's");
+        }
+        assert!(of_any(["acme", "xy"]).is_empty(), "a text with no trigram asks for nothing");
+        assert!(of_any(std::iter::empty()).is_empty());
+        assert_eq!(of_any(["zeta"]), of_text("zeta"));
     }
 
     #[test]

@@ -57,8 +57,8 @@ pub enum PagePlan {
     /// then asks `Candidates`.
     Window(usize),
     /// A query with a substring the trigram index can look up (`can_stream`: a search, or a
-    /// condition on a text field) in creation order: read the index's matches for it in rowid
-    /// order, which is creation order for every customer but the few in
+    /// condition or a list of values on a text field) in creation order: read the index's
+    /// matches for it in rowid order, which is creation order for every customer but the few in
     /// `customers_out_of_order` (migrations/0022), until a page's worth passes every test, and
     /// test those few beside them. Costs a page wherever the matches sit in creation order.
     Stream,
@@ -400,11 +400,18 @@ pub fn streams(query: &CustomerQuery) -> bool {
 
 /// Whether a page in creation order can read its candidates from the trigram index in rowid
 /// order (`PagePlan::Stream`): the query holds a text of three characters or more that every
-/// result contains (`Compiler::substrings`). A search always can; a filter can when it has such
+/// result contains (`Compiler::substrings`), or a list of such texts one of which each result
+/// holds (`Compiler::alternatives`, an `in`). A search always can; a filter can when it has such
 /// a condition. Every customer the index lists for those texts passes their signature too, so
 /// the stream reads no more rows than the signed walk does, without walking the customers between.
 pub fn can_stream(query: &CustomerQuery) -> bool {
-    query.sort.field == SortField::CreatedAt && !Compiler(query, true).streamed_texts().is_empty()
+    let c = Compiler(query, true);
+    query.sort.field == SortField::CreatedAt && !(c.streamed_texts().is_empty() && c.streamed_alternatives().is_empty())
+}
+
+/// The fields the signature and the trigram index hold.
+fn is_text_field(field: &Field) -> bool {
+    matches!(field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
 }
 
 /// The bits of the search signature every customer `query` selects holds (empty: none to test).
@@ -605,17 +612,16 @@ impl<'q> Compiler<'q> {
     /// signature covers (each such value is a substring of the row's field, folded as the
     /// signature folds it). Empty when there are none.
     fn signature(&self) -> Signature {
-        search_signature::of_all(self.substrings())
+        let lists = self.alternatives().into_iter().map(search_signature::of_any);
+        lists.fold(search_signature::of_all(self.substrings()), Signature::union)
     }
 
     /// The texts every row the query selects holds as a substring of its name, email, phone,
     /// company or handle (as the signature and the trigram index read them): the search and the
     /// value of each AND-ed equality, prefix, suffix or substring condition on those fields.
     fn substrings(&self) -> Vec<&'q str> {
-        let held = |c: &&Condition| {
-            matches!(c.field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
-                && matches!(c.op, Op::Eq | Op::StartsWith | Op::Contains | Op::EndsWith)
-        };
+        let held =
+            |c: &&Condition| is_text_field(&c.field) && matches!(c.op, Op::Eq | Op::StartsWith | Op::Contains | Op::EndsWith);
         let values = anded(self.0).filter(held).filter_map(|c| match &c.operand {
             Operand::One(v) => text_of(v),
             Operand::Many(_) | Operand::None => None,
@@ -623,9 +629,42 @@ impl<'q> Compiler<'q> {
         self.0.search.as_deref().into_iter().chain(values).collect()
     }
 
+    /// The lists of texts of which every row the query selects holds one, as the whole of one
+    /// of those fields (each AND-ed `in` on them).
+    fn alternatives(&self) -> Vec<Vec<&'q str>> {
+        let lists = anded(self.0).filter(|c| is_text_field(&c.field) && c.op == Op::In);
+        lists
+            .filter_map(|c| match &c.operand {
+                Operand::Many(vs) => vs.iter().map(text_of).collect::<Option<Vec<_>>>(),
+                Operand::One(_) | Operand::None => None,
+            })
+            .collect()
+    }
+
     /// The substrings the trigram index can look up: those of three characters or more.
     fn streamed_texts(&self) -> Vec<&'q str> {
         self.substrings().into_iter().filter(|t| t.chars().count() >= 3).collect()
+    }
+
+    /// The lists the trigram index can look up: those whose every text has three characters.
+    fn streamed_alternatives(&self) -> Vec<Vec<&'q str>> {
+        let each_long = |list: &Vec<&str>| !list.is_empty() && list.iter().all(|t| t.chars().count() >= 3);
+        self.alternatives().into_iter().filter(each_long).collect()
+    }
+
+    /// The FTS5 query for the rows holding every streamed text and one text of each streamed
+    /// list: their trigrams together, then each list's as alternatives.
+    fn stream_match(&self) -> String {
+        let mut all = vec![];
+        let texts = self.streamed_texts();
+        if !texts.is_empty() {
+            all.push(fts_trigrams_of(&texts));
+        }
+        for list in self.streamed_alternatives() {
+            let each: Vec<String> = list.iter().map(|t| format!("({})", fts_trigrams(t))).collect();
+            all.push(format!("({})", each.join(" OR ")));
+        }
+        all.join(" AND ")
     }
 
     /// `filter`, tested first on the signature when `plan` walks a window or the whole order
@@ -748,7 +787,7 @@ impl<'q> Compiler<'q> {
     /// customer at or before the cursor's row (every in-order match after the cursor lies beyond
     /// it), so a later page costs what the first does.
     fn stream_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
-        let trigrams = b.bind(Scalar::Text(fts_trigrams_of(&self.streamed_texts())));
+        let trigrams = b.bind(Scalar::Text(self.stream_match()));
         let filter = self.where_sql(b, after, RowSource::SortOrder);
         let lim = limit(b);
         let (dir, beyond, open_end) = if self.sort.descending { ("DESC", "<", i64::MAX) } else { ("ASC", ">", 0) };
@@ -1025,7 +1064,12 @@ mod tests {
         assert!(!can_stream(&filter(vec![cond("company", "neq", json!("acme"))], "-created_at")), "not held");
         assert!(!can_stream(&filter(vec![cond("kind", "eq", json!("visitor"))], "-created_at")), "not indexed");
         let list = cond("company", "in", json!(["acme", "zeta"]));
-        assert!(!can_stream(&filter(vec![list], "-created_at")), "a list holds no one value");
+        assert!(can_stream(&filter(vec![list.clone()], "-created_at")), "a list, each value long enough");
+        assert!(!can_stream(&filter(vec![list], "email")));
+        let short = cond("company", "in", json!(["acme", "ze"]));
+        assert!(!can_stream(&filter(vec![short], "-created_at")), "a value with no trigram");
+        let kinds = cond("kind", "in", json!(["visitor", "registered"]));
+        assert!(!can_stream(&filter(vec![kinds], "-created_at")), "not a field the index holds");
         let either = CustomerQuery {
             conditions: vec![cond("company", "eq", json!("acme")), cond("name", "eq", json!("zeta"))],
             matching: Match::Any,
@@ -1044,6 +1088,32 @@ mod tests {
         };
         let sql = page(&q, None, 10, PagePlan::Stream).unwrap();
         assert_eq!(sql.binds[0], Scalar::Text("\"acm\" \"cme\" \"Zet\" \"eta\"".into()), "{}", sql.text);
+    }
+
+    #[test]
+    fn a_stream_asks_for_one_value_of_each_list() {
+        let q = CustomerQuery {
+            conditions: vec![cond("company", "in", json!(["Acme", "zeta 9"])), cond("name", "contains", json!("bob"))],
+            ..Default::default()
+        };
+        let sql = page(&q, None, 10, PagePlan::Stream).unwrap();
+        assert_eq!(
+            sql.binds[0],
+            Scalar::Text("\"bob\" AND ((\"Acm\" \"cme\") OR (\"zet\" \"eta\" \"ta \" \"a 9\"))".into()),
+            "{}",
+            sql.text
+        );
+    }
+
+    #[test]
+    fn a_list_asks_the_walk_for_the_bits_its_values_share() {
+        let q = CustomerQuery { conditions: vec![cond("company", "in", json!(["acme 1", "acme 22"]))], ..Default::default() };
+        assert_eq!(signature(&q), search_signature::of_any(["acme 1", "acme 22"]));
+        assert!(!signature(&q).is_empty());
+        let sql = page(&q, None, 10, PagePlan::Walk).unwrap();
+        assert!(sql.text.contains("coalesce(c.search_sig_"), "{}", sql.text);
+        let short = CustomerQuery { conditions: vec![cond("company", "in", json!(["acme 1", "ac"]))], ..Default::default() };
+        assert!(signature(&short).is_empty(), "a value with no trigram shares none");
     }
 
     #[test]
@@ -1227,8 +1297,9 @@ mod tests {
         };
         let after = After { key: "k".into(), id: "i".into() };
         let sql = planned(&q, Some(&after)).unwrap();
-        // 52, and the one part of the signature of `ada` the walk tests.
-        assert!(sql.binds.len() <= 53, "{}", sql.binds.len());
+        // 52, and the parts of the signature the walk tests (`ada`'s bits and those the values
+        // share), at most four.
+        assert!(sql.binds.len() <= 56, "{}", sql.binds.len());
     }
 
     #[test]
