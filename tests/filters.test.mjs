@@ -262,7 +262,7 @@ describe("filters through their indexes, the matches at every position of every 
         assert.equal(await way("starts_with", company, sort, probed), "stream", `${position} ${sort}: a prefix past its probe`);
         assert.equal(await way("starts_with", company, sort), "sorted", `${position} ${sort}: a prefix's few matches`);
         assert.equal(await way("contains", company.slice(1), sort), "stream", `${position} ${sort}: a substring`);
-        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "stream", `${position} ${sort}: a list past its probe`);
+        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "walked_to_page", `${position} ${sort}: a list past its probe, by the bits its values share`);
         const unsigned = await way("starts_with", company.slice(0, 2), sort, probed);
         assert.ok(["window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(unsigned), `${position} ${sort}: two letters, ${unsigned}`);
       }
