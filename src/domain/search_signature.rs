@@ -30,17 +30,17 @@ impl Signature {
 
     /// The bits of both: a customer holding two texts holds the bits of each.
     pub fn union(self, other: Signature) -> Signature {
-        let mut parts = self.0;
-        for (p, o) in parts.iter_mut().zip(other.0) {
-            *p |= o;
-        }
-        Signature(parts)
+        self.part_by_part(other, |p, o| p | o)
     }
 
     fn intersection(self, other: Signature) -> Signature {
+        self.part_by_part(other, |p, o| p & o)
+    }
+
+    fn part_by_part(self, other: Signature, combine: fn(u64, u64) -> u64) -> Signature {
         let mut parts = self.0;
         for (p, o) in parts.iter_mut().zip(other.0) {
-            *p &= o;
+            *p = combine(*p, o);
         }
         Signature(parts)
     }

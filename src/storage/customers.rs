@@ -331,19 +331,22 @@ pub async fn page(
     if sql::streams(query) {
         return Ok((rows(db, &plain(PagePlan::Stream)?).await?, PageWay::Stream));
     }
+    // The way on to the page that passes over customers that cannot match without reading
+    // them: the trigram index in creation order, else the walk testing the signature.
+    let skipping = if sql::can_stream(query) {
+        Some((PagePlan::Stream, PageWay::Stream))
+    } else if !sql::signature(query).is_empty() {
+        Some((PagePlan::Walk, PageWay::WalkedToPage))
+    } else {
+        None
+    };
     if let Some(narrowing) = sql::narrowing(query) {
         let planned = |cap: usize, walk: PagePlan| planned_page(db, query, narrowing, after, limit, cap, walk);
         let cap = planner.cap(narrowing, limit);
-        if sql::can_stream(query) {
-            return Ok(match planned(cap, PagePlan::Stream).await? {
+        if let Some((walk, way)) = skipping {
+            return Ok(match planned(cap, walk).await? {
                 Planned::Sorted(page) => (page, PageWay::Sorted),
-                Planned::Walked(page) | Planned::TooFew(page) => (page, PageWay::Stream),
-            });
-        }
-        if !sql::signature(query).is_empty() {
-            return Ok(match planned(cap, PagePlan::Walk).await? {
-                Planned::Sorted(page) => (page, PageWay::Sorted),
-                Planned::Walked(page) | Planned::TooFew(page) => (page, PageWay::WalkedToPage),
+                Planned::Walked(page) | Planned::TooFew(page) => (page, way),
             });
         }
         match planned(cap, PagePlan::Window(planner.window)).await? {
@@ -364,11 +367,8 @@ pub async fn page(
     }
     // No index narrows it, but a substring every result holds still finds or passes over
     // customers without reading each row.
-    if sql::can_stream(query) {
-        return Ok((rows(db, &plain(PagePlan::Stream)?).await?, PageWay::Stream));
-    }
-    if !sql::signature(query).is_empty() {
-        return Ok((rows(db, &plain(PagePlan::Walk)?).await?, PageWay::WalkedToPage));
+    if let Some((walk, way)) = skipping {
+        return Ok((rows(db, &plain(walk)?).await?, way));
     }
     if query.search.is_none() {
         return Ok((rows(db, &plain(PagePlan::Scan)?).await?, PageWay::Scan));
