@@ -37,6 +37,7 @@ pub static ROUTES: &Routes = &[
     route!(Get, "/__test/panic", Public, api::test_support::panic, 0),
     route!(Get, "/__test/database-error", Public, api::test_support::database_error, 4),
     route!(Post, "/__test/query-plan", all(&[CustomersRead]), api::test_support::query_plan, 12),
+    route!(Post, "/__test/sorted-search", all(&[CustomersRead]), api::test_support::sorted_search, 1_000),
     route!(Get, "/v1/customers", all(&[CustomersRead]), api::customers::list, 8),
     route!(Post, "/v1/customers", all(&[CustomersCreate]), api::customers::create, 16),
     route!(Post, "/v1/customers/filter", all(&[CustomersRead]), api::customers::filter, 16),
@@ -128,13 +129,15 @@ async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) 
 }
 
 /// The cron trigger: dispatch what no queue message announced, re-send what never went out,
-/// purge what is older than 30 days; then sign a chunk of the customers not yet signed for search.
+/// purge what is older than 30 days; then sign a chunk of the customers not yet signed for search,
+/// and keep the per-order search indexes (build a chunk, or split the buckets that grew).
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // Deliveries first: signing a chunk can hold D1 for seconds while customers stored before
     // migration 0027 are signed.
     api::dispatch::cron(env.clone()).await;
-    api::customers::sign_for_search(&env).await
+    api::customers::sign_for_search(&env).await;
+    api::customers::keep_sorted_search(&env).await
 }
 
 #[cfg(test)]

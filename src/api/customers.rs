@@ -36,6 +36,18 @@ pub async fn sign_for_search(env: &worker::Env) {
     }
 }
 
+/// The cron's share of the per-order indexes pages sorted by name, email or last seen read
+/// (`customers::keep_sorted_search`): builds them a chunk at a time, then splits the buckets
+/// that grew.
+pub async fn keep_sorted_search(env: &worker::Env) {
+    let Ok(db) = crate::http::database(env) else { return worker::console_error!("sorted search: no D1 binding") };
+    match customers::keep_sorted_search(&db, crate::storage::bucket_sql::BUCKET).await {
+        Ok(customers::Kept::Split(0)) => {}
+        Ok(kept) => worker::console_log!("sorted search: {kept:?}"),
+        Err(e) => worker::console_error!("sorted search: {e:?}"),
+    }
+}
+
 pub async fn create(cx: &mut Ctx) -> ApiResult<Response> {
     let bytes = cx.json_bytes().await?;
     let start = idempotency::start(cx, &bytes).await?;
@@ -145,7 +157,8 @@ async fn page_answer(cx: &mut Ctx, page: &PageRequest) -> ApiResult<Response> {
 /// The planner's settings: the defaults, which the end-to-end tests (and only they, with
 /// `ENABLE_TEST_ROUTES`) shrink per request with `X-Test-Probe-Cap`, `X-Test-Window` and
 /// `X-Test-Far`, to drive every plan over the same rows and compare the pages, or replace with
-/// the plain walk of the sort order with `X-Test-Plan: scan`, the oracle they compare them to.
+/// the plain walk of the sort order with `X-Test-Plan: scan`, the oracle they compare them to,
+/// or keep pages sorted by name, email or last seen off their buckets with `X-Test-Plan: walk`.
 pub fn planner(cx: &Ctx) -> customers::Planner {
     let d = customers::Planner::default();
     if !cx.config().test_routes {
@@ -157,6 +170,7 @@ pub fn planner(cx: &Ctx) -> customers::Planner {
         window: header("x-test-window").unwrap_or(d.window),
         far: header("x-test-far").unwrap_or(d.far),
         scan_only: cx.header("x-test-plan").as_deref() == Some("scan"),
+        buckets: cx.header("x-test-plan").as_deref() != Some("walk"),
     }
 }
 

@@ -67,6 +67,12 @@ pub enum PagePlan {
     /// Walk the sort order with no bound, testing the search signature first as a window does:
     /// a narrowed query's last resort, whose cost is the walk's index entries up to the page.
     Walk,
+    /// A query with a substring the trigram index can look up, sorted by name, email or last
+    /// seen: read that order's own trigram index (migrations/0028) bucket by bucket, in sort
+    /// order either way, up to the bucket holding the page's last row, and sort what it lists.
+    /// Costs the page's buckets wherever the matches sit. Until the cron has built the index,
+    /// the same statement walks instead (`Walk`), and says which it did (`ready`).
+    Bucketed,
 }
 
 /// What narrows a query to the rows an index finds, before they are tested and sorted.
@@ -410,6 +416,48 @@ pub fn can_stream(query: &CustomerQuery) -> bool {
     query.sort.field == SortField::CreatedAt && !Compiler(query, true).streamed_texts().is_empty()
 }
 
+/// Whether a page sorted by name, email or last seen can read its candidates from that order's
+/// trigram index bucket by bucket (`PagePlan::Bucketed`): the query holds a text of three
+/// characters or more that every result contains, as for `can_stream`.
+pub fn can_read_by_buckets(query: &CustomerQuery) -> bool {
+    bucketed_index(query.sort.field).is_some() && !Compiler(query, true).streamed_texts().is_empty()
+}
+
+/// An order's trigram index read bucket by bucket (migrations/0028): its name in `sort_buckets`
+/// and its table. Creation order has none: the trigram index's rowids already follow it.
+pub fn bucketed_index(field: SortField) -> Option<(&'static str, &'static str)> {
+    match field {
+        SortField::Name => Some(("name", "customers_by_name")),
+        SortField::Email => Some(("email", "customers_by_email")),
+        SortField::LastSeenAt => Some(("last_seen", "customers_by_last_seen")),
+        SortField::CreatedAt => None,
+    }
+}
+
+/// The key of an order, as its sort index holds it, for a customer row aliased `c`.
+pub fn sort_key(field: SortField) -> &'static str {
+    sort_key_sql(Sort { field, descending: false })
+}
+
+/// `sorted_search.indexed_below` once the cron has put every customer in the per-order indexes
+/// (migrations/0028): 2^62, beyond every seq.
+pub const INDEXED_ALL: i64 = 1 << 62;
+
+/// Every bucket number is below this, so a rowid (`bucket << 32 | seq`) fits 63 bits.
+pub const BUCKET_LIMIT: i64 = (1 << 31) - 1;
+
+/// Whether the per-order indexes hold every customer, as SQL (a constant of the statement).
+const BUCKETS_READY: &str = "((SELECT indexed_below FROM sorted_search) = 4611686018427387904)";
+
+/// The bucket of the row with key `k` and id `i` (SQL expressions) in the order named `order`:
+/// the last whose lower bound is at or below it.
+pub fn bucket_of(order: &str, k: &str, i: &str) -> String {
+    format!(
+        "(SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '{order}' AND (b.key, b.id) <= ({k}, {i}) \
+         ORDER BY b.key DESC, b.id DESC LIMIT 1)"
+    )
+}
+
 /// The fields the signature and the trigram index hold.
 fn is_text_field(field: &Field) -> bool {
     matches!(field, Field::Name | Field::Email | Field::Phone | Field::Company | Field::Handle)
@@ -430,15 +478,16 @@ pub fn page(query: &CustomerQuery, after: Option<&After>, limit: usize, plan: Pa
 /// One page in one statement, for a query with a narrowing: the narrowing's matches are
 /// counted up to `cap` (in its index), then one of two ways runs, the other's LIMIT being 0
 /// (SQLite then skips it whole): fewer matches than `cap` are sorted (`Candidates`); more are
-/// looked for on `walk`: a window of the sort order (`Window`) or the walk on to the page
-/// (`Walk`). Every row
-/// carries the count as `probe`, and a page with no row still answers one, with `probe` alone
-/// (the others NULL): when the count reached `cap` and the window held no more than `limit`
-/// rows, the caller asks `Candidates` after all. `narrowing` is this query's (`narrowing()`);
-/// a query without one has no plan to choose (see `page`).
+/// looked for on `walk`: a window of the sort order (`Window`), the walk on to the page
+/// (`Walk`) or the order's buckets (`Bucketed`, whose rows also carry `ready`: whether it read
+/// the buckets or walked). Every row carries the count as `probe`, and a page with no row still
+/// answers one, with `probe` alone (the others NULL): when the count reached `cap` and the
+/// window held no more than `limit` rows, the caller asks `Candidates` after all. `narrowing`
+/// is this query's (`narrowing()`); a query without one always takes `walk` (only `Bucketed`
+/// is asked for that way, for its `ready`).
 pub fn planned(
     query: &CustomerQuery,
-    narrowing: Narrowing,
+    narrowing: Option<Narrowing>,
     after: Option<&After>,
     limit: usize,
     cap: usize,
@@ -477,7 +526,9 @@ impl<'q> Compiler<'q> {
     fn access(&self, plan: PagePlan) -> RowSource<'q> {
         match (narrowing(self.0), plan) {
             (Some(n), PagePlan::Candidates) => RowSource::Narrowed(n),
-            (Some(_), PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream) => RowSource::SortOrder,
+            (Some(_), PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream | PagePlan::Bucketed) => {
+                RowSource::SortOrder
+            }
             (None, _) => RowSource::Any,
         }
     }
@@ -575,8 +626,10 @@ impl<'q> Compiler<'q> {
         plan: PagePlan,
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
-        if plan == PagePlan::Stream {
-            return self.stream_sql(b, after, limit);
+        match plan {
+            PagePlan::Stream => return self.stream_sql(b, after, limit),
+            PagePlan::Bucketed => return self.bucketed_or_walked_sql(b, after, limit),
+            _ => {}
         }
         let (key, order) = (sort_key_sql(self.sort), self.order_sql());
         let ties = self.sort.field != SortField::CreatedAt;
@@ -600,7 +653,7 @@ impl<'q> Compiler<'q> {
                 let bound = self.bound_row_sql(b, after, rows, &format!("{key}, c.id"));
                 format!(" AND ({key}, c.id) {} {bound}", self.created_cmp(Side::UpTo))
             }
-            PagePlan::Candidates | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream => String::new(),
+            PagePlan::Candidates | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream | PagePlan::Bucketed => String::new(),
         };
         let limit = limit(b);
         format!(
@@ -794,6 +847,60 @@ impl<'q> Compiler<'q> {
         )
     }
 
+    /// `PagePlan::Bucketed`'s rows: read bucket by bucket once the cron has built the order's
+    /// index, else walked (`Walk`). Both are in the statement; the one not taken has LIMIT 0.
+    fn bucketed_or_walked_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
+        let read = self.bucketed_sql(b, after, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN {} ELSE 0 END", limit(b)));
+        let walked =
+            self.select_sql(b, after, PagePlan::Walk, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN 0 ELSE {} END", limit(b)));
+        let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        format!("SELECT * FROM ({read}) UNION ALL SELECT * FROM ({walked}) ORDER BY sort_key {dir}, id {dir}")
+    }
+
+    /// The rows of `PagePlan::Bucketed` read from the order's own trigram index (migrations/0028),
+    /// at most `limit`. Its rowids are `bucket << 32 | seq` and a bucket is a range of the
+    /// order's keys, so reading them in rowid order (descending for a descending sort) reads the
+    /// order a bucket at a time. The page's last row is at the latest in the bucket of the
+    /// `limit`-th customer read that way that passes every test (the edge): every customer of
+    /// a later bucket sorts after every one of it. So the page is the customers of the buckets
+    /// up to the edge that pass, sorted. After a cursor, the index is read from the cursor's
+    /// bucket (the filter leaves that bucket's rows before the cursor). With fewer than `limit`
+    /// such customers in all, the page is all of them.
+    fn bucketed_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
+        let (order, table) = bucketed_index(self.sort.field).expect("PagePlan::Bucketed is planned for an order with buckets");
+        let trigrams = b.bind(Scalar::Text(fts_trigrams_of(&self.streamed_texts())));
+        let filter = self.where_sql(b, after, RowSource::SortOrder);
+        let lim = limit(b);
+        let desc = self.sort.descending;
+        let dir = if desc { "DESC" } else { "ASC" };
+        let from = match after {
+            None => "1".to_string(),
+            Some(after) => {
+                let (k, i) = (b.bind(Scalar::Text(after.key.clone())), b.bind(Scalar::Text(after.id.clone())));
+                let start = bucket_of(order, &k, &i);
+                if desc {
+                    format!("s.rowid < ({start} + 1) << 32")
+                } else {
+                    format!("s.rowid >= {start} << 32")
+                }
+            }
+        };
+        let matches = format!(
+            "{table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 WHERE {table} MATCH {trigrams} AND {from} AND {filter}"
+        );
+        let edge = format!("(SELECT s.rowid >> 32 FROM {matches} ORDER BY s.rowid {dir} LIMIT 1 OFFSET {lim} - 1)");
+        let to = if desc {
+            format!("s.rowid >= coalesce({edge}, 0) << 32")
+        } else {
+            format!("s.rowid < coalesce({edge} + 1, {BUCKET_LIMIT}) << 32")
+        };
+        format!(
+            "SELECT {CUSTOMER_COLUMNS}, {} AS sort_key FROM {matches} AND {to} ORDER BY {} LIMIT {lim}",
+            sort_key_sql(self.sort),
+            self.order_sql()
+        )
+    }
+
     fn page(&self, after: Option<&After>, limit: usize, plan: PagePlan) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let lim = |b: &mut Builder| b.bind(Scalar::Int(limit as i64 + 1));
@@ -803,7 +910,7 @@ impl<'q> Compiler<'q> {
 
     fn planned(
         &self,
-        narrowing: Narrowing,
+        narrowing: Option<Narrowing>,
         after: Option<&After>,
         limit: usize,
         cap: usize,
@@ -811,16 +918,19 @@ impl<'q> Compiler<'q> {
     ) -> Result<Sql, BuildError> {
         let mut b = Builder::default();
         let probe = match narrowing {
-            Narrowing::Search(q) => {
+            Some(Narrowing::Search(q)) => {
                 let trigrams = b.bind(Scalar::Text(fts_trigrams(q)));
                 format!("SELECT 1 FROM customers_search WHERE customers_search MATCH {trigrams}")
             }
-            Narrowing::Condition(c) => {
+            Some(Narrowing::Condition(c)) => {
                 let (index, _) = indexed_text_sql(&mut b, c).unwrap_or_else(|| ("0".into(), String::new()));
                 format!("SELECT 1 FROM customers c WHERE {index}")
             }
+            // Nothing to count: always the walk.
+            None => String::new(),
         };
         let cap = b.bind(Scalar::Int(cap as i64));
+        let count = if probe.is_empty() { format!("SELECT {cap}") } else { format!("SELECT count(*) FROM ({probe} LIMIT {cap})") };
         // The way not taken reads no row: its LIMIT is 0.
         let either = |b: &mut Builder, sorts: bool| {
             let (lim, zero) = (b.bind(Scalar::Int(limit as i64 + 1)), b.bind(Scalar::Int(0)));
@@ -830,9 +940,11 @@ impl<'q> Compiler<'q> {
         let sorted = self.select_sql(&mut b, after, PagePlan::Candidates, &|b: &mut Builder| either(b, true));
         let walked = self.select_sql(&mut b, after, walk, &|b: &mut Builder| either(b, false));
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        // Which way a bucketed walk took, for the log line.
+        let ready = if walk == PagePlan::Bucketed { format!("{BUCKETS_READY} AS ready, ") } else { String::new() };
         let text = format!(
-            "WITH probe(n) AS MATERIALIZED (SELECT count(*) FROM ({probe} LIMIT {cap})) \
-             SELECT p.n AS probe, x.* FROM probe p LEFT JOIN (\
+            "WITH probe(n) AS MATERIALIZED ({count}) \
+             SELECT p.n AS probe, {ready}x.* FROM probe p LEFT JOIN (\
              SELECT * FROM ({sorted}) UNION ALL SELECT * FROM ({walked})\
              ) x ON 1 ORDER BY x.sort_key {dir}, x.id {dir}"
         );
@@ -848,7 +960,7 @@ mod tests {
 
     /// The planned page of 10 rows with the default bounds (a probe of 200, a window of 5000).
     fn planned(q: &CustomerQuery, after: Option<&After>) -> Result<Sql, BuildError> {
-        super::planned(q, narrowing(q).expect("a query with a narrowing"), after, 10, 200, PagePlan::Window(5000))
+        super::planned(q, Some(narrowing(q).expect("a query with a narrowing")), after, 10, 200, PagePlan::Window(5000))
     }
 
     fn cond(field: &str, op: &str, value: serde_json::Value) -> Condition {
@@ -1080,7 +1192,7 @@ mod tests {
     fn a_planned_filter_in_creation_order_streams_past_its_probe() {
         let q = CustomerQuery { conditions: vec![cond("company", "starts_with", json!("zeta"))], ..Default::default() };
         let Some(narrowing) = narrowing(&q) else { panic!("a prefix narrows") };
-        let sql = super::planned(&q, narrowing, None, 10, 50, PagePlan::Stream).unwrap();
+        let sql = super::planned(&q, Some(narrowing), None, 10, 50, PagePlan::Stream).unwrap();
         assert!(sql.text.contains("SELECT 1 FROM customers c WHERE lower(coalesce(c.company, '')) >= "), "{}", sql.text);
         assert!(sql.text.contains("WHERE customers_search MATCH ?"), "{}", sql.text);
         assert!(sql.binds.contains(&Scalar::Text("\"zet\" \"eta\"".into())), "{:?}", sql.binds);

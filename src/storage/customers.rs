@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 use worker::{D1Database, D1PreparedStatement};
 
+use super::bucket_sql;
 use super::customer_sql::{self as sql, BuildError, Builder, Narrowing, PagePlan, Sql, CUSTOMER_COLUMNS};
 use super::d1::{all, batch, first, read_each, read_one, run, Row};
 use super::Scalar;
@@ -183,6 +184,9 @@ pub struct Planner {
     /// Every page a plain walk of the sort order (`PagePlan::Scan`): the oracle the tests hold every
     /// plan to.
     pub scan_only: bool,
+    /// Pages sorted by name, email or last seen may read that order's buckets
+    /// (`PagePlan::Bucketed`); without, they walk as they do until the cron has built them.
+    pub buckets: bool,
 }
 
 /// How many times `Planner::window` customers the second walk of a broad query covers, from the
@@ -208,7 +212,7 @@ pub const INDEX_PROBE: usize = 5_000;
 
 impl Default for Planner {
     fn default() -> Self {
-        Planner { probe_cap: None, window: 5_000, far: 5_000 * WIDER * WIDER, scan_only: false }
+        Planner { probe_cap: None, window: 5_000, far: 5_000 * WIDER * WIDER, scan_only: false, buckets: true }
     }
 }
 
@@ -272,6 +276,9 @@ pub enum PageWay {
     WalkedToPage,
     /// Every window held too few, and the query has no signature: every match, sorted.
     SortedAfterWalks,
+    /// Sorted by name, email or last seen: read bucket by bucket from that order's trigram
+    /// index (`PagePlan::Bucketed`).
+    Buckets,
 }
 
 impl PageWay {
@@ -286,6 +293,7 @@ impl PageWay {
             PageWay::FarWindow => "far_window",
             PageWay::WalkedToPage => "walked_to_page",
             PageWay::SortedAfterWalks => "sorted_after_walks",
+            PageWay::Buckets => "buckets",
         }
     }
 }
@@ -335,21 +343,25 @@ pub async fn page(
     // them: the trigram index in creation order, else the walk testing the signature.
     let skipping = if sql::can_stream(query) {
         Some((PagePlan::Stream, PageWay::Stream))
+    } else if planner.buckets && sql::can_read_by_buckets(query) {
+        Some((PagePlan::Bucketed, PageWay::Buckets))
     } else if !sql::signature(query).is_empty() {
         Some((PagePlan::Walk, PageWay::WalkedToPage))
     } else {
         None
     };
+    // The way it went, from the statement that walked: the buckets unless they are not built.
+    let walked = |way: PageWay, ready: bool| if way == PageWay::Buckets && !ready { PageWay::WalkedToPage } else { way };
     if let Some(narrowing) = sql::narrowing(query) {
-        let planned = |cap: usize, walk: PagePlan| planned_page(db, query, narrowing, after, limit, cap, walk);
+        let planned = |cap: usize, walk: PagePlan| planned_page(db, query, Some(narrowing), after, limit, cap, walk);
         let cap = planner.cap(narrowing, limit);
         if let Some((walk, way)) = skipping {
             return Ok(match planned(cap, walk).await? {
-                Planned::Sorted(page) => (page, PageWay::Sorted),
-                Planned::Walked(page) | Planned::TooFew(page) => (page, way),
+                (Planned::Sorted(page), _) => (page, PageWay::Sorted),
+                (Planned::Walked(page) | Planned::TooFew(page), ready) => (page, walked(way, ready)),
             });
         }
-        match planned(cap, PagePlan::Window(planner.window)).await? {
+        match planned(cap, PagePlan::Window(planner.window)).await?.0 {
             Planned::Sorted(page) => return Ok((page, PageWay::Sorted)),
             Planned::Walked(page) => return Ok((page, PageWay::Window)),
             Planned::TooFew(_) => {}
@@ -358,7 +370,7 @@ pub async fn page(
         if wider.len() > limit {
             return Ok((wider, PageWay::WiderWindow));
         }
-        match planned(planner.far, PagePlan::Window(planner.far)).await? {
+        match planned(planner.far, PagePlan::Window(planner.far)).await?.0 {
             Planned::Sorted(page) => return Ok((page, PageWay::FarSorted)),
             Planned::Walked(page) => return Ok((page, PageWay::FarWindow)),
             Planned::TooFew(_) => {}
@@ -368,6 +380,12 @@ pub async fn page(
     // No index narrows it, but a substring every result holds still finds or passes over
     // customers without reading each row.
     if let Some((walk, way)) = skipping {
+        if walk == PagePlan::Bucketed {
+            // The planned statement, with nothing to count, says whether it read the buckets.
+            let (Planned::Sorted(page) | Planned::Walked(page) | Planned::TooFew(page), ready) =
+                planned_page(db, query, None, after, limit, 0, walk).await?;
+            return Ok((page, walked(way, ready)));
+        }
         return Ok((rows(db, &plain(walk)?).await?, way));
     }
     if query.search.is_none() {
@@ -392,27 +410,30 @@ enum Planned {
     TooFew(Keyed),
 }
 
-/// Runs a planned page (`customer_sql::planned`) and says which way it went.
+/// Runs a planned page (`customer_sql::planned`) and says which way it went, and whether a
+/// bucketed walk read the buckets (`ready`).
 async fn planned_page(
     db: &D1Database,
     query: &CustomerQuery,
-    narrowing: Narrowing<'_>,
+    narrowing: Option<Narrowing<'_>>,
     after: Option<&After>,
     limit: usize,
     cap: usize,
     walk: PagePlan,
-) -> Result<Planned, QueryError> {
+) -> Result<(Planned, bool), QueryError> {
     let planned = sql::planned(query, narrowing, after, limit, cap, walk)?;
     // What tells which way ran: the count, and whether a row is a customer at all.
     let answer = all(&statement(db, &planned.text, &planned.binds)?).await?;
     let found = answer.iter().filter(|r| r.opt_text("id").is_some()).count();
     let walked = answer.first().is_some_and(|r| r.number("probe") >= cap as f64);
+    let ready = answer.first().is_some_and(|r| r.opt_number("ready") == Some(1.0));
     let page = if found == 0 { vec![] } else { keyed(answer)? };
-    Ok(match (walked, found > limit) {
+    let planned = match (walked, found > limit) {
         (false, _) => Planned::Sorted(page),
         (true, true) => Planned::Walked(page),
         (true, false) => Planned::TooFew(page),
-    })
+    };
+    Ok((planned, ready))
 }
 
 async fn rows(db: &D1Database, sql: &Sql) -> DbResult<Keyed> {
@@ -449,7 +470,7 @@ pub async fn explain(
         Explained::Count => sql::count(query)?,
         Explained::Planned => {
             let Some(narrowing) = sql::narrowing(query) else { return Ok(None) };
-            sql::planned(query, narrowing, after, limit, planner.cap(narrowing, limit), PagePlan::Window(planner.window))?
+            sql::planned(query, Some(narrowing), after, limit, planner.cap(narrowing, limit), PagePlan::Window(planner.window))?
         }
     };
     let text = format!("EXPLAIN QUERY PLAN {}", statement_sql.text);
@@ -481,6 +502,63 @@ pub async fn sign_unsigned(db: &D1Database, chunk: usize) -> DbResult<usize> {
     let sql = "UPDATE customers SET search_sig_0 = NULL \
                WHERE seq IN (SELECT seq FROM customers WHERE search_sig_0 IS NULL LIMIT ?1)";
     Ok(run(&statement(db, sql, &[Scalar::Int(chunk as i64)])?).await?.changes())
+}
+
+/// What the cron did to the per-order indexes (migrations/0028; `keep_sorted_search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Numbered every order's buckets from the customers there are, to build from the start.
+    Numbered,
+    /// Added the customers of a chunk; `true` once every customer is in.
+    Built(bool),
+    /// Split this many buckets.
+    Split(usize),
+    /// Found a bucket too large to split (`bucket_sql::REBUILD_ABOVE`), and set the indexes to be
+    /// built again.
+    Rebuilding,
+}
+
+/// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or add a chunk
+/// of customers, until they hold every customer; then split the buckets grown past
+/// twice `bucket` customers, at most `SPLITS_A_MINUTE` (the cron's `bucket` is
+/// `bucket_sql::BUCKET`; the tests' tiny).
+pub async fn keep_sorted_search(db: &D1Database, bucket: i64) -> DbResult<Kept> {
+    let run_all = |statements: Vec<bucket_sql::Statement>| async move {
+        let prepared = statements.iter().map(|(sql, binds)| statement(db, sql, binds)).collect::<DbResult<Vec<_>>>()?;
+        batch(db, prepared).await
+    };
+    let state = first(&statement(db, "SELECT indexed_below FROM sorted_search", &[])?).await?;
+    let indexed_below = state.map_or(sql::INDEXED_ALL, |r| r.number("indexed_below") as i64);
+    if indexed_below < 0 {
+        let count = first(&statement(db, "SELECT count(*) AS n FROM customers", &[])?).await?;
+        run_all(bucket_sql::number_buckets(count.map_or(0, |r| r.number("n") as i64), bucket)).await?;
+        return Ok(Kept::Numbered);
+    }
+    if indexed_below < sql::INDEXED_ALL {
+        run_all(bucket_sql::build_chunk(indexed_below, indexed_below + bucket_sql::BUILD_CHUNK)).await?;
+        let after = first(&statement(db, "SELECT indexed_below FROM sorted_search", &[])?).await?;
+        return Ok(Kept::Built(after.is_some_and(|r| r.number("indexed_below") as i64 >= sql::INDEXED_ALL)));
+    }
+    let (text, binds) = bucket_sql::oversized(bucket);
+    let oversized = all(&statement(db, &text, &binds)?).await?;
+    let size = |row: &Row| row.number("size") as i64;
+    if oversized.first().is_some_and(|row| size(row) > bucket_sql::REBUILD_ABOVE * bucket) {
+        let (text, binds) = bucket_sql::rebuild();
+        run(&statement(db, &text, &binds)?).await?;
+        return Ok(Kept::Rebuilding);
+    }
+    let mut split = 0;
+    for row in oversized {
+        let (order, number, size) = (row.text("sort_order"), row.number("bucket") as i64, size(&row));
+        let moved = bucket_sql::moved(size);
+        // No number left between two buckets: this one stays large until it passes
+        // `REBUILD_ABOVE` and the indexes are built again.
+        if let Some(new) = bucket_sql::split_number(number, row.opt_number("next").map(|n| n as i64), size, moved) {
+            run_all(bucket_sql::split(&order, number, new, size, moved)).await?;
+            split += 1;
+        }
+    }
+    Ok(Kept::Split(split))
 }
 
 /// The id of the live customer with this normalised email, if any.

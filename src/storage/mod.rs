@@ -3,6 +3,7 @@ pub mod activation;
 pub mod admins;
 pub mod api_keys;
 pub mod audit;
+pub mod bucket_sql;
 pub mod contacts;
 pub mod customer_sql;
 pub mod customers;

@@ -1,0 +1,298 @@
+//! Keeping the per-order trigram indexes (migrations/0028) that `PagePlan::Bucketed` reads: the
+//! statements the cron runs to number an order's buckets, to build the indexes a chunk of
+//! customers at a time, and to split a bucket grown too large, and the arithmetic of bucket
+//! numbers. Pure: the SQL and its binds, run by `storage::customers`.
+//!
+//! **A customer's postings in an order's index are always in the bucket its key falls in**:
+//! the triggers of migrations/0028 keep that as customers are written, and a split moves the
+//! customers past its new bound in the batch that makes it.
+use super::customer_sql::{bucket_of, sort_key, Scalar, BUCKET_LIMIT, INDEXED_ALL};
+use crate::domain::customer_query::SortField;
+
+/// The customers a bucket is numbered with, and split back to: a page reads every candidate of
+/// the bucket its last row is in, so a page of matches that are everywhere costs about this
+/// many rows more than the walk.
+pub const BUCKET: i64 = 256;
+
+/// At most this many customers move in one split: a bucket grown by an import is split from its
+/// end a piece at a time, so no batch holds D1 for long (each move deletes and adds the
+/// customer's postings: about 50 microseconds).
+pub const MAX_MOVE: i64 = 2048;
+
+/// Splits the cron makes a minute, at most: about 1 s of D1 at `MAX_MOVE` each, and 40 of the
+/// 50 statements an invocation may send on Workers Free.
+pub const SPLITS_A_MINUTE: usize = 8;
+
+/// Customers the cron adds to the three indexes a minute while building them (about 100
+/// microseconds each: 2 s).
+pub const BUILD_CHUNK: i64 = 20_000;
+
+/// A bucket this many times `BUCKET` is not split but the indexes built again from the start
+/// (the state a bulk load into an empty database leaves: every customer in the one bucket),
+/// which costs less than splitting it down a piece at a time (each customer moved about five
+/// times).
+pub const REBUILD_ABOVE: i64 = 256;
+
+/// Room in the bucket numbers each customer of a bucket split off the end of an order gets
+/// (recent visits, the newest names): enough for 30,000,000 customers appended that way.
+const APPENDED_ROOM: i64 = 64;
+
+/// The orders with buckets: each one's name in `sort_buckets`, its index and its key.
+pub fn orders() -> [(&'static str, &'static str, &'static str); 3] {
+    [SortField::Name, SortField::Email, SortField::LastSeenAt].map(|field| {
+        let (order, table) = super::customer_sql::bucketed_index(field).expect("an order with buckets");
+        (order, table, sort_key(field))
+    })
+}
+
+/// A statement and its binds.
+pub type Statement = (String, Vec<Scalar>);
+
+/// The number of the bucket split off the end of `bucket` (numbered `bucket`, holding `size`,
+/// the next bucket numbered `next`) when `moved` of its customers move: the room up to the next
+/// bucket is shared in proportion to the customers on each side, so a bucket keeps room for
+/// the splits its customers will need; the last bucket gives a bucket split off it room for
+/// its customers only (`APPENDED_ROOM` each), keeping the rest for what comes after. `None`:
+/// no number is left between them (the cron builds again once such a bucket is too large).
+pub fn split_number(bucket: i64, next: Option<i64>, size: i64, moved: i64) -> Option<i64> {
+    let end = next.unwrap_or(BUCKET_LIMIT);
+    let room = (end - bucket) as i128;
+    let kept = (size - moved).max(1) as i128;
+    let new = match next {
+        Some(_) => bucket as i128 + room * kept / size.max(1) as i128,
+        None => bucket as i128 + (kept * APPENDED_ROOM as i128).min(room / 2),
+    } as i64;
+    (new > bucket && new < end).then_some(new)
+}
+
+/// How many of a bucket's `size` customers a split moves: half, at most `MAX_MOVE`.
+pub fn moved(size: i64) -> i64 {
+    (size / 2).min(MAX_MOVE)
+}
+
+/// The customers of one bucket of an order, as a condition on a customer row `c` written out
+/// so SQLite walks the order's sort index between the bounds (a row value on an expression
+/// index is no range: `customer_sql::after_sql`). `number` is SQL for the bucket's number.
+fn in_bucket(order: &str, key: &str, number: &str) -> String {
+    let bound = |column: &str| format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket = {number})");
+    let next = |column: &str| {
+        format!(
+            "(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket > {number} ORDER BY bucket LIMIT 1)"
+        )
+    };
+    let (lk, li, hk, hi) = (bound("key"), bound("id"), next("key"), next("id"));
+    // Beyond every key, which is text (SQLite sorts every blob after text).
+    format!(
+        "{key} >= {lk} AND ({key} > {lk} OR c.id >= {li}) AND {key} <= coalesce({hk}, x'ff') \
+         AND ({hk} IS NULL OR {key} < {hk} OR c.id < {hi})"
+    )
+}
+
+/// Numbering from the start, in one batch: the indexes emptied, each order's customers cut
+/// into buckets of `bucket` (`BUCKET`; the tests' smaller) in sort order, spread evenly over the
+/// numbers (room for splits everywhere), and the state set to build from the first customer.
+/// `customers`: about how many there are.
+pub fn number_buckets(customers: i64, bucket: i64) -> Vec<Statement> {
+    let buckets = customers / bucket + 1;
+    let spacing = BUCKET_LIMIT / (buckets + 1);
+    let mut statements = vec![
+        ("UPDATE sorted_search SET indexed_below = 0".to_string(), vec![]),
+        ("DELETE FROM sort_buckets".to_string(), vec![]),
+    ];
+    for (order, table, key) in orders() {
+        statements.push((format!("INSERT INTO {table} ({table}) VALUES ('delete-all')"), vec![]));
+        statements.push((
+            format!(
+                "INSERT INTO sort_buckets (sort_order, key, id, bucket, size) \
+                 SELECT '{order}', CASE WHEN n = 0 THEN '' ELSE k END, CASE WHEN n = 0 THEN '' ELSE i END, n / ?1 * ?2, 0 \
+                 FROM (SELECT {key} AS k, c.id AS i, row_number() OVER (ORDER BY {key}, c.id) - 1 AS n FROM customers c) \
+                 WHERE n % ?1 = 0"
+            ),
+            vec![Scalar::Int(bucket), Scalar::Int(spacing)],
+        ));
+        // With no customer, the one bucket every customer will fall in.
+        statements.push((
+            format!("INSERT OR IGNORE INTO sort_buckets (sort_order, key, id, bucket, size) VALUES ('{order}', '', '', 0, 0)"),
+            vec![],
+        ));
+    }
+    statements
+}
+
+/// The customers with a seq from `from` up to `to` added to every order's index in its bucket,
+/// the buckets' sizes counted, and the state moved on (to built when no customer is left),
+/// in one batch. Each statement does nothing unless the state is still `from`: a build the cron
+/// started twice adds no customer twice.
+pub fn build_chunk(from: i64, to: i64) -> Vec<Statement> {
+    let binds = vec![Scalar::Int(from), Scalar::Int(to)];
+    let chunk = "c.seq >= ?1 AND c.seq < ?2 AND (SELECT indexed_below FROM sorted_search) = ?1";
+    let mut statements = Vec::new();
+    for (order, table, key) in orders() {
+        let bucket = bucket_of(order, key, "c.id");
+        statements.push((
+            format!(
+                "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
+                 SELECT {bucket} << 32 | c.seq, c.name, c.email, c.phone, c.company, c.handle FROM customers c WHERE {chunk}"
+            ),
+            binds.clone(),
+        ));
+        statements.push((
+            format!(
+                "UPDATE sort_buckets SET size = size + x.n FROM (SELECT {bucket} AS bucket, count(*) AS n FROM customers c \
+                 WHERE {chunk} GROUP BY 1) x WHERE sort_buckets.sort_order = '{order}' AND sort_buckets.bucket = x.bucket"
+            ),
+            binds.clone(),
+        ));
+    }
+    statements.push((
+        format!(
+            "UPDATE sorted_search SET indexed_below = CASE WHEN EXISTS (SELECT 1 FROM customers WHERE seq >= ?2) \
+             THEN ?2 ELSE {INDEXED_ALL} END WHERE indexed_below = ?1"
+        ),
+        binds,
+    ));
+    statements
+}
+
+/// The buckets to split (more than twice `bucket` customers), largest first, at most
+/// `SPLITS_A_MINUTE`, each with the number of the bucket after it: `sort_order`, `bucket`,
+/// `size`, `next`.
+pub fn oversized(bucket: i64) -> Statement {
+    (
+        "SELECT b.sort_order, b.bucket, b.size, (SELECT min(n.bucket) FROM sort_buckets n \
+         WHERE n.sort_order = b.sort_order AND n.bucket > b.bucket) AS next \
+         FROM sort_buckets b WHERE b.size > ?1 ORDER BY b.size DESC LIMIT ?2"
+            .to_string(),
+        vec![Scalar::Int(2 * bucket), Scalar::Int(SPLITS_A_MINUTE as i64)],
+    )
+}
+
+/// One split, in one batch: bucket `bucket` of `order` (holding about `size`) gets a new bucket
+/// numbered `new` after it, bounded below by its customer at `size - moved` in sort order, and
+/// the customers from there on move to it: their postings deleted from the old bucket and added
+/// to the new, the sizes counted again. The new bucket is marked (size -1) until counted, and
+/// each statement after the first does nothing without the mark: a split whose bucket changed
+/// since it was read (another bucket in between, fewer customers than the offset) makes none.
+pub fn split(order: &str, bucket: i64, new: i64, size: i64, moved: i64) -> Vec<Statement> {
+    let (_, table, key) = orders().into_iter().find(|(o, _, _)| *o == order).expect("an order with buckets");
+    // The first statement alone reads the offset (D1 wants a value for each parameter up to
+    // the last a statement names, and no more).
+    let offset = vec![Scalar::Int(bucket), Scalar::Int(new), Scalar::Int(size - moved)];
+    let binds = vec![Scalar::Int(bucket), Scalar::Int(new)];
+    let (old_range, new_range) = (in_bucket(order, key, "?1"), in_bucket(order, key, "?2"));
+    let marked = format!("(SELECT size FROM sort_buckets WHERE sort_order = '{order}' AND bucket = ?2) = -1");
+    let columns = "c.name, c.email, c.phone, c.company, c.handle";
+    vec![
+        (
+            format!(
+                "INSERT INTO sort_buckets (sort_order, key, id, bucket, size) \
+                 SELECT '{order}', k, i, ?2, -1 FROM (SELECT {key} AS k, c.id AS i FROM customers c WHERE {old_range} \
+                 ORDER BY {key}, c.id LIMIT 1 OFFSET ?3) \
+                 WHERE NOT EXISTS (SELECT 1 FROM sort_buckets WHERE sort_order = '{order}' AND bucket > ?1 AND bucket <= ?2)"
+            ),
+            offset,
+        ),
+        (
+            format!(
+                "INSERT INTO {table} ({table}, rowid, name, email, phone, company, handle) \
+                 SELECT 'delete', ?1 << 32 | c.seq, {columns} FROM customers c WHERE {new_range} AND {marked}"
+            ),
+            binds.clone(),
+        ),
+        (
+            format!(
+                "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
+                 SELECT ?2 << 32 | c.seq, {columns} FROM customers c WHERE {new_range} AND {marked}"
+            ),
+            binds.clone(),
+        ),
+        (
+            format!(
+                "UPDATE sort_buckets SET size = size - (SELECT count(*) FROM customers c WHERE {new_range}) \
+                 WHERE sort_order = '{order}' AND bucket = ?1 AND {marked}"
+            ),
+            binds.clone(),
+        ),
+        (
+            format!(
+                "UPDATE sort_buckets SET size = (SELECT count(*) FROM customers c WHERE {new_range}) \
+                 WHERE sort_order = '{order}' AND bucket = ?2 AND size = -1"
+            ),
+            binds,
+        ),
+    ]
+}
+
+/// Back to the start: the cron numbers the buckets again, then builds (`number_buckets`).
+pub fn rebuild() -> Statement {
+    ("UPDATE sorted_search SET indexed_below = -1".to_string(), vec![])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_shares_the_room_up_to_the_next_bucket_by_the_customers_on_each_side() {
+        assert_eq!(split_number(1000, Some(2000), 600, 200), Some(1666));
+        assert_eq!(split_number(1000, Some(2000), 512, 256), Some(1500));
+    }
+
+    #[test]
+    fn a_split_off_the_last_bucket_keeps_the_rest_of_the_numbers_for_later() {
+        assert_eq!(split_number(0, None, 512, 256), Some(256 * APPENDED_ROOM));
+        // Near the end of the numbers, half of what is left.
+        assert_eq!(split_number(BUCKET_LIMIT - 100, None, 512, 256), Some(BUCKET_LIMIT - 50));
+    }
+
+    #[test]
+    fn no_split_where_no_number_is_left_between_two_buckets() {
+        assert_eq!(split_number(1000, Some(1001), 600, 300), None);
+        assert_eq!(split_number(BUCKET_LIMIT - 1, None, 600, 300), None);
+    }
+
+    #[test]
+    fn numbers_stay_below_the_limit_for_any_size() {
+        let n = split_number(0, Some(BUCKET_LIMIT), i64::from(u32::MAX), 2048).unwrap();
+        assert!(n > 0 && n < BUCKET_LIMIT);
+    }
+
+    #[test]
+    fn a_split_moves_half_a_bucket_but_never_more_than_max_move() {
+        assert_eq!(moved(600), 300);
+        assert_eq!(moved(100_000), MAX_MOVE);
+    }
+
+    #[test]
+    fn every_statement_after_a_splits_first_needs_its_mark() {
+        let statements = split("name", 0, 1500, 600, 300);
+        assert!(statements[0].0.contains("-1 FROM"));
+        for (sql, _) in &statements[1..] {
+            assert!(sql.contains("= -1"), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_split_moves_the_customers_of_the_new_bucket_by_the_sort_indexs_key() {
+        let statements = split("email", 0, 1500, 600, 300);
+        assert!(statements[1].0.contains("customers_by_email"));
+        assert!(statements[1].0.contains("coalesce(c.email_normalized, '') >= (SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2)"));
+    }
+
+    #[test]
+    fn a_chunk_adds_nothing_once_the_state_moved_on() {
+        for (sql, binds) in build_chunk(0, 20_000) {
+            assert!(sql.contains("= ?1"), "{sql}");
+            assert_eq!(binds, vec![Scalar::Int(0), Scalar::Int(20_000)]);
+        }
+    }
+
+    #[test]
+    fn numbering_spreads_the_buckets_over_the_numbers() {
+        let statements = number_buckets(1_000_000, BUCKET);
+        let (_, binds) = statements.iter().find(|(sql, _)| sql.contains("row_number")).unwrap();
+        let Scalar::Int(spacing) = binds[1] else { panic!() };
+        assert!(spacing * (1_000_000 / BUCKET + 1) < BUCKET_LIMIT);
+        assert!(spacing > 100_000);
+    }
+}

@@ -1,0 +1,187 @@
+// Pages sorted by name, email or last seen read that order's own trigram index bucket by bucket
+// (migrations/0028, storage::customer_sql `PagePlan::Bucketed`), and the cron keeps the buckets
+// (storage::bucket_sql). Buckets of 4 customers here (the test route's), so the few rows of the
+// position blocks span many. Whatever the buckets, a page is the oracle's (the plain walk of the
+// sort order): at every position, after writes that move customers between buckets, after splits
+// racing those writes, and while the indexes are being built (the walk answers meanwhile).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startWorker } from "./harness.mjs";
+import { BLOCK, ORACLE, assertEveryPlanIsTheOracle, pageWay, pages, seedPositions } from "./positions.mjs";
+
+const BUCKETED = ["name", "-name", "email", "-email", "last_seen_at", "-last_seen_at"];
+// Past the probe (a cap of 2), so the page is read from the buckets.
+const BROAD = { "x-test-probe-cap": "2" };
+
+let w;
+let at;
+const tag = `bkt${Date.now().toString(36)}`;
+
+// The cron's work on the indexes with buckets of `bucket`, run to the end; its answer.
+async function keep(body = {}) {
+  const res = await w.post("/__test/sorted-search", { bucket: 4, ...body });
+  assert.equal(res.status, 200, res.text);
+  return res.body;
+}
+
+// Every customer exactly once, in the bucket its key falls in, in every order; every bucket
+// counted right.
+async function assertEveryCustomerInItsBucket(kept) {
+  assert.deepEqual(kept.misplaced, { name: 0, email: 0, last_seen: 0 }, JSON.stringify(kept.misplaced));
+  for (const order of ["name", "email", "last_seen"]) {
+    const buckets = kept.buckets.filter((b) => b.order === order);
+    assert.equal(buckets.reduce((n, b) => n + b.size, 0), kept.customers, `${order}: the sizes add up to every customer`);
+    const numbers = buckets.map((b) => b.bucket);
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), `${order}: numbered in sort order`);
+    assert.equal(buckets[0].key, "", `${order}: the first bucket is below every customer`);
+  }
+}
+
+// Every plan gives the oracle's pages, however many customers match.
+async function assertOracle(request) {
+  const matches = (await pages(w, request, ORACLE)).flatMap((p) => p.ids).length;
+  assert.ok(matches > 0);
+  await assertEveryPlanIsTheOracle(w, request, matches);
+  assert.deepEqual(await pages(w, request, BROAD), await pages(w, request, ORACLE));
+}
+
+// The searches and filters whose matches sit at each position, every order with buckets.
+function requests(position) {
+  const { word, company } = at[position];
+  const out = [];
+  for (const sort of BUCKETED) {
+    out.push([`search ${position}, ${sort}`, { path: `/v1/customers?q=${encodeURIComponent(word)}&sort=${sort}&limit=4` }]);
+    out.push([`company substring ${position}, ${sort}`, {
+      body: { conditions: [{ field: "company", op: "contains", value: company.slice(1) }], sort, limit: 4 },
+    }]);
+  }
+  return out;
+}
+
+before(async () => {
+  w = await startWorker();
+  at = await seedPositions(w, tag);
+  // Visits: the middle band seen most recently, the oldest block before it, so in last-seen
+  // order the blocks sit apart too (the newest never seen: first, by id, ascending).
+  for (const position of ["oldest", "middle"]) {
+    for (let i = 0; i < BLOCK; i += 3) {
+      const res = await w.interact({ email: `${position === "oldest" ? "zz" : "mm"}-${i}@${at[position].word}.test`, type: "form_submitted", resource_id: "f" });
+      assert.equal(res.status, 201, res.text);
+    }
+  }
+});
+after(async () => { await w?.dispose(); });
+
+describe("pages read bucket by bucket", () => {
+  it("splits each order's buckets down to the bucket size, every customer in its bucket", async () => {
+    const kept = await keep();
+    assert.ok(kept.built);
+    await assertEveryCustomerInItsBucket(kept);
+    for (const order of ["name", "email", "last_seen"]) {
+      const sizes = kept.buckets.filter((b) => b.order === order).map((b) => b.size);
+      assert.ok(sizes.length >= kept.customers / 8, `${order}: ${sizes.length} buckets for ${kept.customers}`);
+      assert.ok(sizes.every((n) => n <= 8), `${order}: no bucket past twice the size: ${sizes}`);
+    }
+  });
+
+  for (const position of ["newest", "oldest", "middle"]) {
+    it(`gives the oracle's pages and cursors from the buckets and in every plan: matches ${position} only`, async () => {
+      for (const [what, request] of requests(position)) {
+        await assertEveryPlanIsTheOracle(w, request, BLOCK);
+        const bucketed = await pages(w, request, BROAD);
+        assert.deepEqual(bucketed, await pages(w, request, ORACLE), what);
+      }
+    });
+  }
+
+  it("says it read the buckets, and the walk without them", async () => {
+    const path = `/v1/customers?q=${encodeURIComponent(at.middle.word)}&sort=-name&limit=4`;
+    assert.equal(await pageWay(w, await w.get(path, { headers: BROAD })), "buckets");
+    assert.equal(await pageWay(w, await w.get(path, { headers: { ...BROAD, "x-test-plan": "walk" } })), "walked_to_page");
+    const filter = { conditions: [{ field: "email", op: "ends_with", value: `@${at.oldest.word}.test` }], sort: "last_seen_at", limit: 4 };
+    assert.equal(await pageWay(w, await w.post("/v1/customers/filter", filter)), "buckets", "a filter no index narrows");
+  });
+
+  it("reads the order's index in rowid order and the customers by seq, sorting only what it read", async () => {
+    for (const sort of ["name", "-email", "last_seen_at"]) {
+      const res = await w.post("/__test/query-plan?plan=bucketed", { q: at.middle.word, sort, limit: 4 });
+      assert.equal(res.status, 200, res.text);
+      const plan = res.body.steps.join("\n");
+      assert.match(plan, /SCAN s VIRTUAL TABLE INDEX/, plan);
+      assert.match(plan, /SEARCH c USING INTEGER PRIMARY KEY/, plan);
+    }
+  });
+
+  it("moves a customer between buckets as its name, email, text or last visit changes, and out as it is deleted", async () => {
+    await keep();
+    const rename = at.oldest.ids.slice(0, 6);
+    for (const [n, id] of rename.entries()) {
+      const res = await w.patch(`/v1/customers/${id}`, n % 2
+        ? { name: `Aa ${at.oldest.word} moved ${n}` }
+        : { email: `aa-moved-${n}@${at.oldest.word}.test`, company: `Moved ${n}` });
+      assert.equal(res.status, 200, res.text);
+    }
+    for (let i = 1; i < BLOCK; i += 5) {
+      assert.equal((await w.interact({ email: `aa-${i}@${at.newest.word}.test`, type: "chat_started", resource_id: "r" })).status, 201);
+    }
+    assert.equal((await w.delete(`/v1/customers/${at.middle.ids[3]}?permanent=true`)).status, 200);
+    assert.equal((await w.delete(`/v1/customers/${at.middle.ids[4]}`)).status, 200);
+    const kept = await keep({ rounds: 0 });
+    await assertEveryCustomerInItsBucket(kept);
+    for (const position of ["oldest", "middle", "newest"]) {
+      for (const [, request] of requests(position)) await assertOracle(request);
+    }
+  });
+
+  it("keeps every customer in its bucket when splits race writes that move customers", async () => {
+    for (let round = 0; round < 5; round++) {
+      const writes = at.newest.ids.slice(round * 5, round * 5 + 5).map((id, n) =>
+        w.patch(`/v1/customers/${id}`, { name: `${"Mm Aa Zz".split(" ")[n % 3]} ${at.newest.word} r${round} ${n}` }));
+      const visits = Array.from({ length: 4 }, (_, i) =>
+        w.interact({ email: `zz-${(round * 4 + i) % BLOCK}@${at.oldest.word}.test`, type: "chat_started", resource_id: `r${round}` }));
+      const creates = Array.from({ length: 3 }, (_, i) =>
+        w.createCustomer({ name: `Mm ${at.middle.word} new ${round} ${i}`, email: `new-${round}-${i}@${tag}.test` }));
+      const [split] = await Promise.all([keep({ bucket: 2 }), ...writes, ...visits, ...creates]);
+      assert.deepEqual(split.misplaced, { name: 0, email: 0, last_seen: 0 });
+    }
+    const kept = await keep({ bucket: 2 });
+    await assertEveryCustomerInItsBucket(kept);
+    for (const position of ["oldest", "middle", "newest"]) {
+      for (const [, request] of requests(position)) await assertOracle(request);
+    }
+  });
+
+  it("walks while the cron builds the indexes from the start, and reads the buckets once they hold everyone", async () => {
+    const numbered = await keep({ rebuild: true, rounds: 1 });
+    assert.deepEqual(numbered.steps, ["Numbered"]);
+    assert.equal(numbered.built, false);
+    const path = `/v1/customers?q=${encodeURIComponent(at.oldest.word)}&sort=email&limit=4`;
+    assert.equal(await pageWay(w, await w.get(path, { headers: BROAD })), "walked_to_page");
+    await assertOracle({ path });
+    // Written while the indexes are built: added by the build, not by the trigger.
+    const late = await w.createCustomer({ name: `Zz ${at.oldest.word} late`, email: `late@${at.oldest.word}.test` });
+    const built = await keep();
+    assert.ok(built.built);
+    assert.equal(built.steps[0], "Built(true)");
+    await assertEveryCustomerInItsBucket(built);
+    assert.equal(await pageWay(w, await w.get(path, { headers: BROAD })), "buckets");
+    await assertOracle({ path });
+    assert.equal((await w.delete(`/v1/customers/${late.id}?permanent=true`)).status, 200);
+    await assertEveryCustomerInItsBucket(await keep({ rounds: 0 }));
+  });
+
+  it("builds the indexes again from the start when one bucket holds far more than it should", async () => {
+    // Every customer in one bucket, as a bulk load into an empty database leaves them: more
+    // than 256 buckets' worth (of 1).
+    const lines = ["name,email"];
+    for (let i = 0; i < 300; i++) lines.push(`Bulk ${tag} ${i},bulk-${i}@${tag}.test`);
+    assert.equal((await w.importCsv(lines.join("\n") + "\n")).status, 200);
+    await w.db.prepare("UPDATE sorted_search SET indexed_below = -1").run();
+    await keep({ bucket: 100000, rounds: 2 });
+    const one = await keep({ bucket: 1, rounds: 1 });
+    assert.deepEqual(one.steps, ["Rebuilding"]);
+    const rebuilt = await keep();
+    assert.ok(rebuilt.built);
+    await assertEveryCustomerInItsBucket(rebuilt);
+  });
+});
