@@ -247,11 +247,14 @@ describe("search planner, a cluster of matches beyond both walks", () => {
   const headers = (far) => ({ "x-test-probe-cap": "2", "x-test-window": "2", "x-test-far": String(far) });
   const path = `/v1/customers?q=${encodeURIComponent(word)}&sort=name&limit=4`;
 
-  it("walks a signed query on to the page, passing over non-matches by their signature, once its window holds too few", async () => {
+  it("reads the buckets of the sort order past the probe, or walks a signed query on to the page without them", async () => {
     for (const far of [20, 1000]) {
       const res = await w.get(path, { headers: headers(far) });
-      assert.equal(await wayOf(res), "walked_to_page");
+      assert.equal(await wayOf(res), "buckets");
       assert.deepEqual((await pages(w, { path }, headers(far))), await pages(w, { path }, ORACLE));
+      const walk = { ...headers(far), "x-test-plan": "walk" };
+      assert.equal(await wayOf(await w.get(path, { headers: walk })), "walked_to_page");
+      assert.deepEqual((await pages(w, { path }, walk)), await pages(w, { path }, ORACLE));
     }
   });
 
