@@ -35,12 +35,24 @@ const db = sqliteFile(persist);
 const seed = join(persist, "seed.sql");
 let t0 = Date.now();
 execFileSync("node", [join(ROOT, "bench/seed.mjs"), "sql", seed, "0", String(files), "10000", String(blockFiles)]);
+// Seeded as rows already there when migration 0028 ran: its triggers leave them to the cron,
+// which builds the per-order indexes below, as it would after that migration.
+execFileSync("sqlite3", [db, "UPDATE sorted_search SET indexed_below = -1"]);
 execFileSync("bash", ["-c", `(echo 'PRAGMA journal_mode=WAL; BEGIN;'; cat '${seed}'; echo 'COMMIT;') | sqlite3 '${db}'`]);
 rmSync(seed);
 const rows = execFileSync("sqlite3", [db, "SELECT count(*) FROM customers"]).toString().trim();
 console.error(`[pages] seeded ${rows} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s (${(statSync(db).size / 2 ** 20).toFixed(0)} MiB)`);
 
 const worker = await startWorker({ persist, listen: true });
+// The cron, a minute at a time, until the per-order indexes hold every customer.
+t0 = Date.now();
+const sizeBefore = statSync(db).size;
+let ticks = 0;
+while ((await worker.db.prepare("SELECT indexed_below FROM sorted_search").first()).indexed_below !== 2 ** 62) {
+  await worker.cron();
+  ticks += 1;
+}
+console.error(`[pages] the cron built the per-order indexes in ${ticks} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s (+${((statSync(db).size - sizeBefore) / 2 ** 20).toFixed(0)} MiB)`);
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 async function timed(path, body) {
   const started = performance.now();

@@ -49,7 +49,7 @@ bash scripts/backup.sh source "$work/backup.sql" --local > "$work/backup.log" 2>
 grep -q "customers_search" "$work/backup.sql" && { say "the backup holds the search index"; exit 1; }
 bash scripts/restore.sh "$work/backup.sql" target --local > "$work/restore.log" 2>&1 || { cat "$work/restore.log" >&2; exit 1; }
 
-tables="SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'customers\\_search%' ESCAPE '\\' AND name <> 'd1_migrations' ORDER BY name"
+tables="SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'customers\\_search%' ESCAPE '\\' AND name NOT LIKE 'customers\\_by\\_%' ESCAPE '\\' AND name NOT IN ('sort_buckets', 'sorted_search') AND name <> 'd1_migrations' ORDER BY name"
 counts() {
   local db="$1" sql
   sql="$(query "$db" "$tables" | node -e '
@@ -71,4 +71,7 @@ events="SELECT * FROM events ORDER BY 1"
 # One trigram, as the API asks the index (detail=none takes no phrases).
 found="$(query target "SELECT c.name FROM customers_search s JOIN customers c ON c.seq = s.rowid WHERE customers_search MATCH '\"opp\"'")"
 [ "$found" = '[{"name":"Grace Hopper"}]' ] || { say "the restored search index did not find Grace Hopper: $found"; exit 1; }
+state="$(query target "SELECT indexed_below FROM sorted_search")"
+[ "$state" = '[{"indexed_below":-1}]' ] || { say "the per-order indexes are not left to the cron to build: $state"; exit 1; }
+grep -q "customers_by_\|sort_buckets" "$work/backup.sql" && { say "the backup holds the per-order indexes"; exit 1; }
 say "restored $(node -e 'const c = JSON.parse(process.argv[1])[0]; console.log(Object.values(c).reduce((a, b) => a + b, 0))' "$source_counts") rows into a fresh database; search finds them"

@@ -15,10 +15,12 @@ export WRANGLER_SEND_METRICS=false CI=true
 wr() { wrangler ${WRANGLER_ARGS:-} "$@"; }
 
 # Every table but SQLite's, Cloudflare's, the migrations' record (a restore applies the
-# migrations itself) and the search index with its shadow tables.
+# migrations itself), the search index with its shadow tables, and the per-order indexes with
+# their buckets (migrations/0028), which the cron builds again after a restore.
 list="SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
   AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name <> 'd1_migrations' \
-  AND name <> 'customers_search' AND name NOT LIKE 'customers\\_search\\_%' ESCAPE '\\' ORDER BY name"
+  AND name <> 'customers_search' AND name NOT LIKE 'customers\\_search\\_%' ESCAPE '\\' \
+  AND name NOT LIKE 'customers\\_by\\_%' ESCAPE '\\' AND name NOT IN ('sort_buckets', 'sorted_search') ORDER BY name"
 tables="$(wr d1 execute "$db" "$where" --json --command "$list" | node -e '
   let text = ""; process.stdin.on("data", (c) => text += c).on("end", () => {
     const rows = JSON.parse(text)[0].results;

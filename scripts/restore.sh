@@ -4,8 +4,8 @@
 # 1. applies migrations/ (the schema, the search index and the triggers);
 # 2. sets the triggers aside while the rows go in: they would otherwise act on restored rows as
 #    on new ones (a second change event for every audit row, counts added twice);
-# 3. loads the rows, puts the triggers back exactly as the migrations made them, and rebuilds
-#    the search index from the customers.
+# 3. loads the rows, puts the triggers back exactly as the migrations made them, rebuilds
+#    the search index from the customers, and leaves the per-order indexes to the cron.
 # Extra wrangler arguments (e.g. `--config`) come from WRANGLER_ARGS.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -28,7 +28,8 @@ existing="$(wr d1 execute "$db" "$where" --json --command "$count" | node -e '
 # backup's, so the tables the backup fills are emptied first.
 schema="SELECT type, name, sql FROM sqlite_master WHERE type = 'trigger' OR (type = 'table' \
   AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name <> 'd1_migrations' \
-  AND name <> 'customers_search' AND name NOT LIKE 'customers\\_search\\_%' ESCAPE '\\') ORDER BY name"
+  AND name <> 'customers_search' AND name NOT LIKE 'customers\\_search\\_%' ESCAPE '\\' \
+  AND name NOT LIKE 'customers\\_by\\_%' ESCAPE '\\' AND name NOT IN ('sort_buckets', 'sorted_search')) ORDER BY name"
 wr d1 execute "$db" "$where" --json --command "$schema" | node -e '
   const { writeFileSync } = require("node:fs");
   let t = ""; process.stdin.on("data", (c) => t += c).on("end", () => {
@@ -46,4 +47,7 @@ wr d1 execute "$db" "$where" --file "$work/drop.sql" > /dev/null
 wr d1 execute "$db" "$where" --file "$file" > /dev/null
 wr d1 execute "$db" "$where" --file "$work/create.sql" > /dev/null
 wr d1 execute "$db" "$where" --command "INSERT INTO customers_search (customers_search) VALUES ('rebuild')" > /dev/null
-echo "[restore] $file restored into $db; search index rebuilt"
+# The per-order indexes (migrations/0028) were left empty by the load: the cron numbers their
+# buckets and builds them, a chunk a minute; pages sorted by name, email or last seen walk until then.
+wr d1 execute "$db" "$where" --command "UPDATE sorted_search SET indexed_below = -1" > /dev/null
+echo "[restore] $file restored into $db; search index rebuilt, per-order indexes left to the cron"
