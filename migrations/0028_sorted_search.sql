@@ -13,8 +13,8 @@
 -- **Every customer indexed in an order sits in the bucket its key falls in, in every order**:
 -- the triggers below move it when its key changes, and a split (storage::sorted_search) moves
 -- the customers past the new bound in the same batch. Buckets are kept near
--- `sorted_search::BUCKET` customers by splits, which the cron makes; their numbers leave room
--- between them for splits, in proportion to their size.
+-- `sorted_search.bucket` customers by splits, which the cron makes (storage::bucket_sql); their
+-- numbers leave room between them for splits, in proportion to their size.
 
 -- Each order's buckets: the lower bound (key, id) of each, its number, and how many customers
 -- it holds (for the cron's splits). The first bucket's bound is ('', ''), below every customer.
@@ -32,9 +32,14 @@ CREATE UNIQUE INDEX sort_buckets_number ON sort_buckets (sort_order, bucket);
 -- triggers keep exactly those. 0 to 2^62: the cron is building them a chunk at a time
 -- (pages walk the sort order meanwhile); 2^62: built, every customer is in them; -1: to be
 -- built from the start (the cron numbers the buckets from the customers here, then builds).
+-- `bucket`: the customers the cron numbers a bucket with and splits one back to. A page reads
+-- every candidate of the bucket its last row is in, so a page of matches found everywhere costs
+-- about that many rows more than a walk would; fewer means more buckets and more splits. The
+-- tests set it to a few, so their few customers fill many buckets.
 CREATE TABLE sorted_search (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
-    indexed_below INTEGER NOT NULL
+    indexed_below INTEGER NOT NULL,
+    bucket        INTEGER NOT NULL DEFAULT 256 CHECK (bucket >= 1)
 );
 INSERT INTO sorted_search (id, indexed_below)
     SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM customers) THEN -1 ELSE 1 << 62 END;

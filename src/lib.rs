@@ -37,7 +37,6 @@ pub static ROUTES: &Routes = &[
     route!(Get, "/__test/panic", Public, api::test_support::panic, 0),
     route!(Get, "/__test/database-error", Public, api::test_support::database_error, 4),
     route!(Post, "/__test/query-plan", all(&[CustomersRead]), api::test_support::query_plan, 12),
-    route!(Post, "/__test/sorted-search", all(&[CustomersRead]), api::test_support::sorted_search, 1_000),
     route!(Get, "/v1/customers", all(&[CustomersRead]), api::customers::list, 8),
     route!(Post, "/v1/customers", all(&[CustomersCreate]), api::customers::create, 16),
     route!(Post, "/v1/customers/filter", all(&[CustomersRead]), api::customers::filter, 16),

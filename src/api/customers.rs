@@ -41,7 +41,7 @@ pub async fn sign_for_search(env: &worker::Env) {
 /// that grew.
 pub async fn keep_sorted_search(env: &worker::Env) {
     let Ok(db) = crate::http::database(env) else { return worker::console_error!("sorted search: no D1 binding") };
-    match customers::keep_sorted_search(&db, crate::storage::bucket_sql::BUCKET).await {
+    match customers::keep_sorted_search(&db).await {
         Ok(customers::Kept::Split(0)) => {}
         Ok(kept) => worker::console_log!("sorted search: {kept:?}"),
         Err(e) => worker::console_error!("sorted search: {e:?}"),

@@ -6,13 +6,8 @@
 //! **A customer's postings in an order's index are always in the bucket its key falls in**:
 //! the triggers of migrations/0028 keep that as customers are written, and a split moves the
 //! customers past its new bound in the batch that makes it.
-use super::customer_sql::{bucket_of, sort_key, Scalar, BUCKET_LIMIT, INDEXED_ALL};
+use super::customer_sql::{bucket_of, sort_key, Scalar, INDEXED_ALL};
 use crate::domain::customer_query::SortField;
-
-/// The customers a bucket is numbered with, and split back to: a page reads every candidate of
-/// the bucket its last row is in, so a page of matches that are everywhere costs about this
-/// many rows more than the walk.
-pub const BUCKET: i64 = 256;
 
 /// At most this many customers move in one split: a bucket grown by an import is split from its
 /// end a piece at a time, so no batch holds D1 for long (each move deletes and adds the
@@ -27,11 +22,15 @@ pub const SPLITS_A_MINUTE: usize = 8;
 /// microseconds each: 2 s).
 pub const BUILD_CHUNK: i64 = 20_000;
 
-/// A bucket this many times `BUCKET` is not split but the indexes built again from the start
+/// A bucket this many times `sorted_search.bucket` (migrations/0028: the size the cron numbers
+/// buckets with and splits them back to) is not split but the indexes built again from the start
 /// (the state a bulk load into an empty database leaves: every customer in the one bucket),
 /// which costs less than splitting it down a piece at a time (each customer moved about five
 /// times).
 pub const REBUILD_ABOVE: i64 = 256;
+
+/// Every bucket number is below this, so a rowid (`bucket << 32 | seq`) fits 63 bits.
+pub const BUCKET_LIMIT: i64 = (1 << 31) - 1;
 
 /// Room in the bucket numbers each customer of a bucket split off the end of an order gets
 /// (recent visits, the newest names): enough for 30,000,000 customers appended that way.
@@ -76,9 +75,7 @@ pub fn moved(size: i64) -> i64 {
 fn in_bucket(order: &str, key: &str, number: &str) -> String {
     let bound = |column: &str| format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket = {number})");
     let next = |column: &str| {
-        format!(
-            "(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket > {number} ORDER BY bucket LIMIT 1)"
-        )
+        format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket > {number} ORDER BY bucket LIMIT 1)")
     };
     let (lk, li, hk, hi) = (bound("key"), bound("id"), next("key"), next("id"));
     // Beyond every key, which is text (SQLite sorts every blob after text).
@@ -89,7 +86,7 @@ fn in_bucket(order: &str, key: &str, number: &str) -> String {
 }
 
 /// Numbering from the start, in one batch: the indexes emptied, each order's customers cut
-/// into buckets of `bucket` (`BUCKET`; the tests' smaller) in sort order, spread evenly over the
+/// into buckets of `bucket` (`sorted_search.bucket`) in sort order, spread evenly over the
 /// numbers (room for splits everywhere), and the state set to build from the first customer.
 /// `customers`: about how many there are.
 pub fn number_buckets(customers: i64, bucket: i64) -> Vec<Statement> {
@@ -276,7 +273,9 @@ mod tests {
     fn a_split_moves_the_customers_of_the_new_bucket_by_the_sort_indexs_key() {
         let statements = split("email", 0, 1500, 600, 300);
         assert!(statements[1].0.contains("customers_by_email"));
-        assert!(statements[1].0.contains("coalesce(c.email_normalized, '') >= (SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2)"));
+        assert!(statements[1].0.contains(
+            "coalesce(c.email_normalized, '') >= (SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2)"
+        ));
     }
 
     #[test]
@@ -289,10 +288,10 @@ mod tests {
 
     #[test]
     fn numbering_spreads_the_buckets_over_the_numbers() {
-        let statements = number_buckets(1_000_000, BUCKET);
+        let statements = number_buckets(1_000_000, 256);
         let (_, binds) = statements.iter().find(|(sql, _)| sql.contains("row_number")).unwrap();
         let Scalar::Int(spacing) = binds[1] else { panic!() };
-        assert!(spacing * (1_000_000 / BUCKET + 1) < BUCKET_LIMIT);
+        assert!(spacing * (1_000_000 / 256 + 1) < BUCKET_LIMIT);
         assert!(spacing > 100_000);
     }
 }

@@ -443,9 +443,6 @@ pub fn sort_key(field: SortField) -> &'static str {
 /// (migrations/0028): 2^62, beyond every seq.
 pub const INDEXED_ALL: i64 = 1 << 62;
 
-/// Every bucket number is below this, so a rowid (`bucket << 32 | seq`) fits 63 bits.
-pub const BUCKET_LIMIT: i64 = (1 << 31) - 1;
-
 /// Whether the per-order indexes hold every customer, as SQL (a constant of the statement).
 const BUCKETS_READY: &str = "((SELECT indexed_below FROM sorted_search) = 4611686018427387904)";
 
@@ -850,9 +847,11 @@ impl<'q> Compiler<'q> {
     /// `PagePlan::Bucketed`'s rows: read bucket by bucket once the cron has built the order's
     /// index, else walked (`Walk`). Both are in the statement; the one not taken has LIMIT 0.
     fn bucketed_or_walked_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
-        let read = self.bucketed_sql(b, after, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN {} ELSE 0 END", limit(b)));
-        let walked =
-            self.select_sql(b, after, PagePlan::Walk, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN 0 ELSE {} END", limit(b)));
+        let read =
+            self.bucketed_sql(b, after, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN {} ELSE 0 END", limit(b)));
+        let walked = self.select_sql(b, after, PagePlan::Walk, &|b: &mut Builder| {
+            format!("CASE WHEN {BUCKETS_READY} THEN 0 ELSE {} END", limit(b))
+        });
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
         format!("SELECT * FROM ({read}) UNION ALL SELECT * FROM ({walked}) ORDER BY sort_key {dir}, id {dir}")
     }
@@ -860,19 +859,19 @@ impl<'q> Compiler<'q> {
     /// The rows of `PagePlan::Bucketed` read from the order's own trigram index (migrations/0028),
     /// at most `limit`. Its rowids are `bucket << 32 | seq` and a bucket is a range of the
     /// order's keys, so reading them in rowid order (descending for a descending sort) reads the
-    /// order a bucket at a time. The page's last row is at the latest in the bucket of the
-    /// `limit`-th customer read that way that passes every test (the edge): every customer of
-    /// a later bucket sorts after every one of it. So the page is the customers of the buckets
-    /// up to the edge that pass, sorted. After a cursor, the index is read from the cursor's
-    /// bucket (the filter leaves that bucket's rows before the cursor). With fewer than `limit`
-    /// such customers in all, the page is all of them.
+    /// order a bucket at a time: the first `limit` customers read that way that pass every test
+    /// (`firsts`) hold the page but for the rest of the last one's bucket (the edge), since every
+    /// customer of a later bucket sorts after every one of the edge's. So the page is `firsts`
+    /// and the edge's other customers that pass, sorted. After a cursor, the index is read from
+    /// the cursor's bucket on (the filter leaves that bucket's rows before the cursor). Fewer
+    /// than `limit` in `firsts`: they are all there are, and there is no edge.
     fn bucketed_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
         let (order, table) = bucketed_index(self.sort.field).expect("PagePlan::Bucketed is planned for an order with buckets");
         let trigrams = b.bind(Scalar::Text(fts_trigrams_of(&self.streamed_texts())));
         let filter = self.where_sql(b, after, RowSource::SortOrder);
         let lim = limit(b);
         let desc = self.sort.descending;
-        let dir = if desc { "DESC" } else { "ASC" };
+        let (dir, last) = if desc { ("DESC", "min") } else { ("ASC", "max") };
         let from = match after {
             None => "1".to_string(),
             Some(after) => {
@@ -885,17 +884,15 @@ impl<'q> Compiler<'q> {
                 }
             }
         };
-        let matches = format!(
-            "{table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 WHERE {table} MATCH {trigrams} AND {from} AND {filter}"
-        );
-        let edge = format!("(SELECT s.rowid >> 32 FROM {matches} ORDER BY s.rowid {dir} LIMIT 1 OFFSET {lim} - 1)");
-        let to = if desc {
-            format!("s.rowid >= coalesce({edge}, 0) << 32")
-        } else {
-            format!("s.rowid < coalesce({edge} + 1, {BUCKET_LIMIT}) << 32")
-        };
+        let index = format!("{table} s WHERE {table} MATCH {trigrams}");
         format!(
-            "SELECT {CUSTOMER_COLUMNS}, {} AS sort_key FROM {matches} AND {to} ORDER BY {} LIMIT {lim}",
+            "WITH firsts(r) AS MATERIALIZED (SELECT s.rowid FROM {table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 \
+             WHERE {table} MATCH {trigrams} AND {from} AND {filter} ORDER BY s.rowid {dir} LIMIT {lim}), \
+             edge(b) AS MATERIALIZED (SELECT CASE WHEN count(*) = {lim} THEN {last}(r) >> 32 END FROM firsts) \
+             SELECT {CUSTOMER_COLUMNS}, {} AS sort_key FROM (SELECT r & 4294967295 AS seq FROM firsts \
+             UNION SELECT s.rowid & 4294967295 FROM {index} AND s.rowid >= (SELECT b FROM edge) << 32 \
+             AND s.rowid < ((SELECT b FROM edge) + 1) << 32) m CROSS JOIN customers c ON c.seq = m.seq \
+             WHERE {filter} ORDER BY {} LIMIT {lim}",
             sort_key_sql(self.sort),
             self.order_sql()
         )
@@ -930,7 +927,8 @@ impl<'q> Compiler<'q> {
             None => String::new(),
         };
         let cap = b.bind(Scalar::Int(cap as i64));
-        let count = if probe.is_empty() { format!("SELECT {cap}") } else { format!("SELECT count(*) FROM ({probe} LIMIT {cap})") };
+        let count =
+            if probe.is_empty() { format!("SELECT {cap}") } else { format!("SELECT count(*) FROM ({probe} LIMIT {cap})") };
         // The way not taken reads no row: its LIMIT is 0.
         let either = |b: &mut Builder, sorts: bool| {
             let (lim, zero) = (b.bind(Scalar::Int(limit as i64 + 1)), b.bind(Scalar::Int(0)));

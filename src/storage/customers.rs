@@ -519,16 +519,17 @@ pub enum Kept {
 }
 
 /// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or add a chunk
-/// of customers, until they hold every customer; then split the buckets grown past
-/// twice `bucket` customers, at most `SPLITS_A_MINUTE` (the cron's `bucket` is
-/// `bucket_sql::BUCKET`; the tests' tiny).
-pub async fn keep_sorted_search(db: &D1Database, bucket: i64) -> DbResult<Kept> {
+/// of customers, until they hold every customer; then split the buckets grown past twice
+/// `sorted_search.bucket` customers, at most `SPLITS_A_MINUTE`.
+pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
     let run_all = |statements: Vec<bucket_sql::Statement>| async move {
         let prepared = statements.iter().map(|(sql, binds)| statement(db, sql, binds)).collect::<DbResult<Vec<_>>>()?;
         batch(db, prepared).await
     };
-    let state = first(&statement(db, "SELECT indexed_below FROM sorted_search", &[])?).await?;
-    let indexed_below = state.map_or(sql::INDEXED_ALL, |r| r.number("indexed_below") as i64);
+    let Some(state) = first(&statement(db, "SELECT indexed_below, bucket FROM sorted_search", &[])?).await? else {
+        return Ok(Kept::Split(0));
+    };
+    let (indexed_below, bucket) = (state.number("indexed_below") as i64, state.number("bucket") as i64);
     if indexed_below < 0 {
         let count = first(&statement(db, "SELECT count(*) AS n FROM customers", &[])?).await?;
         run_all(bucket_sql::number_buckets(count.map_or(0, |r| r.number("n") as i64), bucket)).await?;
