@@ -72,12 +72,14 @@ pub fn moved(size: i64) -> i64 {
 /// The customers of one bucket of an order, as a condition on a customer row `c` written out
 /// so SQLite walks the order's sort index between the bounds (a row value on an expression
 /// index is no range: `customer_sql::after_sql`). `number` is SQL for the bucket's number.
-fn in_bucket(order: &str, key: &str, number: &str) -> String {
+pub fn in_bucket(order: &str, key: &str, number: &str) -> String {
     let bound = |column: &str| format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket = {number})");
     let next = |column: &str| {
         format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket > {number} ORDER BY bucket LIMIT 1)")
     };
-    let (lk, li, hk, hi) = (bound("key"), bound("id"), next("key"), next("id"));
+    // The keys as values without the column's text affinity (`|| ''`), which the sort index's
+    // expression lacks: compared with a column's value, SQLite cannot use the index for the range.
+    let (lk, li, hk, hi) = (format!("({} || '')", bound("key")), bound("id"), format!("({} || '')", next("key")), next("id"));
     // Beyond every key, which is text (SQLite sorts every blob after text).
     format!(
         "{key} >= {lk} AND ({key} > {lk} OR c.id >= {li}) AND {key} <= coalesce({hk}, x'ff') \
@@ -274,7 +276,7 @@ mod tests {
         let statements = split("email", 0, 1500, 600, 300);
         assert!(statements[1].0.contains("customers_by_email"));
         assert!(statements[1].0.contains(
-            "coalesce(c.email_normalized, '') >= (SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2)"
+            "coalesce(c.email_normalized, '') >= ((SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2) || '')"
         ));
     }
 
