@@ -249,7 +249,7 @@ describe("filters through their indexes, the matches at every position of every 
     }
   }
 
-  it("reads a filter's matches in creation order from the trigram index past its probe, from the buckets in other orders, and walks by signature a list", async () => {
+  it("reads a filter's matches in creation order from the trigram index past its probe, from the buckets in other orders, a list by the trigrams its values share", async () => {
     // A two-letter prefix is the one that walks windows: nothing of it is a trigram.
     const probed = { "x-test-probe-cap": "2" };
     const way = async (op, value, sort, headers = {}) => {
@@ -262,13 +262,15 @@ describe("filters through their indexes, the matches at every position of every 
         assert.equal(await way("starts_with", company, sort, probed), "stream", `${position} ${sort}: a prefix past its probe`);
         assert.equal(await way("starts_with", company, sort), "sorted", `${position} ${sort}: a prefix's few matches`);
         assert.equal(await way("contains", company.slice(1), sort), "stream", `${position} ${sort}: a substring`);
-        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "walked_to_page", `${position} ${sort}: a list past its probe, by the bits its values share`);
+        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "stream", `${position} ${sort}: a list past its probe, by the trigrams its values share`);
+        const apart = await way("in", [`${company} 0`, "Qq 1"], sort, probed);
+        assert.ok(["walked_to_page", "window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(apart), `${position} ${sort}: a list whose values share no trigram walks, ${apart}`);
         const unsigned = await way("starts_with", company.slice(0, 2), sort, probed);
         assert.ok(["window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(unsigned), `${position} ${sort}: two letters, ${unsigned}`);
       }
       assert.equal(await way("contains", company.slice(1), "name"), "buckets", `${position}: a substring by name`);
       assert.equal(await way("contains", company.slice(1), "name", { "x-test-plan": "walk" }), "walked_to_page", `${position}: a substring by name, without buckets`);
-      assert.equal(await way("in", [`${company} 0`, `${company} 1`], "name", probed), "walked_to_page", `${position}: a list by name, by the bits its values share`);
+      assert.equal(await way("in", [`${company} 0`, `${company} 1`], "name", probed), "buckets", `${position}: a list by name, by the trigrams its values share`);
       assert.equal(await way("contains", company.slice(1, 3), "-created_at"), "scan", `${position}: two characters`);
     }
   });

@@ -69,9 +69,14 @@ pub fn moved(size: i64) -> i64 {
     (size / 2).min(MAX_MOVE)
 }
 
-/// The customers of one bucket of an order, as a condition on a customer row `c` written out
-/// so SQLite walks the order's sort index between the bounds (a row value on an expression
-/// index is no range: `customer_sql::after_sql`). `number` is SQL for the bucket's number.
+/// The customers of one bucket of an order, as a condition on a customer row `c`: three ranges
+/// of the order's sort index (SQLite seeks each: a MULTI-INDEX OR), none longer than the
+/// bucket, since keys tie in bulk (every customer never seen has the last-seen key '') and a
+/// range over the key alone walks the whole tie: the bucket's part of its lower bound's tie
+/// (up to the next bound when both are in one tie), the keys strictly between, the part of the
+/// next bound's tie before it. Each id bound is a constant, so a range that is empty for these
+/// bounds is empty in the index too rather than a tie walked and refused. `number` is SQL for
+/// the bucket's number.
 pub fn in_bucket(order: &str, key: &str, number: &str) -> String {
     let bound = |column: &str| format!("(SELECT {column} FROM sort_buckets WHERE sort_order = '{order}' AND bucket = {number})");
     let next = |column: &str| {
@@ -80,10 +85,12 @@ pub fn in_bucket(order: &str, key: &str, number: &str) -> String {
     // The keys as values without the column's text affinity (`|| ''`), which the sort index's
     // expression lacks: compared with a column's value, SQLite cannot use the index for the range.
     let (lk, li, hk, hi) = (format!("({} || '')", bound("key")), bound("id"), format!("({} || '')", next("key")), next("id"));
-    // Beyond every key, which is text (SQLite sorts every blob after text).
+    // '' is below every id and x'ff' beyond every one (ids are text; SQLite sorts blobs after text).
+    let same = format!("{hk} = {lk}");
     format!(
-        "{key} >= {lk} AND ({key} > {lk} OR c.id >= {li}) AND {key} <= coalesce({hk}, x'ff') \
-         AND ({hk} IS NULL OR {key} < {hk} OR c.id < {hi})"
+        "(({key} = {lk} AND c.id >= {li} AND c.id < CASE WHEN {same} THEN {hi} ELSE x'ff' END) \
+         OR ({key} > {lk} AND {key} < coalesce({hk}, x'ff')) \
+         OR ({key} = {hk} AND c.id >= CASE WHEN {same} THEN x'ff' ELSE '' END AND c.id < {hi}))"
     )
 }
 
@@ -276,7 +283,7 @@ mod tests {
         let statements = split("email", 0, 1500, 600, 300);
         assert!(statements[1].0.contains("customers_by_email"));
         assert!(statements[1].0.contains(
-            "coalesce(c.email_normalized, '') >= ((SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2) || '')"
+            "coalesce(c.email_normalized, '') > ((SELECT key FROM sort_buckets WHERE sort_order = 'email' AND bucket = ?2) || '')"
         ));
     }
 
