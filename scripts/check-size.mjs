@@ -14,10 +14,10 @@ import { gzipSync } from "node:zlib";
 // (gzipped 351.8): filters that stream in creation order or walk by their signature (1.8 KiB),
 // column names made once per isolate (0.4 KiB). Raised to 865 / 353 KiB for 864.1 / 352.7
 // measured: lists of values (`in`) walked by the bits their values share (2.7 KiB raw). Raised
-// to 881 / 360 KiB for 880.5 / 359.5 measured: the per-order trigram indexes read bucket by
+// to 882 / 360 KiB for 881.5 / 359.8 measured: the per-order trigram indexes read bucket by
 // bucket, and the cron that numbers, builds and splits their buckets (16 KiB raw, 7 gzipped:
 // the statements are long text, and their builders format it).
-const BUDGET_RAW = 881 * 1024;
+const BUDGET_RAW = 882 * 1024;
 const BUDGET_GZIP = 360 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;

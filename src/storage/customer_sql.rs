@@ -880,12 +880,13 @@ impl<'q> Compiler<'q> {
     /// order's keys, so reading them in rowid order (descending for a descending sort) reads the
     /// order a bucket at a time: the first `limit` customers read that way that pass every test
     /// (`firsts`) hold the page but for the rest of the last one's bucket (the edge), since every
-    /// customer of a later bucket sorts after every one of it. So the page is `firsts` and the
-    /// edge's other customers that pass, sorted; those are found on the sort index between the
-    /// edge's bounds, by their signature (a bucket's few hundred index entries: reading the
-    /// trigram index's range for the bucket cost 7 ms at 120,000 customers). After a cursor,
-    /// the index is read from the cursor's bucket on (the filter leaves that bucket's rows before
-    /// the cursor). Fewer than `limit` in `firsts`: they are all there are, and there is no edge.
+    /// customer of a later bucket sorts after every one of it. So the page is the first `limit`
+    /// of `firsts` and of the edge's first `limit` matches in sort order, walked on its part of
+    /// the sort index by signature (`bucket_sql::bucket_ranges`: each range cut at `limit`, so
+    /// a bucket grown large between two splits costs the walk to its matches, not its size; the
+    /// trigram index's range for the bucket cost 7 ms at 120,000 customers). After a cursor, the
+    /// index is read from the cursor's bucket on (the filter leaves that bucket's rows before the
+    /// cursor). Fewer than `limit` in `firsts`: they are all there are, and there is no edge.
     /// Only the page's rows are read whole.
     fn bucketed_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
         let (order, table) = bucketed_index(self.sort.field).expect("PagePlan::Bucketed is planned for an order with buckets");
@@ -907,17 +908,22 @@ impl<'q> Compiler<'q> {
             }
         };
         let key = sort_key_sql(self.sort);
-        let edge = super::bucket_sql::in_bucket(order, key, "(SELECT b FROM edge)");
-        let signed = self.signed(b, PagePlan::Walk, "1".to_string());
         let order_by = self.order_sql();
+        let signed = self.signed(b, PagePlan::Walk, filter.clone());
+        let edge: Vec<String> = super::bucket_sql::bucket_ranges(order, key, "(SELECT b FROM edge)")
+            .iter()
+            .map(|range| {
+                format!("SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM customers c WHERE {range} AND {signed} ORDER BY {order_by} LIMIT {lim})")
+            })
+            .collect();
         format!(
             "WITH firsts(r) AS MATERIALIZED (SELECT s.rowid FROM {table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 \
              WHERE {table} MATCH {trigrams} AND {from} AND {filter} ORDER BY s.rowid {dir} LIMIT {lim}), \
              edge(b) AS MATERIALIZED (SELECT CASE WHEN count(*) = {lim} THEN {last}(r) >> 32 END FROM firsts), \
-             page(seq) AS MATERIALIZED (SELECT c.seq FROM (SELECT r & 4294967295 AS seq FROM firsts \
-             UNION SELECT c.seq FROM customers c WHERE {edge} AND {signed}) m CROSS JOIN customers c ON c.seq = m.seq \
-             WHERE {filter} ORDER BY {order_by} LIMIT {lim}) \
-             SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM page p CROSS JOIN customers c ON c.seq = p.seq ORDER BY {order_by}"
+             page(seq) AS MATERIALIZED (SELECT seq FROM (SELECT c.seq, {key} AS k, c.id FROM firsts CROSS JOIN customers c \
+             ON c.seq = firsts.r & 4294967295 UNION {}) ORDER BY k {dir}, id {dir} LIMIT {lim}) \
+             SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM page p CROSS JOIN customers c ON c.seq = p.seq ORDER BY {order_by}",
+            edge.join(" UNION ")
         )
     }
 
