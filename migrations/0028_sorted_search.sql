@@ -63,127 +63,100 @@ CREATE VIRTUAL TABLE customers_by_last_seen USING fts5(
 );
 
 -- Each order's key is the sort index's (migrations/0027; storage::customer_sql, sort_key_sql);
--- a customer's bucket is the last whose bound is at or below (key, id).
+-- a customer's bucket is the last whose bound is at or below (key, id): the last at or below
+-- its id among the bounds on its key, else the last below its key (two seeks: as one row value,
+-- SQLite seeks on the key alone and walks every bound tied with it; storage::customer_sql,
+-- bucket_of, writes the same).
 
 CREATE TRIGGER customers_by_name_insert AFTER INSERT ON customers
 WHEN NEW.seq < (SELECT indexed_below FROM sorted_search) BEGIN
     INSERT INTO customers_by_name (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-             AND (b.key, b.id) <= (lower(coalesce(NEW.name, NEW.email_normalized, '')), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(NEW.name, NEW.email_normalized, '')) AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(NEW.name, NEW.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'name' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-        AND (b.key, b.id) <= (lower(coalesce(NEW.name, NEW.email_normalized, '')), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'name' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(NEW.name, NEW.email_normalized, '')) AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(NEW.name, NEW.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;
 
 CREATE TRIGGER customers_by_name_delete AFTER DELETE ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'name' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-        AND (b.key, b.id) <= (lower(coalesce(OLD.name, OLD.email_normalized, '')), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'name' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(OLD.name, OLD.email_normalized, '')) AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(OLD.name, OLD.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_name (customers_by_name, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-             AND (b.key, b.id) <= (lower(coalesce(OLD.name, OLD.email_normalized, '')), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(OLD.name, OLD.email_normalized, '')) AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(OLD.name, OLD.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
 END;
 
 CREATE TRIGGER customers_by_name_update AFTER UPDATE OF name, email, email_normalized, phone, company, handle ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'name' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-        AND (b.key, b.id) <= (lower(coalesce(OLD.name, OLD.email_normalized, '')), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'name' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(OLD.name, OLD.email_normalized, '')) AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(OLD.name, OLD.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_name (customers_by_name, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-             AND (b.key, b.id) <= (lower(coalesce(OLD.name, OLD.email_normalized, '')), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(OLD.name, OLD.email_normalized, '')) AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(OLD.name, OLD.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
     INSERT INTO customers_by_name (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-             AND (b.key, b.id) <= (lower(coalesce(NEW.name, NEW.email_normalized, '')), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(NEW.name, NEW.email_normalized, '')) AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(NEW.name, NEW.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'name' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name'
-        AND (b.key, b.id) <= (lower(coalesce(NEW.name, NEW.email_normalized, '')), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'name' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = lower(coalesce(NEW.name, NEW.email_normalized, '')) AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key < lower(coalesce(NEW.name, NEW.email_normalized, '')) ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;
 
 CREATE TRIGGER customers_by_email_insert AFTER INSERT ON customers
 WHEN NEW.seq < (SELECT indexed_below FROM sorted_search) BEGIN
     INSERT INTO customers_by_email (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-             AND (b.key, b.id) <= (coalesce(NEW.email_normalized, ''), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(NEW.email_normalized, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(NEW.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'email' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-        AND (b.key, b.id) <= (coalesce(NEW.email_normalized, ''), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'email' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(NEW.email_normalized, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(NEW.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;
 
 CREATE TRIGGER customers_by_email_delete AFTER DELETE ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'email' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-        AND (b.key, b.id) <= (coalesce(OLD.email_normalized, ''), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'email' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(OLD.email_normalized, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(OLD.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_email (customers_by_email, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-             AND (b.key, b.id) <= (coalesce(OLD.email_normalized, ''), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(OLD.email_normalized, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(OLD.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
 END;
 
 CREATE TRIGGER customers_by_email_update AFTER UPDATE OF name, email, email_normalized, phone, company, handle ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'email' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-        AND (b.key, b.id) <= (coalesce(OLD.email_normalized, ''), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'email' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(OLD.email_normalized, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(OLD.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_email (customers_by_email, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-             AND (b.key, b.id) <= (coalesce(OLD.email_normalized, ''), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(OLD.email_normalized, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(OLD.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
     INSERT INTO customers_by_email (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-             AND (b.key, b.id) <= (coalesce(NEW.email_normalized, ''), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(NEW.email_normalized, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(NEW.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'email' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email'
-        AND (b.key, b.id) <= (coalesce(NEW.email_normalized, ''), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'email' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key = coalesce(NEW.email_normalized, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'email' AND b.key < coalesce(NEW.email_normalized, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;
 
 CREATE TRIGGER customers_by_last_seen_insert AFTER INSERT ON customers
 WHEN NEW.seq < (SELECT indexed_below FROM sorted_search) BEGIN
     INSERT INTO customers_by_last_seen (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-             AND (b.key, b.id) <= (coalesce(NEW.last_seen_at, ''), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'last_seen' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(NEW.last_seen_at, ''), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'last_seen' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;
 
 CREATE TRIGGER customers_by_last_seen_delete AFTER DELETE ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'last_seen' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(OLD.last_seen_at, ''), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'last_seen' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_last_seen (customers_by_last_seen, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-             AND (b.key, b.id) <= (coalesce(OLD.last_seen_at, ''), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
 END;
 
@@ -194,27 +167,21 @@ CREATE TRIGGER customers_by_last_seen_update AFTER UPDATE OF name, email, email_
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) AND (
     OLD.name IS NOT NEW.name OR OLD.email IS NOT NEW.email OR OLD.phone IS NOT NEW.phone
     OR OLD.company IS NOT NEW.company OR OLD.handle IS NOT NEW.handle
-    OR (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(OLD.last_seen_at, ''), OLD.id) ORDER BY b.key DESC, b.id DESC LIMIT 1)
-    IS NOT (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(NEW.last_seen_at, ''), NEW.id) ORDER BY b.key DESC, b.id DESC LIMIT 1)
+    OR coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1))
+       IS NOT coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1))
 ) BEGIN
-    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'last_seen' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(OLD.last_seen_at, ''), OLD.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size - 1 WHERE sort_order = 'last_seen' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
     INSERT INTO customers_by_last_seen (customers_by_last_seen, rowid, name, email, phone, company, handle)
-    VALUES ('delete', (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-             AND (b.key, b.id) <= (coalesce(OLD.last_seen_at, ''), OLD.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | OLD.seq,
+    VALUES ('delete', coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq,
             OLD.name, OLD.email, OLD.phone, OLD.company, OLD.handle);
     INSERT INTO customers_by_last_seen (rowid, name, email, phone, company, handle)
-    VALUES ((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-             AND (b.key, b.id) <= (coalesce(NEW.last_seen_at, ''), NEW.id)
-             ORDER BY b.key DESC, b.id DESC LIMIT 1) << 32 | NEW.seq,
+    VALUES (coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | NEW.seq,
             NEW.name, NEW.email, NEW.phone, NEW.company, NEW.handle);
-    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'last_seen' AND bucket = (
-        SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen'
-        AND (b.key, b.id) <= (coalesce(NEW.last_seen_at, ''), NEW.id)
-        ORDER BY b.key DESC, b.id DESC LIMIT 1);
+    UPDATE sort_buckets SET size = size + 1 WHERE sort_order = 'last_seen' AND bucket = coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1));
 END;

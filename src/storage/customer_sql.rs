@@ -451,11 +451,16 @@ pub const INDEXED_ALL: i64 = 1 << 62;
 const BUCKETS_READY: &str = "((SELECT indexed_below FROM sorted_search) = 4611686018427387904)";
 
 /// The bucket of the row with key `k` and id `i` (SQL expressions) in the order named `order`:
-/// the last whose lower bound is at or below it.
+/// the last whose lower bound is at or below it, that is the last at or below `i` among the
+/// bounds on `k` itself, else the last below `k`. Two seeks of `sort_buckets`: written as one
+/// row value, `(key, id) <= (k, i)`, SQLite seeks on the key alone and walks every bound that
+/// ties with it (a bucket lookup in last-seen order, where every key of customers never seen is
+/// '', walked half of 4,700 bounds: 16 s for 20,000 customers).
 pub fn bucket_of(order: &str, k: &str, i: &str) -> String {
     format!(
-        "(SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '{order}' AND (b.key, b.id) <= ({k}, {i}) \
-         ORDER BY b.key DESC, b.id DESC LIMIT 1)"
+        "coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '{order}' AND b.key = {k} AND b.id <= {i} \
+         ORDER BY b.id DESC LIMIT 1), (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '{order}' AND b.key < {k} \
+         ORDER BY b.key DESC, b.id DESC LIMIT 1))"
     )
 }
 
@@ -1268,7 +1273,7 @@ mod tests {
         let sql = page(&q, Some(&after), 10, PagePlan::Bucketed).unwrap();
         assert!(
             sql.text
-                .contains("s.rowid >= (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND (b.key, b.id) <= ("),
+                .contains("s.rowid >= coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'name' AND b.key = ?"),
             "{}",
             sql.text
         );
