@@ -350,15 +350,21 @@ pub async fn page(
     } else {
         None
     };
-    // The way it went, from the statement that walked: the buckets unless they are not built.
-    let walked = |way: PageWay, ready: bool| if way == PageWay::Buckets && !ready { PageWay::WalkedToPage } else { way };
     if let Some(narrowing) = sql::narrowing(query) {
         let planned = |cap: usize, walk: PagePlan| planned_page(db, query, Some(narrowing), after, limit, cap, walk);
         let cap = planner.cap(narrowing, limit);
         if let Some((walk, way)) = skipping {
-            return Ok(match planned(cap, walk).await? {
+            match planned(cap, walk).await? {
+                (Planned::Sorted(page), _) => return Ok((page, PageWay::Sorted)),
+                (Planned::Walked(page) | Planned::TooFew(page), ready) if walk != PagePlan::Bucketed || ready => {
+                    return Ok((page, way))
+                }
+                // The buckets are not built yet: the walk, as before them.
+                _ => {}
+            }
+            return Ok(match planned(cap, PagePlan::Walk).await? {
                 (Planned::Sorted(page), _) => (page, PageWay::Sorted),
-                (Planned::Walked(page) | Planned::TooFew(page), ready) => (page, walked(way, ready)),
+                (Planned::Walked(page) | Planned::TooFew(page), _) => (page, PageWay::WalkedToPage),
             });
         }
         match planned(cap, PagePlan::Window(planner.window)).await?.0 {
@@ -384,7 +390,10 @@ pub async fn page(
             // The planned statement, with nothing to count, says whether it read the buckets.
             let (Planned::Sorted(page) | Planned::Walked(page) | Planned::TooFew(page), ready) =
                 planned_page(db, query, None, after, limit, 0, walk).await?;
-            return Ok((page, walked(way, ready)));
+            if ready {
+                return Ok((page, way));
+            }
+            return Ok((rows(db, &plain(PagePlan::Walk)?).await?, PageWay::WalkedToPage));
         }
         return Ok((rows(db, &plain(walk)?).await?, way));
     }
