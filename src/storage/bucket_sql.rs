@@ -11,15 +11,15 @@ use crate::domain::customer_query::SortField;
 
 /// At most this many customers move in one split: a bucket grown by an import is split from its
 /// end a piece at a time, so no batch holds D1 for long (each move deletes and adds the
-/// customer's postings: about 50 microseconds).
+/// customer's postings: about 12 microseconds in bulk, measured at 120,000 customers).
 pub const MAX_MOVE: i64 = 2048;
 
 /// Splits the cron makes a minute, at most: about 1 s of D1 at `MAX_MOVE` each, and 40 of the
 /// 50 statements an invocation may send on Workers Free.
 pub const SPLITS_A_MINUTE: usize = 8;
 
-/// Customers the cron adds to the three indexes a minute while building them (about 100
-/// microseconds each: 2 s).
+/// Customers the cron adds to the three indexes a minute while building them (1,200,000 took
+/// 53 s of D1 in all: under a second a chunk).
 pub const BUILD_CHUNK: i64 = 20_000;
 
 /// A bucket this many times `sorted_search.bucket` (migrations/0028: the size the cron numbers

@@ -309,6 +309,9 @@ type Keyed = Vec<(Customer, String)>;
 /// - in creation order, a query with a substring the trigram index can look up
 ///   (`customer_sql::can_stream`: an indexed filter on a text field) reads the index's matches
 ///   for it in that order instead (`PagePlan::Stream`), on to the page;
+/// - in name, email or last-seen order, the same query reads that order's own trigram index
+///   bucket by bucket (`PagePlan::Bucketed`, not counted first if a search), on to the page's
+///   last bucket; until the cron has built those indexes, it walks as below;
 /// - a query with a search signature (`customer_sql::signature`) walks on to the page
 ///   (`PagePlan::Walk`), passing over each customer that cannot match by its index entry (about
 ///   0.15 microseconds, where reading a row and sorting it costs 2.8): one statement, whose cost
@@ -321,8 +324,8 @@ type Keyed = Vec<(Customer, String)>;
 ///   for on a walk of that length, and only if that too holds too few are they all sorted: about
 ///   the lesser of the walk to its rows and the sort of every match, within a constant.
 ///
-/// A query no index narrows streams in creation order as above, walks on to the page with its
-/// signature if it has one (a substring or suffix of a text field), or walks the sort order.
+/// A query no index narrows streams in creation order or reads the buckets as above, walks on to
+/// the page with its signature if it has one, or walks the sort order.
 ///
 /// Every way gives the same rows.
 pub async fn page(
