@@ -16,9 +16,11 @@ import { gzipSync } from "node:zlib";
 // measured: lists of values (`in`) walked by the bits their values share (2.7 KiB raw). Raised
 // to 882 / 360 KiB for 881.5 / 359.8 measured: the per-order trigram indexes read bucket by
 // bucket, and the cron that numbers, builds and splits their buckets (16 KiB raw, 7 gzipped:
-// the statements are long text, and their builders format it).
-const BUDGET_RAW = 882 * 1024;
-const BUDGET_GZIP = 360 * 1024;
+// the statements are long text, and their builders format it). Raised to 883 / 361 KiB for
+// 882.3 / 360.2 measured: a company's equality read as one seek of its index in every order
+// (0.5 KiB raw, 0.2 gzipped).
+const BUDGET_RAW = 883 * 1024;
+const BUDGET_GZIP = 361 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -279,6 +279,8 @@ pub enum PageWay {
     /// Sorted by name, email or last seen: read bucket by bucket from that order's trigram
     /// index (`PagePlan::Bucketed`).
     Buckets,
+    /// An equality on the company: one range of its index for the order (`customer_sql::seeks`).
+    Seek,
 }
 
 impl PageWay {
@@ -294,6 +296,7 @@ impl PageWay {
             PageWay::WalkedToPage => "walked_to_page",
             PageWay::SortedAfterWalks => "sorted_after_walks",
             PageWay::Buckets => "buckets",
+            PageWay::Seek => "seek",
         }
     }
 }
@@ -302,7 +305,9 @@ type Keyed = Vec<(Customer, String)>;
 
 /// One page of customers (`limit + 1` rows at most) with each row's sort key, for the next
 /// cursor, and the way it was found. A search in creation order reads its matches in that order
-/// from the trigram index (`PagePlan::Stream`): a page's cost wherever they sit. Any other query
+/// from the trigram index (`PagePlan::Stream`), and an equality on the company is one range of
+/// the company's index for the order (`customer_sql::seeks`): a page's cost wherever the matches
+/// sit and however many they are. Any other query
 /// with a narrowing (a search, an indexed filter: `customer_sql::narrowing`) is planned in the
 /// statement that reads the page: few matches (`Planner::cap`) are sorted; more are looked for
 /// on a walk of the sort order from the cursor:
@@ -341,6 +346,9 @@ pub async fn page(
     }
     if sql::streams(query) {
         return Ok((rows(db, &plain(PagePlan::Stream)?).await?, PageWay::Stream));
+    }
+    if sql::seeks(query) {
+        return Ok((rows(db, &plain(PagePlan::Candidates)?).await?, PageWay::Seek));
     }
     // The way on to the page that passes over customers that cannot match without reading
     // them: the trigram index in creation order, else the walk testing the signature.
