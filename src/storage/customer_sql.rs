@@ -349,14 +349,18 @@ pub fn fts_trigrams(q: &str) -> String {
 /// A text's runs of three characters, each once.
 fn trigrams_of(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
-    let mut trigrams: Vec<String> = Vec::new();
-    for w in chars.windows(3) {
-        let t: String = w.iter().collect();
-        if !trigrams.contains(&t) {
-            trigrams.push(t);
+    each_once(chars.windows(3).map(|w| w.iter().collect()))
+}
+
+/// `texts` in their order, each once (a query names a few dozen trigrams at most).
+fn each_once(texts: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut once: Vec<String> = Vec::new();
+    for t in texts {
+        if !once.contains(&t) {
+            once.push(t);
         }
     }
-    trigrams
+    once
 }
 
 /// The FTS5 query for the customers holding every one of `trigrams`, each quoted (at most
@@ -459,7 +463,9 @@ pub fn sort_key(field: SortField) -> &'static str {
 pub const INDEXED_ALL: i64 = 1 << 62;
 
 /// Whether the per-order indexes hold every customer, as SQL (a constant of the statement).
-const BUCKETS_READY: &str = "((SELECT indexed_below FROM sorted_search) = 4611686018427387904)";
+fn buckets_ready() -> String {
+    format!("((SELECT indexed_below FROM sorted_search) = {INDEXED_ALL})")
+}
 
 /// The bucket of the row with key `k` and id `i` (SQL expressions) in the order named `order`:
 /// the last whose lower bound is at or below it, that is the last at or below `i` among the
@@ -725,13 +731,7 @@ impl<'q> Compiler<'q> {
                 held.extend(first.iter().filter(|t| rest.iter().all(|ts| ts.contains(t))).cloned());
             }
         }
-        let mut trigrams: Vec<String> = Vec::new();
-        for t in held {
-            if !trigrams.contains(&t) {
-                trigrams.push(t);
-            }
-        }
-        trigrams
+        each_once(held)
     }
 
     /// `filter`, tested first on the signature when `plan` walks a window or the whole order
@@ -886,7 +886,7 @@ impl<'q> Compiler<'q> {
     /// statement: SQLite prepares every branch, taken or not, and preparing it cost more than
     /// reading the buckets (2 of 3 ms at 120,000 customers).
     fn bucketed_when_ready_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
-        self.bucketed_sql(b, after, &|b: &mut Builder| format!("CASE WHEN {BUCKETS_READY} THEN {} ELSE 0 END", limit(b)))
+        self.bucketed_sql(b, after, &|b: &mut Builder| format!("CASE WHEN {} THEN {} ELSE 0 END", buckets_ready(), limit(b)))
     }
 
     /// The rows of `PagePlan::Bucketed` read from the order's own trigram index (migrations/0028),
@@ -993,7 +993,7 @@ impl<'q> Compiler<'q> {
         };
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
         // Whether the buckets were there to read, for the caller.
-        let ready = if walk == PagePlan::Bucketed { format!("{BUCKETS_READY} AS ready, ") } else { String::new() };
+        let ready = if walk == PagePlan::Bucketed { format!("{} AS ready, ", buckets_ready()) } else { String::new() };
         let text = format!(
             "WITH probe(n) AS MATERIALIZED ({count}) \
              SELECT p.n AS probe, {ready}x.* FROM probe p LEFT JOIN ({ways}) x ON 1 ORDER BY x.sort_key {dir}, x.id {dir}"
