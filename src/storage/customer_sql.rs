@@ -414,7 +414,12 @@ fn on_sort_key(query: &CustomerQuery, c: &Condition) -> bool {
 /// (migrations/0015, 0029), so the page is the first rows of one range after the cursor whatever
 /// the company's size, with no count first.
 pub fn seeks(query: &CustomerQuery) -> bool {
-    matches!(narrowing(query), Some(Narrowing::Condition(c)) if c.field == Field::Company && c.op == Op::Eq)
+    narrowing(query).is_some_and(is_seek)
+}
+
+/// Whether a query's narrowing makes its page one seek (`seeks`).
+fn is_seek(narrowing: Narrowing) -> bool {
+    matches!(narrowing, Narrowing::Condition(c) if c.field == Field::Company && c.op == Op::Eq)
 }
 
 /// Whether a page can be read as `PagePlan::Stream`: a search the trigram index serves, in
@@ -548,7 +553,7 @@ impl<'q> Compiler<'q> {
     /// joined by `any` among them: an index for each, when they are few).
     fn access(&self, plan: PagePlan) -> RowSource<'q> {
         match (narrowing(self.0), plan) {
-            (Some(Narrowing::Condition(c)), PagePlan::Candidates) if seeks(self.0) => RowSource::Seek(c),
+            (Some(n @ Narrowing::Condition(c)), PagePlan::Candidates) if is_seek(n) => RowSource::Seek(c),
             (Some(n), PagePlan::Candidates) => RowSource::Narrowed(n),
             (Some(_), PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream | PagePlan::Bucketed) => {
                 RowSource::SortOrder
