@@ -345,6 +345,15 @@ describe("editing", () => {
     await heading(page, `Editable ${t}`).waitFor();
     await page.getByRole("button", { name: "Edit" }).click();
     await until(() => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent === "Name"), "focus on the first field");
+    // A link followed in the same moment as the typing asks too: the guard does not wait for a paint.
+    await page.evaluate(async () => {
+      const company = [...document.querySelectorAll("label")].find((l) => l.textContent === "Company").control;
+      company.value = "Newer Co";
+      company.dispatchEvent(new Event("input", { bubbles: true }));
+      await Promise.resolve();
+      document.querySelector("nav[aria-label=Main] a[href='#/groups']").click();
+    });
+    await page.getByRole("dialog", { name: "Discard your changes?" }).getByRole("button", { name: "Keep editing" }).click();
     await page.getByLabel("Company").fill("New Co");
     // A link elsewhere asks first; keeping on editing stays.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Groups" }).click();

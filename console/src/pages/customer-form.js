@@ -92,23 +92,25 @@ export function withConflictField(err) {
 // `groups`: the groups a new customer may join (the picker shows only when given).
 // Leaving a form with changes asks first: its Cancel, Escape, a link to another screen, or
 // closing the tab.
+// The listeners are there from the form's first render and read whether it is dirty when a link
+// is followed: an effect re-run on each change runs only after the browser paints, and a link
+// clicked in that gap would leave without asking.
 function useUnsavedGuard(dirty, ref) {
+  const dirtyNow = useRef(dirty);
+  dirtyNow.current = dirty;
   useEffect(() => {
-    if (!dirty) return undefined;
-    const unload = (e) => { e.preventDefault(); e.returnValue = ""; };
+    const unload = (e) => { if (dirtyNow.current) { e.preventDefault(); e.returnValue = ""; } };
     const click = async (e) => {
       const a = e.target.closest?.("a[href^='#']");
-      if (!a || ref.current?.contains(a) || e.defaultPrevented || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      if (!dirtyNow.current || !a || ref.current?.contains(a) || e.defaultPrevented || e.ctrlKey || e.metaKey || e.shiftKey) return;
       e.preventDefault();
-      if (await askDiscard()) { dirtyForms.delete(ref); location.hash = a.getAttribute("href"); }
+      if (await askDiscard()) { dirtyNow.current = false; location.hash = a.getAttribute("href"); }
     };
-    dirtyForms.add(ref);
     addEventListener("beforeunload", unload);
     document.addEventListener("click", click, true);
-    return () => { dirtyForms.delete(ref); removeEventListener("beforeunload", unload); document.removeEventListener("click", click, true); };
-  }, [dirty]);
+    return () => { removeEventListener("beforeunload", unload); document.removeEventListener("click", click, true); };
+  }, []);
 }
-const dirtyForms = new Set();
 const askDiscard = () => ask({ title: "Discard your changes?", body: "Your changes to this customer are not saved.", confirm: "Discard changes",
   cancel: "Keep editing", danger: true });
 
