@@ -18,9 +18,11 @@ import { gzipSync } from "node:zlib";
 // bucket, and the cron that numbers, builds and splits their buckets (16 KiB raw, 7 gzipped:
 // the statements are long text, and their builders format it). Raised to 883 / 361 KiB for
 // 882.3 / 360.2 measured: a company's equality read as one seek of its index in every order
-// (0.5 KiB raw, 0.2 gzipped).
-const BUDGET_RAW = 883 * 1024;
-const BUDGET_GZIP = 361 * 1024;
+// (0.5 KiB raw, 0.2 gzipped). Raised to 886 / 362 KiB for 885.1 / 361.6 measured: a list of
+// companies read as a merge of one seek per company (2.0 KiB raw, 0.9 gzipped), and the route
+// table saying which requests only read.
+const BUDGET_RAW = 886 * 1024;
+const BUDGET_GZIP = 362 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -36,10 +36,10 @@ pub static ROUTES: &Routes = &[
     route!(Get, "/admin", Public, api::console::page, 0),
     route!(Get, "/__test/panic", Public, api::test_support::panic, 0),
     route!(Get, "/__test/database-error", Public, api::test_support::database_error, 4),
-    route!(Post, "/__test/query-plan", all(&[CustomersRead]), api::test_support::query_plan, 12),
+    route!(Post, "/__test/query-plan", all(&[CustomersRead]), api::test_support::query_plan, 12, reads),
     route!(Get, "/v1/customers", all(&[CustomersRead]), api::customers::list, 8),
     route!(Post, "/v1/customers", all(&[CustomersCreate]), api::customers::create, 16),
-    route!(Post, "/v1/customers/filter", all(&[CustomersRead]), api::customers::filter, 16),
+    route!(Post, "/v1/customers/filter", all(&[CustomersRead]), api::customers::filter, 16, reads),
     route!(
         Post,
         "/v1/customers/import",
@@ -153,6 +153,18 @@ mod tests {
         }
         let export: Vec<u32> = ROUTES.iter().filter(|r| r.pattern == "/v1/customers/export").map(|r| r.statements).collect();
         assert_eq!(export, [1_000, 1_000]);
+    }
+
+    /// A read's D1 session starts at any replica, a write's at the primary (the contract): every
+    /// GET reads, and of the other routes only the filter, a list query sent as a body.
+    #[test]
+    fn only_reads_start_their_session_at_any_replica() {
+        use crate::http::routing::Method;
+        for route in ROUTES.iter().filter(|r| r.method == Method::Get) {
+            assert!(route.reads, "GET {}", route.pattern);
+        }
+        let other: Vec<&str> = ROUTES.iter().filter(|r| r.method != Method::Get && r.reads).map(|r| r.pattern).collect();
+        assert_eq!(other, ["/__test/query-plan", "/v1/customers/filter"]);
     }
 
     /// Every route the router serves is documented, and every documented route is served.

@@ -210,7 +210,7 @@ describe("each plan walks the index it means", () => {
     assert.doesNotMatch(walked, /customers_name_sort|TEMP B-TREE/);
   });
 
-  it("a company's customers in any order are one range of its index for that order, with no sort", async () => {
+  it("a company's customers in any order are one range of its index for that order, with no sort; a list's, one range of each, merged", async () => {
     for (const [sort, index] of [
       ["name", "customers_company_name"],
       ["-email", "customers_company_email"],
@@ -219,6 +219,15 @@ describe("each plan walks the index it means", () => {
       const plan = await steps("candidates", { ...company, sort });
       assert.match(plan, new RegExp(`SEARCH c USING INDEX ${index} \\(<expr>=\\?`), `${sort}: ${plan}`);
       assert.doesNotMatch(plan, /TEMP B-TREE/, `${sort}: ${plan}`);
+      // A list of companies: that range of each company, merged in sort order.
+      const listed = await steps("candidates", { conditions: [{ field: "company", op: "in", value: ["acme corp", "globex 0", "Globex 0"] }], sort });
+      assert.match(listed, /MERGE \(UNION ALL\)/, `${sort}: ${listed}`);
+      const seeks = listed.match(new RegExp(`SEARCH c USING INDEX ${index} \\(<expr>=\\?\\)`, "g")) ?? [];
+      assert.equal(seeks.length, 2, `${sort}, one seek for Globex 0 in either case: ${listed}`);
+      // What is sorted is the page, once merged: the rows it reads whole.
+      const lines = listed.split("\n");
+      assert.deepEqual(lines.filter((l) => l.includes("TEMP B-TREE")), ["USE TEMP B-TREE FOR ORDER BY"], `${sort}: ${listed}`);
+      assert.ok(lines.indexOf("SCAN p") < lines.indexOf("USE TEMP B-TREE FOR ORDER BY"), `${sort}: ${listed}`);
     }
     // A prefix of the sort key bounds the same range.
     const named = await steps("candidates", { conditions: [eq("company", "acme corp"), prefix("name", "person")], sort: "-name" });
@@ -257,6 +266,21 @@ describe("filters through their indexes, the matches at every position of every 
   }
 
   for (const position of ["newest", "oldest", "middle"]) {
+    for (const sort of ["-created_at", "name", "-last_seen_at"]) {
+      it(`gives the oracle's pages and cursors in every plan: a list of companies naming one twice, in two cases, matches ${position} only, sort ${sort}`, async () => {
+        const { company } = at[position];
+        const body = { conditions: [{ field: "company", op: "in", value: [`${company} 0`, `${company.toUpperCase()} 0`, `${company} 1`] }], sort, limit: 4 };
+        await assertEveryPlanIsTheOracle(w, { body }, (2 * BLOCK) / 3);
+      });
+      it(`gives the oracle's pages and cursors in every plan: a list of fifty companies, matches ${position} only, sort ${sort}`, async () => {
+        const { company } = at[position];
+        const value = Array.from({ length: 50 }, (_, i) => `${company} ${i}`);
+        await assertEveryPlanIsTheOracle(w, { body: { conditions: [{ field: "company", op: "in", value }], sort, limit: 4 } }, BLOCK);
+      });
+    }
+  }
+
+  for (const position of ["newest", "oldest", "middle"]) {
     for (const sort of ["-created_at", "created_at", "-name"]) {
       it(`gives the oracle's pages and cursors in every plan: a search and a company substring, matches ${position} only, sort ${sort}`, async () => {
         // The stream asks the trigram index for both texts' trigrams at once.
@@ -269,28 +293,32 @@ describe("filters through their indexes, the matches at every position of every 
   it("reads a filter's matches in creation order from the trigram index past its probe, from the buckets in other orders, a list by the trigrams its values share", async () => {
     // A two-letter prefix is the one that walks windows: nothing of it is a trigram.
     const probed = { "x-test-probe-cap": "2" };
-    const way = async (op, value, sort, headers = {}) => {
-      const body = { conditions: [{ field: "company", op, value }], sort, limit: 4 };
+    const MAIL = { newest: "aa", oldest: "zz" };
+    const way = async (op, value, sort, headers = {}, field = "company") => {
+      const body = { conditions: [{ field, op, value }], sort, limit: 4 };
       return pageWay(w, await w.post("/v1/customers/filter", body, { headers }));
     };
     for (const position of ["newest", "oldest"]) {
       const { company } = at[position];
+      // A list of emails: a list of companies is a seek of each (below).
+      const emails = [0, 1].map((i) => `${MAIL[position]}-${i}@${at[position].word}.test`);
       for (const sort of ["-created_at", "created_at"]) {
         assert.equal(await way("starts_with", company, sort, probed), "stream", `${position} ${sort}: a prefix past its probe`);
         assert.equal(await way("starts_with", company, sort), "sorted", `${position} ${sort}: a prefix's few matches`);
         assert.equal(await way("contains", company.slice(1), sort), "stream", `${position} ${sort}: a substring`);
-        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "stream", `${position} ${sort}: a list past its probe, by the trigrams its values share`);
-        const apart = await way("in", [`${company} 0`, "Qq 1"], sort, probed);
+        assert.equal(await way("in", emails, sort, probed, "email"), "stream", `${position} ${sort}: a list past its probe, by the trigrams its values share`);
+        const apart = await way("in", [...emails, "qq@qq.invalid"], sort, probed, "email");
         assert.ok(["walked_to_page", "window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(apart), `${position} ${sort}: a list whose values share no trigram walks, ${apart}`);
         const unsigned = await way("starts_with", company.slice(0, 2), sort, probed);
         assert.ok(["window", "wider_window", "far_sorted", "far_window", "sorted_after_walks"].includes(unsigned), `${position} ${sort}: two letters, ${unsigned}`);
       }
       assert.equal(await way("contains", company.slice(1), "name"), "buckets", `${position}: a substring by name`);
       assert.equal(await way("contains", company.slice(1), "name", { "x-test-plan": "walk" }), "walked_to_page", `${position}: a substring by name, without buckets`);
-      assert.equal(await way("in", [`${company} 0`, `${company} 1`], "name", probed), "buckets", `${position}: a list by name, by the trigrams its values share`);
+      assert.equal(await way("in", emails, "name", probed, "email"), "buckets", `${position}: a list by name, by the trigrams its values share`);
       assert.equal(await way("contains", company.slice(1, 3), "-created_at"), "scan", `${position}: two characters`);
       for (const sort of SORTS) {
         assert.equal(await way("eq", `${company} 0`, sort, probed), "seek", `${position} ${sort}: a company, past its probe or not`);
+        assert.equal(await way("in", [`${company} 0`, `${company} 1`], sort, probed), "seek", `${position} ${sort}: a list of companies`);
       }
     }
   });

@@ -66,6 +66,10 @@ pub struct Route<E, P: 'static, C: 'static> {
     pub endpoint: E,
     /// D1 statements one request may send (see `lib.rs`, above the route table).
     pub statements: u32,
+    /// Whether a request only reads, so its D1 session may start at any replica when the
+    /// client sends no bookmark (`http::SessionStart`): every GET, and a POST whose body is a
+    /// query (a filter too long for a URL). Any other request starts at the primary.
+    pub reads: bool,
 }
 
 pub type Params = Vec<(&'static str, String)>;
@@ -161,9 +165,30 @@ mod tests {
 
     fn routes() -> Vec<Route<u8, (), ()>> {
         vec![
-            Route { method: Method::Get, pattern: "/v1/customers/export", access: Access::Public, endpoint: 1, statements: 0 },
-            Route { method: Method::Get, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 2, statements: 0 },
-            Route { method: Method::Patch, pattern: "/v1/customers/{id}", access: Access::Public, endpoint: 3, statements: 0 },
+            Route {
+                method: Method::Get,
+                pattern: "/v1/customers/export",
+                access: Access::Public,
+                endpoint: 1,
+                statements: 0,
+                reads: true,
+            },
+            Route {
+                method: Method::Get,
+                pattern: "/v1/customers/{id}",
+                access: Access::Public,
+                endpoint: 2,
+                statements: 0,
+                reads: true,
+            },
+            Route {
+                method: Method::Patch,
+                pattern: "/v1/customers/{id}",
+                access: Access::Public,
+                endpoint: 3,
+                statements: 0,
+                reads: false,
+            },
         ]
     }
 

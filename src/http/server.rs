@@ -21,10 +21,18 @@ pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ApiResult<Response>> + 
 pub type Handler = for<'a> fn(&'a mut Ctx) -> HandlerFuture<'a>;
 pub type Routes = [Route<Handler, Permission, Condition>];
 
-/// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry.
+/// Wraps an `async fn(&mut Ctx) -> ApiResult<Response>` as a route-table entry. A GET only
+/// reads; `reads` after the budget says a route of another method does too (`Route::reads`).
 #[macro_export]
 macro_rules! route {
-    ($method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr) => {{
+    ($method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr) => {
+        $crate::route!(@ $method, $pattern, $access, $handler, $statements,
+            matches!($crate::http::routing::Method::$method, $crate::http::routing::Method::Get))
+    };
+    ($method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr, reads) => {
+        $crate::route!(@ $method, $pattern, $access, $handler, $statements, true)
+    };
+    (@ $method:ident, $pattern:literal, $access:expr, $handler:path, $statements:expr, $reads:expr) => {{
         fn handler(cx: &mut $crate::http::Ctx) -> $crate::http::server::HandlerFuture<'_> {
             Box::pin($handler(cx))
         }
@@ -34,6 +42,7 @@ macro_rules! route {
             access: $access,
             endpoint: handler as $crate::http::server::Handler,
             statements: $statements,
+            reads: $reads,
         }
     }};
 }
@@ -259,7 +268,7 @@ async fn route(
     let query = Query::parse(pairs)?;
     let session_start = match req.headers().get("x-d1-bookmark").ok().flatten() {
         Some(raw) => SessionStart::Bookmark(parse_bookmark(&raw)?),
-        None if route.method == Method::Get => SessionStart::AnyReplica,
+        None if route.reads => SessionStart::AnyReplica,
         None => SessionStart::Primary,
     };
     let mut cx = Ctx {

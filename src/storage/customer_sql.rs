@@ -99,8 +99,22 @@ enum RowSource<'a> {
     /// The sort index only: conditions on the sort key bound its walk, the rest are tests.
     SortOrder,
     /// The company's index for the sort order (`seeks`): the company's equality and the sort
-    /// key's own conditions bound its range, the rest are tests.
-    Seek(&'a Condition),
+    /// key's own conditions bound its range, the rest are tests. `written` stands in the
+    /// statement for the query's `narrowing`: itself, or one value of a list (`merged_seek_sql`).
+    Seek { narrowing: &'a Condition, written: &'a Condition },
+}
+
+impl RowSource<'_> {
+    /// What the statement writes for the query's condition `c`.
+    fn written<'c>(self, c: &'c Condition) -> &'c Condition
+    where
+        Self: 'c,
+    {
+        match self {
+            RowSource::Seek { narrowing, written } if std::ptr::eq(c, narrowing) => written,
+            _ => c,
+        }
+    }
 }
 
 /// Which rows `range_sql` keeps: those strictly after a row, or those up to and including it.
@@ -130,6 +144,10 @@ impl Builder {
         format!("?{n}")
     }
 }
+
+/// The most parts D1 takes in one compound SELECT (`a UNION ALL b ...`): a sixth is refused as
+/// "too many terms in compound SELECT".
+const MAX_COMPOUND_PARTS: usize = 5;
 
 /// The key and the id of a window's bound row, read from the table `bound_sql` writes.
 const BOUND_KEY: &str = "(SELECT k FROM bound)";
@@ -412,14 +430,15 @@ fn on_sort_key(query: &CustomerQuery, c: &Condition) -> bool {
 /// Whether a page is one seek (`PagePlan::Candidates`): an equality on the company narrows it,
 /// and the company's index for each order holds that order's key after the company
 /// (migrations/0015, 0029), so the page is the first rows of one range after the cursor whatever
-/// the company's size, with no count first.
+/// the company's size, with no count first. A list of companies is one seek per company, merged
+/// (`merged_seek_sql`).
 pub fn seeks(query: &CustomerQuery) -> bool {
     narrowing(query).is_some_and(is_seek)
 }
 
 /// Whether a query's narrowing makes its page one seek (`seeks`).
 fn is_seek(narrowing: Narrowing) -> bool {
-    matches!(narrowing, Narrowing::Condition(c) if c.field == Field::Company && c.op == Op::Eq)
+    matches!(narrowing, Narrowing::Condition(c) if c.field == Field::Company && matches!(c.op, Op::Eq | Op::In))
 }
 
 /// Whether a page can be read as `PagePlan::Stream`: a search the trigram index serves, in
@@ -553,7 +572,9 @@ impl<'q> Compiler<'q> {
     /// joined by `any` among them: an index for each, when they are few).
     fn access(&self, plan: PagePlan) -> RowSource<'q> {
         match (narrowing(self.0), plan) {
-            (Some(n @ Narrowing::Condition(c)), PagePlan::Candidates) if is_seek(n) => RowSource::Seek(c),
+            (Some(n @ Narrowing::Condition(c)), PagePlan::Candidates) if is_seek(n) => {
+                RowSource::Seek { narrowing: c, written: c }
+            }
             (Some(n), PagePlan::Candidates) => RowSource::Narrowed(n),
             (Some(_), PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan | PagePlan::Stream | PagePlan::Bucketed) => {
                 RowSource::SortOrder
@@ -570,7 +591,7 @@ impl<'q> Compiler<'q> {
             let trigrams = match access {
                 RowSource::Any => q.chars().count() >= 3,
                 RowSource::Narrowed(n) => matches!(n, Narrowing::Search(_)),
-                RowSource::SortOrder | RowSource::Seek(_) => false,
+                RowSource::SortOrder | RowSource::Seek { .. } => false,
             };
             if trigrams {
                 // The trigram index narrows the rows to test to those holding every trigram of
@@ -586,14 +607,14 @@ impl<'q> Compiler<'q> {
             RowSource::Narrowed(Narrowing::Condition(n)) => std::ptr::eq(c, n),
             RowSource::Narrowed(Narrowing::Search(_)) => false,
             RowSource::SortOrder => on_sort_key(self.0, c),
-            RowSource::Seek(n) => std::ptr::eq(c, n) || on_sort_key(self.0, c),
+            RowSource::Seek { narrowing, .. } => std::ptr::eq(c, narrowing) || on_sort_key(self.0, c),
         };
         for c in &self.required {
-            parts.push(condition_sql(b, c, indexed(c)));
+            parts.push(condition_sql(b, access.written(c), indexed(c)));
         }
         if !self.conditions.is_empty() {
             let joiner = if self.matching == Match::All { " AND " } else { " OR " };
-            let conds: Vec<String> = self.conditions.iter().map(|c| condition_sql(b, c, indexed(c))).collect();
+            let conds: Vec<String> = self.conditions.iter().map(|c| condition_sql(b, access.written(c), indexed(c))).collect();
             parts.push(format!("({})", conds.join(joiner)));
         }
         if let Some(after) = after {
@@ -656,9 +677,12 @@ impl<'q> Compiler<'q> {
         plan: PagePlan,
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
-        match plan {
-            PagePlan::Stream => return self.stream_sql(b, after, limit),
-            PagePlan::Bucketed => return self.bucketed_when_ready_sql(b, after, limit),
+        match (plan, self.access(plan)) {
+            (PagePlan::Stream, _) => return self.stream_sql(b, after, limit),
+            (PagePlan::Bucketed, _) => return self.bucketed_when_ready_sql(b, after, limit),
+            (_, RowSource::Seek { narrowing, .. }) if narrowing.op == Op::In => {
+                return self.merged_seek_sql(b, after, narrowing, limit)
+            }
             _ => {}
         }
         let (key, order) = (sort_key_sql(self.sort), self.order_sql());
@@ -882,6 +906,48 @@ impl<'q> Compiler<'q> {
              AND s.rowid NOT IN (SELECT seq FROM customers_out_of_order) AND {filter} \
              ORDER BY s.rowid {dir} LIMIT {lim}) \
              UNION ALL SELECT seq FROM customers_out_of_order) AND {filter} ORDER BY {} LIMIT {lim}",
+            self.order_sql()
+        )
+    }
+
+    /// `PagePlan::Candidates` for a list of companies (`seeks`): one seek of the company's index
+    /// for the sort order per company in the list, merged. SQLite reads a compound SELECT with
+    /// an ORDER BY as a merge of its parts, each in its index's order, and stops at the LIMIT,
+    /// so the page costs its rows and one more from each company, whatever the companies' sizes
+    /// (at most `MAX_COMPOUND_PARTS` at a time: more are merged in groups, and the groups merged,
+    /// each cut at the page). Values that fold alike are one seek, so no customer is listed
+    /// twice. Only the page's rows are read whole.
+    fn merged_seek_sql(
+        &self,
+        b: &mut Builder,
+        after: Option<&After>,
+        list: &'q Condition,
+        limit: &dyn Fn(&mut Builder) -> String,
+    ) -> String {
+        let Operand::Many(values) = &list.operand else { unreachable!("a seek's list holds values") };
+        let mut companies: Vec<String> = values.iter().map(|v| lower_text(text_of(v).unwrap_or_default())).collect();
+        companies.sort();
+        companies.dedup();
+        let key = sort_key_sql(self.sort);
+        let seeks: Vec<String> = companies
+            .into_iter()
+            .map(|company| {
+                let one = Condition { field: list.field.clone(), op: Op::Eq, operand: Operand::One(Scalar::Text(company)) };
+                let filter = self.where_sql(b, after, RowSource::Seek { narrowing: list, written: &one });
+                format!("SELECT c.seq, {key} AS k, c.id FROM customers c WHERE {filter}")
+            })
+            .collect();
+        let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        let lim = limit(b);
+        let merge = |parts: &[String]| format!("{} ORDER BY k {dir}, id {dir} LIMIT {lim}", parts.join(" UNION ALL "));
+        let mut parts = seeks;
+        while parts.len() > MAX_COMPOUND_PARTS {
+            parts = parts.chunks(MAX_COMPOUND_PARTS).map(|group| format!("SELECT * FROM ({})", merge(group))).collect();
+        }
+        format!(
+            "WITH page(seq) AS MATERIALIZED (SELECT seq FROM ({})) \
+             SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM page p CROSS JOIN customers c ON c.seq = p.seq ORDER BY {}",
+            merge(&parts),
             self.order_sql()
         )
     }
@@ -1573,9 +1639,57 @@ mod tests {
         assert!(sql.contains(&format!("{NAME_ORDER} <= ?3 AND ({NAME_ORDER} < ?3 OR c.id < ?4)")), "{sql}");
         assert!(sql.ends_with(&format!("ORDER BY {NAME_ORDER} DESC, c.id DESC LIMIT ?5")), "{sql}");
         let prefix = CustomerQuery { conditions: vec![cond("company", "starts_with", json!("ACME"))], ..q.clone() };
-        let list = CustomerQuery { conditions: vec![cond("company", "in", json!(["ACME", "Initech"]))], ..q.clone() };
         let searched = CustomerQuery { search: Some("ada".into()), ..q.clone() };
-        assert!(!seeks(&prefix) && !seeks(&list) && !seeks(&searched), "their ranges are not in sort order");
+        assert!(!seeks(&prefix) && !seeks(&searched), "their ranges are not in sort order");
+    }
+
+    #[test]
+    fn a_list_of_companies_is_a_merge_of_one_seek_per_company() {
+        let q = CustomerQuery {
+            conditions: vec![
+                cond("company", "in", json!(["Initech", "ACME", "acme", "Globex"])),
+                cond("name", "starts_with", json!("Ada")),
+            ],
+            sort: Sort::parse("-name").unwrap(),
+            ..Default::default()
+        };
+        assert!(seeks(&q));
+        let after = After { key: "ada l".into(), id: "01".into() };
+        let sql = page(&q, Some(&after), 10, PagePlan::Candidates).unwrap();
+        let seeks: Vec<&str> = sql.text.split(" UNION ALL ").collect();
+        assert_eq!(seeks.len(), 3, "ACME and acme are one company: {}", sql.text);
+        for (i, company) in ["acme", "globex", "initech"].iter().enumerate() {
+            let n = sql.binds.iter().position(|v| *v == Scalar::Text((*company).into())).unwrap() + 1;
+            let seek = seeks[i];
+            assert!(seek.contains(&format!("(lower(coalesce(c.company, '')) = ?{n} AND c.company IS NOT NULL)")), "{seek}");
+            assert!(seek.contains(&format!("{NAME_ORDER} >= ?")), "the sort key's prefix bounds each seek: {seek}");
+            assert!(seek.contains(&format!("({NAME_ORDER} < ?")), "each seek starts after the cursor: {seek}");
+            assert!(!seek.contains(" IN ("), "{seek}");
+        }
+        assert!(sql.text.contains("ORDER BY k DESC, id DESC LIMIT ?"), "one merge in sort order, cut at the page: {}", sql.text);
+        assert!(sql.text.ends_with(&format!("ORDER BY {NAME_ORDER} DESC, c.id DESC")), "{}", sql.text);
+        let planned = planned(&q, Some(&after)).unwrap();
+        assert!(
+            planned.text.matches(" UNION ALL ").count() >= 3,
+            "a planned page reads its sorted way the same: {}",
+            planned.text
+        );
+    }
+
+    #[test]
+    fn a_long_list_of_companies_is_merged_in_groups_d1_takes() {
+        let companies: Vec<String> = (0..12).map(|i| format!("Co {i}")).collect();
+        let q = CustomerQuery { conditions: vec![cond("company", "in", json!(companies))], ..Default::default() };
+        let sql = page(&q, None, 10, PagePlan::Candidates).unwrap().text;
+        assert_eq!(sql.matches("FROM customers c WHERE").count(), 12, "a seek for each: {sql}");
+        // Three groups of at most five, each merged and cut at the page, then merged.
+        let groups: Vec<&str> = sql.split("SELECT * FROM (").skip(1).collect();
+        assert_eq!(groups.len(), 3, "{sql}");
+        for group in &groups {
+            let parts = group.split(" ORDER BY k").next().unwrap().matches(" UNION ALL ").count() + 1;
+            assert!(parts <= MAX_COMPOUND_PARTS, "{group}");
+        }
+        assert_eq!(sql.matches("ORDER BY k DESC, id DESC LIMIT ?").count(), 4, "{sql}");
     }
 
     #[test]
