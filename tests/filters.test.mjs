@@ -44,6 +44,10 @@ before(async () => {
 });
 after(async () => { await w?.dispose(); });
 
+async function until(check) {
+  for (let i = 0; i < 50 && !(await check()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
 // The plans, as the planner's bounds select them for these rows.
 const PLANS = {
   "matches sorted": { "x-test-probe-cap": "100000" },
@@ -105,6 +109,8 @@ const FILTERS = [
   ["every status, a company prefix", { status: "all", conditions: [prefix("company", "acme")] }],
   ["a company and a search too short for trigrams", { q: "3", conditions: [prefix("company", "globex")] }],
   ["a company and a search (the search narrows)", { q: `${tag}-1`, conditions: [prefix("company", "initech")] }],
+  ["a phone equal to the empty string", { conditions: [eq("phone", "")] }],
+  ["a list of companies, one of them empty", { conditions: [{ field: "company", op: "in", value: ["", "Initech"] }] }],
 ];
 
 describe("filters through their indexes", () => {
@@ -233,6 +239,28 @@ describe("each plan walks the index it means", () => {
     const named = await steps("candidates", { conditions: [eq("company", "acme corp"), prefix("name", "person")], sort: "-name" });
     assert.match(named, /SEARCH c USING INDEX customers_company_name \(<expr>=\? AND <expr>>\? AND <expr><\?\)/, named);
     assert.doesNotMatch(named, /TEMP B-TREE/, named);
+  });
+
+  it("an equality to an empty email, phone or company reads no customer, since none holds a blank one", async () => {
+    const bare = Array.from({ length: 40 }, (_, i) => `Bare ${tag} ${i}`);
+    assert.equal((await w.importCsv(`name\n${bare.join("\n")}\n`)).status, 200);
+    for (const column of ["company", "phone", "email"]) {
+      const { n } = await w.db.prepare(`SELECT count(*) AS n FROM customers WHERE ${column} IS NULL`).first();
+      assert.ok(n >= 40, `${n} customers without a ${column}: a walk of them would show`);
+    }
+    for (const [field, op, value] of [["company", "eq", ""], ["phone", "eq", ""], ["email", "eq", ""], ["company", "in", ["", " "]]]) {
+      const res = await w.post("/v1/customers/filter", { conditions: [{ field, op, value }], limit: 50 });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.body.data, []);
+      await until(() => w.logs.some((l) => l.includes(res.headers.get("x-request-id"))));
+      const line = JSON.parse(w.logs.find((l) => l.includes(res.headers.get("x-request-id"))));
+      // Read through the index, '' is the key of every customer without the field.
+      assert.ok(line.rows_read <= 8, `${field} ${op} ${JSON.stringify(value)}: ${line.rows_read} rows read`);
+    }
+    // Whatever writes it: the database refuses a blank one (migrations/0030).
+    for (const column of ["company", "phone", "email", "email_normalized"]) {
+      await assert.rejects(w.db.prepare(`UPDATE customers SET ${column} = '' WHERE id = ?`).bind(everyone[1].id).run(), /customer_blank_text/);
+    }
   });
 
   it("a count of a filter uses its index", async () => {

@@ -285,14 +285,26 @@ fn is_indexed(c: &Condition) -> bool {
 /// (a missing value never equals or starts with a value).
 fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> {
     let (key, column) = index_key(&c.field)?;
-    let text = |v: &Scalar| Scalar::Text(lower_text(text_of(v).unwrap_or_default()));
+    let text = |v: &Scalar| lower_text(text_of(v).unwrap_or_default());
+    // No stored email, phone or company is blank (migrations/0030), so none equals ''. Read
+    // through the index, '' would be the key of every customer without the field, each read and
+    // refused. (A name's key is '' only for a blank name: none to walk.)
+    let never = |v: &str| v.is_empty() && c.field != Field::Name;
+    let nothing = || Some(("0".to_string(), "0".to_string()));
     match (&c.op, &c.operand) {
         (Op::Eq, Operand::One(v)) => {
-            let index = format!("{key} = {}", b.bind(text(v)));
+            let v = text(v);
+            if never(&v) {
+                return nothing();
+            }
+            let index = format!("{key} = {}", b.bind(Scalar::Text(v)));
             Some((index.clone(), format!("({index} AND {column} IS NOT NULL)")))
         }
         (Op::In, Operand::Many(vs)) => {
-            let list: Vec<String> = vs.iter().map(|v| b.bind(text(v))).collect();
+            let list: Vec<String> = vs.iter().map(text).filter(|v| !never(v)).map(|v| b.bind(Scalar::Text(v))).collect();
+            if list.is_empty() {
+                return nothing();
+            }
             let index = format!("{key} IN ({})", list.join(", "));
             Some((index.clone(), format!("({index} AND {column} IS NOT NULL)")))
         }
@@ -300,7 +312,7 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
             // Keys that start with p sort from p up to p followed by the last code point; the
             // instr test keeps the result exact at that edge, and the column's test leaves out a
             // key that is not the field's own (a nameless customer's email).
-            let p = b.bind(text(v));
+            let p = b.bind(Scalar::Text(text(v)));
             let index = format!("{key} >= {p} AND {key} < {p} || char(1114111)");
             Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1 AND {column} IS NOT NULL)")))
         }
@@ -1674,6 +1686,24 @@ mod tests {
             "a planned page reads its sorted way the same: {}",
             planned.text
         );
+    }
+
+    #[test]
+    fn an_equality_to_a_blank_email_phone_or_company_is_false_not_a_walk_of_those_without_one() {
+        for field in ["company", "phone", "email"] {
+            let q = CustomerQuery { conditions: vec![cond(field, "eq", json!(""))], ..Default::default() };
+            let sql = page(&q, None, 10, PagePlan::Candidates).unwrap();
+            assert!(sql.text.contains("(0)"), "{field}: {}", sql.text);
+            assert!(!sql.binds.contains(&Scalar::Text(String::new())), "{field}: {:?}", sql.binds);
+            assert!(
+                planned(&q, None).unwrap().text.contains("SELECT 1 FROM customers c WHERE 0 LIMIT"),
+                "{field}: nothing to count"
+            );
+        }
+        let q = CustomerQuery { conditions: vec![cond("phone", "in", json!(["", "555"]))], ..Default::default() };
+        let sql = page(&q, None, 10, PagePlan::Candidates).unwrap();
+        assert!(sql.text.contains("lower(coalesce(c.phone, '')) IN (?1)"), "{}", sql.text);
+        assert!(!sql.binds.contains(&Scalar::Text(String::new())), "{:?}", sql.binds);
     }
 
     #[test]
