@@ -346,6 +346,7 @@ describe("editing", () => {
     await page.getByRole("button", { name: "Edit" }).click();
     await until(() => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent === "Name"), "focus on the first field");
     // A link followed in the same moment as the typing asks too: the guard does not wait for a paint.
+    const discard = page.getByRole("dialog", { name: "Discard your changes?" });
     await page.evaluate(async () => {
       const company = [...document.querySelectorAll("label")].find((l) => l.textContent === "Company").control;
       company.value = "Newer Co";
@@ -353,11 +354,12 @@ describe("editing", () => {
       await Promise.resolve();
       document.querySelector("nav[aria-label=Main] a[href='#/groups']").click();
     });
-    await page.getByRole("dialog", { name: "Discard your changes?" }).getByRole("button", { name: "Keep editing" }).click();
+    await discard.getByRole("button", { name: "Keep editing" }).click();
+    // The page behind a modal dialog takes no typing until it has gone.
+    await discard.waitFor({ state: "detached" });
     await page.getByLabel("Company").fill("New Co");
     // A link elsewhere asks first; keeping on editing stays.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Groups" }).click();
-    const discard = page.getByRole("dialog", { name: "Discard your changes?" });
     await discard.getByRole("button", { name: "Keep editing" }).click();
     await discard.waitFor({ state: "detached" });
     assert.equal(await page.getByLabel("Company").inputValue(), "New Co");
