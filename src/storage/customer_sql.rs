@@ -689,7 +689,8 @@ impl<'q> Compiler<'q> {
         plan: PagePlan,
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
-        match (plan, self.access(plan)) {
+        let access = self.access(plan);
+        match (plan, access) {
             (PagePlan::Stream, _) => return self.stream_sql(b, after, limit),
             (PagePlan::Bucketed, _) => return self.bucketed_when_ready_sql(b, after, limit),
             (_, RowSource::Seek { narrowing, .. }) if narrowing.op == Op::In => {
@@ -701,7 +702,7 @@ impl<'q> Compiler<'q> {
         let ties = self.sort.field != SortField::CreatedAt;
         let walks = matches!(plan, PagePlan::Window(_) | PagePlan::Walk | PagePlan::Scan);
         if ties && walks && (after.is_some() || matches!(plan, PagePlan::Window(_))) {
-            let filter = self.where_sql(b, None, self.access(plan));
+            let filter = self.where_sql(b, None, access);
             let filter = self.signed(b, plan, filter);
             let bound = match plan {
                 PagePlan::Window(rows) => Some(self.bound_sql(b, after, rows)),
@@ -709,7 +710,7 @@ impl<'q> Compiler<'q> {
             };
             return self.walk_sql(b, &filter, after, bound, limit);
         }
-        let filter = self.where_sql(b, after, self.access(plan));
+        let filter = self.where_sql(b, after, access);
         let filter = self.signed(b, plan, filter);
         let within = match plan {
             PagePlan::Window(rows) => {
