@@ -61,17 +61,29 @@ async function timed(path, body) {
   if (!res.ok) throw new Error(`${path} ${body ?? ""}: ${res.status} ${JSON.stringify(data)}`);
   return [performance.now() - started, data.data.length];
 }
-async function median(path, body) {
+const middle = (times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+// A page's median and the list page's, their requests alternating: the list page is the
+// yardstick, and the machine's speed moves within a run (at 100,000, one run's pages all took
+// half as long again as the run before it, the list page measured at its start only a fifth):
+// paired request by request, a change of speed moves both sides of a ratio alike.
+async function paired(path, body) {
   await timed(path, body);
+  await timed(LIST);
   const times = [];
+  const lists = [];
   let n = 0;
-  for (let i = 0; i < perPage; i++) { const [ms, got] = await timed(path, body); times.push(ms); n = got; }
-  times.sort((a, b) => a - b);
-  return [times[Math.floor(times.length / 2)], n];
+  for (let i = 0; i < perPage; i++) {
+    const [ms, got] = await timed(path, body);
+    times.push(ms);
+    n = got;
+    lists.push((await timed(LIST))[0]);
+  }
+  return [middle(times), middle(lists), n];
 }
 
 const SORTS = ["-created_at", "created_at", "-name", "name", "-email", "email", "-last_seen_at", "last_seen_at"];
-const pages = [["list, first page", "/v1/customers?limit=50"]];
+const LIST = "/v1/customers?limit=50";
+const pages = [["list, first page", LIST]];
 for (const s of SORTS) {
   pages.push([`search newest only (q=import.test), sort=${s}`, `/v1/customers?q=import.test&sort=${s}&limit=50`]);
   pages.push([`search oldest only (q=archive.test), sort=${s}`, `/v1/customers?q=archive.test&sort=${s}&limit=50`]);
@@ -90,32 +102,26 @@ for (const s of SORTS) {
   pages.push([`filter newest only (company in Acme 0 to 49), sort=${s}`, "/v1/customers/filter", cond("in", fifty("Acme"), s)]);
   pages.push([`filter oldest only (company in Zeta 0 to 49), sort=${s}`, "/v1/customers/filter", cond("in", fifty("Zeta"), s)]);
 }
-// The list page is the yardstick, and one run of it moves with the machine (16 to 34 ms across
-// runs at 1,000,000): it is asked again before every eighth page, and each page is divided by the
-// median of all those runs' medians.
-await median(pages[0][1]); // warms the caches a fresh database starts without
-const listRuns = [];
+await timed(LIST); // warms the caches a fresh database starts without
 const measured = [];
-for (const [i, [name, path, body]] of pages.entries()) {
-  if (i % 8 === 0) listRuns.push((await median(pages[0][1]))[0]);
+for (const [name, path, body] of pages) {
   try {
-    const [ms, n] = await median(path, body);
-    measured.push([name, ms, n]);
-    console.log(`| ${name} | ${ms.toFixed(1)} | | ${n} |`);
+    const [ms, list, n] = await paired(path, body);
+    measured.push([name, ms, list, n]);
+    console.log(`| ${name} | ${ms.toFixed(1)} | ${list.toFixed(1)} | ${(ms / list).toFixed(2)} | ${n} |`);
   } catch (err) {
-    measured.push([name, null, String(err.cause?.code ?? err.message).slice(0, 60)]);
+    measured.push([name, null, null, String(err.cause?.code ?? err.message).slice(0, 60)]);
   }
 }
-listRuns.sort((a, b) => a - b);
-const list = listRuns[Math.floor(listRuns.length / 2)];
+const lists = middle(measured.filter(([, ms]) => ms !== null).map(([, , list]) => list));
 const lines = [
-  `List page: median ${list.toFixed(1)} ms of ${listRuns.length} runs (${listRuns[0].toFixed(1)} to ${listRuns.at(-1).toFixed(1)}).`,
+  `List page: median ${lists.toFixed(1)} ms over the run (each page's ratio is to the list page timed beside it).`,
   "",
-  `| page (${rows} customers) | median ms | × list page | rows |`,
-  "| --- | ---: | ---: | ---: |",
+  `| page (${rows} customers) | median ms | list page ms beside it | × list page | rows |`,
+  "| --- | ---: | ---: | ---: | ---: |",
 ];
-for (const [name, ms, n] of measured) {
-  lines.push(ms === null ? `| ${name} | failed: ${n} | | |` : `| ${name} | ${ms.toFixed(1)} | ${(ms / list).toFixed(2)} | ${n} |`);
+for (const [name, ms, list, n] of measured) {
+  lines.push(ms === null ? `| ${name} | failed: ${n} | | | |` : `| ${name} | ${ms.toFixed(1)} | ${list.toFixed(1)} | ${(ms / list).toFixed(2)} | ${n} |`);
 }
 console.log(lines.join("\n"));
 if (out) writeFileSync(out, lines.join("\n") + "\n");
