@@ -52,8 +52,9 @@ bench-scales: build
 # Every page of the position matrix (matches newest, oldest, a middle band, spread; eight sort
 # orders; searches and company filters) one request at a time, at 100,000 and 1,000,000
 # customers seeded straight into the local D1 (about 10 minutes here, most of it the seeding):
-# see docs/performance.md. Each page is the median of 15 requests: with 5, one page moved by
-# half a list page between runs.
+# see docs/performance.md. Each page is the median of 15 requests (with 5, one page moved by
+# half a list page between runs), each followed by a list page's request: its ratio is to the
+# median of those, so the machine's speed changing during a run moves both sides alike.
 bench-pages: build
 	@bash -c 'source scripts/env.sh && node bench/pages.mjs 100000 15 bench/out/pages-100000.md && node bench/pages.mjs 1000000 15 bench/out/pages-1000000.md'
 

@@ -68,6 +68,13 @@ describe("request logs", () => {
     const getLine = JSON.parse(w.logs.find((l) => l.includes(got.headers.get("x-request-id"))));
     assert.equal(getLine.route, "/v1/customers/{id}", "the pattern, not the id");
     assert.ok(getLine.rows_read >= 1 && getLine.rows_written === 0, JSON.stringify(getLine));
+    // Where each D1 session started: a write at the primary, a read at any replica, a read
+    // after a bookmark the client echoed there; no session for a request without D1.
+    const echoed = await w.get(`/v1/customers/${made.body.id}`, { headers: { "x-d1-bookmark": made.headers.get("x-d1-bookmark") } });
+    const health = await w.get("/health", { token: null });
+    await new Promise((r) => setTimeout(r, 100));
+    const sessionOf = (res) => JSON.parse(w.logs.find((l) => l.includes(res.headers.get("x-request-id")))).session;
+    assert.deepEqual([line.session, getLine.session, sessionOf(echoed), sessionOf(health)], ["primary", "any_replica", "bookmark", "none"]);
   });
 
   it("with REQUEST_LOG=errors, logs the answers of 400 and above and no other", async () => {

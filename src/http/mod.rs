@@ -143,6 +143,15 @@ pub enum SessionStart {
 }
 
 impl SessionStart {
+    /// Where the session started, for the request's log line (never the bookmark itself).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionStart::Bookmark(_) => "bookmark",
+            SessionStart::AnyReplica => "any_replica",
+            SessionStart::Primary => "primary",
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             SessionStart::Bookmark(b) => b,

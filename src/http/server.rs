@@ -138,6 +138,8 @@ struct Outcome {
     route: &'static str,
     actor: &'static str,
     bookmark: Option<String>,
+    /// Where the request's D1 session started (`SessionStart::kind`), if it opened one.
+    session: Option<&'static str>,
     /// Rows D1 read and wrote for the request.
     rows: Option<(f64, f64)>,
     /// What the handler left to run after the answer.
@@ -162,6 +164,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
         route: "unmatched",
         actor: "none",
         bookmark: None,
+        session: None,
         rows: None,
         deferred: Vec::new(),
         budget: None,
@@ -212,7 +215,7 @@ pub async fn handle(req: Request, env: Env, ctx: &worker::Context, routes: &Rout
     let mut line = serde_json::json!({
         "request_id": request_id, "method": method, "route": outcome.route, "status": resp.status_code(),
         "ms": worker::js_sys::Date::now() - started, "actor": outcome.actor,
-        "session": if outcome.bookmark.is_some() { "d1" } else { "none" },
+        "session": outcome.session.unwrap_or("none"),
         "rows_read": outcome.rows.map_or(0.0, |r| r.0), "rows_written": outcome.rows.map_or(0.0, |r| r.1),
         "d1_statements": statements.get(), "wasm_mib": wasm_mib(),
     });
@@ -289,6 +292,7 @@ async fn route(
     };
     let result = (route.endpoint)(&mut cx).await;
     outcome.bookmark = cx.bookmark();
+    outcome.session = cx.session.get().map(|_| cx.session_start.kind());
     outcome.rows = cx.rows();
     outcome.deferred = std::mem::take(&mut cx.deferred);
     outcome.page_way = cx.page_way;
