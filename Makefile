@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
 
-.PHONY: setup build dev test lint unit e2e contract bench bench-scales bench-pages bench-peer
+.PHONY: setup build dev test lint unit e2e contract bench bench-scales bench-pages bench-visits bench-peer
 
 setup:
 	@bash scripts/setup.sh
@@ -57,6 +57,12 @@ bench-scales: build
 # median of those, so the machine's speed changing during a run moves both sides alike.
 bench-pages: build
 	@bash -c 'source scripts/env.sh && node bench/pages.mjs 100000 15 bench/out/pages-100000.md && node bench/pages.mjs 1000000 15 bench/out/pages-1000000.md'
+
+# What the per-order indexes cost a burst of first visits (public interactions), with their
+# triggers and without, at 100,000 and 1,000,000 customers (about 10 minutes): see
+# docs/performance.md, "A burst of visits".
+bench-visits: build
+	@bash -c 'source scripts/env.sh && node bench/visits.mjs 100000 4 400 8 bench/out/visits-100000.md && node bench/visits.mjs 1000000 4 400 8 bench/out/visits-1000000.md'
 
 # Beside Cloudflare's chanfana-openapi-template, 100,000 rows each, interleaved wrk rounds: see
 # docs/performance.md ("Beside the template").

@@ -1,58 +1,18 @@
 // What each page of the bench's position matrix costs at a scale, one request at a time: the
 // median of sequential requests to the compiled worker in workerd (the tests' harness) over a
-// local D1 seeded straight into its SQLite file, which seeds 1,000,000 customers in minutes
-// where the import endpoint takes most of an hour on this machine. Sequential requests measure
+// local D1 seeded straight into its SQLite file (bench/seeded.mjs). Sequential requests measure
 // each page's own latency, not throughput under load (`make bench` does that with wrk).
 // Usage: node bench/pages.mjs <scale, e.g. 1000000> [requests per page = 7] [out.md]
 // The rows are bench/seed.mjs's: SCALE bench rows between two blocks of SCALE/10 that match none
 // of the bench rows' searches and filters (the oldest and the newest).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startWorker, ADMIN_TOKEN, ROOT } from "../tests/harness.mjs";
+import { writeFileSync } from "node:fs";
+import { ADMIN_TOKEN } from "../tests/harness.mjs";
+import { seededWorker } from "./seeded.mjs";
 
 const scale = Number(process.argv[2] ?? 100000);
 const perPage = Number(process.argv[3] ?? 7);
 const out = process.argv[4];
-const files = scale / 10000;
-const blockFiles = Math.max(1, files / 10);
-const persist = mkdtempSync(join(tmpdir(), "pages-d1-"));
-const cleanup = () => rmSync(persist, { recursive: true, force: true });
-process.on("exit", cleanup);
-
-// The schema: one start of the worker applies the migrations to the persisted database.
-await (await startWorker({ persist })).dispose();
-const sqliteFile = (dir) => {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) { const f = sqliteFile(p); if (f) return f; }
-    else if (e.name.endsWith(".sqlite") && e.name !== "metadata.sqlite") return p;
-  }
-  return null;
-};
-const db = sqliteFile(persist);
-const seed = join(persist, "seed.sql");
-let t0 = Date.now();
-execFileSync("node", [join(ROOT, "bench/seed.mjs"), "sql", seed, "0", String(files), "10000", String(blockFiles)]);
-// Seeded as rows already there when migration 0028 ran: its triggers leave them to the cron,
-// which builds the per-order indexes below, as it would after that migration.
-execFileSync("sqlite3", [db, "UPDATE sorted_search SET indexed_below = -1"]);
-execFileSync("bash", ["-c", `(echo 'PRAGMA journal_mode=WAL; BEGIN;'; cat '${seed}'; echo 'COMMIT;') | sqlite3 '${db}'`]);
-rmSync(seed);
-const rows = execFileSync("sqlite3", [db, "SELECT count(*) FROM customers"]).toString().trim();
-console.error(`[pages] seeded ${rows} customers in ${((Date.now() - t0) / 1000).toFixed(0)} s (${(statSync(db).size / 2 ** 20).toFixed(0)} MiB)`);
-
-const worker = await startWorker({ persist, listen: true });
-// The cron, a minute at a time, until the per-order indexes hold every customer.
-t0 = Date.now();
-const sizeBefore = statSync(db).size;
-let ticks = 0;
-while ((await worker.db.prepare("SELECT indexed_below FROM sorted_search").first()).indexed_below !== 2 ** 62) {
-  await worker.cron();
-  ticks += 1;
-}
-console.error(`[pages] the cron built the per-order indexes in ${ticks} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s (+${((statSync(db).size - sizeBefore) / 2 ** 20).toFixed(0)} MiB)`);
+const { worker, rows } = await seededWorker(scale, "pages");
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
 async function timed(path, body) {
   const started = performance.now();
