@@ -170,6 +170,12 @@ fn text_of(v: &Scalar) -> Option<&str> {
     }
 }
 
+/// A value's text folded as the indexes' keys are (`lower_text`); empty for any other value. A
+/// list's seeks are told apart by it (`merged_seek_sql`), so they fold as the seek writes them.
+fn folded_text(v: &Scalar) -> String {
+    lower_text(text_of(v).unwrap_or_default())
+}
+
 fn condition_sql(b: &mut Builder, c: &Condition, indexed: bool) -> String {
     // Group membership lives in another table: conditions on it are (NOT) EXISTS sub-queries.
     // The built-in All has no rows there: its members are the live customers.
@@ -241,7 +247,7 @@ fn condition_sql(b: &mut Builder, c: &Condition, indexed: bool) -> String {
                 Op::Lt => "<",
                 Op::Lte => "<=",
                 Op::Contains | Op::StartsWith | Op::EndsWith => {
-                    let needle = Scalar::Text(lower_text(text_of(v).unwrap_or_default()));
+                    let needle = Scalar::Text(folded_text(v));
                     let p = b.bind(needle);
                     return match op {
                         Op::Contains => format!("instr({string_lhs}, {p}) > 0"),
@@ -285,7 +291,6 @@ fn is_indexed(c: &Condition) -> bool {
 /// (a missing value never equals or starts with a value).
 fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> {
     let (key, column) = index_key(&c.field)?;
-    let text = |v: &Scalar| lower_text(text_of(v).unwrap_or_default());
     // No stored email, phone or company is blank (migrations/0030), so none equals ''. Read
     // through the index, '' would be the key of every customer without the field, each read and
     // refused. (A name's key is '' only for a blank name: none to walk.)
@@ -293,7 +298,7 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
     let nothing = || Some(("0".to_string(), "0".to_string()));
     match (&c.op, &c.operand) {
         (Op::Eq, Operand::One(v)) => {
-            let v = text(v);
+            let v = folded_text(v);
             if never(&v) {
                 return nothing();
             }
@@ -301,7 +306,7 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
             Some((index.clone(), format!("({index} AND {column} IS NOT NULL)")))
         }
         (Op::In, Operand::Many(vs)) => {
-            let list: Vec<String> = vs.iter().map(text).filter(|v| !never(v)).map(|v| b.bind(Scalar::Text(v))).collect();
+            let list: Vec<String> = vs.iter().map(folded_text).filter(|v| !never(v)).map(|v| b.bind(Scalar::Text(v))).collect();
             if list.is_empty() {
                 return nothing();
             }
@@ -312,7 +317,7 @@ fn indexed_text_sql(b: &mut Builder, c: &Condition) -> Option<(String, String)> 
             // Keys that start with p sort from p up to p followed by the last code point; the
             // instr test keeps the result exact at that edge, and the column's test leaves out a
             // key that is not the field's own (a nameless customer's email).
-            let p = b.bind(Scalar::Text(text(v)));
+            let p = b.bind(Scalar::Text(folded_text(v)));
             let index = format!("{key} >= {p} AND {key} < {p} || char(1114111)");
             Some((index.clone(), format!("({index} AND instr({key}, {p}) = 1 AND {column} IS NOT NULL)")))
         }
@@ -938,7 +943,7 @@ impl<'q> Compiler<'q> {
         limit: &dyn Fn(&mut Builder) -> String,
     ) -> String {
         let Operand::Many(values) = &list.operand else { unreachable!("a seek's list holds values") };
-        let mut companies: Vec<String> = values.iter().map(|v| lower_text(text_of(v).unwrap_or_default())).collect();
+        let mut companies: Vec<String> = values.iter().map(folded_text).collect();
         companies.sort();
         companies.dedup();
         let key = sort_key_sql(self.sort);
