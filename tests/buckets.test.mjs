@@ -18,8 +18,9 @@ let at;
 const tag = `bkt${Date.now().toString(36)}`;
 
 // What the cron left (`keepBuckets` with these options first): each order's buckets in sort
-// order, the customers, whether the indexes are built, and for each order how many customers
-// are not exactly once in the bucket their key falls in (must be 0): the postings of the
+// order, the customers in the indexes (a seq below the mark) and past the mark, whether every
+// customer is in, and for each order how many customers are not exactly once in the bucket
+// their key falls in, or, past the mark, not out of the index (must be 0): the postings of the
 // customer's seq for the first trigram of its email (an index without content lists no more).
 async function keep(options = {}) {
   if (options.rounds !== 0) await keepBuckets(w, options);
@@ -36,20 +37,23 @@ async function keep(options = {}) {
     misplaced[order] = (await all(
       `SELECT count(*) AS n FROM customers c WHERE length(c.email) >= 3 AND (SELECT group_concat(s.rowid) FROM ${table} s ` +
       `WHERE ${table} MATCH '"' || replace(substr(c.email, 1, 3), '"', '""') || '"' AND s.rowid & 4294967295 = c.seq) ` +
-      `IS NOT CAST(${at} << 32 | c.seq AS TEXT)`,
+      `IS NOT CASE WHEN c.seq < (SELECT indexed_below FROM sorted_search) THEN CAST(${at} << 32 | c.seq AS TEXT) END`,
     ))[0].n;
   }
-  const [{ customers, below }] = await all("SELECT (SELECT count(*) FROM customers) AS customers, (SELECT indexed_below FROM sorted_search) AS below");
-  return { buckets, misplaced, customers, below, built: below === 2 ** 62 };
+  const [{ customers, waiting, below }] = await all(
+    "SELECT (SELECT count(*) FROM customers WHERE seq < indexed_below) AS customers, " +
+    "(SELECT count(*) FROM customers WHERE seq >= indexed_below) AS waiting, indexed_below AS below FROM sorted_search",
+  );
+  return { buckets, misplaced, customers, waiting, below, built: below >= 0 && waiting === 0 };
 }
 
-// Every customer exactly once, in the bucket its key falls in, in every order; every bucket
-// counted right.
+// Every customer in the indexes exactly once, in the bucket its key falls in, in every order,
+// the rest in none; every bucket counted right.
 async function assertEveryCustomerInItsBucket(kept) {
   assert.deepEqual(kept.misplaced, { name: 0, email: 0, last_seen: 0 }, JSON.stringify(kept.misplaced));
   for (const order of ["name", "email", "last_seen"]) {
     const buckets = kept.buckets.filter((b) => b.order === order);
-    assert.equal(buckets.reduce((n, b) => n + b.size, 0), kept.customers, `${order}: the sizes add up to every customer`);
+    assert.equal(buckets.reduce((n, b) => n + b.size, 0), kept.customers, `${order}: the sizes add up to the customers in`);
     const numbers = buckets.map((b) => b.bucket);
     assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), `${order}: numbered in sort order`);
     assert.equal(buckets[0].key, "", `${order}: the first bucket is below every customer`);
@@ -170,13 +174,76 @@ describe("pages read bucket by bucket", () => {
     }
   });
 
+  it("keeps the newest customers out of the indexes until 64 wait, reads them meanwhile, then adds them together", async () => {
+    const start = await keep();
+    assert.ok(start.built);
+    const word = `${tag}tail`;
+    const request = (sort) => ({ path: `/v1/customers?q=${encodeURIComponent(word)}&sort=${sort}&limit=4` });
+    const visit = (i) => w.interact({
+      email: `${"amz"[i % 3]}t-${i}@${word}.test`, name: `${["Aa", "Mm", "Zz"][i % 3]} ${word} ${i}`, type: "form_submitted", resource_id: "f",
+    });
+    for (let i = 0; i < 70; i++) {
+      assert.equal((await visit(i)).status, 201);
+      if (![0, 2, 63, 64, 69].includes(i)) continue;
+      const kept = await keep({ rounds: 0 });
+      // The 65th adds the 64 before it and waits itself.
+      assert.equal(kept.waiting, i < 64 ? i + 1 : i - 63, `after ${i + 1} visits`);
+      assert.equal(kept.below, i < 64 ? start.below : start.below + 64);
+      await assertEveryCustomerInItsBucket(kept);
+      for (const sort of BUCKETED) {
+        const oracle = await pages(w, request(sort), ORACLE);
+        assert.equal(oracle.flatMap((p) => p.ids).length, i + 1);
+        assert.deepEqual(await pages(w, request(sort), BROAD), oracle, `${sort} after ${i + 1}`);
+      }
+      assert.equal(await pageWay(w, await w.get(request("-name").path, { headers: BROAD })), "buckets");
+    }
+    // A search of a block already in, past the newest that wait.
+    for (const [, req] of requests("middle")) await assertOracle(req);
+    const kept = await keep({ rounds: 1 });
+    assert.ok(kept.built, "the cron adds the few that wait");
+    await assertEveryCustomerInItsBucket(kept);
+  });
+
+  it("keeps every customer in its bucket or out of the indexes when inserts that add the newest race splits and writes", async () => {
+    const word = `${tag}race`;
+    let waiting = [];
+    for (let round = 0; round < 5; round++) {
+      // 40 new customers a round, so the trigger adds the newest during most rounds.
+      const creates = Array.from({ length: 40 }, (_, i) =>
+        w.interact({ email: `${"amz"[i % 3]}r-${round}-${i}@${word}.test`, type: "chat_started", resource_id: `r${round}` }));
+      // Writes to customers of the round before, some of them still waiting.
+      const writes = waiting.slice(0, 6).map((id, n) => n % 3 === 2
+        ? w.delete(`/v1/customers/${id}?permanent=true`)
+        : w.patch(`/v1/customers/${id}`, { name: `${["Zz", "Aa"][n % 2]} ${word} edited ${round} ${n}` }));
+      const results = await Promise.all([keepBuckets(w, { bucket: 2, rounds: 2 }), ...creates, ...writes]);
+      for (const res of results.slice(1)) assert.ok([200, 201].includes(res.status), res.text);
+      const kept = await keep({ rounds: 0 });
+      assert.deepEqual(kept.misplaced, { name: 0, email: 0, last_seen: 0 }, `round ${round}`);
+      const newest = await w.db.prepare(
+        "SELECT id FROM customers WHERE email LIKE ?1 ORDER BY seq DESC LIMIT 20",
+      ).bind(`%-${round}-%@${word}.test`).all();
+      waiting = newest.results.map((r) => r.id);
+    }
+    const kept = await keep({ bucket: 2 });
+    await assertEveryCustomerInItsBucket(kept);
+    const all = { path: `/v1/customers?q=${encodeURIComponent(word)}&sort=-name&limit=4` };
+    await assertOracle(all);
+    for (const position of ["oldest", "middle", "newest"]) {
+      for (const [, request] of requests(position)) await assertOracle(request);
+    }
+  });
+
   it("walks while the cron builds the indexes from the start, and reads the buckets once they hold everyone", async () => {
+    // More customers than pages read beside the indexes (`UNINDEXED_MAX`), so the build is the cron's.
+    const lines = ["name,email"];
+    for (let i = 0; i < 1000; i++) lines.push(`Walk ${tag} ${i},walk-${i}@${tag}.test`);
+    assert.equal((await w.importCsv(lines.join("\n") + "\n")).status, 200);
     const numbered = await keep({ rebuild: true, rounds: 1 });
     assert.equal(numbered.below, 0, "numbered, nothing built yet");
     const path = `/v1/customers?q=${encodeURIComponent(at.oldest.word)}&sort=email&limit=4`;
     assert.equal(await pageWay(w, await w.get(path, { headers: BROAD })), "walked_to_page");
     await assertOracle({ path });
-    // Written while the indexes are built: added by the build, not by the trigger.
+    // Written while the indexes are built: added by the build, not by a trigger.
     const late = await w.createCustomer({ name: `Zz ${at.oldest.word} late`, email: `late@${at.oldest.word}.test` });
     const built = await keep({ rounds: 1 });
     assert.ok(built.built, "one chunk holds them all");

@@ -96,13 +96,14 @@ export async function pageWay(w, res) {
 }
 
 // The cron's work on the per-order indexes (migrations/0028) with buckets of `bucket`, run until
-// it has nothing left to do (at most `rounds` runs of the cron): built, and no bucket past twice
-// the size. With `rebuild`, from the start.
+// it has nothing left to do (at most `rounds` runs of the cron): every customer in them, and no
+// bucket past twice the size. With `rebuild`, from the start.
 export async function keepBuckets(w, { bucket = 4, rebuild = false, rounds = 60 } = {}) {
   await w.db.prepare("UPDATE sorted_search SET bucket = ?1").bind(bucket).run();
   if (rebuild) await w.db.prepare("UPDATE sorted_search SET indexed_below = -1").run();
   const settled = async () => (await w.db.prepare(
-    "SELECT (SELECT indexed_below FROM sorted_search) = 4611686018427387904 " +
+    "SELECT (SELECT indexed_below FROM sorted_search) >= 0 " +
+    "AND NOT EXISTS (SELECT 1 FROM customers WHERE seq >= (SELECT indexed_below FROM sorted_search)) " +
     "AND NOT EXISTS (SELECT 1 FROM sort_buckets WHERE size > 2 * (SELECT bucket FROM sorted_search)) AS done",
   ).first()).done === 1;
   for (let i = 0; i < rounds && !(await settled()); i++) await w.cron();

@@ -42,7 +42,7 @@ pub async fn sign_for_search(env: &worker::Env) {
 pub async fn keep_sorted_search(env: &worker::Env) {
     let Ok(db) = crate::http::database(env) else { return worker::console_error!("sorted search: no D1 binding") };
     match customers::keep_sorted_search(&db).await {
-        Ok(customers::Kept::Split(0)) => {}
+        Ok(customers::Kept::Split { added: 0, split: 0 }) => {}
         Ok(kept) => worker::console_log!("sorted search: {kept:?}"),
         Err(e) => worker::console_error!("sorted search: {e:?}"),
     }

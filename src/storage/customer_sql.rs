@@ -6,6 +6,7 @@ pub use crate::domain::customer_query::Scalar;
 use crate::domain::customer_query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 use crate::domain::group::is_builtin;
 use crate::domain::search_signature::{self, Signature};
+use super::bucket_sql::UNINDEXED_MAX;
 
 /// D1 refuses statements with more than 100 bound parameters.
 pub const MAX_BINDS: usize = 100;
@@ -499,13 +500,15 @@ pub fn sort_key(field: SortField) -> &'static str {
     sort_key_sql(Sort { field, descending: false })
 }
 
-/// `sorted_search.indexed_below` once the cron has put every customer in the per-order indexes
-/// (migrations/0028): 2^62, beyond every seq.
-pub const INDEXED_ALL: i64 = 1 << 62;
-
-/// Whether the per-order indexes hold every customer, as SQL (a constant of the statement).
+/// Whether the per-order indexes can answer a page, as SQL (a constant of the statement): they
+/// are numbered, and every customer is in them but at most the newest `UNINDEXED_MAX` by seq,
+/// which a page reads from the trigram index of creation order (`bucketed_sql`). Not while
+/// the cron builds them from the start.
 fn buckets_ready() -> String {
-    format!("((SELECT indexed_below FROM sorted_search) = {INDEXED_ALL})")
+    format!(
+        "((SELECT indexed_below FROM sorted_search) >= 0 AND NOT EXISTS (SELECT 1 FROM customers \
+         WHERE seq >= (SELECT indexed_below FROM sorted_search) + {UNINDEXED_MAX}))"
+    )
 }
 
 /// The bucket of the row with key `k` and id `i` (SQL expressions) in the order named `order`:
@@ -990,7 +993,11 @@ impl<'q> Compiler<'q> {
     /// trigram index's range for the bucket cost 7 ms at 120,000 customers). After a cursor, the
     /// index is read from the cursor's bucket on (the filter leaves that bucket's rows before the
     /// cursor). Fewer than `limit` in `firsts`: they are all there are, and there is no edge.
-    /// Only the page's rows are read whole.
+    /// The newest customers not yet in the order's index (`newest`: at most `UNINDEXED_MAX`,
+    /// usually fewer than `bucket_sql::INDEX_EVERY`) are the matches of the trigram index of
+    /// creation order past `sorted_search.indexed_below`, whose rowids are seqs: a page takes
+    /// the first `limit` of them too, so it is the first `limit` of the three parts. Only the
+    /// page's rows are read whole.
     fn bucketed_sql(&self, b: &mut Builder, after: Option<&After>, limit: &dyn Fn(&mut Builder) -> String) -> String {
         let (order, table) = bucketed_index(self.sort.field).expect("PagePlan::Bucketed is planned for an order with buckets");
         let trigrams = b.bind(Scalar::Text(fts_match(self.streamed_trigrams())));
@@ -1019,12 +1026,17 @@ impl<'q> Compiler<'q> {
                 format!("SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM customers c WHERE {range} AND {signed} ORDER BY {order_by} LIMIT {lim})")
             })
             .collect();
+        let newest = format!(
+            "SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM customers_search t CROSS JOIN customers c ON c.seq = t.rowid \
+             WHERE customers_search MATCH {trigrams} AND t.rowid >= (SELECT indexed_below FROM sorted_search) AND {filter} \
+             ORDER BY {order_by} LIMIT {lim})"
+        );
         format!(
             "WITH firsts(r) AS MATERIALIZED (SELECT s.rowid FROM {table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 \
              WHERE {table} MATCH {trigrams} AND {from} AND {filter} ORDER BY s.rowid {dir} LIMIT {lim}), \
              edge(b) AS MATERIALIZED (SELECT CASE WHEN count(*) = {lim} THEN {last}(r) >> 32 END FROM firsts), \
              page(seq) AS MATERIALIZED (SELECT seq FROM (SELECT c.seq, {key} AS k, c.id FROM firsts CROSS JOIN customers c \
-             ON c.seq = firsts.r & 4294967295 UNION {}) ORDER BY k {dir}, id {dir} LIMIT {lim}) \
+             ON c.seq = firsts.r & 4294967295 UNION {} UNION {newest}) ORDER BY k {dir}, id {dir} LIMIT {lim}) \
              SELECT {CUSTOMER_COLUMNS}, {key} AS sort_key FROM page p CROSS JOIN customers c ON c.seq = p.seq ORDER BY {order_by}",
             edge.join(" UNION ")
         )
@@ -1357,8 +1369,14 @@ mod tests {
         assert!(sql.text.contains("THEN min(r) >> 32 END FROM firsts"), "{}", sql.text);
         assert!(sql.text.contains("sort_order = 'email' AND bucket = (SELECT b FROM edge)"), "{}", sql.text);
         assert!(
-            sql.text.contains("(SELECT indexed_below FROM sorted_search) = 4611686018427387904"),
-            "the walk until built: {}",
+            sql.text.contains("WHERE seq >= (SELECT indexed_below FROM sorted_search) + 1000"),
+            "the walk while many customers are not in the index: {}",
+            sql.text
+        );
+        assert!(
+            sql.text.contains("FROM customers_search t CROSS JOIN customers c ON c.seq = t.rowid WHERE customers_search MATCH ?1 \
+                 AND t.rowid >= (SELECT indexed_below FROM sorted_search)"),
+            "the newest, not in the index yet, from creation order's: {}",
             sql.text
         );
         let created = CustomerQuery { sort: Sort::parse("created_at").unwrap(), ..q.clone() };

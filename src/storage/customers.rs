@@ -529,25 +529,28 @@ pub async fn sign_unsigned(db: &D1Database, chunk: usize) -> DbResult<usize> {
 pub enum Kept {
     /// Numbered every order's buckets from the customers there are, to build from the start.
     Numbered,
-    /// Added the customers of a chunk; `true` once every customer is in.
-    Built(bool),
-    /// Split this many buckets.
-    Split(usize),
+    /// Added a chunk of customers, with more left for the next minute.
+    Built,
+    /// Added the customers not yet in (how many at most: the seqs past the mark), then split
+    /// this many buckets.
+    Split { added: i64, split: usize },
     /// Found a bucket too large to split (`bucket_sql::REBUILD_ABOVE`), and set the indexes to be
     /// built again.
     Rebuilding,
 }
 
 /// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or add a chunk
-/// of customers, until they hold every customer; then split the buckets grown past twice
-/// `sorted_search.bucket` customers, at most `SPLITS_A_MINUTE`.
+/// of the customers not yet in them (from the start, a chunk a minute; else the newest, fewer
+/// than `bucket_sql::INDEX_EVERY` unless an import outran the trigger), then split the buckets
+/// grown past twice `sorted_search.bucket` customers, at most `SPLITS_A_MINUTE`.
 pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
     let run_all = |statements: Vec<bucket_sql::Statement>| async move {
         let prepared = statements.iter().map(|(sql, binds)| statement(db, sql, binds)).collect::<DbResult<Vec<_>>>()?;
         batch(db, prepared).await
     };
-    let Some(state) = first(&statement(db, "SELECT indexed_below, bucket FROM sorted_search", &[])?).await? else {
-        return Ok(Kept::Split(0));
+    let state_sql = "SELECT indexed_below, bucket, (SELECT coalesce(max(seq), -1) + 1 FROM customers) AS end FROM sorted_search";
+    let Some(state) = first(&statement(db, state_sql, &[])?).await? else {
+        return Ok(Kept::Split { added: 0, split: 0 });
     };
     let (indexed_below, bucket) = (state.number("indexed_below") as i64, state.number("bucket") as i64);
     if indexed_below < 0 {
@@ -555,10 +558,13 @@ pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
         run_all(bucket_sql::number_buckets(count.map_or(0, |r| r.number("n") as i64), bucket)).await?;
         return Ok(Kept::Numbered);
     }
-    if indexed_below < sql::INDEXED_ALL {
-        run_all(bucket_sql::build_chunk(indexed_below, indexed_below + bucket_sql::BUILD_CHUNK)).await?;
-        let after = first(&statement(db, "SELECT indexed_below FROM sorted_search", &[])?).await?;
-        return Ok(Kept::Built(after.is_some_and(|r| r.number("indexed_below") as i64 >= sql::INDEXED_ALL)));
+    let added = (state.number("end") as i64 - indexed_below).max(0);
+    if added > 0 {
+        let to = indexed_below + bucket_sql::BUILD_CHUNK;
+        run_all(bucket_sql::build_chunk(indexed_below, to)).await?;
+        if added > bucket_sql::BUILD_CHUNK {
+            return Ok(Kept::Built);
+        }
     }
     let (text, binds) = bucket_sql::oversized(bucket);
     let oversized = all(&statement(db, &text, &binds)?).await?;
@@ -579,7 +585,7 @@ pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
             split += 1;
         }
     }
-    Ok(Kept::Split(split))
+    Ok(Kept::Split { added, split })
 }
 
 /// The id of the live customer with this normalised email, if any.
