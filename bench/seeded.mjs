@@ -43,7 +43,8 @@ export async function seededWorker(scale, tag) {
   t0 = Date.now();
   const sizeBefore = statSync(db).size;
   let ticks = 0;
-  while ((await worker.db.prepare("SELECT indexed_below FROM sorted_search").first()).indexed_below !== 2 ** 62) {
+  const built = "SELECT indexed_below >= 0 AND NOT EXISTS (SELECT 1 FROM customers WHERE seq >= indexed_below) AS done FROM sorted_search";
+  while ((await worker.db.prepare(built).first()).done !== 1) {
     await worker.cron();
     ticks += 1;
   }

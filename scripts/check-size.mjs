@@ -20,9 +20,11 @@ import { gzipSync } from "node:zlib";
 // 882.3 / 360.2 measured: a company's equality read as one seek of its index in every order
 // (0.5 KiB raw, 0.2 gzipped). Raised to 886 / 362 KiB for 885.1 / 361.6 measured: a list of
 // companies read as a merge of one seek per company (2.0 KiB raw, 0.9 gzipped), and the route
-// table saying which requests only read.
-const BUDGET_RAW = 886 * 1024;
-const BUDGET_GZIP = 362 * 1024;
+// table saying which requests only read. Raised to 887 / 363 KiB for 886.2 / 362.0 measured:
+// pages that read the newest customers beside the buckets, and the cron that adds them (0.6 KiB
+// raw, 0.3 gzipped).
+const BUDGET_RAW = 887 * 1024;
+const BUDGET_GZIP = 363 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -336,7 +336,9 @@ mod tests {
     #[test]
     fn the_newest_are_indexed_by_the_builds_statements() {
         if std::env::var("PRINT_TRIGGER").is_ok() {
-            add_customers(NEWEST_BEFORE_IT).iter().for_each(|sql| println!("    {};", sql.split_whitespace().collect::<Vec<_>>().join(" ")));
+            add_customers(NEWEST_BEFORE_IT)
+                .iter()
+                .for_each(|sql| println!("    {};", sql.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
         let migration = include_str!("../../migrations/0031_index_the_newest_together.sql");
         let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");

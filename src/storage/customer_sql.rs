@@ -2,11 +2,11 @@
 //! exporting and bulk-deleting customers. Field and sort names map to fixed SQL fragments from
 //! allow-lists; every value is a bound parameter (`?N`), never text in the SQL. Pure: no D1
 //! here, so it is unit-tested.
+use super::bucket_sql::UNINDEXED_MAX;
 pub use crate::domain::customer_query::Scalar;
 use crate::domain::customer_query::{After, Condition, CustomerQuery, Field, Match, Op, Operand, Sort, SortField, Status};
 use crate::domain::group::is_builtin;
 use crate::domain::search_signature::{self, Signature};
-use super::bucket_sql::UNINDEXED_MAX;
 
 /// D1 refuses statements with more than 100 bound parameters.
 pub const MAX_BINDS: usize = 100;
@@ -1374,8 +1374,10 @@ mod tests {
             sql.text
         );
         assert!(
-            sql.text.contains("FROM customers_search t CROSS JOIN customers c ON c.seq = t.rowid WHERE customers_search MATCH ?1 \
-                 AND t.rowid >= (SELECT indexed_below FROM sorted_search)"),
+            sql.text.contains(
+                "FROM customers_search t CROSS JOIN customers c ON c.seq = t.rowid WHERE customers_search MATCH ?1 \
+                 AND t.rowid >= (SELECT indexed_below FROM sorted_search)"
+            ),
             "the newest, not in the index yet, from creation order's: {}",
             sql.text
         );
