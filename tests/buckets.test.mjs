@@ -33,18 +33,23 @@ async function keep(options = {}) {
     ["last_seen", "coalesce(c.last_seen_at, '')"],
   ]) {
     const table = `customers_by_${order}`;
-    const at = `(SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '${order}' AND (b.key, b.id) <= (${key}, c.id) ORDER BY b.key DESC, b.id DESC LIMIT 1)`;
+    const bucket = `(SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = '${order}' AND (b.key, b.id) <= (${key}, c.id) ORDER BY b.key DESC, b.id DESC LIMIT 1)`;
+    // In last-seen order, where a visit left them when it moved the customer (migrations/0032).
+    const at = order === "last_seen"
+      ? `coalesce((SELECT m.posted >> 32 FROM last_seen_moved m WHERE m.seq = c.seq), ${bucket})`
+      : bucket;
     misplaced[order] = (await all(
       `SELECT count(*) AS n FROM customers c WHERE length(c.email) >= 3 AND (SELECT group_concat(s.rowid) FROM ${table} s ` +
       `WHERE ${table} MATCH '"' || replace(substr(c.email, 1, 3), '"', '""') || '"' AND s.rowid & 4294967295 = c.seq) ` +
       `IS NOT CASE WHEN c.seq < (SELECT indexed_below FROM sorted_search) THEN CAST(${at} << 32 | c.seq AS TEXT) END`,
     ))[0].n;
   }
-  const [{ customers, waiting, below }] = await all(
+  const [{ customers, waiting, moved, below }] = await all(
     "SELECT (SELECT count(*) FROM customers WHERE seq < indexed_below) AS customers, " +
-    "(SELECT count(*) FROM customers WHERE seq >= indexed_below) AS waiting, indexed_below AS below FROM sorted_search",
+    "(SELECT count(*) FROM customers WHERE seq >= indexed_below) AS waiting, " +
+    "(SELECT count(*) FROM last_seen_moved) AS moved, indexed_below AS below FROM sorted_search",
   );
-  return { buckets, misplaced, customers, waiting, below, built: below >= 0 && waiting === 0 };
+  return { buckets, misplaced, customers, waiting, moved, below, built: below >= 0 && waiting === 0 && moved === 0 };
 }
 
 // Every customer in the indexes exactly once, in the bucket its key falls in, in every order,
@@ -202,6 +207,46 @@ describe("pages read bucket by bucket", () => {
     const kept = await keep({ rounds: 1 });
     assert.ok(kept.built, "the cron adds the few that wait");
     await assertEveryCustomerInItsBucket(kept);
+  });
+
+  it("leaves the postings of customers a visit moved in last-seen order where they were until 64 wait, and finds them meanwhile", async () => {
+    const word = `${tag}seen`;
+    const lines = ["name,email"];
+    for (let i = 0; i < 70; i++) lines.push(`${["Aa", "Mm", "Zz"][i % 3]} ${word} ${i},s-${i}@${word}.test`);
+    assert.equal((await w.importCsv(lines.join("\n") + "\n")).status, 200);
+    assert.ok((await keep()).built);
+    const visit = (i) => w.interact({ email: `s-${i}@${word}.test`, type: "chat_started", resource_id: "r" });
+    const check = async (moved, what) => {
+      const kept = await keep({ rounds: 0 });
+      assert.equal(kept.moved, moved, what);
+      await assertEveryCustomerInItsBucket(kept);
+      for (const sort of ["last_seen_at", "-last_seen_at"]) {
+        const request = { path: `/v1/customers?q=${encodeURIComponent(word)}&sort=${sort}&limit=4` };
+        const oracle = await pages(w, request, ORACLE);
+        assert.ok(oracle.flatMap((p) => p.ids).length >= 60);
+        assert.deepEqual(await pages(w, request, BROAD), oracle, `${sort}: ${what}`);
+      }
+      return kept;
+    };
+    for (let i = 0; i < 40; i++) assert.equal((await visit(i)).status, 201);
+    await check(40, "40 first visits, none moved yet");
+    // A second visit keeps the customer where its postings are; a change of text moves them at
+    // once; a delete takes them from where they are.
+    assert.equal((await visit(3)).status, 201);
+    assert.equal((await w.patch(`/v1/customers/${await w.customerIdByEmail(`s-4@${word}.test`)}`, { name: `Zz ${word} renamed` })).status, 200);
+    assert.equal((await w.delete(`/v1/customers/${await w.customerIdByEmail(`s-5@${word}.test`)}?permanent=true`)).status, 200);
+    await check(38, "a second visit, a rename, a delete");
+    for (let i = 40; i < 66; i++) assert.equal((await visit(i)).status, 201);
+    // The 64th recorded moved all 64.
+    await check(0, "64 moved together");
+    assert.equal((await visit(66)).status, 201);
+    await check(1, "the next waits again");
+    const kept = await keep({ rounds: 1 });
+    assert.equal(kept.moved, 0, "the cron moves the few that wait");
+    await assertEveryCustomerInItsBucket(kept);
+    for (const position of ["oldest", "middle"]) {
+      for (const [, request] of requests(position)) await assertOracle(request);
+    }
   });
 
   it("keeps every customer in its bucket or out of the indexes when inserts that add the newest race splits and writes", async () => {

@@ -104,6 +104,7 @@ export async function keepBuckets(w, { bucket = 4, rebuild = false, rounds = 60 
   const settled = async () => (await w.db.prepare(
     "SELECT (SELECT indexed_below FROM sorted_search) >= 0 " +
     "AND NOT EXISTS (SELECT 1 FROM customers WHERE seq >= (SELECT indexed_below FROM sorted_search)) " +
+    "AND NOT EXISTS (SELECT 1 FROM last_seen_moved) " +
     "AND NOT EXISTS (SELECT 1 FROM sort_buckets WHERE size > 2 * (SELECT bucket FROM sorted_search)) AS done",
   ).first()).done === 1;
   for (let i = 0; i < rounds && !(await settled()); i++) await w.cron();

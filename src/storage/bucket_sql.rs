@@ -34,6 +34,11 @@ pub const INDEX_EVERY: i64 = 64;
 /// trigger of migrations/0031 indexes no more than this at once; the cron takes a longer tail.
 pub const UNINDEXED_MAX: i64 = 1_000;
 
+/// A visit that takes a customer to another bucket of last-seen order leaves its postings where
+/// they were and records it in `last_seen_moved` (migrations/0032); when this many are there, the
+/// record of the next moves them all (`move_the_seen`): one FTS5 segment for 64 moves.
+pub const MOVE_EVERY: i64 = 64;
+
 /// A bucket this many times `sorted_search.bucket` (migrations/0028: the size the cron numbers
 /// buckets with and splits them back to) is not split but the indexes built again from the start
 /// (the state a bulk load into an empty database leaves: every customer in the one bucket),
@@ -122,6 +127,7 @@ pub fn number_buckets(customers: i64, bucket: i64) -> Vec<Statement> {
     let mut statements = vec![
         ("UPDATE sorted_search SET indexed_below = 0".to_string(), vec![]),
         ("DELETE FROM sort_buckets".to_string(), vec![]),
+        ("DELETE FROM last_seen_moved".to_string(), vec![]),
     ];
     for (order, table, key) in orders() {
         statements.push((format!("INSERT INTO {table} ({table}) VALUES ('delete-all')"), vec![]));
@@ -164,6 +170,37 @@ pub fn add_customers(chosen: &str) -> Vec<String> {
         ));
     }
     statements
+}
+
+/// The statements that move every customer in `last_seen_moved` to the bucket of last-seen order
+/// its last visit took it to: its postings deleted where they are (`posted`, made from the text
+/// the customer still has, since a change of text moves the postings at once) and added in its
+/// bucket in rowid order, the sizes counted, the record emptied. The trigger of
+/// migrations/0032 runs them when `MOVE_EVERY` are waiting, and the cron every minute.
+pub fn move_the_seen() -> Vec<String> {
+    let (order, table, key) = orders().into_iter().find(|(o, _, _)| *o == "last_seen").expect("last-seen order has buckets");
+    let bucket = bucket_of(order, key, "c.id");
+    let columns = "c.name, c.email, c.phone, c.company, c.handle";
+    let moved = "last_seen_moved m CROSS JOIN customers c ON c.seq = m.seq";
+    vec![
+        format!(
+            "UPDATE sort_buckets SET size = size - x.n FROM (SELECT m.posted >> 32 AS bucket, count(*) AS n FROM last_seen_moved m \
+             GROUP BY 1) x WHERE sort_buckets.sort_order = '{order}' AND sort_buckets.bucket = x.bucket"
+        ),
+        format!(
+            "INSERT INTO {table} ({table}, rowid, name, email, phone, company, handle) \
+             SELECT 'delete', m.posted, {columns} FROM {moved} ORDER BY m.posted"
+        ),
+        format!(
+            "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
+             SELECT {bucket} << 32 | c.seq AS r, {columns} FROM {moved} ORDER BY r"
+        ),
+        format!(
+            "UPDATE sort_buckets SET size = size + x.n FROM (SELECT {bucket} AS bucket, count(*) AS n FROM {moved} \
+             GROUP BY 1) x WHERE sort_buckets.sort_order = '{order}' AND sort_buckets.bucket = x.bucket"
+        ),
+        "DELETE FROM last_seen_moved".to_string(),
+    ]
 }
 
 /// The customers with a seq from `from` up to `to` added to every order's index
@@ -211,7 +248,10 @@ pub fn split(order: &str, bucket: i64, new: i64, size: i64, moved: i64) -> Vec<S
     let old_range = in_bucket(order, key, "?1");
     // Only the customers in the indexes move and are counted: the newest few may not be yet
     // (`INDEXED`), and deleting postings a contentless index does not hold corrupts it.
-    let new_range = format!("{} AND {INDEXED}", in_bucket(order, key, "?2"));
+    // Nor the customers a visit moved whose postings are still where they were (migrations/0032):
+    // a split finds customers by their key, not by where their postings are.
+    let waiting = if order == "last_seen" { " AND c.seq NOT IN (SELECT seq FROM last_seen_moved)" } else { "" };
+    let new_range = format!("{} AND {INDEXED}{waiting}", in_bucket(order, key, "?2"));
     let marked = format!("(SELECT size FROM sort_buckets WHERE sort_order = '{order}' AND bucket = ?2) = -1");
     let columns = "c.name, c.email, c.phone, c.company, c.handle";
     vec![
@@ -348,6 +388,29 @@ mod tests {
         }
         let when = format!("BETWEEN {INDEX_EVERY} AND {UNINDEXED_MAX}");
         assert!(trigger.contains(&when), "{when}");
+    }
+
+    /// The trigger that moves the customers visits moved runs the cron's own statements.
+    #[test]
+    fn the_seen_are_moved_by_the_crons_statements() {
+        let migration = include_str!("../../migrations/0032_move_the_seen_together.sql");
+        let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if std::env::var("PRINT_TRIGGER").is_ok() {
+            move_the_seen().iter().for_each(|sql| println!("    {};", flat(sql)));
+        }
+        let trigger = flat(migration);
+        for sql in move_the_seen() {
+            assert!(trigger.contains(&flat(&sql)), "{sql}");
+        }
+        assert!(trigger.contains(&format!("(SELECT count(*) FROM last_seen_moved) >= {MOVE_EVERY}")));
+    }
+
+    #[test]
+    fn a_split_of_last_seen_order_leaves_the_customers_whose_postings_wait() {
+        for (n, (sql, _)) in split("last_seen", 0, 1500, 600, 300).iter().enumerate().skip(1) {
+            assert!(sql.contains("c.seq NOT IN (SELECT seq FROM last_seen_moved)"), "statement {n}: {sql}");
+        }
+        assert!(!split("name", 0, 1500, 600, 300)[1].0.contains("last_seen_moved"));
     }
 
     #[test]

@@ -539,8 +539,8 @@ pub enum Kept {
     Rebuilding,
 }
 
-/// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or add a chunk
-/// of the customers not yet in them (from the start, a chunk a minute; else the newest, fewer
+/// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or move the
+/// customers visits moved in last-seen order and add a chunk of the customers not yet in them (from the start, a chunk a minute; else the newest, fewer
 /// than `bucket_sql::INDEX_EVERY` unless an import outran the trigger), then split the buckets
 /// grown past twice `sorted_search.bucket` customers, at most `SPLITS_A_MINUTE`.
 pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
@@ -548,7 +548,8 @@ pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
         let prepared = statements.iter().map(|(sql, binds)| statement(db, sql, binds)).collect::<DbResult<Vec<_>>>()?;
         batch(db, prepared).await
     };
-    let state_sql = "SELECT indexed_below, bucket, (SELECT coalesce(max(seq), -1) + 1 FROM customers) AS end FROM sorted_search";
+    let state_sql = "SELECT indexed_below, bucket, (SELECT coalesce(max(seq), -1) + 1 FROM customers) AS end, \
+                     EXISTS (SELECT 1 FROM last_seen_moved) AS moved FROM sorted_search";
     let Some(state) = first(&statement(db, state_sql, &[])?).await? else {
         return Ok(Kept::Split { added: 0, split: 0 });
     };
@@ -557,6 +558,9 @@ pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
         let count = first(&statement(db, "SELECT count(*) AS n FROM customers", &[])?).await?;
         run_all(bucket_sql::number_buckets(count.map_or(0, |r| r.number("n") as i64), bucket)).await?;
         return Ok(Kept::Numbered);
+    }
+    if state.number("moved") > 0.0 {
+        run_all(bucket_sql::move_the_seen().into_iter().map(|sql| (sql, Vec::new())).collect()).await?;
     }
     let added = (state.number("end") as i64 - indexed_below).max(0);
     if added > 0 {
