@@ -22,8 +22,9 @@ import { gzipSync } from "node:zlib";
 // companies read as a merge of one seek per company (2.0 KiB raw, 0.9 gzipped), and the route
 // table saying which requests only read. Raised to 887 / 363 KiB for 886.2 / 362.0 measured:
 // pages that read the newest customers beside the buckets, and the cron that adds them (0.6 KiB
-// raw, 0.3 gzipped).
-const BUDGET_RAW = 887 * 1024;
+// raw, 0.3 gzipped). Raised to 889 KiB raw for 888.9 measured (gzipped 362.8): the moves of
+// last-seen order made 64 at a time, read beside the buckets and by the cron (2.7 KiB raw).
+const BUDGET_RAW = 889 * 1024;
 const BUDGET_GZIP = 363 * 1024;
 const wasm = readFileSync(new URL("../build/index_bg.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
