@@ -249,6 +249,29 @@ describe("pages read bucket by bucket", () => {
     }
   });
 
+  it("rewrites no index for a visit that changes no text, and moves nothing at once for a visit that changes the bucket", async () => {
+    await keep();
+    // FTS5 keeps the list of an index's segments in row 10 of its data table: any write of
+    // postings changes it.
+    const tables = ["customers_search", "customers_by_name", "customers_by_email", "customers_by_last_seen"];
+    const structure = async () => Object.fromEntries(await Promise.all(tables.map(async (t) =>
+      [t, (await w.db.prepare(`SELECT hex(block) AS b FROM ${t}_data WHERE id = 10`).first()).b])));
+    const email = `zz-9@${at.oldest.word}.test`; // named, seen in before() and since
+    const before = await structure();
+    assert.equal((await w.interact({ email, name: "Another Name", type: "chat_started", resource_id: "again" })).status, 201);
+    assert.deepEqual(await structure(), before, "a returning visit");
+    const unseen = `mm-1@${at.middle.word}.test`; // never seen: its first visit moves it in last-seen order
+    assert.equal((await w.interact({ email: unseen, type: "chat_started", resource_id: "first" })).status, 201);
+    assert.deepEqual(await structure(), before, "a first visit: recorded as moved, postings untouched");
+    assert.ok((await keep({ rounds: 0 })).moved >= 1);
+    await assertEveryCustomerInItsBucket(await keep({ rounds: 0 }));
+    const id = await w.customerIdByEmail(unseen);
+    assert.equal((await w.patch(`/v1/customers/${id}`, { phone: "+15550001111" })).status, 200);
+    const after = await structure();
+    for (const t of tables) assert.notEqual(after[t], before[t], `${t}: a change of text rewrites it`);
+    await assertEveryCustomerInItsBucket(await keep({ rounds: 0 }));
+  });
+
   it("keeps every customer in its bucket or out of the indexes when inserts that add the newest race splits and writes", async () => {
     const word = `${tag}race`;
     let waiting = [];
