@@ -3,9 +3,11 @@
 //! customers at a time, and to split a bucket grown too large, and the arithmetic of bucket
 //! numbers. Pure: the SQL and its binds, run by `storage::customers`.
 //!
-//! **A customer's postings in an order's index are always in the bucket its key falls in**:
-//! the triggers of migrations/0028 keep that as customers are written, and a split moves the
-//! customers past its new bound in the batch that makes it.
+//! **A customer in an order's index (a seq below `sorted_search.indexed_below`) has its
+//! postings in the bucket its key falls in, but in last-seen order while `last_seen_moved`
+//! records it, where its postings still are**: the triggers of migrations/0028, 0031 and 0032
+//! keep that as customers are written, and a split moves the customers past its new bound in
+//! the batch that makes it.
 use super::customer_sql::{bucket_of, sort_key, Scalar};
 use crate::domain::customer_query::SortField;
 

@@ -539,10 +539,11 @@ pub enum Kept {
     Rebuilding,
 }
 
-/// The cron's share of the per-order indexes (`bucket_sql`): number the buckets, or move the
-/// customers visits moved in last-seen order and add a chunk of the customers not yet in them (from the start, a chunk a minute; else the newest, fewer
-/// than `bucket_sql::INDEX_EVERY` unless an import outran the trigger), then split the buckets
-/// grown past twice `sorted_search.bucket` customers, at most `SPLITS_A_MINUTE`.
+/// The cron's share of the per-order indexes (`bucket_sql`): number the buckets; or move the
+/// customers visits moved in last-seen order, add a chunk of the customers not yet in the
+/// indexes (from the start, a chunk a minute; else the newest few the trigger has not added),
+/// then split the buckets grown past twice `sorted_search.bucket` customers, at most
+/// `SPLITS_A_MINUTE`.
 pub async fn keep_sorted_search(db: &D1Database) -> DbResult<Kept> {
     let run_all = |statements: Vec<bucket_sql::Statement>| async move {
         let prepared = statements.iter().map(|(sql, binds)| statement(db, sql, binds)).collect::<DbResult<Vec<_>>>()?;
