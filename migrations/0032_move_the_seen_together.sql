@@ -56,7 +56,8 @@ WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) AND (OLD.name IS NOT NE
 END;
 
 -- A visit alone (the text as it was) that changes the customer's bucket: recorded, the postings
--- left where they are. A customer recorded already keeps the rowid it was recorded with.
+-- left where they are. A customer recorded already keeps the rowid it was recorded with (a NOT
+-- EXISTS rather than OR IGNORE, which an outer statement's own conflict policy would override).
 CREATE TRIGGER customers_by_last_seen_visit AFTER UPDATE OF last_seen_at ON customers
 WHEN OLD.seq < (SELECT indexed_below FROM sorted_search) AND NOT (OLD.name IS NOT NEW.name OR OLD.email IS NOT NEW.email OR OLD.phone IS NOT NEW.phone
     OR OLD.company IS NOT NEW.company OR OLD.handle IS NOT NEW.handle)
@@ -64,8 +65,9 @@ AND coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_see
              (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1))
     IS NOT coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(NEW.last_seen_at, '') AND b.id <= NEW.id ORDER BY b.id DESC LIMIT 1),
              (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(NEW.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) BEGIN
-    INSERT OR IGNORE INTO last_seen_moved (seq, posted) VALUES (OLD.seq, coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
-             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq);
+    INSERT INTO last_seen_moved (seq, posted) SELECT OLD.seq, coalesce((SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key = coalesce(OLD.last_seen_at, '') AND b.id <= OLD.id ORDER BY b.id DESC LIMIT 1),
+             (SELECT b.bucket FROM sort_buckets b WHERE b.sort_order = 'last_seen' AND b.key < coalesce(OLD.last_seen_at, '') ORDER BY b.key DESC, b.id DESC LIMIT 1)) << 32 | OLD.seq
+    WHERE NOT EXISTS (SELECT 1 FROM last_seen_moved WHERE seq = OLD.seq);
 END;
 
 CREATE TRIGGER last_seen_moved_together AFTER INSERT ON last_seen_moved
