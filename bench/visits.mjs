@@ -10,8 +10,8 @@
 //   mark past every seq: each customer into the three indexes in its own visit, as before 0031)
 //   and idle.
 // Each round's p99 and the slowest visit of all its rounds show what the visit that moves or
-// adds 64 at once waits. Every visit is of another person. The rounds that leave the indexes idle leave them short of
-// those customers: the database is the bench's own, thrown away after.
+// adds 64 at once waits. Every visit is of another person. The rounds that leave the indexes
+// idle leave them short of those customers: the database is the bench's own, thrown away after.
 // Usage: node bench/visits.mjs [scale=100000] [rounds=4] [visits=400] [concurrency=8] [out.md]
 import { writeFileSync } from "node:fs";
 import { seededWorker } from "./seeded.mjs";
@@ -28,16 +28,19 @@ let next = 0; // the next bench customer to visit (bench/seed.mjs: user-<n>@exam
 let stranger = 0; // the next person never seen
 let ip = 0;
 async function visit(kind) {
-  const email = kind === "seen" ? `user-${next++}@example.com` : `stranger-${stranger++}@visits.example`;
+  // A bench customer already has a name, so a seen visit sends none; a stranger gives one.
+  const person = kind === "seen"
+    ? { email: `user-${next++}@example.com` }
+    : { email: `stranger-${stranger}@visits.example`, name: `Stranger ${stranger++}` };
   ip += 1;
   const started = performance.now();
   const res = await fetch(`${worker.url}/v1/public/interactions`, {
     method: "POST",
     headers: { "content-type": "application/json", "cf-connecting-ip": `198.51.${(ip >> 8) & 255}.${ip & 255}` },
-    body: JSON.stringify({ email, name: `Stranger ${stranger}`, type: "chat_started", resource_id: "bench" }),
+    body: JSON.stringify({ ...person, type: "chat_started", resource_id: "bench" }),
   });
   const text = await res.text();
-  if (res.status !== 201 && res.status !== 200) throw new Error(`visit ${email}: ${res.status} ${text}`);
+  if (res.status !== 201 && res.status !== 200) throw new Error(`visit ${person.email}: ${res.status} ${text}`);
   return performance.now() - started;
 }
 async function round(kind) {
