@@ -43,11 +43,13 @@ test: lint unit e2e contract
 bench: build
 	@bash scripts/bench.sh
 
-# The same at 100,000 and at 1,000,000 customers, and how each figure grows between them.
+# The same at 100,000 and at 1,000,000 customers, and how each figure grows between them; then
+# the position matrix at both scales (bench-pages), which prints each page beside the list page.
 bench-scales: build
 	@SCALE=100000 bash scripts/bench.sh
 	@SCALE=1000000 BENCH_LIMIT=4800 bash scripts/bench.sh
 	@node bench/run.mjs compare bench/out/results-100000.jsonl bench/out/results-1000000.jsonl bench/out/scales.md
+	@$(PAGES)
 
 # Every page of the position matrix (matches newest, oldest, a middle band, spread; eight sort
 # orders; searches and company filters) one request at a time, at 100,000 and 1,000,000
@@ -55,8 +57,9 @@ bench-scales: build
 # see docs/performance.md. Each page is the median of 15 requests (with 5, one page moved by
 # half a list page between runs), each followed by a list page's request: its ratio is to the
 # median of those, so the machine's speed changing during a run moves both sides alike.
+PAGES := bash -c 'source scripts/env.sh && node bench/pages.mjs 100000 15 bench/out/pages-100000.md && node bench/pages.mjs 1000000 15 bench/out/pages-1000000.md'
 bench-pages: build
-	@bash -c 'source scripts/env.sh && node bench/pages.mjs 100000 15 bench/out/pages-100000.md && node bench/pages.mjs 1000000 15 bench/out/pages-1000000.md'
+	@$(PAGES)
 
 # What the per-order indexes cost a burst of first visits (public interactions), with their
 # triggers and without, at 100,000 and 1,000,000 customers (about 10 minutes): see

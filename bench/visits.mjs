@@ -10,7 +10,7 @@
 //   mark past every seq: each customer into the three indexes in its own visit, as before 0031)
 //   and idle.
 // Each round's p99 and the slowest visit of all its rounds show what the visit that moves or
-// adds 64 at once waits. Every visit is of another person. The rounds that leave the indexes
+// adds 64 at once waits in a burst; new visitors one visit at a time then time that visit alone. Every visit is of another person. The rounds that leave the indexes
 // idle leave them short of those customers: the database is the bench's own, thrown away after.
 // Usage: node bench/visits.mjs [scale=100000] [rounds=4] [visits=400] [concurrency=8] [out.md]
 import { writeFileSync } from "node:fs";
@@ -78,6 +78,29 @@ for (const [kind, ways] of Object.entries(WAYS)) {
     }
   }
 }
+// One visit at a time, of people never seen: the visit during which the mark moves is the one that
+// adds the 64 waiting to the indexes; the others only wait. Beside them, the same visits with each
+// customer added in its own visit (as before 0031) and with the indexes idle.
+// A round starts with none waiting; the 65th visit adds the 64 before it, the 129th the next 64.
+const SINGLE = 3 * 64;
+const single = { "adds the 64 waiting": [], "waits": [], "one at a time": [], idle: [] };
+const markNow = async () => String((await worker.db.prepare("SELECT indexed_below AS m FROM sorted_search").first()).m);
+for (let r = 0; r < rounds; r++) {
+  const ways = WAYS.new.map((_, i) => WAYS.new[(i + r) % WAYS.new.length]);
+  for (const way of ways) {
+    await setMark(way);
+    for (let i = 0; i < SINGLE; i++) {
+      // The mark is read around every way's visits alike, so what reading it costs the worker
+      // (a D1 call from outside) falls on all of them.
+      const before = await markNow();
+      const ms = await visit("new");
+      const moved = (await markNow()) !== before;
+      if (way !== "together") single[way].push(ms);
+      else single[moved ? "adds the 64 waiting" : "waits"].push(ms);
+    }
+  }
+}
+console.error(`[visits] one at a time: ${Object.entries(single).map(([k, v]) => `${k} ${v.length}`).join(", ")}`);
 await setMark("together");
 const middle = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const lines = [
@@ -90,6 +113,13 @@ for (const [side, got] of Object.entries(results)) {
   lines.push(`| ${side} | ${middle(got.map((g) => g.perSecond)).toFixed(0)} | ${middle(got.map((g) => g.p50)).toFixed(1)} | ` +
     `${middle(got.map((g) => g.p95)).toFixed(1)} | ${middle(got.map((g) => g.p99)).toFixed(1)} | ` +
     `${Math.max(...got.map((g) => g.max)).toFixed(1)} | ${got.map((g) => g.perSecond.toFixed(0)).join(", ")} |`);
+}
+lines.push("", `New visitors one visit at a time (${rounds} rounds of ${SINGLE} visits each way):`, "",
+  "| visit | visits | p50 ms | p95 ms | max ms |", "| --- | ---: | ---: | ---: | ---: |");
+for (const [side, times] of Object.entries(single)) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+  lines.push(`| ${side} | ${sorted.length} | ${at(0.5).toFixed(1)} | ${at(0.95).toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} |`);
 }
 console.log(lines.join("\n"));
 if (out) writeFileSync(out, lines.join("\n") + "\n");
