@@ -2,6 +2,9 @@
 //! This file holds the entry point and the route table; everything else hangs off `http`.
 pub mod api;
 pub mod domain;
+// What the fuzz targets check (`fuzz/`), unit-tested over their inputs; not in the worker.
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 pub mod http;
 #[cfg(test)]
 mod layers;
