@@ -5,9 +5,12 @@
 //! cargo-fuzz (which sets `--cfg fuzzing`), never into the worker.
 use crate::domain::csv_import::{parse_csv, Column};
 use crate::domain::cursor::{decode, encode};
+use crate::domain::customer::MAX_NAME_LEN;
 use crate::domain::email::{normalize_email, Email, MAX_EMAIL_LEN};
-use crate::domain::filter::from_filter_body;
+use crate::domain::filter::{from_filter_body, from_query_pairs, PageRequest};
+use crate::domain::interaction::{PublicInteraction, MAX_DETAILS_BYTES, MAX_RESOURCE_ID_LEN};
 use crate::domain::unicode::nfc;
+use crate::http::jwt;
 use crate::storage::customer_sql::{self, PagePlan, Sql};
 
 /// Any bytes as an uploaded CSV file: `parse_csv` answers Ok or a CsvError, and what it returns
@@ -36,6 +39,25 @@ pub fn csv_import(data: &[u8]) {
 pub fn filter_body(data: &[u8]) {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let Ok(page) = from_filter_body(&value, true) else { return };
+    statements(&page);
+}
+
+/// Any text as the query string of `GET /v1/customers` (`&`-separated `name=value` pairs, taken
+/// as already decoded): an accepted list builds every statement with the body's values bound,
+/// as `filter_body` checks.
+pub fn query_pairs(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let pairs: Vec<(String, String)> = text
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let Ok(page) = from_query_pairs(&pairs, true) else { return };
+    statements(&page);
+}
+
+/// The checks of an accepted page request: its limit, and every statement it may send.
+fn statements(page: &PageRequest) {
     assert!((1..=100).contains(&page.limit));
     let (query, after) = (&page.query, page.after.as_ref());
     // Every statement `storage::customers::page` may send for this query, each plan where it
@@ -146,6 +168,49 @@ pub fn email(data: &[u8]) {
     assert_eq!(email.normalized(), s.to_lowercase());
 }
 
+/// Any bytes as the body of `POST /v1/public/interactions`, the endpoint that faces the
+/// internet: an accepted body names a person and keeps to the contract's bounds; a refused one
+/// says what it refuses and why.
+pub fn public_interaction(data: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    match PublicInteraction::parse(&value) {
+        Ok(visit) => {
+            assert!(visit.email.is_some() || visit.visitor_id.is_some(), "a visit names a person");
+            let id = visit.resource_id.chars().count();
+            assert!((1..=MAX_RESOURCE_ID_LEN).contains(&id), "resource_id of {id} characters");
+            assert!(serde_json::Value::Object(visit.details.clone()).to_string().len() <= MAX_DETAILS_BYTES);
+            if let Some(name) = &visit.name {
+                assert!(name.chars().count() <= MAX_NAME_LEN && !name.chars().any(char::is_control));
+            }
+            if let Some(phone) = &visit.phone {
+                assert!(!phone.chars().any(char::is_control));
+            }
+        }
+        Err(errors) => {
+            assert!(!errors.is_empty(), "a refusal names what it refuses");
+            // The field is the body's own key for an unknown one, which may be "" (found).
+            for e in &errors {
+                assert!(!e.code.is_empty() && !e.message.is_empty(), "{e:?}");
+            }
+        }
+    }
+}
+
+/// Any text as a Cloudflare Access token (the `Cf-Access-Jwt-Assertion` header or the
+/// `CF_Authorization` cookie, which anyone can send): a parsed token is RS256 with a key id, and
+/// what its signature covers is the token's first two parts as sent; checking its claims at any
+/// time answers a refusal or Ok.
+pub fn access_jwt(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(token) = jwt::parse(text) else { return };
+    assert!(!token.kid.is_empty());
+    let (signed, _) = text.rsplit_once('.').expect("a parsed token has three parts");
+    assert_eq!(token.signed, signed);
+    for now in [0.0, 1.8e9, f64::MAX] {
+        let _ = jwt::check(&token.claims, "https://team.cloudflareaccess.com", "aud", now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::fs;
@@ -175,8 +240,36 @@ mod tests {
             ("filter_body", super::filter_body),
             ("cursor", super::cursor),
             ("email", super::email),
+            ("query_pairs", super::query_pairs),
+            ("public_interaction", super::public_interaction),
+            ("access_jwt", super::access_jwt),
         ] {
             assert!(run_inputs(target, check) >= 3, "{target}: its seeds are missing");
+        }
+    }
+
+    fn seed(target: &str, name: &str) -> Vec<u8> {
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target).join(name)).expect("a seed")
+    }
+
+    /// The seeds start the fuzzer past the parsers' refusals, where the checks have most to say.
+    #[test]
+    fn the_seeds_reach_what_is_accepted() {
+        use serde_json::Value;
+        for name in ["search", "scopes", "kind_dates"] {
+            let text = String::from_utf8(seed("query_pairs", name)).unwrap();
+            let pairs: Vec<(String, String)> =
+                text.split('&').map(|p| p.split_once('=').unwrap()).map(|(n, v)| (n.into(), v.into())).collect();
+            assert!(super::from_query_pairs(&pairs, true).is_ok(), "{name}");
+        }
+        for name in ["email", "visitor"] {
+            let body: Value = serde_json::from_slice(&seed("public_interaction", name)).unwrap();
+            assert!(super::PublicInteraction::parse(&body).is_ok(), "{name}");
+        }
+        for name in ["person", "service"] {
+            let token = String::from_utf8(seed("access_jwt", name)).unwrap();
+            let parsed = super::jwt::parse(&token).expect(name);
+            assert_eq!(super::jwt::check(&parsed.claims, "https://team.cloudflareaccess.com", "aud", 1.8e9), Ok(()), "{name}");
         }
     }
 
