@@ -41,6 +41,10 @@ pub const UNINDEXED_MAX: i64 = 1_000;
 /// record of the next moves them all (`move_the_seen`): one FTS5 segment for 64 moves.
 pub const MOVE_EVERY: i64 = 64;
 
+/// The one order whose postings a visit leaves where they were (`last_seen_moved`): a visit
+/// changes no other order's key.
+pub const MOVED_ORDER: &str = "last_seen";
+
 /// A bucket this many times `sorted_search.bucket` (migrations/0028: the size the cron numbers
 /// buckets with and splits them back to) is not split but the indexes built again from the start
 /// (the state a bulk load into an empty database leaves: every customer in the one bucket),
@@ -62,6 +66,14 @@ pub fn orders() -> [(&'static str, &'static str, &'static str); 3] {
         (order, table, sort_key(field))
     })
 }
+
+/// The order, table and key of the order named `name` (one of `orders`).
+fn order_named(name: &str) -> (&'static str, &'static str, &'static str) {
+    orders().into_iter().find(|(o, _, _)| *o == name).expect("an order with buckets")
+}
+
+/// The columns of a customer row `c` that its postings in every order's index are made from.
+const POSTED_COLUMNS: &str = "c.name, c.email, c.phone, c.company, c.handle";
 
 /// A statement and its binds.
 pub type Statement = (String, Vec<Scalar>);
@@ -163,7 +175,7 @@ pub fn add_customers(chosen: &str) -> Vec<String> {
         let bucket = bucket_of(order, key, "c.id");
         statements.push(format!(
             "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
-             SELECT {bucket} << 32 | c.seq AS r, c.name, c.email, c.phone, c.company, c.handle FROM customers c WHERE {chosen} \
+             SELECT {bucket} << 32 | c.seq AS r, {POSTED_COLUMNS} FROM customers c WHERE {chosen} \
              ORDER BY r"
         ));
         statements.push(format!(
@@ -180,9 +192,8 @@ pub fn add_customers(chosen: &str) -> Vec<String> {
 /// bucket in rowid order, the sizes counted, the record emptied. The trigger of
 /// migrations/0032 runs them when `MOVE_EVERY` are waiting, and the cron every minute.
 pub fn move_the_seen() -> Vec<String> {
-    let (order, table, key) = orders().into_iter().find(|(o, _, _)| *o == "last_seen").expect("last-seen order has buckets");
+    let (order, table, key) = order_named(MOVED_ORDER);
     let bucket = bucket_of(order, key, "c.id");
-    let columns = "c.name, c.email, c.phone, c.company, c.handle";
     let moved = "last_seen_moved m CROSS JOIN customers c ON c.seq = m.seq";
     vec![
         format!(
@@ -191,11 +202,11 @@ pub fn move_the_seen() -> Vec<String> {
         ),
         format!(
             "INSERT INTO {table} ({table}, rowid, name, email, phone, company, handle) \
-             SELECT 'delete', m.posted, {columns} FROM {moved} ORDER BY m.posted"
+             SELECT 'delete', m.posted, {POSTED_COLUMNS} FROM {moved} ORDER BY m.posted"
         ),
         format!(
             "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
-             SELECT {bucket} << 32 | c.seq AS r, {columns} FROM {moved} ORDER BY r"
+             SELECT {bucket} << 32 | c.seq AS r, {POSTED_COLUMNS} FROM {moved} ORDER BY r"
         ),
         format!(
             "UPDATE sort_buckets SET size = size + x.n FROM (SELECT {bucket} AS bucket, count(*) AS n FROM {moved} \
@@ -242,7 +253,7 @@ pub fn oversized(bucket: i64) -> Statement {
 /// each statement after the first does nothing without the mark: a split whose bucket changed
 /// since it was read (another bucket in between, fewer customers than the offset) makes none.
 pub fn split(order: &str, bucket: i64, new: i64, size: i64, moved: i64) -> Vec<Statement> {
-    let (_, table, key) = orders().into_iter().find(|(o, _, _)| *o == order).expect("an order with buckets");
+    let (_, table, key) = order_named(order);
     // The first statement alone reads the offset (D1 wants a value for each parameter up to
     // the last a statement names, and no more).
     let offset = vec![Scalar::Int(bucket), Scalar::Int(new), Scalar::Int(size - moved)];
@@ -252,10 +263,9 @@ pub fn split(order: &str, bucket: i64, new: i64, size: i64, moved: i64) -> Vec<S
     // (`INDEXED`), and deleting postings a contentless index does not hold corrupts it.
     // Nor the customers a visit moved whose postings are still where they were (migrations/0032):
     // a split finds customers by their key, not by where their postings are.
-    let waiting = if order == "last_seen" { " AND c.seq NOT IN (SELECT seq FROM last_seen_moved)" } else { "" };
+    let waiting = if order == MOVED_ORDER { " AND c.seq NOT IN (SELECT seq FROM last_seen_moved)" } else { "" };
     let new_range = format!("{} AND {INDEXED}{waiting}", in_bucket(order, key, "?2"));
     let marked = format!("(SELECT size FROM sort_buckets WHERE sort_order = '{order}' AND bucket = ?2) = -1");
-    let columns = "c.name, c.email, c.phone, c.company, c.handle";
     vec![
         (
             format!(
@@ -269,14 +279,14 @@ pub fn split(order: &str, bucket: i64, new: i64, size: i64, moved: i64) -> Vec<S
         (
             format!(
                 "INSERT INTO {table} ({table}, rowid, name, email, phone, company, handle) \
-                 SELECT 'delete', ?1 << 32 | c.seq, {columns} FROM customers c WHERE {new_range} AND {marked} ORDER BY c.seq"
+                 SELECT 'delete', ?1 << 32 | c.seq, {POSTED_COLUMNS} FROM customers c WHERE {new_range} AND {marked} ORDER BY c.seq"
             ),
             binds.clone(),
         ),
         (
             format!(
                 "INSERT INTO {table} (rowid, name, email, phone, company, handle) \
-                 SELECT ?2 << 32 | c.seq, {columns} FROM customers c WHERE {new_range} AND {marked} ORDER BY c.seq"
+                 SELECT ?2 << 32 | c.seq, {POSTED_COLUMNS} FROM customers c WHERE {new_range} AND {marked} ORDER BY c.seq"
             ),
             binds.clone(),
         ),

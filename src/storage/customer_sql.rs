@@ -1028,22 +1028,23 @@ impl<'q> Compiler<'q> {
                 format!("SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM customers c WHERE {range} AND {signed} ORDER BY {order_by} LIMIT {lim})")
             })
             .collect();
-        let mut newest = format!(
+        let newest = format!(
             "SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM customers_search t CROSS JOIN customers c ON c.seq = t.rowid \
              WHERE customers_search MATCH {trigrams} AND t.rowid >= (SELECT indexed_below FROM sorted_search) AND {filter} \
              ORDER BY {order_by} LIMIT {lim})"
         );
         // In last-seen order, the customers a visit moved whose postings are still where they
-        // were (migrations/0032): those postings left out, the customers tested here.
-        let mut posted = String::new();
-        if order == "last_seen" {
-            posted = " AND s.rowid NOT IN (SELECT posted FROM last_seen_moved)".to_string();
-            // One part of the page's compound SELECT with the newest: D1 allows five.
-            newest = format!(
-                "SELECT * FROM ({newest} UNION SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM last_seen_moved m \
-                 CROSS JOIN customers c ON c.seq = m.seq WHERE {signed} ORDER BY {order_by} LIMIT {lim}))"
+        // were (migrations/0032): those postings left out, the customers tested beside the
+        // newest, in one part of the page's compound SELECT (D1 allows five).
+        let (posted, newest) = if order == super::bucket_sql::MOVED_ORDER {
+            let moved = format!(
+                "SELECT * FROM (SELECT c.seq, {key} AS k, c.id FROM last_seen_moved m \
+                 CROSS JOIN customers c ON c.seq = m.seq WHERE {signed} ORDER BY {order_by} LIMIT {lim})"
             );
-        }
+            (" AND s.rowid NOT IN (SELECT posted FROM last_seen_moved)", format!("SELECT * FROM ({newest} UNION {moved})"))
+        } else {
+            ("", newest)
+        };
         format!(
             "WITH firsts(r) AS MATERIALIZED (SELECT s.rowid FROM {table} s CROSS JOIN customers c ON c.seq = s.rowid & 4294967295 \
              WHERE {table} MATCH {trigrams} AND {from}{posted} AND {filter} ORDER BY s.rowid {dir} LIMIT {lim}), \
