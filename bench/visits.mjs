@@ -10,8 +10,9 @@
 //   mark past every seq: each customer into the three indexes in its own visit, as before 0031)
 //   and idle.
 // Each round's p99 and the slowest visit of all its rounds show what the visit that moves or
-// adds 64 at once waits in a burst; new visitors one visit at a time then time that visit alone. Every visit is of another person. The rounds that leave the indexes
-// idle leave them short of those customers: the database is the bench's own, thrown away after.
+// adds 64 at once waits in a burst; new visitors one visit at a time then time that visit alone.
+// Every visit is of another person. The rounds that leave the indexes idle leave them short of
+// those customers: the database is the bench's own, thrown away after.
 // Usage: node bench/visits.mjs [scale=100000] [rounds=4] [visits=400] [concurrency=8] [out.md]
 import { writeFileSync } from "node:fs";
 import { seededWorker } from "./seeded.mjs";
@@ -43,6 +44,10 @@ async function visit(kind) {
   if (res.status !== 201 && res.status !== 200) throw new Error(`visit ${person.email}: ${res.status} ${text}`);
   return performance.now() - started;
 }
+// The value at quantile `q` of times sorted ascending.
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+// The ways in the order round `r` takes them: each goes first in turn.
+const rotated = (ways, r) => ways.map((_, i) => ways[(i + r) % ways.length]);
 async function round(kind) {
   const times = [];
   const started = performance.now();
@@ -52,7 +57,7 @@ async function round(kind) {
   }));
   const seconds = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
-  const at = (q) => times[Math.min(times.length - 1, Math.floor(times.length * q))];
+  const at = (q) => quantile(times, q);
   return { perSecond: visits / seconds, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: times[times.length - 1] };
 }
 // The mark: past the newest customer (as kept), past every seq (each customer in at once), or idle.
@@ -68,8 +73,7 @@ const WAYS = { seen: ["together", "idle"], new: ["together", "one at a time", "i
 const results = {};
 for (const [kind, ways] of Object.entries(WAYS)) {
   for (let r = 0; r < rounds; r++) {
-    const order = ways.map((_, i) => ways[(i + r) % ways.length]);
-    for (const way of order) {
+    for (const way of rotated(ways, r)) {
       await setMark(way);
       const got = await round(kind);
       (results[`${kind}: ${way}`] ??= []).push(got);
@@ -86,8 +90,7 @@ const SINGLE = 3 * 64;
 const single = { "adds the 64 waiting": [], "waits": [], "one at a time": [], idle: [] };
 const markNow = async () => String((await worker.db.prepare("SELECT indexed_below AS m FROM sorted_search").first()).m);
 for (let r = 0; r < rounds; r++) {
-  const ways = WAYS.new.map((_, i) => WAYS.new[(i + r) % WAYS.new.length]);
-  for (const way of ways) {
+  for (const way of rotated(WAYS.new, r)) {
     await setMark(way);
     for (let i = 0; i < SINGLE; i++) {
       // The mark is read around every way's visits alike, so what reading it costs the worker
@@ -118,8 +121,8 @@ lines.push("", `New visitors one visit at a time (${rounds} rounds of ${SINGLE} 
   "| visit | visits | p50 ms | p95 ms | max ms |", "| --- | ---: | ---: | ---: | ---: |");
 for (const [side, times] of Object.entries(single)) {
   const sorted = [...times].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
-  lines.push(`| ${side} | ${sorted.length} | ${at(0.5).toFixed(1)} | ${at(0.95).toFixed(1)} | ${sorted[sorted.length - 1].toFixed(1)} |`);
+  lines.push(`| ${side} | ${sorted.length} | ${quantile(sorted, 0.5).toFixed(1)} | ${quantile(sorted, 0.95).toFixed(1)} | ` +
+    `${sorted[sorted.length - 1].toFixed(1)} |`);
 }
 console.log(lines.join("\n"));
 if (out) writeFileSync(out, lines.join("\n") + "\n");
