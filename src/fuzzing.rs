@@ -47,13 +47,16 @@ pub fn filter_body(data: &[u8]) {
 /// as `filter_body` checks.
 pub fn query_pairs(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let pairs: Vec<(String, String)> = text
-        .split('&')
+    let Ok(page) = from_query_pairs(&pairs(text), true) else { return };
+    statements(&page);
+}
+
+/// A query string's `name=value` pairs, taken as decoded (a pair without `=` has an empty value).
+fn pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
         .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect();
-    let Ok(page) = from_query_pairs(&pairs, true) else { return };
-    statements(&page);
+        .collect()
 }
 
 /// The checks of an accepted page request: its limit, and every statement it may send.
@@ -216,9 +219,13 @@ mod tests {
     use std::fs;
     use std::path::Path;
 
+    fn fuzz_dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+    }
+
     /// Every file of `fuzz/seeds/<target>/` and `fuzz/found/<target>/` through `check`.
     fn run_inputs(target: &str, check: fn(&[u8])) -> usize {
-        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let fuzz = fuzz_dir();
         let mut ran = 0;
         for dir in [fuzz.join("seeds").join(target), fuzz.join("found").join(target)] {
             let Ok(entries) = fs::read_dir(&dir) else { continue };
@@ -249,7 +256,7 @@ mod tests {
     }
 
     fn seed(target: &str, name: &str) -> Vec<u8> {
-        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds").join(target).join(name)).expect("a seed")
+        fs::read(fuzz_dir().join("seeds").join(target).join(name)).expect("a seed")
     }
 
     /// The seeds start the fuzzer past the parsers' refusals, where the checks have most to say.
@@ -258,9 +265,7 @@ mod tests {
         use serde_json::Value;
         for name in ["search", "scopes", "kind_dates"] {
             let text = String::from_utf8(seed("query_pairs", name)).unwrap();
-            let pairs: Vec<(String, String)> =
-                text.split('&').map(|p| p.split_once('=').unwrap()).map(|(n, v)| (n.into(), v.into())).collect();
-            assert!(super::from_query_pairs(&pairs, true).is_ok(), "{name}");
+            assert!(super::from_query_pairs(&super::pairs(&text), true).is_ok(), "{name}");
         }
         for name in ["email", "visitor"] {
             let body: Value = serde_json::from_slice(&seed("public_interaction", name)).unwrap();
